@@ -1,0 +1,71 @@
+// One build script for every bundle: the extension (Node, `vscode` external), the gateway and
+// its command-line companions (Node), and the webview panels (browser).
+//   node esbuild.mjs [--production] [--watch]
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+// Serial-port support loads a native binding from its package folder; it stays outside the
+// bundle and is only required when a serial connection is opened.
+const serialExternals = ['serialport', '@serialport/*'];
+
+const node = {
+  ...common,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: serialExternals,
+};
+
+const targets = [
+  {
+    ...node,
+    entryPoints: { extension: 'extension/main.ts' },
+    external: [...serialExternals, 'vscode'],
+    outdir: 'dist',
+  },
+  {
+    ...node,
+    entryPoints: {
+      gateway: 'gateway/main.ts',
+      simulator: 'gateway/sim/cli.ts',
+      demo: 'tools/demo.ts',
+      bench: 'bench/main.ts',
+    },
+    outdir: 'dist',
+  },
+  {
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    entryPoints: { livedata: 'webview/livedata/main.ts' },
+    outdir: 'dist/webview',
+    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
+  },
+];
+
+function copyStatic() {
+  mkdirSync('dist/webview', { recursive: true });
+  cpSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/webview/codicon.css');
+  cpSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webview/codicon.ttf');
+}
+
+if (watch) {
+  copyStatic();
+  for (const t of targets) await (await esbuild.context(t)).watch();
+  console.error('esbuild: watching');
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+  copyStatic();
+}

@@ -1,0 +1,24 @@
+import type * as vscode from 'vscode';
+import type { TagReading } from '../gateway/protocol';
+
+/**
+ * Where live values come from, for the tree and the Live Data panels. The gateway client
+ * implements it: a subscription survives gateway restarts (it is made again on the new process)
+ * until it is disposed.
+ */
+export interface LiveValueSource {
+  subscribe(
+    deviceId: string,
+    tags: string[],
+    intervalMs: number | undefined,
+    onValues: (items: TagReading[]) => void,
+  ): vscode.Disposable;
+}
+
+/** A tag as the Live Data panel is asked to chart it. */
+export interface ChartTag {
+  deviceId: string;
+  deviceName: string;
+  tag: string;
+  unit?: string;
+}
