@@ -1,0 +1,216 @@
+import * as vscode from 'vscode';
+import type { TagReading } from '../../gateway/protocol';
+import type { FromWebview, LiveReading, PanelTag, ToWebview } from '../../webview/messages';
+import type { LiveValueSource } from '../liveValues';
+import { makeNonce, renderLiveDataPage } from './html';
+import { seriesInfoOf, seriesKey } from './panelTags';
+import { SeriesStore } from './seriesStore';
+
+/** History kept per series: the longest time window the chart offers. */
+export const RETENTION_MS = 10 * 60_000;
+/** Points per series: 10 minutes at 20 readings per second. A faster tag keeps less history. */
+export const MAX_POINTS_PER_SERIES = 12_000;
+/** Deltas to a visible panel are batched at most this often. */
+const DELTA_INTERVAL_MS = 75;
+
+export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
+  return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+}
+
+/**
+ * One Live Data panel. It owns the panel's data (the webview only shows it) and one value
+ * subscription per device, disposed with the panel. A hidden panel gets no messages; the data
+ * keeps buffering, and the panel gets one snapshot when it is shown again, then deltas.
+ */
+export class LiveDataPanel implements vscode.Disposable {
+  private readonly store = new SeriesStore({ retentionMs: RETENTION_MS, maxPoints: MAX_POINTS_PER_SERIES });
+  private readonly subscriptions = new Map<string, vscode.Disposable>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposeEmitter = new vscode.EventEmitter<void>();
+  private readonly focusEmitter = new vscode.EventEmitter<void>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  /** Fires once, when the panel is closed. */
+  readonly onDidDispose = this.disposeEmitter.event;
+  /** Fires when the panel becomes the active one. */
+  readonly onDidFocus = this.focusEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly source: LiveValueSource,
+    private readonly log: vscode.LogOutputChannel,
+    tags: readonly PanelTag[],
+  ) {
+    const root = webviewRoot(extensionUri);
+    const webview = panel.webview;
+    webview.options = { enableScripts: true, localResourceRoots: [root] };
+    webview.html = renderLiveDataPage({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'livedata.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'livedata.css')).toString(),
+      codiconUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'codicon.css')).toString(),
+    });
+    this.disposables.push(
+      this.disposeEmitter,
+      this.focusEmitter,
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => this.viewStateChanged()),
+      webview.onDidReceiveMessage((m: unknown) => this.received(m)),
+    );
+    this.add(tags);
+  }
+
+  /** Adds the tags not already in the panel; returns how many were added. */
+  add(tags: readonly PanelTag[]): number {
+    const devices = new Set<string>();
+    let added = 0;
+    for (const tag of tags) {
+      if (!this.store.add(seriesInfoOf(tag))) continue;
+      devices.add(tag.deviceId);
+      added++;
+    }
+    for (const deviceId of devices) this.resubscribe(deviceId);
+    if (added > 0) this.scheduleFlush();
+    return added;
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, true);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const sub of this.subscriptions.values()) sub.dispose();
+    this.subscriptions.clear();
+    this.disposeEmitter.fire();
+    this.panel.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private remove(key: string): void {
+    const info = this.store.list().find((s) => s.key === key);
+    if (!info || !this.store.remove(key)) return;
+    this.resubscribe(info.deviceId);
+    this.scheduleFlush();
+  }
+
+  /** One subscription per device, made again whenever the device's tag list changes. */
+  private resubscribe(deviceId: string): void {
+    this.subscriptions.get(deviceId)?.dispose();
+    this.subscriptions.delete(deviceId);
+    const tags = this.store.list().filter((s) => s.deviceId === deviceId).map((s) => s.tag);
+    if (tags.length === 0 || this.disposed) return;
+    try {
+      this.subscriptions.set(deviceId, this.source.subscribe(deviceId, tags, undefined, (items) => this.valuesArrived(deviceId, items)));
+    } catch (err) {
+      // Show why on every affected row rather than leaving them silently empty.
+      const error = `Could not subscribe to device "${deviceId}": ${err instanceof Error ? err.message : String(err)}`;
+      this.log.error(error);
+      const timestamp = Date.now();
+      for (const tag of tags) this.store.ingest(seriesKey(deviceId, tag), { value: null, quality: 'bad', timestamp, error });
+      this.scheduleFlush();
+    }
+  }
+
+  private valuesArrived(deviceId: string, items: TagReading[]): void {
+    if (this.disposed) return;
+    for (const item of items) {
+      const key = seriesKey(deviceId, item.tag);
+      if (!this.store.has(key)) {
+        // Removed a moment ago, or reported under another name than the one asked for.
+        this.log.trace(`Live Data: reading for ${deviceId}/${item.tag}, which the panel does not show.`);
+        continue;
+      }
+      const reading: LiveReading = { value: item.value, quality: item.quality, timestamp: item.timestamp };
+      if (item.error !== undefined) reading.error = item.error;
+      this.store.ingest(key, reading);
+    }
+    this.scheduleFlush();
+  }
+
+  private viewStateChanged(): void {
+    if (this.panel.active) this.focusEmitter.fire();
+    if (this.panel.visible) {
+      if (!this.store.recording) this.sendSnapshot();
+    } else {
+      this.store.recording = false;
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+  }
+
+  private received(message: unknown): void {
+    if (!isFromWebview(message)) {
+      this.log.warn(`Live Data: ignored a malformed message from the panel: ${JSON.stringify(message)?.slice(0, 200)}`);
+      return;
+    }
+    switch (message.type) {
+      case 'ready':
+        this.sendSnapshot();
+        break;
+      case 'removeSeries':
+        this.remove(message.key);
+        break;
+      case 'resetMinMax':
+        this.store.resetRanges();
+        this.scheduleFlush();
+        break;
+      case 'clearChart':
+        this.store.clearHistory();
+        this.sendSnapshot();
+        break;
+    }
+  }
+
+  private sendSnapshot(): void {
+    if (this.disposed || !this.panel.visible) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.store.recording = true;
+    const now = Date.now();
+    this.post({ type: 'snapshot', now, retentionMs: RETENTION_MS, series: this.store.snapshot(now) });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || !this.store.recording || this.disposed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      const delta = this.store.takeDelta();
+      if (!delta) return;
+      const message: ToWebview = { type: 'delta', now: Date.now(), series: delta.series };
+      if (delta.removed.length > 0) message.removed = delta.removed;
+      if (delta.added.length > 0) message.added = delta.added;
+      this.post(message);
+    }, DELTA_INTERVAL_MS);
+  }
+
+  private post(message: ToWebview): void {
+    this.panel.webview.postMessage(message).then(
+      (delivered) => {
+        // Not delivered: the page is (re)loading; it asks for a snapshot once it is ready.
+        if (!delivered) this.log.trace(`Live Data: a ${message.type} message was not delivered.`);
+      },
+      (err: unknown) => this.log.warn(`Live Data: could not post to the panel: ${String(err)}`),
+    );
+  }
+}
+
+function isFromWebview(m: unknown): m is FromWebview {
+  if (typeof m !== 'object' || m === null) return false;
+  const type = (m as { type?: unknown }).type;
+  switch (type) {
+    case 'ready':
+    case 'resetMinMax':
+    case 'clearChart':
+      return true;
+    case 'removeSeries':
+      return typeof (m as { key?: unknown }).key === 'string';
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,67 @@
+import type { PanelTag, SeriesInfo } from '../../webview/messages';
+
+/** A panel's key for a tag: stable across reloads, unique per device and tag. */
+export function seriesKey(deviceId: string, tag: string): string {
+  return JSON.stringify([deviceId, tag]);
+}
+
+export function seriesInfoOf(tag: PanelTag): SeriesInfo {
+  const info: SeriesInfo = { key: seriesKey(tag.deviceId, tag.tag), deviceId: tag.deviceId, deviceName: tag.deviceName, tag: tag.tag };
+  if (tag.unit !== undefined) info.unit = tag.unit;
+  return info;
+}
+
+export interface RestoredTags {
+  tags: PanelTag[];
+  /** What could not be restored, for the log. */
+  problems: string[];
+}
+
+/**
+ * Reads the tag list out of a panel's saved webview state. The state comes back from storage
+ * after a reload and may be from an older version or damaged: every entry is checked, and what
+ * cannot be used is reported instead of being dropped silently.
+ */
+export function restoreTags(state: unknown): RestoredTags {
+  const problems: string[] = [];
+  if (state === undefined || state === null) return { tags: [], problems };
+  if (typeof state !== 'object' || !Array.isArray((state as { tags?: unknown }).tags)) {
+    return { tags: [], problems: ['The saved panel state has no tag list; the panel opens empty.'] };
+  }
+  const tags: PanelTag[] = [];
+  const seen = new Set<string>();
+  (state as { tags: unknown[] }).tags.forEach((raw, i) => {
+    const tag = panelTagOf(raw);
+    if (!tag) {
+      problems.push(`Saved tag #${i + 1} is not a device id and tag name (${describe(raw)}); it was left out.`);
+      return;
+    }
+    const key = seriesKey(tag.deviceId, tag.tag);
+    if (seen.has(key)) return;
+    seen.add(key);
+    tags.push(tag);
+  });
+  return { tags, problems };
+}
+
+function panelTagOf(raw: unknown): PanelTag | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (!nonEmptyString(r.deviceId) || !nonEmptyString(r.tag)) return undefined;
+  const tag: PanelTag = {
+    deviceId: r.deviceId,
+    deviceName: nonEmptyString(r.deviceName) ? r.deviceName : r.deviceId,
+    tag: r.tag,
+  };
+  if (nonEmptyString(r.unit)) tag.unit = r.unit;
+  return tag;
+}
+
+function nonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+function describe(raw: unknown): string {
+  const text = JSON.stringify(raw) ?? String(raw);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

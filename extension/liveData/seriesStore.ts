@@ -1,0 +1,218 @@
+import type {
+  LiveReading,
+  SeriesDelta,
+  SeriesInfo,
+  SeriesPoints,
+  SeriesRange,
+  SeriesSnapshot,
+} from '../../webview/messages';
+import { TimeSeriesRing } from './timeSeriesRing';
+
+export interface SeriesStoreOptions {
+  /** How much history each series keeps, in milliseconds. */
+  retentionMs: number;
+  /** Upper bound of points per series, whatever the retention. */
+  maxPoints: number;
+}
+
+/** Changes collected since the last snapshot or delta. */
+export interface StoreDelta {
+  removed: string[];
+  added: SeriesSnapshot[];
+  series: SeriesDelta[];
+}
+
+/**
+ * Where a reading lands on the chart: a number, `null` for a gap (bad quality, no value), or
+ * `undefined` when the reading is not charted at all (text).
+ */
+export function chartValueOf(reading: LiveReading): number | null | undefined {
+  if (typeof reading.value === 'string') return undefined;
+  if (reading.quality === 'bad') return null;
+  if (typeof reading.value === 'boolean') return reading.value ? 1 : 0;
+  if (typeof reading.value === 'number' && Number.isFinite(reading.value)) return reading.value;
+  return null;
+}
+
+interface SeriesEntry {
+  info: SeriesInfo;
+  ring: TimeSeriesRing;
+  last: LiveReading | null;
+  range: SeriesRange;
+}
+
+interface PendingChange {
+  points?: SeriesPoints;
+  last?: LiveReading;
+  range?: true;
+}
+
+/**
+ * The data of one Live Data panel, independent of VS Code: per series a bounded history, the
+ * last reading and min/max. While `recording` is on (the panel is visible) it also collects what
+ * changed, so the panel can be sent a small delta instead of everything.
+ */
+export class SeriesStore {
+  private readonly entries = new Map<string, SeriesEntry>();
+  private pending = new Map<string, PendingChange>();
+  private removed: string[] = [];
+  private added = new Set<string>();
+  private recordingChanges = false;
+
+  constructor(readonly options: SeriesStoreOptions) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /** The series in display order. */
+  list(): SeriesInfo[] {
+    return [...this.entries.values()].map((e) => e.info);
+  }
+
+  /** Whether changes are collected for deltas. Turning it on or off forgets collected changes. */
+  get recording(): boolean {
+    return this.recordingChanges;
+  }
+  set recording(on: boolean) {
+    this.recordingChanges = on;
+    this.forgetChanges();
+  }
+
+  /** Adds a series at the end; false when its key is already there. */
+  add(info: SeriesInfo): boolean {
+    if (this.entries.has(info.key)) return false;
+    this.entries.set(info.key, {
+      info: { ...info },
+      ring: new TimeSeriesRing(this.options.maxPoints),
+      last: null,
+      range: { min: null, max: null },
+    });
+    if (this.recordingChanges) this.added.add(info.key);
+    return true;
+  }
+
+  remove(key: string): boolean {
+    if (!this.entries.delete(key)) return false;
+    if (this.recordingChanges) {
+      this.pending.delete(key);
+      if (!this.added.delete(key)) this.removed.push(key);
+    }
+    return true;
+  }
+
+  /** Records a reading. Readings older than the series' last one are stale and ignored. */
+  ingest(key: string, reading: LiveReading): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    if (entry.last && reading.timestamp < entry.last.timestamp) return;
+
+    entry.last = { ...reading };
+    const change = this.changeFor(key);
+    if (change) change.last = entry.last;
+
+    const value = chartValueOf(reading);
+    if (value === undefined) return;
+    this.addPoint(entry, change, reading.timestamp, value);
+
+    if (value !== null && (entry.range.min === null || value < entry.range.min || entry.range.max === null || value > entry.range.max)) {
+      entry.range = {
+        min: entry.range.min === null ? value : Math.min(entry.range.min, value),
+        max: entry.range.max === null ? value : Math.max(entry.range.max, value),
+      };
+      if (change) change.range = true;
+    }
+  }
+
+  /** Min/max of every series restart from the next reading. */
+  resetRanges(): void {
+    for (const [key, entry] of this.entries) {
+      entry.range = { min: null, max: null };
+      const change = this.changeFor(key);
+      if (change) change.range = true;
+    }
+  }
+
+  /** Drops the chart history of every series; last readings and min/max stay. */
+  clearHistory(): void {
+    for (const entry of this.entries.values()) entry.ring.clear();
+  }
+
+  /** Everything, for a panel that has just become visible. Forgets collected changes. */
+  snapshot(now: number): SeriesSnapshot[] {
+    this.forgetChanges();
+    const since = now - this.options.retentionMs;
+    return [...this.entries.values()].map((entry) => this.snapshotOf(entry, since));
+  }
+
+  /** The changes since the last snapshot or delta, or undefined when nothing changed. */
+  takeDelta(): StoreDelta | undefined {
+    if (this.pending.size === 0 && this.removed.length === 0 && this.added.size === 0) return undefined;
+    const added: SeriesSnapshot[] = [];
+    for (const key of this.added) {
+      const entry = this.entries.get(key);
+      if (entry) added.push(this.snapshotOf(entry, -Infinity));
+    }
+    const series: SeriesDelta[] = [];
+    for (const [key, change] of this.pending) {
+      if (this.added.has(key)) continue; // its snapshot above already holds this
+      const entry = this.entries.get(key);
+      if (!entry) continue;
+      const delta: SeriesDelta = { key };
+      if (change.points) delta.points = change.points;
+      if (change.last) delta.last = change.last;
+      if (change.range) delta.range = { ...entry.range };
+      series.push(delta);
+    }
+    const removed = this.removed;
+    this.forgetChanges();
+    return { removed, added, series };
+  }
+
+  private addPoint(entry: SeriesEntry, change: PendingChange | undefined, t: number, value: number | null): void {
+    const ring = entry.ring;
+    const lastTime = ring.lastTime();
+    if (lastTime === t) {
+      ring.replaceLast(value);
+    } else if (value === null && ring.lastValue() === null) {
+      return; // the line is already broken; a long outage stays one point
+    } else {
+      ring.push(t, value);
+      ring.dropBefore(t - this.options.retentionMs);
+    }
+    if (!change) return;
+    const points = (change.points ??= { t: [], v: [] });
+    const n = points.t.length;
+    if (n > 0 && points.t[n - 1] === t) points.v[n - 1] = value;
+    else {
+      points.t.push(t);
+      points.v.push(value);
+    }
+  }
+
+  private snapshotOf(entry: SeriesEntry, since: number): SeriesSnapshot {
+    return {
+      info: { ...entry.info },
+      last: entry.last ? { ...entry.last } : null,
+      range: { ...entry.range },
+      points: entry.ring.toPoints(since),
+    };
+  }
+
+  private changeFor(key: string): PendingChange | undefined {
+    if (!this.recordingChanges) return undefined;
+    let change = this.pending.get(key);
+    if (!change) this.pending.set(key, (change = {}));
+    return change;
+  }
+
+  private forgetChanges(): void {
+    this.pending = new Map();
+    this.removed = [];
+    this.added = new Set();
+  }
+}
