@@ -1,0 +1,66 @@
+import { ErrorCodes } from '../protocol';
+import { BifrostError } from '../errors';
+
+/**
+ * Runs one request at a time on a connection (modbus-serial cannot pipeline). User requests
+ * (reads and writes from a client) go before scan requests; the queue is bounded so that overload
+ * shows up as an error instead of a hidden backlog.
+ */
+export type Priority = 'user' | 'scan';
+
+interface Job {
+  run: () => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export class RequestQueue {
+  private readonly user: Job[] = [];
+  private readonly scan: Job[] = [];
+  private busy = false;
+
+  constructor(
+    private readonly deviceId: string,
+    private readonly limit = 64,
+  ) {}
+
+  get depth(): number {
+    return this.user.length + this.scan.length + (this.busy ? 1 : 0);
+  }
+
+  enqueue<T>(priority: Priority, run: () => Promise<T>): Promise<T> {
+    const q = priority === 'user' ? this.user : this.scan;
+    if (q.length >= this.limit) {
+      return Promise.reject(
+        new BifrostError(ErrorCodes.DeviceBusy, `${this.deviceId}: ${q.length} requests already waiting; try again later`),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      q.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.busy) void this.pump();
+    });
+  }
+
+  /** Fails every waiting job (the one in flight finishes or fails on its own). */
+  failAll(err: unknown): void {
+    for (const job of this.user.splice(0)) job.reject(err);
+    for (const job of this.scan.splice(0)) job.reject(err);
+  }
+
+  private async pump(): Promise<void> {
+    this.busy = true;
+    try {
+      for (;;) {
+        const job = this.user.shift() ?? this.scan.shift();
+        if (!job) return;
+        try {
+          job.resolve(await job.run());
+        } catch (err) {
+          job.reject(err);
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import type { TagReading } from '../protocol';
+import { ChangeFilter } from '../devices/changeFilter';
+import type { ValueSink } from '../devices/driver';
+import { planReads, type PlanLimits, type PlannedRead } from './planner';
+import type { ResolvedTag } from './tags';
+
+/** What a scan group needs from its device. */
+export interface ScanHost {
+  isConnected(): boolean;
+  unavailableReason(): string;
+  /** One planned read through the device's queue; rejects with a person-readable error. */
+  readPlanned(req: PlannedRead): Promise<number[] | boolean[]>;
+  decode(tag: ResolvedTag, req: PlannedRead, data: number[] | boolean[], timestamp: number): TagReading;
+  readonly limits: PlanLimits;
+  countSkippedScan(): void;
+}
+
+interface Subscriber {
+  keys: Set<string>;
+  filter: ChangeFilter;
+  sink: ValueSink;
+}
+
+/**
+ * All tags of one device polled at one interval. Tags shared by several subscriptions are read
+ * once. A tick that finds the previous scan still running is skipped and counted: overload never
+ * builds a queue, and values are delivered while a long scan runs so none is older than about
+ * half an interval plus one request when it leaves.
+ */
+export class ScanGroup {
+  private readonly tags = new Map<string, { tag: ResolvedTag; refs: number }>();
+  private readonly subscribers = new Set<Subscriber>();
+  private plan: { reads: PlannedRead[]; tags: ResolvedTag[] } | null = null;
+  private running = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private nextDue = 0;
+
+  constructor(
+    readonly intervalMs: number,
+    private readonly host: ScanHost,
+  ) {}
+
+  get isEmpty(): boolean {
+    return this.subscribers.size === 0;
+  }
+
+  add(tags: readonly ResolvedTag[], onChangeOnly: boolean, sink: ValueSink): Subscriber {
+    const sub: Subscriber = { keys: new Set(tags.map((t) => t.key)), filter: new ChangeFilter(onChangeOnly), sink };
+    for (const t of tags) {
+      const entry = this.tags.get(t.key);
+      if (entry) entry.refs++;
+      else {
+        this.tags.set(t.key, { tag: t, refs: 1 });
+        this.plan = null;
+      }
+    }
+    this.subscribers.add(sub);
+    if (!this.timer && !this.stopped) this.startTimer();
+    return sub;
+  }
+
+  remove(sub: Subscriber): void {
+    if (!this.subscribers.delete(sub)) return;
+    for (const key of sub.keys) {
+      const entry = this.tags.get(key);
+      if (entry && --entry.refs === 0) {
+        this.tags.delete(key);
+        this.plan = null;
+      }
+    }
+    if (this.subscribers.size === 0) this.stop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Tells every subscriber at once that its tags are bad (connection lost, device removed). */
+  publishBad(reason: string): void {
+    const now = Date.now();
+    this.publish([...this.tags.keys()].map((tag) => ({ tag, value: null, quality: 'bad', timestamp: now, error: reason })));
+  }
+
+  private startTimer(): void {
+    // First scan at once, then on a fixed grid so that intervals do not drift.
+    this.nextDue = Date.now();
+    this.timer = setTimeout(() => this.tick(), 0);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (this.running) this.host.countSkippedScan();
+    else void this.scan();
+    this.nextDue += this.intervalMs;
+    if (this.nextDue <= now) {
+      // The event loop fell behind by whole intervals: those ticks are missed, not made up.
+      const missed = Math.floor((now - this.nextDue) / this.intervalMs) + 1;
+      for (let i = 0; i < missed; i++) this.host.countSkippedScan();
+      this.nextDue += missed * this.intervalMs;
+    }
+    this.timer = setTimeout(() => this.tick(), this.nextDue - now);
+  }
+
+  private currentPlan(): { reads: PlannedRead[]; tags: ResolvedTag[] } {
+    if (!this.plan) {
+      const tags = [...this.tags.values()].map((e) => e.tag);
+      this.plan = { reads: planReads(tags.map((t) => t.address), this.host.limits), tags };
+    }
+    return this.plan;
+  }
+
+  private async scan(): Promise<void> {
+    this.running = true;
+    try {
+      if (!this.host.isConnected()) {
+        this.publishBad(this.host.unavailableReason());
+        return;
+      }
+      const { reads, tags } = this.currentPlan();
+      const flushEveryMs = Math.max(1, this.intervalMs / 2);
+      let pending: TagReading[] = [];
+      let lastFlush = Date.now();
+      for (let i = 0; i < reads.length; i++) {
+        if (this.stopped) return;
+        const req = reads[i]!;
+        try {
+          const data = await this.host.readPlanned(req);
+          const ts = Date.now();
+          for (const m of req.members) pending.push(this.host.decode(tags[m]!, req, data, ts));
+        } catch (err) {
+          const ts = Date.now();
+          const error = err instanceof Error ? err.message : String(err);
+          for (const m of req.members) pending.push({ tag: tags[m]!.key, value: null, quality: 'bad', timestamp: ts, error });
+          if (!this.host.isConnected()) {
+            // The connection is gone: the rest of this scan cannot succeed. The device has
+            // already told every subscriber; stop here.
+            break;
+          }
+        }
+        if (Date.now() - lastFlush >= flushEveryMs) {
+          this.publish(pending);
+          pending = [];
+          lastFlush = Date.now();
+        }
+      }
+      this.publish(pending);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private publish(readings: TagReading[]): void {
+    if (readings.length === 0 || this.stopped) return;
+    for (const sub of this.subscribers) {
+      const items: TagReading[] = [];
+      for (const r of readings) if (sub.keys.has(r.tag) && sub.filter.passes(r)) items.push(r);
+      if (items.length > 0) sub.sink(items);
+    }
+  }
+}

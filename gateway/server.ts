@@ -1,0 +1,213 @@
+import type { MessageConnection } from 'vscode-jsonrpc';
+import { ResponseError } from 'vscode-jsonrpc';
+import {
+  ConfigLoad,
+  DemoStart,
+  DemoStop,
+  DevicesChanged,
+  DevicesList,
+  DeviceStatusChanged,
+  ErrorCodes,
+  GATEWAY_NAME,
+  Ping,
+  Subscribe,
+  TagsRead,
+  TagsWrite,
+  Unsubscribe,
+  Values,
+  type ConfigLoadResult,
+  type DemoStartResult,
+  type TagRef,
+} from './protocol';
+import { validateConfig } from './config';
+import { DeviceManager } from './devices/deviceManager';
+import { BifrostError, toResponseError } from './errors';
+import { log } from './log';
+import { Subscriptions } from './subscriptions';
+import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
+import { VERSION } from './version';
+
+export interface ServerOptions {
+  /** Called when the client sends `exit` (code 0 after `shutdown`, 1 otherwise). */
+  onExit(code: number): void;
+  /** The client's process id from `initialize`, to exit when the editor dies. */
+  onClientProcessId?(pid: number): void;
+}
+
+const MIN_INTERVAL_MS = 10;
+
+/**
+ * Binds the contract in protocol.ts to the gateway's parts: every handler checks its parameters,
+ * and every failure leaves as a JSON-RPC error with a stable code and a readable message.
+ */
+export class GatewayServer {
+  private readonly started = Date.now();
+  private readonly devices: DeviceManager;
+  private readonly subscriptions: Subscriptions;
+  private demo: DemoPlant | null = null;
+  private demoStarting: Promise<DemoStartResult> | null = null;
+  private shutdownRequested = false;
+
+  constructor(
+    private readonly connection: MessageConnection,
+    private readonly options: ServerOptions,
+  ) {
+    this.subscriptions = new Subscriptions((subscriptionId, items) => {
+      void this.connection.sendNotification(Values, { subscriptionId, items });
+    });
+    this.devices = new DeviceManager({
+      onStatus: (id, status, lastError) => {
+        log.debug(`${id}: ${status}${lastError ? ` (${lastError})` : ''}`);
+        void this.connection.sendNotification(DeviceStatusChanged, { id, status, lastError, timestamp: Date.now() });
+      },
+      onDeviceReplaced: (id, driver) => this.subscriptions.rebind(id, driver),
+      onListChanged: () => void this.connection.sendNotification(DevicesChanged, {}),
+    });
+    this.register();
+  }
+
+  private register(): void {
+    const c = this.connection;
+    c.onRequest('initialize', (params: unknown) => {
+      const pid = (params as { processId?: unknown } | null)?.processId;
+      if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0) this.options.onClientProcessId?.(pid);
+      return { capabilities: {}, serverInfo: { name: GATEWAY_NAME, version: VERSION } };
+    });
+    c.onNotification('initialized', () => undefined);
+    c.onRequest('shutdown', async () => {
+      this.shutdownRequested = true;
+      await this.dispose();
+      return null;
+    });
+    c.onNotification('exit', () => this.options.onExit(this.shutdownRequested ? 0 : 1));
+
+    c.onRequest(Ping, () => ({ version: VERSION, uptimeMs: Date.now() - this.started }));
+    c.onRequest(ConfigLoad, (params) => guard(() => this.loadConfig(params, 'config')));
+    c.onRequest(DevicesList, () => guard(() => ({ devices: this.devices.list() })));
+    c.onRequest(TagsRead, (params) =>
+      guard(async () => {
+        const p = object(params, 'bifrost/tags/read');
+        const refs = tagRefs(p['tags']);
+        return { results: await this.devices.get(p['deviceId']).read(refs) };
+      }),
+    );
+    c.onRequest(TagsWrite, (params) =>
+      guard(() => {
+        const p = object(params, 'bifrost/tags/write');
+        const value = p['value'];
+        if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
+          throw invalid(`"value" must be a number, a boolean or a string (got ${describe(value)})`);
+        }
+        return this.devices.get(p['deviceId']).write(tagRef(p['tag'], '"tag"'), value);
+      }),
+    );
+    c.onRequest(Subscribe, (params) =>
+      guard(() => {
+        const p = object(params, 'bifrost/subscribe');
+        const driver = this.devices.get(p['deviceId']);
+        const refs = tagRefs(p['tags']);
+        const interval = p['intervalMs'] ?? driver.info().pollIntervalMs;
+        if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < MIN_INTERVAL_MS || interval > 86_400_000) {
+          throw invalid(`"intervalMs" must be a whole number of milliseconds from ${MIN_INTERVAL_MS} to 86400000 (got ${describe(interval)})`);
+        }
+        const onChangeOnly = p['onChangeOnly'] ?? true;
+        if (typeof onChangeOnly !== 'boolean') throw invalid(`"onChangeOnly" must be true or false`);
+        return this.subscriptions.create(driver, refs, interval, onChangeOnly);
+      }),
+    );
+    c.onRequest(Unsubscribe, (params) =>
+      guard(() => {
+        this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);
+      }),
+    );
+    c.onRequest(DemoStart, () => guard(() => this.startDemo()));
+    c.onRequest(DemoStop, () => guard(() => this.stopDemo()));
+  }
+
+  /** Loads a configuration document; used by `bifrost/config/load` and `--config`. */
+  async loadConfig(doc: unknown, source: 'config' | 'demo'): Promise<ConfigLoadResult> {
+    const { devices, problems } = validateConfig(doc, source);
+    const { running, clashes } = await this.devices.load(source, devices);
+    for (const id of clashes) {
+      const i = Array.isArray((doc as { devices?: unknown[] })?.devices) ? (doc as { devices: { id?: unknown }[] }).devices.findIndex((d) => d?.id === id) : -1;
+      problems.push({ path: `/devices/${i}/id`, message: `device id "${id}" is already used by the demo plant; this device is not started`, severity: 'error' });
+    }
+    for (const pr of problems) log[pr.severity === 'error' ? 'error' : 'warn'](`config ${pr.path || '/'}: ${pr.message}`);
+    return { devices: running, problems };
+  }
+
+  async startDemo(): Promise<DemoStartResult> {
+    if (this.demo) return { devices: this.demo.devices };
+    if (!this.demoStarting) {
+      this.demoStarting = (async () => {
+        const plant = await startDemoPlant();
+        this.demo = plant;
+        const { problems } = await this.loadConfig({ devices: plant.devices }, 'demo');
+        if (problems.some((p) => p.severity === 'error')) log.error('the demo plant configuration has errors (see above)');
+        log.info(`demo plant running: ${plant.devices.map((d) => `${d.id} on port ${d.port}`).join(', ')}`);
+        return { devices: plant.devices };
+      })().finally(() => {
+        this.demoStarting = null;
+      });
+    }
+    return this.demoStarting;
+  }
+
+  async stopDemo(): Promise<void> {
+    if (this.demoStarting) await this.demoStarting.catch(() => undefined);
+    const plant = this.demo;
+    this.demo = null;
+    await this.devices.load('demo', []);
+    if (plant) {
+      await plant.stop();
+      log.info('demo plant stopped');
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.subscriptions.closeAll();
+    await this.devices.stopAll();
+    if (this.demo) {
+      await this.demo.stop();
+      this.demo = null;
+    }
+  }
+}
+
+async function guard<T>(fn: () => T | Promise<T>): Promise<T | ResponseError<void>> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof BifrostError)) log.error(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return toResponseError(err);
+  }
+}
+
+function invalid(message: string): BifrostError {
+  return new BifrostError(ErrorCodes.InvalidParams, message);
+}
+
+function object(params: unknown, method: string): Record<string, unknown> {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw invalid(`${method} takes an object of named parameters`);
+  }
+  return params as Record<string, unknown>;
+}
+
+function tagRefs(v: unknown): TagRef[] {
+  if (!Array.isArray(v) || v.length === 0) throw invalid(`"tags" must be a non-empty array of tag names or addresses (got ${describe(v)})`);
+  if (v.length > 100_000) throw invalid(`"tags" holds ${v.length} entries; at most 100000 per request`);
+  return v.map((t, i) => tagRef(t, `"tags"[${i}]`));
+}
+
+function tagRef(v: unknown, what: string): TagRef {
+  if (typeof v === 'string' && v.trim() !== '') return v;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as TagRef;
+  throw invalid(`${what} must be a tag name, an address string or an address object (got ${describe(v)})`);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

@@ -1,0 +1,71 @@
+import type { SubscribeResult, TagReading, TagRef } from './protocol';
+import { ErrorCodes } from './protocol';
+import { BifrostError, errorMessage } from './errors';
+import type { DeviceDriver, DriverSubscription } from './devices/driver';
+
+interface Entry {
+  id: string;
+  deviceId: string;
+  refs: TagRef[];
+  keys: string[];
+  intervalMs: number;
+  onChangeOnly: boolean;
+  bound: DriverSubscription | null;
+}
+
+/**
+ * Client subscriptions, by id. A subscription outlives the driver it runs on: when its device is
+ * reconfigured it moves to the new driver, and when the device disappears its tags turn bad until
+ * the device comes back.
+ */
+export class Subscriptions {
+  private readonly entries = new Map<string, Entry>();
+  private nextId = 1;
+
+  constructor(private readonly send: (subscriptionId: string, items: TagReading[]) => void) {}
+
+  create(driver: DeviceDriver, refs: TagRef[], intervalMs: number, onChangeOnly: boolean): SubscribeResult {
+    const id = `s${this.nextId++}`;
+    const entry: Entry = { id, deviceId: driver.id, refs, keys: [], intervalMs, onChangeOnly, bound: null };
+    // Throws for bad refs before anything is registered.
+    entry.bound = driver.subscribe(refs, { intervalMs, onChangeOnly }, (items) => this.send(id, items));
+    entry.keys = entry.bound.keys;
+    this.entries.set(id, entry);
+    return { subscriptionId: id, tags: entry.keys, intervalMs };
+  }
+
+  remove(id: unknown): void {
+    const entry = typeof id === 'string' ? this.entries.get(id) : undefined;
+    if (!entry) throw new BifrostError(ErrorCodes.UnknownSubscription, `unknown subscription ${JSON.stringify(id)}`);
+    entry.bound?.close();
+    this.entries.delete(entry.id);
+  }
+
+  /** Moves the subscriptions of a device onto its new driver, or marks them bad when it is gone. */
+  rebind(deviceId: string, driver: DeviceDriver | null): void {
+    for (const entry of this.entries.values()) {
+      if (entry.deviceId !== deviceId) continue;
+      entry.bound?.close();
+      entry.bound = null;
+      if (!driver) {
+        this.sendBad(entry, `${deviceId}: device removed from the configuration`);
+        continue;
+      }
+      try {
+        entry.bound = driver.subscribe(entry.refs, { intervalMs: entry.intervalMs, onChangeOnly: entry.onChangeOnly }, (items) => this.send(entry.id, items));
+      } catch (err) {
+        this.sendBad(entry, errorMessage(err));
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const entry of this.entries.values()) entry.bound?.close();
+    this.entries.clear();
+  }
+
+  private sendBad(entry: Entry, error: string): void {
+    const now = Date.now();
+    this.send(entry.id, entry.keys.map((tag) => ({ tag, value: null, quality: 'bad', timestamp: now, error })));
+  }
+}

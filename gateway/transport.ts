@@ -1,0 +1,76 @@
+import {
+  createMessageConnection,
+  IPCMessageReader,
+  IPCMessageWriter,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type Message,
+  type MessageConnection,
+  type MessageWriter,
+} from 'vscode-jsonrpc/node';
+import { ErrorCodes } from './protocol';
+import { log } from './log';
+
+/**
+ * Opens the JSON-RPC connection. Over stdio, bodies that are not JSON or not JSON-RPC are answered
+ * with the standard errors (-32700, -32600) instead of being dropped without a word; the
+ * connection stays up either way.
+ */
+export function openTransport(mode: 'stdio' | 'ipc'): MessageConnection {
+  const logger = {
+    error: (m: string) => log.error(m),
+    warn: (m: string) => log.warn(m),
+    info: (m: string) => log.debug(m),
+    log: (m: string) => log.debug(m),
+  };
+  if (mode === 'ipc') {
+    process.on('disconnect', () => process.exit(0));
+    return createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process), logger);
+  }
+  let writer: MessageWriter | undefined = undefined;
+  const reader = new StreamMessageReader(process.stdin, {
+    contentTypeDecoder: {
+      name: 'application/json',
+      async decode(buffer: Uint8Array, options: { charset: string }): Promise<Message> {
+        const text = new TextDecoder(options.charset).decode(buffer);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch (err) {
+          await reply(writer, null, ErrorCodes.ParseError, `parse error: the message body is not valid JSON (${(err as Error).message})`);
+          throw new Error(`dropped a message that is not valid JSON: ${text.slice(0, 200)}`);
+        }
+        const problem = invalidRequest(parsed);
+        if (problem) {
+          const id = (parsed as { id?: unknown })?.id;
+          await reply(writer, typeof id === 'number' || typeof id === 'string' ? id : null, ErrorCodes.InvalidRequest, `invalid request: ${problem}`);
+          throw new Error(`dropped an invalid JSON-RPC message: ${problem}`);
+        }
+        return parsed as Message;
+      },
+    },
+  });
+  writer = new StreamMessageWriter(process.stdout);
+  process.stdin.on('end', () => {
+    log.info('stdin closed; exiting');
+    process.exit(0);
+  });
+  return createMessageConnection(reader, writer, logger);
+}
+
+function invalidRequest(m: unknown): string | null {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+    return Array.isArray(m) ? 'batches are not supported; send one message at a time' : 'a message must be a JSON object';
+  }
+  const msg = m as Record<string, unknown>;
+  if (msg['jsonrpc'] !== '2.0') return '"jsonrpc" must be "2.0"';
+  const isResponse = 'result' in msg || 'error' in msg;
+  if (!isResponse && typeof msg['method'] !== 'string') return '"method" must be a string';
+  if ('params' in msg && msg['params'] !== null && typeof msg['params'] !== 'object') return '"params" must be an object or an array';
+  return null;
+}
+
+async function reply(writer: MessageWriter | undefined, id: number | string | null, code: number, message: string): Promise<void> {
+  if (!writer) return;
+  await writer.write({ jsonrpc: '2.0', id, error: { code, message } } as unknown as Message);
+}
