@@ -1,0 +1,436 @@
+/**
+ * A fast Modbus TCP slave on raw `net`, used as the device in tests, benchmarks and the demo plant.
+ *
+ * Frames are parsed straight from the socket buffer and answered synchronously from typed-array
+ * banks with one Buffer per response, so a request costs a few microseconds and benchmarks
+ * measure the gateway, not the simulator. Nothing is logged on the hot path.
+ */
+import * as net from 'node:net';
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (the default) picks a free port; later restarts reuse the port that was bound. */
+  port?: number;
+  /** Bank sizes, 0-65536; default 65536 each. */
+  coils?: number;
+  discretes?: number;
+  inputs?: number;
+  holdings?: number;
+  /** Answer only these unit ids (requests for others get no answer); default any. */
+  unitIds?: number[];
+}
+
+/**
+ * Injected misbehaviour, applied to every request while set. The request itself is still carried
+ * out (a write is applied, as when a real device's reply is lost on the way back), except under
+ * `{ exception }`, where nothing is applied, as the Modbus specification says for exceptions.
+ * - `garbage`: bytes that are no Modbus answer at all (protocol id is never 0).
+ * - `short-frame`: a consistent MBAP frame whose PDU lacks its tail (e.g. fewer register bytes
+ *   than its byte count announces).
+ * - `wrong-transaction-id`: the correct answer under another transaction id.
+ * - `silent`: no answer.
+ * - `{ exception: n }`: exception response with code n.
+ */
+export type SimFault = null | 'garbage' | 'short-frame' | 'wrong-transaction-id' | 'silent' | { exception: number };
+
+export type WritableArea = 'coil' | 'holding';
+
+/** Modbus exception codes this simulator produces by itself. */
+export const ModbusException = {
+  IllegalFunction: 1,
+  IllegalDataAddress: 2,
+  IllegalDataValue: 3,
+} as const;
+
+const MBAP_HEADER = 7; // transaction id, protocol id, length, unit id
+const MAX_LENGTH_FIELD = 254; // unit id + largest PDU (253 bytes)
+const MAX_READ_BITS = 2000;
+const MAX_READ_REGISTERS = 125;
+const MAX_WRITE_BITS = 1968;
+const MAX_WRITE_REGISTERS = 123;
+const MAX_RW_WRITE_REGISTERS = 121;
+const BANK_MAX = 65536;
+
+export class ModbusTcpSimulator {
+  readonly coils: Uint8Array;
+  readonly discretes: Uint8Array;
+  readonly inputs: Uint16Array;
+  readonly holdings: Uint16Array;
+  fault: SimFault = null;
+  onWrite?: (area: WritableArea, address: number, count: number) => void;
+
+  private readonly host: string;
+  private boundPort: number;
+  /** Indexed by unit id: 1 = answer. Null = answer every unit. */
+  private readonly unitFilter: Uint8Array | null;
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  private requests = 0;
+  private garbageSeed = 0x2545f491;
+
+  constructor(opts: SimulatorOptions = {}) {
+    this.host = opts.host ?? '127.0.0.1';
+    const port = opts.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`Simulator port must be an integer 0-65535 (0 = any free port), got ${String(opts.port)}.`);
+    }
+    this.boundPort = port;
+    this.coils = new Uint8Array(bankSize('coils', opts.coils));
+    this.discretes = new Uint8Array(bankSize('discretes', opts.discretes));
+    this.inputs = new Uint16Array(bankSize('inputs', opts.inputs));
+    this.holdings = new Uint16Array(bankSize('holdings', opts.holdings));
+    if (opts.unitIds) {
+      this.unitFilter = new Uint8Array(256);
+      for (const id of opts.unitIds) {
+        if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`Unit ids must be integers 0-255, got ${String(id)}.`);
+        this.unitFilter[id] = 1;
+      }
+    } else {
+      this.unitFilter = null;
+    }
+  }
+
+  /** The bound port (after start), or the requested one before. */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  /** Open client sockets. */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Starts listening; resolves the bound port. Calling it while running returns the same port. */
+  start(): Promise<number> {
+    if (this.server) return Promise.resolve(this.boundPort);
+    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    return new Promise<number>((resolve, reject) => {
+      const onError = (err: Error) => {
+        this.server = null;
+        reject(new Error(`Modbus simulator could not listen on ${this.host}:${this.boundPort}: ${err.message}`));
+      };
+      server.once('error', onError);
+      server.listen({ host: this.host, port: this.boundPort }, () => {
+        server.off('error', onError);
+        // A running listener has nothing sensible to do with later errors; keep it alive.
+        server.on('error', () => undefined);
+        this.boundPort = (server.address() as net.AddressInfo).port;
+        resolve(this.boundPort);
+      });
+    });
+  }
+
+  /** Closes the listener and destroys every client socket, like a device losing power. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    let pending: Buffer | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      pending = null;
+      const consumed = this.consume(socket, buf);
+      if (consumed < 0) {
+        socket.destroy();
+      } else if (consumed < buf.length) {
+        // Copy so that the rest of a large chunk is not kept alive by a few bytes.
+        pending = Buffer.from(buf.subarray(consumed));
+      }
+    });
+    // Resets and aborts from clients are normal; the socket just goes.
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  /** Answers every complete frame in `buf`; returns the bytes consumed, or -1 for a malformed stream. */
+  private consume(socket: net.Socket, buf: Buffer): number {
+    let off = 0;
+    let corked = false;
+    while (buf.length - off >= 6) {
+      const protocolId = (buf[off + 2] << 8) | buf[off + 3];
+      const length = (buf[off + 4] << 8) | buf[off + 5];
+      if (protocolId !== 0 || length < 2 || length > MAX_LENGTH_FIELD) {
+        if (corked) socket.uncork();
+        return -1;
+      }
+      const end = off + 6 + length;
+      if (end > buf.length) break;
+      if (!corked && end < buf.length) {
+        // Several frames in one chunk: gather their answers into one write.
+        socket.cork();
+        corked = true;
+      }
+      const answer = this.answer(buf, off, end);
+      if (answer) socket.write(answer);
+      off = end;
+    }
+    if (corked) socket.uncork();
+    return off;
+  }
+
+  /** The response ADU for the frame at buf[start, end), or null for no answer. */
+  private answer(buf: Buffer, start: number, end: number): Buffer | null {
+    this.requests++;
+    const tid = (buf[start] << 8) | buf[start + 1];
+    const unit = buf[start + 6];
+    if (this.unitFilter && this.unitFilter[unit] === 0) return null;
+    const fault = this.fault;
+    const fc = buf[start + MBAP_HEADER];
+    if (fault !== null && typeof fault === 'object') return exceptionAdu(tid, unit, fc, fault.exception);
+    const response = this.execute(tid, unit, buf, start + MBAP_HEADER, end);
+    if (fault === null) return response;
+    switch (fault) {
+      case 'silent':
+        return null;
+      case 'wrong-transaction-id':
+        response.writeUInt16BE(tid ^ 0x8000, 0);
+        return response;
+      case 'short-frame':
+        return shortened(response);
+      case 'garbage':
+        return this.garbage();
+    }
+  }
+
+  /** Executes the PDU at buf[p, end) and builds the response ADU. */
+  private execute(tid: number, unit: number, buf: Buffer, p: number, end: number): Buffer {
+    const fc = buf[p];
+    const len = end - p;
+    switch (fc) {
+      case 1:
+      case 2:
+        return this.readBits(tid, unit, fc, buf, p, len, fc === 1 ? this.coils : this.discretes);
+      case 3:
+      case 4:
+        return this.readRegisters(tid, unit, fc, buf, p, len, fc === 3 ? this.holdings : this.inputs);
+      case 5:
+        return this.writeSingleCoil(tid, unit, buf, p, len);
+      case 6:
+        return this.writeSingleRegister(tid, unit, buf, p, len);
+      case 15:
+        return this.writeMultipleCoils(tid, unit, buf, p, len);
+      case 16:
+        return this.writeMultipleRegisters(tid, unit, buf, p, len);
+      case 22:
+        return this.maskWriteRegister(tid, unit, buf, p, len);
+      case 23:
+        return this.readWriteRegisters(tid, unit, buf, p, len);
+      default:
+        return exceptionAdu(tid, unit, fc, ModbusException.IllegalFunction);
+    }
+  }
+
+  private readBits(tid: number, unit: number, fc: number, buf: Buffer, p: number, len: number, bank: Uint8Array): Buffer {
+    if (len !== 5) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
+    const address = (buf[p + 1] << 8) | buf[p + 2];
+    const count = (buf[p + 3] << 8) | buf[p + 4];
+    if (count < 1 || count > MAX_READ_BITS) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
+    if (address + count > bank.length) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataAddress);
+    const byteCount = (count + 7) >> 3;
+    const out = adu(tid, unit, 2 + byteCount);
+    out[7] = fc;
+    out[8] = byteCount;
+    out.fill(0, 9);
+    for (let i = 0; i < count; i++) {
+      if (bank[address + i] !== 0) out[9 + (i >> 3)] |= 1 << (i & 7);
+    }
+    return out;
+  }
+
+  private readRegisters(tid: number, unit: number, fc: number, buf: Buffer, p: number, len: number, bank: Uint16Array): Buffer {
+    if (len !== 5) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
+    const address = (buf[p + 1] << 8) | buf[p + 2];
+    const count = (buf[p + 3] << 8) | buf[p + 4];
+    if (count < 1 || count > MAX_READ_REGISTERS) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
+    if (address + count > bank.length) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataAddress);
+    const out = adu(tid, unit, 2 + count * 2);
+    out[7] = fc;
+    out[8] = count * 2;
+    putRegisters(out, 9, bank, address, count);
+    return out;
+  }
+
+  private writeSingleCoil(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
+    if (len !== 5) return exceptionAdu(tid, unit, 5, ModbusException.IllegalDataValue);
+    const address = (buf[p + 1] << 8) | buf[p + 2];
+    const value = (buf[p + 3] << 8) | buf[p + 4];
+    if (value !== 0xff00 && value !== 0x0000) return exceptionAdu(tid, unit, 5, ModbusException.IllegalDataValue);
+    if (address >= this.coils.length) return exceptionAdu(tid, unit, 5, ModbusException.IllegalDataAddress);
+    this.coils[address] = value === 0xff00 ? 1 : 0;
+    this.notifyWrite('coil', address, 1);
+    return echo(tid, unit, buf, p, 5);
+  }
+
+  private writeSingleRegister(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
+    if (len !== 5) return exceptionAdu(tid, unit, 6, ModbusException.IllegalDataValue);
+    const address = (buf[p + 1] << 8) | buf[p + 2];
+    if (address >= this.holdings.length) return exceptionAdu(tid, unit, 6, ModbusException.IllegalDataAddress);
+    this.holdings[address] = (buf[p + 3] << 8) | buf[p + 4];
+    this.notifyWrite('holding', address, 1);
+    return echo(tid, unit, buf, p, 5);
+  }
+
+  private writeMultipleCoils(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
+    if (len < 6) return exceptionAdu(tid, unit, 15, ModbusException.IllegalDataValue);
+    const address = (buf[p + 1] << 8) | buf[p + 2];
+    const count = (buf[p + 3] << 8) | buf[p + 4];
+    const byteCount = buf[p + 5];
+    if (count < 1 || count > MAX_WRITE_BITS || byteCount !== (count + 7) >> 3 || len !== 6 + byteCount) {
+      return exceptionAdu(tid, unit, 15, ModbusException.IllegalDataValue);
+    }
+    if (address + count > this.coils.length) return exceptionAdu(tid, unit, 15, ModbusException.IllegalDataAddress);
+    for (let i = 0; i < count; i++) this.coils[address + i] = (buf[p + 6 + (i >> 3)] >> (i & 7)) & 1;
+    this.notifyWrite('coil', address, count);
+    return echo(tid, unit, buf, p, 5);
+  }
+
+  private writeMultipleRegisters(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
+    if (len < 6) return exceptionAdu(tid, unit, 16, ModbusException.IllegalDataValue);
+    const address = (buf[p + 1] << 8) | buf[p + 2];
+    const count = (buf[p + 3] << 8) | buf[p + 4];
+    const byteCount = buf[p + 5];
+    if (count < 1 || count > MAX_WRITE_REGISTERS || byteCount !== count * 2 || len !== 6 + byteCount) {
+      return exceptionAdu(tid, unit, 16, ModbusException.IllegalDataValue);
+    }
+    if (address + count > this.holdings.length) return exceptionAdu(tid, unit, 16, ModbusException.IllegalDataAddress);
+    takeRegisters(buf, p + 6, this.holdings, address, count);
+    this.notifyWrite('holding', address, count);
+    return echo(tid, unit, buf, p, 5);
+  }
+
+  private maskWriteRegister(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
+    if (len !== 7) return exceptionAdu(tid, unit, 22, ModbusException.IllegalDataValue);
+    const address = (buf[p + 1] << 8) | buf[p + 2];
+    if (address >= this.holdings.length) return exceptionAdu(tid, unit, 22, ModbusException.IllegalDataAddress);
+    const andMask = (buf[p + 3] << 8) | buf[p + 4];
+    const orMask = (buf[p + 5] << 8) | buf[p + 6];
+    this.holdings[address] = (this.holdings[address] & andMask) | (orMask & ~andMask);
+    this.notifyWrite('holding', address, 1);
+    return echo(tid, unit, buf, p, 7);
+  }
+
+  private readWriteRegisters(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
+    if (len < 10) return exceptionAdu(tid, unit, 23, ModbusException.IllegalDataValue);
+    const readAddress = (buf[p + 1] << 8) | buf[p + 2];
+    const readCount = (buf[p + 3] << 8) | buf[p + 4];
+    const writeAddress = (buf[p + 5] << 8) | buf[p + 6];
+    const writeCount = (buf[p + 7] << 8) | buf[p + 8];
+    const byteCount = buf[p + 9];
+    if (
+      readCount < 1 || readCount > MAX_READ_REGISTERS ||
+      writeCount < 1 || writeCount > MAX_RW_WRITE_REGISTERS ||
+      byteCount !== writeCount * 2 || len !== 10 + byteCount
+    ) {
+      return exceptionAdu(tid, unit, 23, ModbusException.IllegalDataValue);
+    }
+    const bank = this.holdings;
+    if (readAddress + readCount > bank.length || writeAddress + writeCount > bank.length) {
+      return exceptionAdu(tid, unit, 23, ModbusException.IllegalDataAddress);
+    }
+    // The specification orders the write before the read.
+    takeRegisters(buf, p + 10, bank, writeAddress, writeCount);
+    this.notifyWrite('holding', writeAddress, writeCount);
+    const out = adu(tid, unit, 2 + readCount * 2);
+    out[7] = 23;
+    out[8] = readCount * 2;
+    putRegisters(out, 9, bank, readAddress, readCount);
+    return out;
+  }
+
+  private notifyWrite(area: WritableArea, address: number, count: number): void {
+    const hook = this.onWrite;
+    if (!hook) return;
+    try {
+      hook(area, address, count);
+    } catch (err) {
+      // A failing observer must not take the device down; say so where logs go.
+      process.emitWarning(`Modbus simulator onWrite handler failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** 9-16 pseudo-random bytes whose protocol id is never 0, so no client can take them for an answer. */
+  private garbage(): Buffer {
+    let x = this.garbageSeed;
+    const next = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x >>> 0;
+    };
+    const out = Buffer.allocUnsafe(9 + (next() % 8));
+    for (let i = 0; i < out.length; i++) out[i] = next() & 0xff;
+    out[2] |= 0x80;
+    this.garbageSeed = x;
+    return out;
+  }
+}
+
+function bankSize(name: string, size: number | undefined): number {
+  if (size === undefined) return BANK_MAX;
+  if (!Number.isInteger(size) || size < 0 || size > BANK_MAX) {
+    throw new RangeError(`Simulator bank size '${name}' must be an integer 0-${BANK_MAX}, got ${String(size)}.`);
+  }
+  return size;
+}
+
+/** A response ADU with its MBAP header filled in and room for a PDU of `pduLength` bytes. */
+function adu(tid: number, unit: number, pduLength: number): Buffer {
+  const out = Buffer.allocUnsafe(MBAP_HEADER + pduLength);
+  out[0] = tid >> 8;
+  out[1] = tid & 0xff;
+  out[2] = 0;
+  out[3] = 0;
+  out[4] = (pduLength + 1) >> 8;
+  out[5] = (pduLength + 1) & 0xff;
+  out[6] = unit;
+  return out;
+}
+
+function exceptionAdu(tid: number, unit: number, fc: number, code: number): Buffer {
+  const out = adu(tid, unit, 2);
+  out[7] = (fc | 0x80) & 0xff;
+  out[8] = code & 0xff;
+  return out;
+}
+
+/** A response that repeats the first `n` bytes of the request PDU (the write confirmations). */
+function echo(tid: number, unit: number, buf: Buffer, p: number, n: number): Buffer {
+  const out = adu(tid, unit, n);
+  buf.copy(out, MBAP_HEADER, p, p + n);
+  return out;
+}
+
+function putRegisters(out: Buffer, at: number, bank: Uint16Array, address: number, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const v = bank[address + i];
+    out[at++] = v >> 8;
+    out[at++] = v & 0xff;
+  }
+}
+
+function takeRegisters(buf: Buffer, at: number, bank: Uint16Array, address: number, count: number): void {
+  for (let i = 0; i < count; i++, at += 2) bank[address + i] = (buf[at] << 8) | buf[at + 1];
+}
+
+/** The same answer with the last bytes of its PDU cut off and its length field made to agree. */
+function shortened(response: Buffer): Buffer {
+  const pduLength = response.length - MBAP_HEADER;
+  const keep = Math.max(1, pduLength - Math.max(2, pduLength >> 1));
+  const out = response.subarray(0, MBAP_HEADER + keep);
+  out[4] = (keep + 1) >> 8;
+  out[5] = (keep + 1) & 0xff;
+  return out;
+}
