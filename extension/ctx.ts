@@ -1,0 +1,272 @@
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  CloseHandlerResult,
+  ErrorHandler,
+  LanguageClient,
+  LanguageClientOptions,
+  NotificationType,
+  RequestType,
+  RequestType0,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import {
+  DevicesChanged,
+  DeviceStatusChanged,
+  DeviceStatusNotification,
+  Values,
+  ValuesNotification,
+} from '../gateway/protocol';
+import type { Config } from './config';
+import { GatewayDownError } from './errors';
+import type { Log } from './log';
+
+export type GatewayState = 'starting' | 'running' | 'stopped';
+
+/** Runs after every (re)start of the gateway, before it counts as running, in registration order. */
+export type RestoreStep = () => Promise<void>;
+
+/** How long a request waits for a gateway that is still starting. */
+const START_WAIT_MS = 15_000;
+/** The language client's own policy: at most 4 restarts; stop when the 5th crash comes within 3 minutes. */
+const MAX_RESTARTS = 4;
+
+/**
+ * Owns the gateway process: start, stop, restart, and the two cleanup scopes (the extension's
+ * life, and one gateway client, cleared whenever the client is replaced). Everything else talks
+ * to the gateway through `request`/`notify` and the events here.
+ */
+export class Ctx implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  /** Disposed when the current client is replaced or stopped. */
+  private runScope: vscode.Disposable[] = [];
+  /** Disposed when the extension deactivates. */
+  private readonly extScope: vscode.Disposable[] = [];
+  private readonly restoreSteps: RestoreStep[] = [];
+  private currentState: GatewayState = 'stopped';
+  private stoppedReason = 'not started yet';
+  /** Bumped for every new run, so that a slow restore of an old run cannot mark a new one running. */
+  private runId = 0;
+  private starting: Promise<void> | undefined;
+
+  private readonly stateEmitter = new vscode.EventEmitter<GatewayState>();
+  private readonly valuesEmitter = new vscode.EventEmitter<ValuesNotification>();
+  private readonly deviceStatusEmitter = new vscode.EventEmitter<DeviceStatusNotification>();
+  private readonly devicesChangedEmitter = new vscode.EventEmitter<void>();
+
+  readonly onDidChangeState = this.stateEmitter.event;
+  readonly onValues = this.valuesEmitter.event;
+  readonly onDeviceStatus = this.deviceStatusEmitter.event;
+  readonly onDevicesChanged = this.devicesChangedEmitter.event;
+
+  constructor(
+    readonly extension: vscode.ExtensionContext,
+    readonly log: Log,
+    readonly config: Config,
+  ) {
+    this.pushExt(this.stateEmitter, this.valuesEmitter, this.deviceStatusEmitter, this.devicesChangedEmitter);
+  }
+
+  get state(): GatewayState {
+    return this.currentState;
+  }
+
+  /** Why the gateway is stopped, for people (status bar tooltip, errors). */
+  get stopReason(): string {
+    return this.stoppedReason;
+  }
+
+  pushExt(...disposables: vscode.Disposable[]): void {
+    this.extScope.push(...disposables);
+  }
+
+  /** Registers a step to run after every gateway start (config, demo, subscriptions). */
+  onRestore(step: RestoreStep): void {
+    this.restoreSteps.push(step);
+  }
+
+  async start(): Promise<void> {
+    if (this.client) return this.starting;
+    const client = this.createClient();
+    this.client = client;
+    this.setState('starting');
+    this.starting = client.start().catch((err: unknown) => {
+      if (this.client !== client) return;
+      this.stoppedReason = 'it failed to start';
+      this.log.error('The gateway failed to start', err);
+      this.setState('stopped');
+      void this.offerRestart('The Bifrost gateway failed to start.');
+    });
+    return this.starting;
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.starting = undefined;
+    this.runId++;
+    this.disposeRun();
+    if (!client) return;
+    this.stoppedReason = 'it was stopped';
+    this.setState('stopped');
+    try {
+      // dispose() stops the process (shutdown, exit, then kill after the timeout).
+      await client.dispose(3000);
+    } catch (err) {
+      this.log.warn(`Stopping the gateway: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.log.info('client: restarting the gateway');
+    await this.stop();
+    await this.start();
+  }
+
+  /** Resolves once the gateway is running (restore steps done); rejects with a clear error when it is down. */
+  async whenRunning(): Promise<LanguageClient> {
+    if (this.currentState === 'running' && this.client) return this.client;
+    if (this.currentState === 'stopped' || !this.client) throw new GatewayDownError(this.stoppedReason);
+    const running = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => finish(false), START_WAIT_MS);
+      const sub = this.onDidChangeState((s) => {
+        if (s !== 'starting') finish(s === 'running');
+      });
+      function finish(ok: boolean) {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(ok);
+      }
+    });
+    if (!running || !this.client) throw new GatewayDownError(running ? this.stoppedReason : 'it is still starting');
+    return this.client;
+  }
+
+  request<R>(type: RequestType0<R, void>): Promise<R>;
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  async request<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+    const client = await this.whenRunning();
+    return this.send(client, type, params);
+  }
+
+  /**
+   * For restore steps: sends on the client that is starting, without waiting for the run to count
+   * as running (which only happens after the restore steps).
+   */
+  requestDuringRestore<R>(type: RequestType0<R, void>): Promise<R>;
+  requestDuringRestore<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  async requestDuringRestore<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+    const client = this.client;
+    if (!client || !client.isRunning()) throw new GatewayDownError(this.stoppedReason);
+    return this.send(client, type, params);
+  }
+
+  private send<P, R>(client: LanguageClient, type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+    // The public overloads above keep callers typed; the method name is all the wire needs.
+    if (type instanceof RequestType0) return client.sendRequest<R>(type.method);
+    return client.sendRequest<R>(type.method, params);
+  }
+
+  private createClient(): LanguageClient {
+    const module = this.extension.asAbsolutePath('dist/gateway.js');
+    const args = ['--log-level', this.config.settings.logLevel];
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc, args },
+      debug: { module, transport: TransportKind.ipc, args, options: { execArgv: ['--inspect=6010'] } },
+    };
+    let client: LanguageClient | undefined = undefined;
+    // The client's default handler counts the crashes: one per client, created on first use.
+    let counting: ErrorHandler | undefined;
+    const defaultHandler = () => (counting ??= client!.createDefaultErrorHandler(MAX_RESTARTS));
+    const errorHandler: ErrorHandler = {
+      error: (error, message, count) => defaultHandler().error(error, message, count),
+      closed: () => this.onClosed(defaultHandler()),
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [],
+      outputChannel: this.log.channel,
+      errorHandler,
+      initializationOptions: {},
+      // The gateway's stderr is its log: keep each line's level instead of marking all as errors.
+      stdioOptions: {
+        stdout: (input) => this.log.pipeGatewayStream(input),
+        stderr: (input) => this.log.pipeGatewayStream(input),
+      },
+    };
+    client = new LanguageClient('bifrost', 'Bifrost Gateway', serverOptions, clientOptions);
+    this.runScope.push(
+      client.onDidChangeState((e) => this.onClientState(client!, e.newState)),
+      client.onNotification(Values, (n) => this.valuesEmitter.fire(n)),
+      client.onNotification(DeviceStatusChanged, (n) => this.deviceStatusEmitter.fire(n)),
+      client.onNotification(DevicesChanged as NotificationType<Record<string, never>>, () => this.devicesChangedEmitter.fire()),
+    );
+    return client;
+  }
+
+  private async onClosed(handler: ErrorHandler): Promise<CloseHandlerResult> {
+    const result = await handler.closed();
+    if (result.action === CloseAction.DoNotRestart) {
+      this.stoppedReason = `it crashed ${MAX_RESTARTS + 1} times within 3 minutes`;
+      this.log.error(`The gateway crashed ${MAX_RESTARTS + 1} times within 3 minutes and will not be restarted.`);
+      void this.offerRestart(`The Bifrost gateway crashed ${MAX_RESTARTS + 1} times within 3 minutes and was not restarted.`);
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    this.log.warn('The gateway exited unexpectedly; starting a new one.');
+    return { action: CloseAction.Restart, handled: true };
+  }
+
+  private onClientState(client: LanguageClient, state: State): void {
+    if (client !== this.client) return;
+    if (state === State.Starting) {
+      this.runId++;
+      this.setState('starting');
+    } else if (state === State.Stopped || state === State.StartFailed) {
+      this.runId++;
+      if (this.currentState !== 'stopped') this.setState('stopped');
+    } else if (state === State.Running) {
+      void this.restore(client, ++this.runId);
+    }
+  }
+
+  /** After each start: config, demo plant and subscriptions, in order; then the gateway counts as running. */
+  private async restore(client: LanguageClient, runId: number): Promise<void> {
+    this.setState('starting');
+    for (const step of this.restoreSteps) {
+      if (runId !== this.runId || client !== this.client) return;
+      try {
+        await step();
+      } catch (err) {
+        this.log.error('Restoring the gateway session failed', err);
+      }
+    }
+    if (runId !== this.runId || client !== this.client) return;
+    this.log.info('client: gateway running');
+    this.setState('running');
+  }
+
+  private async offerRestart(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(message, 'Restart Gateway', 'Show Log');
+    if (choice === 'Restart Gateway') await this.restart();
+    else if (choice === 'Show Log') this.log.show();
+  }
+
+  private setState(state: GatewayState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    void vscode.commands.executeCommand('setContext', 'bifrost.gatewayState', state);
+    this.stateEmitter.fire(state);
+  }
+
+  private disposeRun(): void {
+    const scope = this.runScope;
+    this.runScope = [];
+    for (const d of scope) d.dispose();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    for (const d of this.extScope.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,43 @@
+import { ErrorCodes as RpcErrorCodes, ResponseError } from 'vscode-languageclient/node';
+import { ErrorCodes } from '../gateway/protocol';
+
+/** Thrown by requests while no gateway is running: the message says what to do about it. */
+export class GatewayDownError extends Error {
+  constructor(reason: string) {
+    super(`The Bifrost gateway is not running (${reason}). Use "Bifrost: Restart Gateway" or look at "Bifrost: Show Log".`);
+    this.name = 'GatewayDownError';
+  }
+}
+
+/**
+ * The message to show a person. The gateway's errors already carry a human message: it is shown
+ * as it is. Only the connection's own codes get a short explanation around them.
+ */
+export function userMessage(err: unknown): string {
+  if (err instanceof ResponseError) {
+    if (isConnectionError(err)) return 'The connection to the Bifrost gateway was lost before it answered. Try again once the gateway runs.';
+    switch (err.code) {
+      case ErrorCodes.MethodNotFound:
+        return `The gateway does not know this request (${err.message}). Is the gateway older than the extension?`;
+      case ErrorCodes.InternalError:
+        return `The gateway failed: ${err.message}`;
+      default:
+        return err.message;
+    }
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** True when the error means "the gateway went away while we waited", not "the gateway said no". */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof GatewayDownError) return true;
+  if (err instanceof ResponseError) {
+    return (
+      err.code === RpcErrorCodes.PendingResponseRejected ||
+      err.code === RpcErrorCodes.ConnectionInactive ||
+      err.code === RpcErrorCodes.MessageWriteError
+    );
+  }
+  return false;
+}

@@ -1,0 +1,66 @@
+import type { DeviceStats, DeviceStatus, Quality, TagReading, TagValue } from '../gateway/protocol';
+
+/** How values, times and statistics read in the tree, tooltips and notifications. */
+
+export function formatValue(value: TagValue, unit?: string): string {
+  if (value === null) return '—';
+  let text: string;
+  if (typeof value === 'number') text = formatReadingNumber(value);
+  else if (typeof value === 'string') text = JSON.stringify(value);
+  else text = String(value);
+  return unit && typeof value !== 'boolean' && typeof value !== 'string' ? `${text} ${unit}` : text;
+}
+
+/** Enough digits to see a change, not the float32 noise (21.5000009537 → 21.5). */
+function formatReadingNumber(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  return String(Number(n.toPrecision(7)));
+}
+
+/** The tree's description of a tag: the value, or why there is none. */
+export function describeReading(r: TagReading | undefined, unit?: string): string {
+  if (!r) return '';
+  if (r.quality === 'bad') return r.error ? `bad: ${r.error}` : 'bad';
+  const text = formatValue(r.value, unit);
+  return r.quality === 'uncertain' ? `${text} (uncertain${r.error ? `: ${r.error}` : ''})` : text;
+}
+
+export function formatTime(timestamp: number): string {
+  const d = new Date(timestamp);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+export function formatLatency(ms: number | null): string {
+  if (ms === null) return '—';
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
+}
+
+export function statusLabel(status: DeviceStatus): string {
+  switch (status) {
+    case 'connected':
+      return 'connected';
+    case 'connecting':
+      return 'connecting…';
+    case 'disconnected':
+      return 'disconnected';
+    case 'error':
+      return 'error';
+  }
+}
+
+export function qualityLabel(q: Quality): string {
+  return q;
+}
+
+/** One table row per statistic, for tooltips. */
+export function statsRows(s: DeviceStats): [string, string][] {
+  return [
+    ['Requests', String(s.requests)],
+    ['Errors', String(s.errors)],
+    ['Timeouts', String(s.timeouts)],
+    ['Reconnects', String(s.reconnects)],
+    ['Skipped scans', String(s.skippedScans)],
+    ['Latency p50 / p99', `${formatLatency(s.latencyP50Ms)} / ${formatLatency(s.latencyP99Ms)}`],
+  ];
+}

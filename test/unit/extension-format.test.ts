@@ -1,0 +1,25 @@
+import * as assert from 'node:assert/strict';
+import { describeReading, formatLatency, formatValue } from '../../extension/format';
+
+describe('extension: value formatting', () => {
+  it('shows numbers with units, without float32 noise', () => {
+    assert.equal(formatValue(21.500000953674316, '°C'), '21.5 °C');
+    assert.equal(formatValue(1500, 'rpm'), '1500 rpm');
+    assert.equal(formatValue(true, 'x'), 'true');
+    assert.equal(formatValue('AB12'), '"AB12"');
+    assert.equal(formatValue(null, 'bar'), '—');
+    assert.equal(formatValue('18446744073709551615'), '"18446744073709551615"');
+  });
+
+  it('says why a reading is bad instead of showing a value', () => {
+    assert.equal(describeReading({ tag: 't', value: null, quality: 'bad', timestamp: 0, error: 'Timeout after 1000 ms' }), 'bad: Timeout after 1000 ms');
+    assert.equal(describeReading({ tag: 't', value: 3, quality: 'uncertain', timestamp: 0 }, 'V'), '3 V (uncertain)');
+    assert.equal(describeReading(undefined), '');
+  });
+
+  it('formats latencies', () => {
+    assert.equal(formatLatency(null), '—');
+    assert.equal(formatLatency(0.456), '0.46 ms');
+    assert.equal(formatLatency(123.4), '123 ms');
+  });
+});
