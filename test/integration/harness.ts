@@ -1,0 +1,130 @@
+/**
+ * Shared pieces of the integration tests: the built gateway process, real Modbus servers on
+ * 127.0.0.1 (our simulator, pymodbus), and waiting for notifications.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { defaultGatewayPath, spawnGateway, type GatewayProcess } from '../../tools/gatewayClient';
+import type { DeviceConfig, TagReading, ValuesNotification } from '../../gateway/protocol';
+
+export async function startGateway(args: string[] = []): Promise<GatewayProcess> {
+  if (!existsSync(defaultGatewayPath())) {
+    throw new Error(`${defaultGatewayPath()} is missing: build first (npm test does, or run "node esbuild.mjs")`);
+  }
+  return spawnGateway({ args, echoLog: process.env['BIFROST_TEST_LOG'] === '1' });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(25);
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Collects every `bifrost/values` notification, per subscription. */
+export class ValueLog {
+  readonly batches = new Map<string, TagReading[][]>();
+
+  constructor(connection: MessageConnection) {
+    connection.onNotification('bifrost/values', (n: ValuesNotification) => {
+      const list = this.batches.get(n.subscriptionId) ?? [];
+      list.push(n.items);
+      this.batches.set(n.subscriptionId, list);
+    });
+  }
+
+  /** The newest reading of a tag in a subscription. */
+  latest(subscriptionId: string, tag: string): TagReading | undefined {
+    const list = this.batches.get(subscriptionId) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const hit = list[i]!.find((r) => r.tag === tag);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  count(subscriptionId: string): number {
+    return this.batches.get(subscriptionId)?.length ?? 0;
+  }
+}
+
+export function tcpDevice(id: string, port: number, extra: Partial<DeviceConfig> = {}): DeviceConfig {
+  return { id, protocol: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: 500, pollIntervalMs: 100, ...extra };
+}
+
+/** A pymodbus 3.0 server (Debian's python3-pymodbus) seeded with the given banks. */
+export interface PyModbus {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startPymodbus(banks: { hr?: number[]; ir?: number[]; co?: number[]; di?: number[] }): Promise<PyModbus> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-pymodbus-'));
+  const file = path.join(dir, 'banks.json');
+  writeFileSync(file, JSON.stringify(banks));
+  const port = await freePort();
+  const script = path.resolve(__dirname, '..', 'peers', 'pymodbus_server.py');
+  const child: ChildProcess = spawn('/usr/bin/python3', [script, String(port), file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    await waitFor(`pymodbus to listen on ${port} (${stderr.trim() || 'no output'})`, () => canConnect(port), 15_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Expects a promise to fail with a JSON-RPC error; returns it. */
+export async function rpcError(p: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code: number; message: string };
+  }
+  throw new Error('expected a JSON-RPC error, the request succeeded');
+}

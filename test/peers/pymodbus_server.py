@@ -1,0 +1,40 @@
+"""A Modbus TCP server built on pymodbus, used by the integration tests as a device that no one
+on this project wrote.
+
+    python3 pymodbus_server.py PORT BANKS.json
+
+BANKS.json holds the initial banks: {"hr": [...], "ir": [...], "co": [...], "di": [...]}, each
+a list indexed by 0-based address (banks are padded with zeros to 400 entries). Binds 127.0.0.1 only.
+"""
+import json
+import logging
+import sys
+
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.server import StartTcpServer
+
+
+def block(values, size=400):
+    data = list(values) + [0] * max(0, size - len(values))
+    return ModbusSequentialDataBlock(0, data)
+
+
+def main():
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    port = int(sys.argv[1])
+    with open(sys.argv[2], encoding="utf-8") as f:
+        banks = json.load(f)
+    # zero_mode: request address N reads list index N (pymodbus otherwise shifts by one).
+    slave = ModbusSlaveContext(
+        di=block(banks.get("di", [])),
+        co=block(banks.get("co", [])),
+        hr=block(banks.get("hr", [])),
+        ir=block(banks.get("ir", [])),
+        zero_mode=True,
+    )
+    context = ModbusServerContext(slaves=slave, single=True)
+    StartTcpServer(context=context, address=("127.0.0.1", port))
+
+
+if __name__ == "__main__":
+    main()
