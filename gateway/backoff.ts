@@ -43,14 +43,14 @@ export class Backoff {
     return this.count;
   }
 
-  /** The delay before the next attempt, in milliseconds. */
+  /** The delay before the next attempt, in whole milliseconds. */
   next(): number {
     // Past the cap the power may overflow to Infinity; min() still gives the cap.
     const growth = Math.pow(this.factor, this.count);
     const ceiling = this.initialMs === 0 ? 0 : Math.min(this.maxMs, this.initialMs * growth);
     this.count++;
     const r = Math.min(Math.max(this.random(), 0), 1);
-    return ceiling * (1 - this.jitter * r);
+    return Math.round(ceiling * (1 - this.jitter * r));
   }
 
   /** Call after a success: the next failure starts again from initialMs. */

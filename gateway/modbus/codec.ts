@@ -125,12 +125,18 @@ function decodeString(regs: ArrayLike<number>, start: number, count: number): st
   return kept === text.length ? text : text.slice(0, kept);
 }
 
-/** raw * scale + offset; divides by 1/scale when that is whole, so 3 * 0.1 gives 0.3, not 0.30000000000000004. */
+/**
+ * raw * scale + offset. When 1/scale is whole (0.1, 0.01 …) it divides instead, and folds an
+ * offset that sits on the same grid into the dividend, so 3 at scale 0.1 reads 0.3 and 653 at
+ * scale 0.1, offset -40 reads 25.3, not 0.30000000000000004 and 25.299999999999997.
+ */
 function engineering(a: ResolvedAddress, raw: number): number {
   const { scale, offset } = a;
   if (scale === 1 && offset === 0) return raw;
   const inverse = 1 / scale;
-  return (Number.isInteger(inverse) ? raw / inverse : raw * scale) + offset;
+  if (!Number.isInteger(inverse)) return raw * scale + offset;
+  const shift = offset * inverse;
+  return Number.isInteger(shift) && Math.abs(shift) <= Number.MAX_SAFE_INTEGER ? (raw + shift) / inverse : raw / inverse + offset;
 }
 
 function swapBytes(w: number): number {

@@ -131,14 +131,15 @@ class MinEndTree {
     for (node >>= 1; node >= 1; node >>= 1) this.min[node] = Math.min(this.min[2 * node], this.min[2 * node + 1]);
   }
 
-  /** The first position >= from whose value is <= bound (removed ones never match), or -1. */
+  /** The first position >= from whose value is <= bound, or -1; removed items never match. */
   firstAtMost(from: number, bound: number): number {
     if (from >= this.size) return -1;
     return this.search(1, 0, this.size - 1, from, bound);
   }
 
   private search(node: number, lo: number, hi: number, from: number, bound: number): number {
-    if (hi < from || !(this.min[node] <= bound)) return -1;
+    // Removed items hold Infinity; they must not match even an unbounded search.
+    if (hi < from || this.min[node] === Infinity || !(this.min[node] <= bound)) return -1;
     if (lo === hi) return lo;
     const mid = (lo + hi) >> 1;
     const left = this.search(2 * node, lo, mid, from, bound);
