@@ -218,7 +218,7 @@ describe('codec: scale and offset', () => {
   it('scales 64-bit integers; beyond 2^53 a scaled value is a number, not text', () => {
     const a = scaled('holding:0:uint64', 0.5);
     assert.equal(decodeRegisters(a, [0, 0, 0, 10], 0), 5);
-    assert.equal(decodeRegisters(a, [0x0123, 0x4567, 0x89ab, 0xcdef], 0), 81985529216486895 / 2);
+    assert.equal(decodeRegisters(a, [0x0123, 0x4567, 0x89ab, 0xcdef], 0), Number(81985529216486895n) / 2);
     assert.deepEqual(registersOf(a, '21'), [0, 0, 0, 42]);
   });
 });
