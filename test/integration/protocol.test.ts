@@ -1,0 +1,175 @@
+/**
+ * The JSON-RPC contract at its edges: lifecycle, malformed input, wrong parameters, refused
+ * writes and configuration problems. Each bad request gets an error and the gateway stays up.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import type { GatewayProcess } from '../../tools/gatewayClient';
+import { defaultGatewayPath } from '../../tools/gatewayClient';
+import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
+import type { ConfigLoadResult, DeviceListResult, PingResult } from '../../gateway/protocol';
+import { rpcError, startGateway, tcpDevice, waitFor } from './harness';
+
+/** Talks to the gateway in raw frames, to send what a well-behaved client library never would. */
+function rawGateway() {
+  const child = spawn(process.execPath, [defaultGatewayPath(), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let buf = Buffer.alloc(0);
+  let stdout = '';
+  const messages: Record<string, unknown>[] = [];
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString('utf8');
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const sep = buf.indexOf('\r\n\r\n');
+      if (sep < 0) return;
+      const m = /Content-Length: (\d+)/i.exec(buf.subarray(0, sep).toString());
+      if (!m) throw new Error(`bad header from the gateway: ${buf.subarray(0, sep).toString()}`);
+      const len = Number(m[1]);
+      if (buf.length < sep + 4 + len) return;
+      messages.push(JSON.parse(buf.subarray(sep + 4, sep + 4 + len).toString('utf8')));
+      buf = buf.subarray(sep + 4 + len);
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    messages,
+    exited,
+    stdout: () => stdout,
+    sendBody(body: string) {
+      child.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    },
+    send(msg: object) {
+      this.sendBody(JSON.stringify(msg));
+    },
+  };
+}
+
+describe('the JSON-RPC contract', function () {
+  this.timeout(20_000);
+
+  it('answers malformed JSON, invalid requests and unknown methods with errors, and stays up', async () => {
+    const g = rawGateway();
+    try {
+      g.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, capabilities: {} } });
+      g.sendBody('{"jsonrpc": "2.0", "id": 2, "method": "bifrost/ping"'); // truncated
+      g.send({ jsonrpc: '2.0', id: 3, params: {} }); // no method
+      g.send([{ jsonrpc: '2.0', id: 4, method: 'bifrost/ping' }]); // batch
+      g.send({ jsonrpc: '2.0', id: 5, method: 'bifrost/teleport', params: {} });
+      g.send({ jsonrpc: '2.0', id: 6, method: 'bifrost/tags/read', params: { deviceId: 42, tags: 'holding:0' } });
+      g.send({ jsonrpc: '2.0', id: 7, method: 'bifrost/ping' });
+      await waitFor('all answers', () => g.messages.length >= 7);
+      const byId = (id: unknown) => g.messages.find((m) => m['id'] === id) as { error?: { code: number; message: string }; result?: unknown };
+      const nullIds = g.messages.filter((m) => m['id'] === null).map((m) => (m['error'] as { code: number }).code);
+      assert.deepEqual(nullIds.sort(), [-32700, -32600].sort());
+      assert.equal(byId(3).error!.code, -32600);
+      assert.equal(byId(5).error!.code, -32601);
+      assert.equal(byId(6).error!.code, -32602);
+      assert.match(byId(6).error!.message, /"tags" must be a non-empty array/);
+      assert.equal((byId(7).result as PingResult).version.length > 0, true);
+      // Nothing but framed JSON-RPC on stdout.
+      assert.match(g.stdout(), /^Content-Length: /);
+    } finally {
+      g.child.stdin.end();
+      assert.equal(await g.exited, 0, 'the gateway exits when stdin closes');
+    }
+  });
+
+  describe('requests', () => {
+    let gw: GatewayProcess;
+    let sim: ModbusTcpSimulator;
+    before(async () => {
+      sim = new ModbusTcpSimulator();
+      await sim.start();
+      gw = await startGateway();
+    });
+    after(async () => {
+      await gw.close();
+      await sim.stop();
+    });
+
+    it('loads a configuration with broken entries, reports each with a JSON pointer, and runs the valid devices', async () => {
+      const res = await gw.connection.sendRequest<ConfigLoadResult>('bifrost/config/load', {
+        devices: [
+          tcpDevice('good', sim.port, {
+            tags: [
+              { name: 'level', area: 'holding', address: 0, type: 'float32' },
+              { name: 'broken', area: 'holding', address: 70000 },
+              { name: 'level', area: 'holding', address: 4 },
+              { name: 'flow', address: 'holding:10:float32:CDAB', unit: 'm3/h' },
+            ],
+          }),
+          { id: 'no-host', protocol: 'modbus-tcp' },
+          { id: 'bad-port', protocol: 'modbus-tcp', host: '127.0.0.1', port: 70000 },
+          { id: 'good', protocol: 'modbus-tcp', host: '127.0.0.1' },
+          { id: 'serial', protocol: 'modbus-rtu' },
+        ],
+      });
+      assert.deepEqual(res.devices, ['good']);
+      const paths = res.problems.filter((p) => p.severity === 'error').map((p) => p.path);
+      assert.deepEqual(paths, ['/devices/0/tags/1/address', '/devices/0/tags/2/name', '/devices/1/host', '/devices/2/port', '/devices/3/id', '/devices/4/protocol', '/devices/4/host']);
+      const port = res.problems.find((p) => p.path === '/devices/2/port')!;
+      assert.match(port.message, /"port" must be a whole number from 1 to 65535 \(got 70000\)/);
+      const list = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+      assert.deepEqual(list.devices.map((d) => d.id), ['good']);
+      assert.deepEqual(list.devices[0]!.tags.map((t) => [t.name, t.address, t.writable]), [
+        ['level', 'holding:0:float32', false],
+        ['flow', 'holding:10:float32:CDAB', false],
+      ]);
+    });
+
+    it('refuses writes unless the device allows them and the tag is writable, before anything is sent', async () => {
+      await gw.connection.sendRequest('bifrost/config/load', {
+        devices: [
+          tcpDevice('ro', sim.port),
+          tcpDevice('rw', sim.port, { allowWrites: true, tags: [{ name: 'limit', area: 'holding', address: 3 }, { name: 'sp', area: 'holding', address: 4, access: 'readwrite', type: 'int16' }] }),
+        ],
+      });
+      await waitFor('connected', async () => (await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list')).devices.every((d) => d.status === 'connected'));
+      const before = sim.requestCount;
+      const cases: [object, number, RegExp][] = [
+        [{ deviceId: 'ro', tag: 'holding:4', value: 1 }, 1004, /ro: writes are disabled for this device/],
+        [{ deviceId: 'rw', tag: 'limit', value: 1 }, 1004, /rw: tag "limit" is read-only/],
+        [{ deviceId: 'rw', tag: 'input:4', value: 1 }, 1004, /input area, which Modbus does not let anyone write/],
+        [{ deviceId: 'rw', tag: 'sp', value: 40000 }, 1003, /rw: cannot write 40000 to sp: .*out of range for int16/],
+        [{ deviceId: 'rw', tag: 'sp', value: 'warm' }, 1003, /rw: cannot write "warm" to sp/],
+        [{ deviceId: 'rw', tag: 'holding:65535:float32', value: 1 }, 1002, /beyond 65535/],
+        [{ deviceId: 'nobody', tag: 'holding:0', value: 1 }, 1001, /unknown device "nobody"/],
+        [{ deviceId: 'rw', tag: 'sp', value: null }, -32602, /"value" must be a number, a boolean or a string/],
+      ];
+      for (const [params, code, message] of cases) {
+        const err = await rpcError(gw.connection.sendRequest('bifrost/tags/write', params));
+        assert.equal(err.code, code, `${JSON.stringify(params)}: ${err.message}`);
+        assert.match(err.message, message);
+      }
+      assert.equal(sim.requestCount, before, 'nothing reached the device');
+      await gw.connection.sendRequest('bifrost/tags/write', { deviceId: 'rw', tag: 'sp', value: -5 });
+      assert.equal(sim.holdings[4], 0xfffb);
+    });
+
+    it('rejects bad subscriptions and unknown subscription ids', async () => {
+      const e1 = await rpcError(gw.connection.sendRequest('bifrost/subscribe', { deviceId: 'rw', tags: ['holding:0'], intervalMs: 1 }));
+      assert.equal(e1.code, -32602);
+      const e2 = await rpcError(gw.connection.sendRequest('bifrost/subscribe', { deviceId: 'rw', tags: ['nonsense'] }));
+      assert.equal(e2.code, 1002);
+      assert.match(e2.message, /rw: "nonsense": no configured tag has that name/);
+      const e3 = await rpcError(gw.connection.sendRequest('bifrost/unsubscribe', { subscriptionId: 's999' }));
+      assert.equal(e3.code, 1009);
+      const e4 = await rpcError(gw.connection.sendRequest('bifrost/tags/read', { deviceId: 'rw', tags: ['holding:0:string'] }));
+      assert.equal(e4.code, 1002);
+    });
+  });
+
+  it('starts the demo plant on its own with --demo and serves live values', async () => {
+    const gw = await startGateway(['--demo']);
+    try {
+      const list = await waitFor('demo devices', async () => {
+        const l = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+        return l.devices.length >= 2 && l.devices.every((d) => d.status === 'connected') ? l : undefined;
+      });
+      assert.ok(list.devices.every((d) => d.source === 'demo' && d.tags.length > 5));
+    } finally {
+      await gw.close();
+    }
+  });
+});
