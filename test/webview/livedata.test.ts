@@ -1,0 +1,329 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { seriesInfoOf } from '../../extension/liveData/panelTags';
+import type { LiveReading, SeriesInfo, SeriesSnapshot } from '../../webview/messages';
+import { DARK_THEME, LIGHT_THEME, startHarness, type Harness, type PanelPage } from './harness';
+
+const RESULTS = resolve(__dirname, '../../test-results');
+
+const tank = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'tank_level', unit: '%' });
+const pump = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'pump_running' });
+const motor = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'motor_temp', unit: '°C' });
+const pressure = seriesInfoOf({ deviceId: 'plc2', deviceName: 'Packer', tag: 'line_pressure', unit: 'bar' });
+const recipe = seriesInfoOf({ deviceId: 'plc2', deviceName: 'Packer', tag: 'recipe_name' });
+
+const TIMEOUT_TEXT = 'Device did not answer within 1000 ms';
+
+/** A test curve: 60 s of readings at 10 Hz ending at `end`, computed from time. */
+function curve(end: number, f: (secondsAgo: number) => number): { t: number[]; v: (number | null)[] } {
+  const t: number[] = [];
+  const v: (number | null)[] = [];
+  for (let i = 600; i >= 0; i--) {
+    t.push(end - i * 100);
+    v.push(f(i / 10));
+  }
+  return { t, v };
+}
+
+function snapshotSeries(now: number): SeriesSnapshot[] {
+  const tankPoints = curve(now, (ago) => 50 + 20 * Math.sin(ago / 6));
+  const tankLast = tankPoints.v[tankPoints.v.length - 1] as number;
+  const pumpPoints = { t: [now - 55_000, now - 40_000, now - 25_000, now - 10_000], v: [1, 0, 1, 0] as (number | null)[] };
+  const motorPoints = curve(now, (ago) => 60 - ago * 0.1);
+  // Good until 20 s ago, then the device stopped answering.
+  const pressurePoints = curve(now - 20_000, (ago) => 4 + Math.cos(ago / 3));
+  pressurePoints.t.push(now - 19_900);
+  pressurePoints.v.push(null);
+  const reading = (value: LiveReading['value'], timestamp: number, quality: LiveReading['quality'] = 'good', error?: string): LiveReading =>
+    error ? { value, quality, timestamp, error } : { value, quality, timestamp };
+  const range = (v: (number | null)[]) => {
+    const nums = v.filter((x): x is number => x !== null);
+    return { min: Math.min(...nums), max: Math.max(...nums) };
+  };
+  const snap = (info: SeriesInfo, last: LiveReading | null, points: { t: number[]; v: (number | null)[] }): SeriesSnapshot => ({
+    info,
+    last,
+    range: points.v.some((x) => x !== null) ? range(points.v) : { min: null, max: null },
+    points,
+  });
+  return [
+    snap(tank, reading(tankLast, now), tankPoints),
+    snap(pump, reading(false, now - 10_000), pumpPoints),
+    snap(motor, reading(60, now, 'uncertain', 'Value held: sensor warming up'), motorPoints),
+    snap(pressure, reading(null, now - 200, 'bad', TIMEOUT_TEXT), pressurePoints),
+    snap(recipe, reading('RECIPE-7', now - 30_000), { t: [], v: [] }),
+  ];
+}
+
+async function rowTexts(page: Page, info: SeriesInfo): Promise<string[]> {
+  return page.locator(`tr[data-key="${cssEscape(info.key)}"] td`).allInnerTexts();
+}
+
+function cssEscape(key: string): string {
+  return key.replace(/["\\]/g, '\\$&');
+}
+
+/** Counts pixels of the chart canvas close to a colour, per horizontal band of the canvas. */
+async function colourPixels(page: Page, hex: string, fromFraction = 0, toFraction = 1): Promise<number> {
+  return page.evaluate(
+    ({ hex, fromFraction, toFraction }) => {
+      const canvas = document.querySelector<HTMLCanvasElement>('.plot canvas');
+      if (!canvas) return -1;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return -1;
+      const { data, width, height } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      let count = 0;
+      const x0 = Math.floor(width * fromFraction);
+      const x1 = Math.floor(width * toFraction);
+      for (let y = 0; y < height; y++) {
+        for (let x = x0; x < x1; x++) {
+          const i = (y * width + x) * 4;
+          if (data[i + 3] > 200 && Math.abs(data[i] - want[0]) < 24 && Math.abs(data[i + 1] - want[1]) < 24 && Math.abs(data[i + 2] - want[2]) < 24) count++;
+        }
+      }
+      return count;
+    },
+    { hex, fromFraction, toFraction },
+  );
+}
+
+async function canvasFingerprint(page: Page): Promise<string> {
+  return page.evaluate(() => document.querySelector<HTMLCanvasElement>('.plot canvas')?.toDataURL() ?? '');
+}
+
+/** Decodes a PNG in a blank page and counts pixels that differ from the top-left one. */
+async function nonBackgroundPixels(harness: Harness, png: Buffer): Promise<number> {
+  const page = await harness.browser.newPage();
+  await page.addInitScript('globalThis.__name = (f) => f;');
+  try {
+    return await page.evaluate(async (b64) => {
+      const blob = await (await fetch(`data:image/png;base64,${b64}`)).blob();
+      const bitmap = await createImageBitmap(blob);
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(bitmap, 0, 0);
+      const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      let differing = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i] !== data[0] || data[i + 1] !== data[1] || data[i + 2] !== data[2]) differing++;
+      }
+      return differing;
+    }, png.toString('base64'));
+  } finally {
+    await page.close();
+  }
+}
+
+describe('Live Data webview (headless Chromium)', function () {
+  this.timeout(60_000);
+  let harness: Harness;
+  let panel: PanelPage;
+
+  before(async () => {
+    harness = await startHarness();
+  });
+
+  after(async () => {
+    await harness?.close();
+  });
+
+  it('shows a hint in an empty panel', async () => {
+    const empty = await harness.open();
+    try {
+      await empty.post({ type: 'snapshot', now: Date.now(), retentionMs: 600_000, series: [] });
+      await empty.frames();
+      const hint = empty.page.locator('.empty-hint');
+      assert.ok(await hint.isVisible());
+      assert.match(await hint.innerText(), /Right-click a tag in the Tag Explorer → Add to Chart/);
+      assert.equal(await empty.page.locator('.chart-section').isVisible(), false);
+      assert.deepEqual(await empty.problems(), []);
+    } finally {
+      await empty.page.close();
+    }
+  });
+
+  describe('with a snapshot and deltas', () => {
+    before(async () => {
+      panel = await harness.open();
+      await panel.post({ type: 'snapshot', now: Date.now(), retentionMs: 600_000, series: snapshotSeries(Date.now()) });
+      await panel.page.waitForSelector('.plot canvas');
+      await panel.frames(3);
+    });
+
+    after(async () => {
+      await panel?.page.close();
+    });
+
+    it('asks the host for data once it has loaded', async () => {
+      const posted = await panel.posted();
+      assert.deepEqual(posted[0], { type: 'ready' });
+    });
+
+    it('shows values with units, quality, timestamps and min/max in the table', async () => {
+      assert.equal(await panel.page.locator('table.readings tbody tr').count(), 5);
+      const [device, tag, value, quality, time, min, max] = await rowTexts(panel.page, tank);
+      assert.equal(device, 'Line 1 PLC');
+      assert.equal(tag.trim(), 'tank_level');
+      assert.match(value, /^\d+(\.\d+)? %$/);
+      assert.equal(quality, 'good');
+      assert.match(time, /^\d\d:\d\d:\d\d\.\d{3}$/);
+      assert.match(min, /^\d+(\.\d+)? %$/);
+      assert.match(max, /^\d+(\.\d+)? %$/);
+
+      const pumpRow = await rowTexts(panel.page, pump);
+      assert.deepEqual([pumpRow[2], pumpRow[5], pumpRow[6]], ['false', 'false', 'true'], 'booleans read as true/false');
+      const motorRow = await rowTexts(panel.page, motor);
+      assert.equal(motorRow[2], '60 °C');
+      assert.equal(motorRow[3], 'uncertain');
+      const recipeRow = await rowTexts(panel.page, recipe);
+      assert.equal(recipeRow[2], 'RECIPE-7');
+      assert.ok(await panel.page.locator(`tr[data-key="${cssEscape(recipe.key)}"] .swatch.not-charted`).count(), 'text is not charted');
+    });
+
+    it('shows a bad reading as bad, with the reason as tooltip', async () => {
+      const row = panel.page.locator(`tr[data-key="${cssEscape(pressure.key)}"]`);
+      assert.match((await row.getAttribute('class')) ?? '', /\bbad\b/);
+      const badge = row.locator('.quality');
+      assert.equal(await badge.innerText(), 'bad');
+      assert.equal(await badge.getAttribute('title'), TIMEOUT_TEXT);
+      assert.equal((await rowTexts(panel.page, pressure))[2], '—');
+    });
+
+    it('draws the chart, with a gap where the readings went bad', async () => {
+      assert.ok((await colourPixels(panel.page, '#3794ff')) > 100, 'tank_level (blue) is drawn');
+      assert.ok((await colourPixels(panel.page, '#89d185')) > 100, 'motor_temp (green) is drawn');
+      // line_pressure (purple) went bad 20 s before the end of a 60 s window.
+      assert.ok((await colourPixels(panel.page, '#b180d7', 0, 0.55)) > 50, 'line_pressure is drawn while good');
+      assert.equal(await colourPixels(panel.page, '#b180d7', 0.8, 1), 0, 'no line after the bad reading');
+      const legend = await panel.page.locator('.legend .u-series').allInnerTexts();
+      assert.equal(legend.length, 5, 'time and the four charted series');
+      assert.ok(legend.some((l) => l.includes('tank_level')));
+      assert.ok(!legend.some((l) => l.includes('recipe_name')));
+    });
+
+    it('applies deltas: new readings, a reading going bad, min/max', async () => {
+      const now = Date.now();
+      await panel.post({
+        type: 'delta',
+        now,
+        series: [
+          { key: tank.key, points: { t: [now], v: [88.25] }, last: { value: 88.25, quality: 'good', timestamp: now }, range: { min: 30, max: 88.25 } },
+          { key: motor.key, points: { t: [now], v: [null] }, last: { value: null, quality: 'bad', timestamp: now, error: 'Connection refused' } },
+        ],
+      });
+      await panel.page.waitForFunction((key) => document.querySelector(`tr[data-key='${key}'] td.value`)?.textContent === '88.25 %', tank.key);
+      const tankRow = await rowTexts(panel.page, tank);
+      assert.equal(tankRow[6], '88.25 %');
+      const motorBadge = panel.page.locator(`tr[data-key="${cssEscape(motor.key)}"] .quality`);
+      assert.equal(await motorBadge.innerText(), 'bad');
+      assert.equal(await motorBadge.getAttribute('title'), 'Connection refused');
+    });
+
+    it('freezes the chart while paused and catches up on resume', async () => {
+      await panel.page.locator('vscode-toolbar-button[label="Pause the chart"]').click();
+      await panel.frames(3);
+      const frozen = await canvasFingerprint(panel.page);
+      const now = Date.now();
+      await panel.post({
+        type: 'delta',
+        now,
+        series: [{ key: tank.key, points: { t: [now], v: [5] }, last: { value: 5, quality: 'good', timestamp: now }, range: { min: 5, max: 88.25 } }],
+      });
+      await panel.page.waitForFunction((key) => document.querySelector(`tr[data-key='${key}'] td.value`)?.textContent === '5 %', tank.key);
+      await panel.frames(5);
+      assert.equal(await canvasFingerprint(panel.page), frozen, 'the table is live, the chart is not');
+      assert.match(await panel.page.locator('.toolbar .status').innerText(), /paused/);
+
+      await panel.page.locator('vscode-toolbar-button[label="Resume the chart"]').click();
+      await panel.page.waitForFunction((before) => document.querySelector<HTMLCanvasElement>('.plot canvas')?.toDataURL() !== before, frozen);
+    });
+
+    it('saves the tag list and view settings, never values', async () => {
+      const state = await panel.savedState();
+      assert.ok(state);
+      assert.equal(state.version, 1);
+      assert.equal(state.windowMs, 60_000);
+      assert.deepEqual(
+        state.tags.map((t) => t.tag),
+        ['tank_level', 'pump_running', 'motor_temp', 'line_pressure', 'recipe_name'],
+      );
+      assert.deepEqual(state.tags[0], { deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'tank_level', unit: '%' });
+      assert.doesNotMatch(JSON.stringify(state), /88\.25|RECIPE-7/);
+    });
+
+    it('hides a series from the legend and remembers it', async () => {
+      await panel.page.locator('.legend .u-series', { hasText: 'pump_running' }).locator('th').click();
+      await panel.page.waitForFunction(() => {
+        const s = (window as unknown as { __state: { hidden: string[] } }).__state;
+        return s.hidden.length === 1;
+      });
+      assert.deepEqual((await panel.savedState())?.hidden, [pump.key]);
+    });
+
+    it('follows a theme change', async () => {
+      await panel.page.evaluate((theme) => {
+        document.body.classList.replace('vscode-dark', 'vscode-light');
+        for (const [k, v] of Object.entries(theme)) document.body.style.setProperty(k, v);
+      }, LIGHT_THEME);
+      await panel.page.waitForFunction(() => {
+        const c = document.querySelector<HTMLCanvasElement>('.plot canvas');
+        const ctx = c?.getContext('2d');
+        if (!c || !ctx) return false;
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) if (d[i] === 0x1a && d[i + 1] === 0x85 && d[i + 2] === 0xff) return true;
+        return false;
+      });
+      assert.equal(await colourPixels(panel.page, '#3794ff'), 0, 'no dark-theme blue left');
+      assert.equal(await panel.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+      // Back to dark for the screenshot.
+      await panel.page.evaluate(() => {
+        document.body.classList.replace('vscode-light', 'vscode-dark');
+      });
+    });
+
+    it('asks the host to remove a row, reset min/max and clear', async () => {
+      await panel.page.locator(`tr[data-key="${cssEscape(recipe.key)}"] vscode-icon`).click();
+      await panel.page.locator('vscode-toolbar-button[label="Reset min/max"]').click();
+      await panel.page.locator('vscode-toolbar-button[label="Clear the chart history"]').click();
+      const posted = await panel.posted();
+      assert.deepEqual(posted.slice(1), [{ type: 'removeSeries', key: recipe.key }, { type: 'resetMinMax' }, { type: 'clearChart' }]);
+
+      await panel.post({ type: 'delta', now: Date.now(), removed: [recipe.key], series: [] });
+      await panel.page.waitForFunction(() => document.querySelectorAll('table.readings tbody tr').length === 4);
+      assert.equal((await panel.savedState())?.tags.length, 4);
+    });
+
+    it('looks like a panel: the screenshot is not blank', async () => {
+      await panel.page.evaluate((theme) => {
+        for (const [k, v] of Object.entries(theme)) document.body.style.setProperty(k, v);
+      }, DARK_THEME);
+      await panel.post({ type: 'snapshot', now: Date.now(), retentionMs: 600_000, series: snapshotSeries(Date.now()) });
+      await panel.page.waitForFunction(() => document.querySelectorAll('table.readings tbody tr').length === 5);
+      await panel.frames(4);
+      const png = await panel.page.screenshot({ fullPage: true });
+      mkdirSync(RESULTS, { recursive: true });
+      writeFileSync(join(RESULTS, 'livedata.png'), png);
+      const differing = await nonBackgroundPixels(harness, png);
+      assert.ok(differing > 20_000, `only ${differing} pixels differ from the background`);
+      assert.deepEqual(await panel.problems(), [], 'no CSP violations or errors');
+    });
+  });
+
+  it('restores its view settings from saved state', async () => {
+    const restored = await harness.open({ savedState: { version: 1, tags: [], windowMs: 300_000, hidden: [tank.key] } });
+    try {
+      assert.equal(await restored.page.evaluate(() => document.querySelector<HTMLElement & { value: string }>('vscode-single-select')?.value), '300000');
+      await restored.post({ type: 'snapshot', now: Date.now(), retentionMs: 600_000, series: snapshotSeries(Date.now()) });
+      await restored.page.waitForSelector('.plot canvas');
+      await restored.frames(3);
+      assert.equal(await colourPixels(restored.page, '#3794ff'), 0, 'the hidden series is not drawn');
+      assert.ok((await colourPixels(restored.page, '#89d185')) > 50);
+      assert.deepEqual(await restored.problems(), []);
+    } finally {
+      await restored.page.close();
+    }
+  });
+});

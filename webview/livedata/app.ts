@@ -1,0 +1,269 @@
+import type { ToWebview } from '../messages';
+import { LiveChart, type ChartFrame, type ChartLine } from './chart';
+import { isCharted, LiveDataModel, type SeriesView } from './panelModel';
+import { ReadingsTable } from './readingsTable';
+import { readTheme, watchTheme, type ChartTheme } from './theme';
+import { Toolbar } from './toolbar';
+import { restoreSettings, viewStateOf, type ViewSettings } from './viewState';
+import type { PanelHost } from './vscodeApi';
+
+/** Redraw the chart at most this often, and at least often enough to scroll it smoothly. */
+const MIN_REDRAW_MS = 50;
+/** A long window moves less than a pixel per redraw: redraw it less often. */
+const MAX_REDRAW_MS = 250;
+
+/**
+ * The Live Data panel in the webview: messages from the host are queued and applied once per
+ * animation frame, then the table rows that changed are repainted and the chart is fed.
+ */
+export class LiveDataApp {
+  private readonly model = new LiveDataModel();
+  private readonly settings: ViewSettings;
+  private readonly toolbar: Toolbar;
+  private readonly table: ReadingsTable;
+  private readonly chart: LiveChart;
+  private readonly emptyHint: HTMLElement;
+  private readonly chartSection: HTMLElement;
+  private readonly chartNote: HTMLElement;
+  private readonly tableSection: HTMLElement;
+  private theme: ChartTheme;
+  private queue: ToWebview[] = [];
+  private frameRequested = false;
+  private tickTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastDraw = 0;
+  private gotSnapshot = false;
+  /** Keys of the charted series, in chart order. */
+  private chartKeys: string[] = [];
+  /** Colours stay with a series while it is charted, whatever else is added or removed. */
+  private readonly colours = new Map<string, number>();
+  /** While paused, the chart shows this copy; the live data keeps growing beside it. */
+  private frozen: ChartFrame | undefined;
+
+  constructor(root: HTMLElement, private readonly host: PanelHost) {
+    this.settings = restoreSettings(host.getState());
+    this.theme = readTheme();
+
+    this.toolbar = new Toolbar(root, this.settings.windowMs, {
+      windowChanged: (ms) => this.setWindow(ms),
+      pauseChanged: (paused) => this.setPaused(paused),
+      resetMinMax: () => host.postMessage({ type: 'resetMinMax' }),
+      clearChart: () => host.postMessage({ type: 'clearChart' }),
+    });
+
+    this.emptyHint = element('div', 'empty-hint');
+    const icon = element('span', 'codicon codicon-graph-line');
+    const title = element('p', 'empty-title');
+    title.textContent = 'No tags in this panel yet';
+    const how = element('p');
+    how.textContent = 'Right-click a tag in the Tag Explorer → Add to Chart';
+    this.emptyHint.append(icon, title, how);
+
+    this.chartSection = element('section', 'chart-section');
+    this.chartSection.setAttribute('aria-label', 'Chart');
+    const plotBox = element('div', 'plot');
+    const legendBox = element('div', 'legend');
+    this.chartNote = element('p', 'chart-note');
+    this.chartNote.textContent = 'Nothing to chart: text values are shown in the table only.';
+    this.chartSection.append(plotBox, this.chartNote, legendBox);
+    this.chart = new LiveChart(plotBox, legendBox, {
+      visibilityChanged: (key, shown) => {
+        if (shown) this.settings.hidden.delete(key);
+        else this.settings.hidden.add(key);
+        this.persist();
+      },
+    });
+
+    this.tableSection = element('section', 'table-section');
+    this.tableSection.setAttribute('aria-label', 'Readings');
+    this.table = new ReadingsTable(this.tableSection, { remove: (key) => host.postMessage({ type: 'removeSeries', key }) });
+
+    root.append(this.emptyHint, this.chartSection, this.tableSection);
+    this.showSections();
+
+    window.addEventListener('message', (event: MessageEvent<unknown>) => this.receive(event.data));
+    watchTheme(() => {
+      this.theme = readTheme();
+      this.rebuildChart();
+    });
+    host.postMessage({ type: 'ready' });
+  }
+
+  private receive(data: unknown): void {
+    if (!isToWebview(data)) {
+      console.warn('Live Data: ignored an unexpected message', data);
+      return;
+    }
+    this.queue.push(data);
+    this.requestFrame();
+  }
+
+  private requestFrame(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => this.frame());
+  }
+
+  private frame(): void {
+    this.frameRequested = false;
+    const now = Date.now();
+    const queue = this.queue;
+    this.queue = [];
+    for (const message of queue) {
+      this.model.apply(message, now);
+      if (message.type === 'snapshot') this.gotSnapshot = true;
+    }
+    const changes = this.model.takeChanges();
+    if (changes.structure) {
+      this.layout();
+      this.persist();
+    } else {
+      for (const key of changes.rows) {
+        const view = this.model.series[this.model.indexOf(key)];
+        if (view) this.table.update(view, this.colours.get(key));
+      }
+    }
+    this.drawChart(now);
+  }
+
+  /** The series set changed: rows, colours and chart lines are built again. */
+  private layout(): void {
+    const charted = this.model.series.filter(isCharted);
+    this.chartKeys = charted.map((v) => v.info.key);
+    const keep = new Set(this.chartKeys);
+    for (const key of [...this.colours.keys()]) if (!keep.has(key)) this.colours.delete(key);
+    const used = new Set(this.colours.values());
+    let next = 0;
+    for (const key of this.chartKeys) {
+      if (this.colours.has(key)) continue;
+      while (used.has(next)) next++;
+      this.colours.set(key, next);
+      used.add(next);
+    }
+    this.table.rebuild(this.model.series, (key) => this.colours.get(key));
+    this.showSections();
+    this.rebuildChart();
+  }
+
+  private showSections(): void {
+    const count = this.model.series.length;
+    const empty = count === 0;
+    this.emptyHint.hidden = !empty;
+    this.chartSection.hidden = empty;
+    this.tableSection.hidden = empty;
+    this.chartNote.hidden = this.chartKeys.length > 0;
+    this.updateStatus();
+  }
+
+  private updateStatus(): void {
+    const count = this.model.series.length;
+    const parts = [count === 1 ? '1 tag' : `${count} tags`];
+    if (this.frozen) parts.push('paused');
+    this.toolbar.setStatus(count === 0 && !this.frozen ? '' : parts.join(' · '));
+  }
+
+  private rebuildChart(): void {
+    const views = this.chartKeys.map((key) => this.model.series[this.model.indexOf(key)]);
+    const lines = views.map((view) => this.lineOf(view, views));
+    if (this.frozen) this.frozen = { ...this.copyOfLiveData(), range: this.frozen.range };
+    this.chart.rebuild(lines, this.settings.hidden, this.theme, this.frozen ?? this.liveFrame(Date.now()));
+    this.lastDraw = Date.now();
+  }
+
+  private lineOf(view: SeriesView, all: SeriesView[]): ChartLine {
+    // The tag name alone unless another device has a tag of the same name.
+    const ambiguous = all.some((o) => o !== view && o.info.tag === view.info.tag);
+    const line: ChartLine = {
+      key: view.info.key,
+      label: ambiguous ? `${view.info.deviceName} · ${view.info.tag}` : view.info.tag,
+      kind: view.kind,
+      colorIndex: this.colours.get(view.info.key) ?? 0,
+    };
+    if (view.info.unit !== undefined) line.unit = view.info.unit;
+    return line;
+  }
+
+  private drawChart(now: number): void {
+    if (this.frozen || this.chart.lineCount === 0) return;
+    const interval = this.redrawInterval();
+    const since = now - this.lastDraw;
+    if (since >= interval) {
+      this.chart.update(this.liveFrame(now));
+      this.lastDraw = now;
+    }
+    // Keep the time axis moving even when no reading arrives.
+    this.scheduleTick(since >= interval ? interval : interval - since);
+  }
+
+  private redrawInterval(): number {
+    const width = this.chart.plotWidth || 800;
+    return Math.min(MAX_REDRAW_MS, Math.max(MIN_REDRAW_MS, this.settings.windowMs / width));
+  }
+
+  private scheduleTick(ms: number): void {
+    if (this.tickTimer) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = undefined;
+      this.requestFrame();
+    }, ms);
+  }
+
+  private liveFrame(localNow: number): ChartFrame {
+    const hostNow = this.model.hostNow(localNow);
+    return { ...this.liveData(), range: [hostNow - this.settings.windowMs, hostNow] };
+  }
+
+  private liveData(): Omit<ChartFrame, 'range'> {
+    const data = this.model.data;
+    return { x: data.x, ys: this.chartKeys.map((key) => data.ys[this.model.indexOf(key)]) };
+  }
+
+  private copyOfLiveData(): Omit<ChartFrame, 'range'> {
+    const { x, ys } = this.liveData();
+    return { x: x.slice(), ys: ys.map((y) => y.slice()) };
+  }
+
+  private setPaused(paused: boolean): void {
+    if (paused === !!this.frozen) return;
+    if (paused) {
+      this.frozen = this.liveFrame(Date.now());
+      this.frozen = { ...this.copyOfLiveData(), range: this.frozen.range };
+      this.chart.update(this.frozen);
+    } else {
+      this.frozen = undefined;
+      this.lastDraw = 0;
+      this.requestFrame();
+    }
+    this.updateStatus();
+  }
+
+  private setWindow(ms: number): void {
+    this.settings.windowMs = ms;
+    this.persist();
+    if (this.frozen) {
+      const end = this.frozen.range[1];
+      this.frozen = { ...this.frozen, range: [end - ms, end] };
+      this.chart.update(this.frozen);
+    } else {
+      this.lastDraw = 0;
+      this.requestFrame();
+    }
+  }
+
+  private persist(): void {
+    // Before the first snapshot the tag list is not known yet: keep what was saved.
+    if (!this.gotSnapshot) return;
+    this.host.setState(viewStateOf(this.model.series.map((v) => v.info), this.settings));
+  }
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  return el;
+}
+
+function isToWebview(data: unknown): data is ToWebview {
+  if (typeof data !== 'object' || data === null) return false;
+  const m = data as { type?: unknown; now?: unknown; series?: unknown };
+  return (m.type === 'snapshot' || m.type === 'delta') && typeof m.now === 'number' && Array.isArray(m.series);
+}

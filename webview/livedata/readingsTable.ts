@@ -1,0 +1,129 @@
+import { formatDateTime, formatExtreme, formatTime, formatValue } from './format';
+import type { SeriesView } from './panelModel';
+
+export interface ReadingsTableEvents {
+  remove(key: string): void;
+}
+
+interface RowCells {
+  row: HTMLTableRowElement;
+  swatch: HTMLSpanElement;
+  value: HTMLTableCellElement;
+  quality: HTMLSpanElement;
+  time: HTMLTableCellElement;
+  min: HTMLTableCellElement;
+  max: HTMLTableCellElement;
+}
+
+const COLUMNS = ['Device', 'Tag', 'Value', 'Quality', 'Timestamp', 'Min', 'Max', ''];
+
+/**
+ * The table of the panel's tags. Rows are built once per series and then only their cells'
+ * text changes, so an update touches as little of the page as possible.
+ */
+export class ReadingsTable {
+  private readonly body: HTMLTableSectionElement;
+  private readonly rows = new Map<string, RowCells>();
+
+  constructor(container: HTMLElement, private readonly events: ReadingsTableEvents) {
+    const table = document.createElement('table');
+    table.className = 'readings';
+    const head = table.createTHead().insertRow();
+    for (const title of COLUMNS) {
+      const th = document.createElement('th');
+      th.textContent = title;
+      th.scope = 'col';
+      if (title === 'Value' || title === 'Min' || title === 'Max') th.className = 'num';
+      head.append(th);
+    }
+    this.body = table.createTBody();
+    container.append(table);
+  }
+
+  /** Builds the rows for these series, in order. `colorIndex` is undefined for series not charted. */
+  rebuild(series: readonly SeriesView[], colorIndex: (key: string) => number | undefined): void {
+    this.rows.clear();
+    this.body.replaceChildren(
+      ...series.map((view) => {
+        const cells = this.buildRow(view);
+        this.rows.set(view.info.key, cells);
+        this.paint(view, colorIndex(view.info.key));
+        return cells.row;
+      }),
+    );
+  }
+
+  update(view: SeriesView, colorIndex: number | undefined): void {
+    this.paint(view, colorIndex);
+  }
+
+  private buildRow(view: SeriesView): RowCells {
+    const row = document.createElement('tr');
+    row.dataset.key = view.info.key;
+
+    const device = row.insertCell();
+    device.textContent = view.info.deviceName;
+    device.title = view.info.deviceId;
+
+    const tag = row.insertCell();
+    const label = document.createElement('span');
+    label.className = 'tag';
+    const swatch = document.createElement('span');
+    const name = document.createElement('span');
+    name.textContent = view.info.tag;
+    label.append(swatch, name);
+    tag.append(label);
+
+    const value = row.insertCell();
+    value.className = 'num value';
+
+    const qualityCell = row.insertCell();
+    const quality = document.createElement('span');
+    qualityCell.append(quality);
+
+    const time = row.insertCell();
+    time.className = 'time';
+    const min = row.insertCell();
+    min.className = 'num';
+    const max = row.insertCell();
+    max.className = 'num';
+
+    const actions = row.insertCell();
+    actions.className = 'actions';
+    const remove = document.createElement('vscode-icon');
+    remove.setAttribute('name', 'close');
+    remove.setAttribute('action-icon', '');
+    remove.setAttribute('label', `Remove ${view.info.tag} from the panel`);
+    remove.title = 'Remove from the panel';
+    remove.addEventListener('vsc-click', () => this.events.remove(view.info.key));
+    actions.append(remove);
+
+    return { row, swatch, value, quality, time, min, max };
+  }
+
+  private paint(view: SeriesView, colorIndex: number | undefined): void {
+    const cells = this.rows.get(view.info.key);
+    if (!cells) return;
+    const { last, range, kind } = view;
+    const unit = view.info.unit;
+
+    cells.swatch.className = colorIndex === undefined ? 'swatch not-charted' : `swatch series-color-${colorIndex % 6} series-dash-${Math.floor(colorIndex / 6) % 4}`;
+    cells.swatch.title = colorIndex === undefined ? 'Text values are not charted' : '';
+
+    const bad = last?.quality === 'bad';
+    cells.row.classList.toggle('bad', bad);
+    cells.value.textContent = last ? formatValue(last.value, unit) : '—';
+    cells.value.classList.toggle('stale', bad);
+    cells.value.title = last?.error ?? '';
+
+    const quality = last ? last.quality : 'waiting';
+    cells.quality.className = `quality quality-${quality}`;
+    cells.quality.textContent = last ? last.quality : 'waiting';
+    cells.quality.title = last?.error ?? (last ? '' : 'No reading yet');
+
+    cells.time.textContent = last ? formatTime(last.timestamp) : '—';
+    cells.time.title = last ? formatDateTime(last.timestamp) : '';
+    cells.min.textContent = formatExtreme(range.min, kind, unit);
+    cells.max.textContent = formatExtreme(range.max, kind, unit);
+  }
+}
