@@ -96,6 +96,7 @@ export class ModbusTcpSimulator {
     return this.boundPort;
   }
 
+  /** Complete request frames received, answered or not (faults, other unit ids). */
   get requestCount(): number {
     return this.requests;
   }
