@@ -64,3 +64,8 @@ export function statsRows(s: DeviceStats): [string, string][] {
     ['Latency p50 / p99', `${formatLatency(s.latencyP50Ms)} / ${formatLatency(s.latencyP99Ms)}`],
   ];
 }
+
+/** Escapes text for Markdown tooltips, table pipes included. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}

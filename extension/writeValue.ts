@@ -108,7 +108,6 @@ function parseBool(s: string): ParsedWrite {
 }
 
 function parseString(text: string, t: WriteTarget): ParsedWrite {
-  // eslint-disable-next-line no-control-regex
   const bad = /[^\x20-\x7e]/.exec(text);
   if (bad) return { ok: false, message: `Only printable ASCII characters fit in registers; "${bad[0]}" does not.` };
   if (t.length !== undefined && text.length > t.length * 2) {
@@ -159,4 +158,21 @@ export function formatNumber(n: number): string {
   if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
   const p = Number(n.toPrecision(12));
   return String(p);
+}
+
+const NUM = '[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?';
+const SCALE_OFFSET = new RegExp(`(?:\\*(${NUM}))?(?:([+-](?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?))?$`);
+
+/**
+ * Reads scale, offset and string length back from a canonical address as the gateway writes it
+ * (`holding:100:int16*0.1-40`, `holding:10:string:8`), so the input box knows the tag's range.
+ */
+export function writeTargetFromAddress(address: string, type: ModbusDataType, unit?: string): WriteTarget {
+  const target: WriteTarget = { type, ...(unit ? { unit } : {}) };
+  const str = /:string:(\d+)/.exec(address);
+  if (str) target.length = Number(str[1]);
+  const m = SCALE_OFFSET.exec(address);
+  if (m?.[1] !== undefined) target.scale = Number(m[1]);
+  if (m?.[2] !== undefined) target.offset = Number(m[2]);
+  return target;
 }

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { describeExpected, engineeringRange, parseWriteValue } from '../../extension/writeValue';
+import { describeExpected, engineeringRange, parseWriteValue, writeTargetFromAddress } from '../../extension/writeValue';
 
 describe('extension: Write… input checks', () => {
   it('accepts the four spellings of a boolean and nothing else', () => {
@@ -58,5 +58,17 @@ describe('extension: Write… input checks', () => {
     const r = parseWriteValue('  ', { type: 'uint16' });
     assert.equal(r.ok, false);
     assert.match((r as { message: string }).message, /^Enter a whole number from 0 to 65535/);
+  });
+});
+
+describe('extension: write target from a canonical address', () => {
+  it('reads scale, offset and string length', () => {
+    assert.deepEqual(writeTargetFromAddress('holding:100:int16*0.1-40', 'int16', '°C'), { type: 'int16', unit: '°C', scale: 0.1, offset: -40 });
+    assert.deepEqual(writeTargetFromAddress('holding:100:float32:CDAB', 'float32'), { type: 'float32' });
+    assert.deepEqual(writeTargetFromAddress('holding:10:string:8', 'string'), { type: 'string', length: 8 });
+    assert.deepEqual(writeTargetFromAddress('holding:3*1e-3', 'uint16'), { type: 'uint16', scale: 0.001 });
+    assert.deepEqual(writeTargetFromAddress('holding:3*-2+5.5', 'uint16'), { type: 'uint16', scale: -2, offset: 5.5 });
+    assert.deepEqual(writeTargetFromAddress('holding:7.3', 'bool'), { type: 'bool' });
+    assert.deepEqual(writeTargetFromAddress('coil:12', 'bool'), { type: 'bool' });
   });
 });

@@ -1,0 +1,180 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ResponseError } from 'vscode-languageclient/node';
+import { BifrostConfig, ConfigLoad, ConfigLoadResult, ConfigProblem, ErrorCodes } from '../gateway/protocol';
+import type { Ctx } from './ctx';
+import { LineIndex, locatePointer, parseConfigText, SpanMessage } from './configDocument';
+import { userMessage } from './errors';
+
+const RELOAD_DELAY_MS = 250;
+
+/**
+ * Keeps the gateway's devices in step with bifrost.json: loads it after every gateway start and
+ * whenever the file changes, and shows what is wrong with it as diagnostics on the file. A file
+ * that does not parse is never sent: the devices keep running as they were.
+ */
+export class ConfigSync implements vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('bifrost');
+  private watcher: vscode.Disposable | undefined;
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last document the gateway accepted; sent again to a new gateway if the file is broken by then. */
+  private lastGood: BifrostConfig | undefined;
+  /** Loads run one after the other, never two at once. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: Ctx) {
+    ctx.onRestore(() => this.enqueue(true));
+    this.disposables.push(
+      this.diagnostics,
+      ctx.config.onDidChange((change) => {
+        if (!change.live.includes('configPath')) return;
+        this.lastGood = undefined;
+        this.diagnostics.clear();
+        this.watch();
+        this.scheduleReload();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.watch();
+        this.scheduleReload();
+      }),
+    );
+    this.watch();
+  }
+
+  /** Where bifrost.json is (or would be); undefined without a workspace folder. */
+  get uri(): vscode.Uri | undefined {
+    const configured = this.ctx.config.settings.configPath;
+    if (path.isAbsolute(configured)) return vscode.Uri.file(configured);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return folder ? vscode.Uri.joinPath(folder.uri, configured) : undefined;
+  }
+
+  /** Loads the file now (after earlier loads are done). */
+  reload(): Promise<void> {
+    return this.enqueue(false);
+  }
+
+  private enqueue(duringRestore: boolean): Promise<void> {
+    const run = this.queue.then(() => this.load(duringRestore));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private scheduleReload(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      if (this.ctx.state === 'running') void this.reload();
+    }, RELOAD_DELAY_MS);
+  }
+
+  private watch(): void {
+    this.watcher?.dispose();
+    this.watcher = undefined;
+    const uri = this.uri;
+    if (!uri) return;
+    const pattern = new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath));
+    const w = vscode.workspace.createFileSystemWatcher(pattern);
+    w.onDidChange(() => this.scheduleReload());
+    w.onDidCreate(() => this.scheduleReload());
+    w.onDidDelete(() => this.scheduleReload());
+    this.watcher = w;
+  }
+
+  private async load(duringRestore: boolean): Promise<void> {
+    const uri = this.uri;
+    const send = (doc: BifrostConfig): Promise<ConfigLoadResult> =>
+      duringRestore ? this.ctx.requestDuringRestore(ConfigLoad, doc) : this.ctx.request(ConfigLoad, doc);
+    if (!uri) {
+      setConfigExists(false);
+      // No folder open: nothing configured, but a new gateway still gets the last accepted devices.
+      if (duringRestore && this.lastGood) await send(this.lastGood);
+      return;
+    }
+    const text = await readText(uri);
+    setConfigExists(text !== undefined);
+    if (text === undefined) {
+      this.diagnostics.delete(uri);
+      if (this.lastGood === undefined && duringRestore) return; // never had one: nothing to clear
+      this.ctx.log.info(`client: ${uri.fsPath} does not exist; no configured devices`);
+      this.lastGood = { devices: [] };
+      await send(this.lastGood);
+      return;
+    }
+    const parsed = parseConfigText(text);
+    const lines = new LineIndex(text);
+    if (parsed.errors.length > 0) {
+      this.diagnostics.set(uri, parsed.errors.map((e) => toDiagnostic(lines, e, vscode.DiagnosticSeverity.Error)));
+      this.ctx.log.warn(`client: ${path.basename(uri.fsPath)} has ${parsed.errors.length} syntax error(s); devices keep running as they were`);
+      if (duringRestore && this.lastGood) await send(this.lastGood);
+      return;
+    }
+    const value = parsed.value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.diagnostics.set(uri, [
+        toDiagnostic(lines, { offset: 0, length: 1, message: 'bifrost.json must hold an object with a "devices" list.' }, vscode.DiagnosticSeverity.Error),
+      ]);
+      return;
+    }
+    const doc = value as BifrostConfig;
+    try {
+      const result = await send(doc);
+      this.lastGood = doc;
+      this.diagnostics.set(uri, result.problems.map((p) => problemDiagnostic(lines, parsed.root, p)));
+      const errors = result.problems.filter((p) => p.severity === 'error').length;
+      this.ctx.log.info(
+        `client: loaded ${path.basename(uri.fsPath)}: ${result.devices.length} device(s) running` +
+          (result.problems.length ? `, ${errors} error(s), ${result.problems.length - errors} warning(s)` : ''),
+      );
+    } catch (err) {
+      const problems = err instanceof ResponseError && err.code === ErrorCodes.BadConfig ? problemsIn(err.data) : [];
+      const shown = problems.length > 0 ? problems : [{ path: '', message: userMessage(err), severity: 'error' as const }];
+      this.diagnostics.set(uri, shown.map((p) => problemDiagnostic(lines, parsed.root, p)));
+      this.ctx.log.error(`client: loading ${path.basename(uri.fsPath)} failed`, err);
+    }
+  }
+
+  dispose(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.watcher?.dispose();
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+/** For the welcome view: "Create bifrost.json" or "Open bifrost.json". */
+function setConfigExists(exists: boolean): void {
+  void vscode.commands.executeCommand('setContext', 'bifrost.configExists', exists);
+}
+
+async function readText(uri: vscode.Uri): Promise<string | undefined> {
+  try {
+    return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  } catch (err) {
+    if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') return undefined;
+    throw err;
+  }
+}
+
+function problemsIn(data: unknown): ConfigProblem[] {
+  const list = (data as { problems?: unknown } | undefined)?.problems;
+  return Array.isArray(list) ? (list as ConfigProblem[]) : [];
+}
+
+function problemDiagnostic(lines: LineIndex, root: Parameters<typeof locatePointer>[0], p: ConfigProblem): vscode.Diagnostic {
+  const span = locatePointer(root, p.path);
+  const severity = p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error;
+  return toDiagnostic(lines, { ...span, message: p.message }, severity);
+}
+
+function toDiagnostic(lines: LineIndex, s: SpanMessage, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {
+  const start = lines.position(s.offset);
+  const end = lines.position(s.offset + s.length);
+  const d = new vscode.Diagnostic(
+    new vscode.Range(start.line, start.character, end.line, end.character),
+    s.message,
+    severity,
+  );
+  d.source = 'bifrost';
+  return d;
+}

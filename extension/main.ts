@@ -1,0 +1,62 @@
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Config } from './config';
+import { ConfigSync } from './configSync';
+import { Ctx } from './ctx';
+import { DemoPlant } from './demo';
+import { DeviceStore } from './devices';
+import { GatewayValues } from './gatewayValues';
+import { LiveDataPanels } from './liveData';
+import { Log } from './log';
+import { StatusBar } from './statusBar';
+import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tagTree';
+import { TreeValues } from './treeValues';
+
+let ctx: Ctx | undefined;
+
+/** Wiring only: each part owns its behaviour. */
+export function activate(context: vscode.ExtensionContext): void {
+  const log = new Log();
+  const config = new Config();
+  ctx = new Ctx(context, log, config);
+  const c = ctx;
+  c.pushExt(log, config);
+
+  // Restore steps run in this order after every gateway start: config, demo plant, subscriptions.
+  const configSync = new ConfigSync(c);
+  const demo = new DemoPlant(c);
+  const source = new GatewayValues(c);
+
+  const store = new DeviceStore(c);
+  const values = new TreeValues(source, store);
+  const tree = new TagTreeProvider(c, store, values);
+  const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  values.setVisible(view.visible);
+  const charts = new LiveDataPanels(context, source, log.channel);
+
+  c.pushExt(
+    configSync,
+    source,
+    store,
+    values,
+    tree,
+    view,
+    view.onDidChangeVisibility((e) => values.setVisible(e.visible)),
+    charts,
+    new StatusBar(c, store),
+    ...registerCommands({ ctx: c, store, values, demo, configSync, charts }),
+    config.onDidChange((change) => {
+      if (change.restartGateway) void c.restart();
+    }),
+  );
+
+  // Not awaited: activation ends at once; commands wait for the gateway (or say it is down).
+  void c.start();
+}
+
+export async function deactivate(): Promise<void> {
+  const c = ctx;
+  ctx = undefined;
+  // Stops the gateway (and with it the demo plant's simulators) before the extension host goes.
+  await c?.dispose();
+}

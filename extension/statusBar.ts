@@ -1,0 +1,60 @@
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import type { DeviceStore } from './devices';
+import { escapeMarkdown as escape } from './format';
+
+/** Gateway health at a glance: starting, running with connected/total devices, or stopped. Click: the log. */
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('bifrost.gateway', vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly store: DeviceStore,
+  ) {
+    this.item.name = 'Bifrost Gateway';
+    this.item.command = 'bifrost.showLog';
+    this.disposables.push(
+      this.item,
+      ctx.onDidChangeState(() => this.update()),
+      store.onDidChangeDevices(() => this.update()),
+      store.onDidChangeStatus(() => this.update()),
+    );
+    this.update();
+    this.item.show();
+  }
+
+  private update(): void {
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.isTrusted = { enabledCommands: ['bifrost.restartGateway', 'bifrost.showLog'] };
+    this.item.backgroundColor = undefined;
+    switch (this.ctx.state) {
+      case 'starting':
+        this.item.text = '$(sync~spin) Bifrost';
+        tooltip.appendMarkdown('Bifrost gateway: starting…');
+        break;
+      case 'running': {
+        const devices = this.store.devices;
+        const connected = devices.filter((d) => d.status === 'connected').length;
+        this.item.text = devices.length > 0 ? `$(plug) Bifrost ${connected}/${devices.length}` : '$(plug) Bifrost';
+        tooltip.appendMarkdown(
+          `Bifrost gateway: running\n\n${devices.length > 0 ? `${connected} of ${devices.length} device(s) connected` : 'No devices configured'}`,
+        );
+        const failing = devices.filter((d) => d.status === 'error');
+        for (const d of failing.slice(0, 5)) tooltip.appendMarkdown(`\n\n$(error) ${escape(d.name)}: ${escape(d.lastError ?? 'error')}`);
+        break;
+      }
+      case 'stopped':
+        this.item.text = '$(error) Bifrost';
+        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+        tooltip.appendMarkdown(`Bifrost gateway: stopped (${escape(this.ctx.stopReason)})`);
+        break;
+    }
+    tooltip.appendMarkdown('\n\n[Restart Gateway](command:bifrost.restartGateway) · [Show Log](command:bifrost.showLog)');
+    this.item.tooltip = tooltip;
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
