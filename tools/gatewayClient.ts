@@ -22,6 +22,8 @@ export interface SpawnOptions {
   /** Forward the gateway's log lines to this process's stderr as they arrive. */
   echoLog?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Options for node itself, e.g. --cpu-prof when profiling. */
+  nodeArgs?: string[];
 }
 
 export function defaultGatewayPath(): string {
@@ -30,7 +32,7 @@ export function defaultGatewayPath(): string {
 
 export async function spawnGateway(opts: SpawnOptions = {}): Promise<GatewayProcess> {
   const gatewayPath = opts.gatewayPath ?? defaultGatewayPath();
-  const child = spawn(process.execPath, [gatewayPath, '--stdio', ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), gatewayPath, '--stdio', ...(opts.args ?? [])], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
   });

@@ -40,6 +40,7 @@ export class ModbusDevice implements DeviceDriver {
   private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
   private readonly groups = new Map<number, ScanGroup>();
   private readonly tagsByName = new Map<string, ResolvedTag>();
+  private readonly inlineTags = new Map<string, ResolvedTag>();
   private reconnectTimer: NodeJS.Timeout | undefined;
   /** Bumped on every connection loss, so that late failures of an old connection are ignored. */
   private generation = 0;
@@ -228,9 +229,18 @@ export class ModbusDevice implements DeviceDriver {
 
   resolve(ref: TagRef): ResolvedTag {
     if (typeof ref === 'string') {
-      const named = this.tagsByName.get(ref);
-      if (named) return named;
+      const known = this.tagsByName.get(ref) ?? this.inlineTags.get(ref);
+      if (known) return known;
+      const tag = this.resolveInline(ref);
+      // Clients repeat the same inline refs; parse each once (bounded, oldest forgotten first).
+      if (this.inlineTags.size >= 10_000) this.inlineTags.delete(this.inlineTags.keys().next().value!);
+      this.inlineTags.set(ref, tag);
+      return tag;
     }
+    return this.resolveInline(ref);
+  }
+
+  private resolveInline(ref: TagRef): ResolvedTag {
     let address: ResolvedAddress;
     try {
       address = resolveAddress(ref);
@@ -241,6 +251,11 @@ export class ModbusDevice implements DeviceDriver {
         throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: ${shown}: ${hint}${err.message}`);
       }
       throw err;
+    }
+    const isBits = address.area === 'coil' || address.area === 'discrete';
+    const limit = isBits ? this.limits.maxBits : this.limits.maxRegisters;
+    if (address.count > limit) {
+      throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: ${address.key} spans ${address.count} ${isBits ? 'bits' : 'registers'}, more than this device reads at once (${limit})`);
     }
     return { key: address.key, address, access: isWritableArea(address.area) ? 'readwrite' : 'read', configured: false };
   }

@@ -35,10 +35,21 @@ export class RequestQueue {
         new BifrostError(ErrorCodes.DeviceBusy, `${this.deviceId}: ${q.length} requests already waiting; try again later`),
       );
     }
+    if (!this.busy) return this.runAlone(run);
     return new Promise<T>((resolve, reject) => {
       q.push({ run, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.busy) void this.pump();
     });
+  }
+
+  /** The common case, an idle connection: run at once, then serve whatever queued meanwhile. */
+  private async runAlone<T>(run: () => Promise<T>): Promise<T> {
+    this.busy = true;
+    try {
+      return await run();
+    } finally {
+      this.busy = false;
+      if (this.user.length > 0 || this.scan.length > 0) void this.pump();
+    }
   }
 
   /** Fails every waiting job (the one in flight finishes or fails on its own). */

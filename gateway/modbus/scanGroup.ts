@@ -3,6 +3,7 @@ import { ChangeFilter } from '../devices/changeFilter';
 import type { ValueSink } from '../devices/driver';
 import { planReads, type PlanLimits, type PlannedRead } from './planner';
 import type { ResolvedTag } from './tags';
+import { log } from '../log';
 
 /** What a scan group needs from its device. */
 export interface ScanHost {
@@ -94,7 +95,7 @@ export class ScanGroup {
     if (this.stopped) return;
     const now = Date.now();
     if (this.running) this.host.countSkippedScan();
-    else void this.scan();
+    else this.scan().catch((err) => log.error(`scan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
     this.nextDue += this.intervalMs;
     if (this.nextDue <= now) {
       // The event loop fell behind by whole intervals: those ticks are missed, not made up.

@@ -1,0 +1,302 @@
+/**
+ * `npm run bench`: measures the gateway against devices running in a separate simulator process,
+ * and prints medians and ratios (never pass/fail on time: these numbers belong in
+ * docs/benchmarks.md with the machine and the date).
+ *
+ *   node dist/bench.js [--quick] [--only NAME[,NAME]]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import ModbusRTU from 'modbus-serial';
+import { spawnGateway, type GatewayProcess } from '../tools/gatewayClient';
+import { validateConfig } from '../gateway/config';
+import { ModbusDevice } from '../gateway/modbus/modbusDevice';
+import { planReads } from '../gateway/modbus/planner';
+import { resolveAddress } from '../gateway/modbus/address';
+import type { DeviceConfig, DeviceListResult, SubscribeResult, ValuesNotification } from '../gateway/protocol';
+import { benchCodec } from './codec';
+
+const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
+const want = (name: string) => !only || only.has(name);
+
+interface Simulators {
+  ports: number[];
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startSimulators(args: string[]): Promise<Simulators> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'simulator.js'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  const { ports } = JSON.parse(line) as { ports: number[] };
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    ports,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)]!;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+}
+
+const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function tcp(id: string, port: number, extra: Partial<DeviceConfig> = {}): DeviceConfig {
+  return { id, protocol: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs: 1000, pollIntervalMs: 100, ...extra };
+}
+
+async function waitConnected(gw: GatewayProcess, n: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const l = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+    if (l.devices.filter((d) => d.status === 'connected').length >= n) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('devices did not connect');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function singleRead(): Promise<void> {
+  const sims = await startSimulators([]);
+  const port = sims.ports[0]!;
+  const n = quick ? 1000 : 5000;
+  const rounds = 5;
+  try {
+    const bare = new ModbusRTU();
+    await bare.connectTCP('127.0.0.1', { port });
+    bare.setID(1);
+    bare.setTimeout(1000);
+    const { devices } = validateConfig({ devices: [tcp('bench', port)] });
+    const device = new ModbusDevice(devices[0]!, { onStatus: () => undefined });
+    device.start();
+    while (!device.isConnected()) await new Promise((r) => setTimeout(r, 10));
+    const gw = await spawnGateway();
+    await gw.connection.sendRequest('bifrost/config/load', { devices: [tcp('bench', port)] });
+    await waitConnected(gw, 1);
+
+    const bareT: number[] = [];
+    const driverT: number[] = [];
+    const rpcT: number[] = [];
+    // Warm-up (JIT, socket buffers), then interleaved rounds against the same server, so that
+    // drift on a noisy machine hits all three alike.
+    for (let i = 0; i < 1000; i++) {
+      await bare.readHoldingRegisters(0, 1);
+      await device.read(['holding:0']);
+      await gw.connection.sendRequest('bifrost/tags/read', { deviceId: 'bench', tags: ['holding:0'] });
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await bare.readHoldingRegisters(0, 1);
+        bareT.push(performance.now() - t0);
+      }
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await device.read(['holding:0']);
+        driverT.push(performance.now() - t0);
+      }
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await gw.connection.sendRequest('bifrost/tags/read', { deviceId: 'bench', tags: ['holding:0'] });
+        rpcT.push(performance.now() - t0);
+      }
+    }
+    const pBare = median(bareT);
+    const pDriver = median(driverT);
+    console.log(`\n## Single-register read (${rounds} × ${n} sequential FC3 reads each, same simulator process)`);
+    console.log(`  bare modbus-serial loop     p50 ${us(pBare)}  p99 ${us(pct(bareT, 0.99))}`);
+    console.log(`  through the driver          p50 ${us(pDriver)}  p99 ${us(pct(driverT, 0.99))}  ratio to bare ${(pDriver / pBare).toFixed(2)}× (goal ≤ 1.2×)`);
+    console.log(`  through JSON-RPC (stdio)    p50 ${us(median(rpcT))}  p99 ${us(pct(rpcT, 0.99))}  (goal p50 ≤ 400 µs)`);
+    bare.close(() => undefined);
+    await device.stop();
+    await gw.close();
+  } finally {
+    await sims.stop();
+  }
+}
+
+async function startup(): Promise<void> {
+  const spawnT: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < (quick ? 3 : 10); i++) {
+    const t0 = performance.now();
+    const gw = await spawnGateway();
+    spawnT.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 500));
+    rss.push(rssMb(gw.child.pid!));
+    await gw.close();
+  }
+  console.log(`\n## Start-up (${spawnT.length} spawns)`);
+  console.log(`  spawn → initialize answered  median ${median(spawnT).toFixed(0)} ms, max ${Math.max(...spawnT).toFixed(0)} ms (goal ≤ 300 ms)`);
+  console.log(`  idle RSS                     median ${median(rss).toFixed(1)} MB (goal ≤ 70 MB)`);
+}
+
+interface LoadResult {
+  valuesPerS: number;
+  cpuPct: number;
+  rss: number;
+  ageP50: number;
+  ageP99: number;
+  ageMax: number;
+  skipped: number;
+  scans: number;
+  requests: number;
+  notificationsPerS: number;
+}
+
+/** Subscribes `tagsPerDevice` holding registers on each device and measures a steady window. */
+async function load(ports: number[], tagsPerDevice: number, intervalMs: number, seconds: number, onChangeOnly = true): Promise<LoadResult> {
+  // BIFROST_BENCH_NODE_ARGS="--cpu-prof" profiles the gateway under load.
+  const gw = await spawnGateway({ nodeArgs: process.env['BIFROST_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? [] });
+  try {
+    await gw.connection.sendRequest('bifrost/config/load', { devices: ports.map((p, i) => tcp(`dev${i}`, p, { pollIntervalMs: intervalMs })) });
+    await waitConnected(gw, ports.length);
+    let values = 0;
+    let notifications = 0;
+    let ages: number[] = [];
+    let measuring = false;
+    gw.connection.onNotification('bifrost/values', (n: ValuesNotification) => {
+      if (!measuring) return;
+      notifications++;
+      values += n.items.length;
+      const now = Date.now();
+      // Sample the age of the first and last item of each batch: the oldest and newest it carries.
+      ages.push(now - n.items[0]!.timestamp, now - n.items[n.items.length - 1]!.timestamp);
+    });
+    const tags = Array.from({ length: tagsPerDevice }, (_, i) => `holding:${i}`);
+    for (let i = 0; i < ports.length; i++) {
+      await gw.connection.sendRequest<SubscribeResult>('bifrost/subscribe', { deviceId: `dev${i}`, tags, intervalMs, onChangeOnly });
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // warm up
+    const pid = gw.child.pid!;
+    const before = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+    const cpu0 = cpuSeconds(pid);
+    const t0 = Date.now();
+    measuring = true;
+    values = 0;
+    notifications = 0;
+    ages = [];
+    const rssSamples: number[] = [];
+    for (let s = 0; s < seconds; s++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      rssSamples.push(rssMb(pid));
+    }
+    measuring = false;
+    const elapsed = (Date.now() - t0) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const after = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+    let skipped = 0;
+    let requests = 0;
+    for (const d of after.devices) {
+      const b = before.devices.find((x) => x.id === d.id)!;
+      skipped += d.stats.skippedScans - b.stats.skippedScans;
+      requests += d.stats.requests - b.stats.requests;
+    }
+    const scans = (elapsed * 1000 / intervalMs) * ports.length - skipped;
+    return {
+      valuesPerS: values / elapsed,
+      cpuPct: (cpu / elapsed) * 100,
+      rss: Math.max(...rssSamples),
+      ageP50: median(ages),
+      ageP99: pct(ages, 0.99),
+      ageMax: Math.max(...ages),
+      skipped,
+      scans,
+      requests,
+      notificationsPerS: notifications / elapsed,
+    };
+  } finally {
+    await gw.close();
+  }
+}
+
+async function bulk(): Promise<void> {
+  const devices = 20;
+  const tagsPerDevice = 500;
+  const sims = await startSimulators(['--bench-devices', String(devices)]);
+  try {
+    const seconds = quick ? 5 : 15;
+    const r = await load(sims.ports, tagsPerDevice, 100, seconds);
+    const optimum = planReads(Array.from({ length: tagsPerDevice }, (_, i) => resolveAddress(`holding:${i}`)), { maxRegisters: 125, maxBits: 2000, maxRegisterGap: 8, maxBitGap: 32 }).length;
+    console.log(`\n## ${devices * tagsPerDevice} tags across ${devices} devices at 100 ms (${seconds} s window, values change every poll)`);
+    console.log(`  delivered          ${Math.round(r.valuesPerS)} values/s in ${Math.round(r.notificationsPerS)} notifications/s (target 100000 values/s)`);
+    console.log(`  gateway CPU        ${r.cpuPct.toFixed(1)} % of one core (goal ≤ 12 %)`);
+    console.log(`  gateway RSS        ${r.rss.toFixed(1)} MB peak (goal ≤ 100 MB)`);
+    console.log(`  value age          p50 ${r.ageP50} ms, p99 ${r.ageP99} ms, max ${r.ageMax} ms`);
+    console.log(`  requests per scan  ${(r.requests / r.scans).toFixed(2)} (coalescing optimum ${optimum} for ${tagsPerDevice} contiguous registers)`);
+    console.log(`  skipped scans      ${r.skipped}`);
+  } finally {
+    await sims.stop();
+  }
+}
+
+async function overload(): Promise<void> {
+  // One connection, 20,000 registers every 20 ms: 160 requests per scan, more than one TCP
+  // connection can carry in the interval.
+  const sims = await startSimulators([]);
+  try {
+    const intervalMs = 20;
+    const seconds = quick ? 4 : 10;
+    // Every value is delivered every scan (onChangeOnly off), so each delivery shows its age.
+    const r = await load(sims.ports, 20_000, intervalMs, seconds, false);
+    console.log(`\n## Overload: 20000 registers on one device every ${intervalMs} ms (${seconds} s window)`);
+    console.log(`  completed scans    ${Math.round(r.scans)} of ${Math.round((seconds * 1000) / intervalMs)} (${r.skipped} skipped and counted)`);
+    console.log(`  value age          p50 ${r.ageP50} ms, p99 ${r.ageP99} ms, max ${r.ageMax} ms (bound: 2 intervals = ${2 * intervalMs} ms)`);
+    console.log(`  gateway RSS        ${r.rss.toFixed(1)} MB peak (no queue builds up)`);
+  } finally {
+    await sims.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`# Bifrost benchmarks`);
+  console.log(`${new Date().toISOString().slice(0, 10)} · ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · Node ${process.version} · ${os.platform()} ${os.release()}`);
+  if (want('codec')) {
+    console.log('\n## Codec (decode, in process)');
+    for (const r of benchCodec()) console.log(`  ${r.name.padEnd(40)} ${r.nsPerOp.toFixed(1)} ns/value`);
+  }
+  if (want('startup')) await startup();
+  if (want('read')) await singleRead();
+  if (want('bulk')) await bulk();
+  if (want('overload')) await overload();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
