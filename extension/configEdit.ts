@@ -7,10 +7,12 @@ import { parseConfigText } from './configDocument';
  * as they were. Free of vscode so it can be tested alone.
  */
 
-export const CONFIG_SCHEMA_URL = 'https://bifrost.dev/schemas/bifrost.schema.json';
-
-/** A new, empty bifrost.json. */
-export function newConfigText(schemaUrl: string | undefined = CONFIG_SCHEMA_URL): string {
+/**
+ * A new, empty bifrost.json. Without `$schema` by default: VS Code already applies the bundled
+ * schema by file name, and a `$schema` URL it cannot download (offline, as plants often are)
+ * replaces that schema with a warning. Pass a URL only where one is reachable.
+ */
+export function newConfigText(schemaUrl?: string): string {
   const doc: Record<string, unknown> = {};
   if (schemaUrl) doc.$schema = schemaUrl;
   doc.devices = [];

@@ -50,8 +50,12 @@ export class ConfigSync implements vscode.Disposable {
     return folder ? vscode.Uri.joinPath(folder.uri, configured) : undefined;
   }
 
-  /** Loads the file now (after earlier loads are done). */
+  /**
+   * Loads the file now (after earlier loads are done). While the gateway starts there is nothing
+   * to do: its start loads the file anyway, and waiting here would hold up that start.
+   */
   reload(): Promise<void> {
+    if (this.ctx.state !== 'running') return Promise.resolve();
     return this.enqueue(false);
   }
 
@@ -65,7 +69,7 @@ export class ConfigSync implements vscode.Disposable {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = undefined;
-      if (this.ctx.state === 'running') void this.reload();
+      void this.reload();
     }, RELOAD_DELAY_MS);
   }
 

@@ -11,18 +11,24 @@ export function formatValue(value: TagValue, unit?: string): string {
   return unit && typeof value !== 'boolean' && typeof value !== 'string' ? `${text} ${unit}` : text;
 }
 
-/** Enough digits to see a change, not the float32 noise (21.5000009537 → 21.5). */
+/** Six significant digits: enough to see a change, without float32 noise (21.5000009537 → 21.5). */
 function formatReadingNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);
-  return String(Number(n.toPrecision(7)));
+  return String(Number(n.toPrecision(6)));
 }
 
 /** The tree's description of a tag: the value, or why there is none. */
-export function describeReading(r: TagReading | undefined, unit?: string): string {
+export function describeReading(r: TagReading | undefined, unit?: string, deviceId?: string): string {
   if (!r) return '';
-  if (r.quality === 'bad') return r.error ? `bad: ${r.error}` : 'bad';
+  const error = r.error && deviceId ? withoutDevicePrefix(r.error, deviceId) : r.error;
+  if (r.quality === 'bad') return error ? `bad: ${error}` : 'bad';
   const text = formatValue(r.value, unit);
-  return r.quality === 'uncertain' ? `${text} (uncertain${r.error ? `: ${r.error}` : ''})` : text;
+  return r.quality === 'uncertain' ? `${text} (uncertain${error ? `: ${error}` : ''})` : text;
+}
+
+/** Gateway messages name their device ("press-1: timeout"); next to the device itself that is noise. */
+export function withoutDevicePrefix(message: string, deviceId: string): string {
+  return message.startsWith(`${deviceId}: `) ? message.slice(deviceId.length + 2) : message;
 }
 
 export function formatTime(timestamp: number): string {

@@ -3,7 +3,7 @@ import type { DeviceInfo, TagInfo, TagReading } from '../gateway/protocol';
 import { Coalescer } from './coalescer';
 import type { Ctx } from './ctx';
 import type { DeviceStore } from './devices';
-import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel } from './format';
+import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel, withoutDevicePrefix } from './format';
 import { tagKey, TreeValues } from './treeValues';
 
 export interface DeviceNode {
@@ -125,11 +125,12 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
 // ---------------------------------------------------------------------------------------------
 
 function deviceItem(d: DeviceInfo): vscode.TreeItem {
-  const item = new vscode.TreeItem(d.name, vscode.TreeItemCollapsibleState.Expanded);
+  const item = new vscode.TreeItem(d.name, d.tags.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
   item.id = `device:${d.id}`;
   item.contextValue = d.source === 'demo' ? 'device.demo' : 'device';
   item.iconPath = statusIcon(d);
-  item.description = d.status === 'connected' ? d.endpoint : d.lastError ? `${statusLabel(d.status)}: ${d.lastError}` : statusLabel(d.status);
+  item.description =
+    d.status === 'connected' ? d.endpoint : d.lastError ? `${statusLabel(d.status)}: ${withoutDevicePrefix(d.lastError, d.id)}` : statusLabel(d.status);
   // The tooltip (with statistics) is filled in by resolveTreeItem.
   return item;
 }
@@ -149,7 +150,8 @@ function statusIcon(d: DeviceInfo): vscode.ThemeIcon {
 
 export function deviceTooltip(d: DeviceInfo): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${esc(d.name)}** \`${esc(d.id)}\`${d.source === 'demo' ? ' (demo plant)' : ''}\n\n`);
+  // Ids are letters, digits, '_', '.' and '-': safe inside a code span, where escapes would show.
+  md.appendMarkdown(`**${esc(d.name)}** \`${d.id}\`${d.source === 'demo' ? ' (demo plant)' : ''}\n\n`);
   md.appendMarkdown(`$(${statusIcon(d).id.replace('~spin', '')}) ${esc(statusLabel(d.status))} · ${esc(d.endpoint)} · ${esc(d.protocol)}\n\n`);
   if (d.lastError) md.appendMarkdown(`Last error: ${esc(d.lastError)}\n\n`);
   md.appendMarkdown(`Polls every ${d.pollIntervalMs} ms · ${d.tags.length} tag(s) · writes ${d.allowWrites ? 'allowed' : 'refused'}\n\n`);
@@ -162,7 +164,7 @@ function tagItem(d: DeviceInfo, t: TagInfo, r: TagReading | undefined): vscode.T
   const item = new vscode.TreeItem(t.name, vscode.TreeItemCollapsibleState.None);
   item.id = `tag:${d.id}\u0000${t.name}`;
   item.contextValue = t.writable ? 'tag.writable' : 'tag.readonly';
-  item.description = describeReading(r, t.unit);
+  item.description = describeReading(r, t.unit, d.id);
   item.iconPath = qualityIcon(t, r);
   item.tooltip = tagTooltip(d, t, r);
   return item;

@@ -6,7 +6,8 @@ import { parseConfigText } from '../../extension/configDocument';
 const device: DeviceConfig = { id: 'press-3', name: 'Press 3', protocol: 'modbus-tcp', host: '10.0.0.3', port: 502, unitId: 1, tags: [] };
 
 describe('extension: editing bifrost.json', () => {
-  it('writes a new file with $schema and an empty device list', () => {
+  it('writes a new file with an empty device list, and $schema only when asked', () => {
+    assert.deepEqual(JSON.parse(newConfigText()), { devices: [] });
     const text = newConfigText('https://example.invalid/schema.json');
     assert.deepEqual(JSON.parse(text), { $schema: 'https://example.invalid/schema.json', devices: [] });
   });

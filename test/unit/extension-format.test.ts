@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { describeReading, formatLatency, formatValue } from '../../extension/format';
+import { describeReading, formatLatency, formatValue, withoutDevicePrefix } from '../../extension/format';
 
 describe('extension: value formatting', () => {
   it('shows numbers with units, without float32 noise', () => {
@@ -21,5 +21,13 @@ describe('extension: value formatting', () => {
     assert.equal(formatLatency(null), '—');
     assert.equal(formatLatency(0.456), '0.46 ms');
     assert.equal(formatLatency(123.4), '123 ms');
+  });
+});
+
+describe('extension: device prefix in messages', () => {
+  it('drops the device id only where it starts the message', () => {
+    assert.equal(withoutDevicePrefix('press-1: timeout after 1000 ms', 'press-1'), 'timeout after 1000 ms');
+    assert.equal(withoutDevicePrefix('timeout on press-1: x', 'press-1'), 'timeout on press-1: x');
+    assert.equal(describeReading({ tag: 't', value: null, quality: 'bad', timestamp: 0, error: 'p: refused' }, undefined, 'p'), 'bad: refused');
   });
 });
