@@ -8,7 +8,8 @@ import {
   type MessageConnection,
   type MessageWriter,
 } from 'vscode-jsonrpc/node';
-import { ErrorCodes } from './protocol';
+import { ErrorCodes, Values, type ValuesNotification } from './protocol';
+import { valuesNotificationJson } from './valuesJson';
 import { log } from './log';
 
 /**
@@ -50,7 +51,16 @@ export function openTransport(mode: 'stdio' | 'ipc'): MessageConnection {
       },
     },
   });
-  writer = new StreamMessageWriter(process.stdout);
+  writer = new StreamMessageWriter(process.stdout, {
+    contentTypeEncoder: {
+      name: 'application/json',
+      encode(msg: Message, options: { charset: string }): Promise<Uint8Array> {
+        const m = msg as { method?: string; params?: ValuesNotification };
+        const text = m.method === Values.method && m.params ? valuesNotificationJson(m.params.subscriptionId, m.params.items) : JSON.stringify(msg);
+        return Promise.resolve(Buffer.from(text, options.charset as BufferEncoding));
+      },
+    },
+  });
   process.stdin.on('end', () => {
     log.info('stdin closed; exiting');
     process.exit(0);

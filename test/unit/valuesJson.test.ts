@@ -1,0 +1,28 @@
+import { strict as assert } from 'node:assert';
+import { valuesNotificationJson } from '../../gateway/valuesJson';
+import type { TagReading } from '../../gateway/protocol';
+
+describe('values notification JSON', () => {
+  it('is exactly what JSON.stringify writes, for every kind of value, error and awkward tag name', () => {
+    const items: TagReading[] = [
+      { tag: 'holding:0', value: 42, quality: 'good', timestamp: 1795245019008 },
+      { tag: 'level "A"\\tank\n', value: -0.000123, quality: 'good', timestamp: 1 },
+      { tag: 'pump', value: true, quality: 'good', timestamp: 2 },
+      { tag: 'serial', value: 'SN-ü-"7"', quality: 'good', timestamp: 3 },
+      { tag: 'energy', value: '18446744073709551615', quality: 'good', timestamp: 4 },
+      { tag: 'dead', value: null, quality: 'bad', timestamp: 5, error: 'plc1: no answer within 1000 ms reading "x"' },
+      { tag: 'big', value: 1e300, quality: 'uncertain', timestamp: 6 },
+    ];
+    const expected = JSON.stringify({ jsonrpc: '2.0', method: 'bifrost/values', params: { subscriptionId: 's"1', items } });
+    assert.equal(valuesNotificationJson('s"1', items), expected);
+  });
+
+  it('writes non-finite numbers as null, as JSON.stringify does', () => {
+    const json = valuesNotificationJson('s1', [{ tag: 't', value: NaN, quality: 'uncertain', timestamp: 1 }]);
+    assert.equal(JSON.parse(json).params.items[0].value, null);
+  });
+
+  it('writes an empty batch', () => {
+    assert.deepEqual(JSON.parse(valuesNotificationJson('s1', [])).params, { subscriptionId: 's1', items: [] });
+  });
+});
