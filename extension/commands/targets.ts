@@ -41,15 +41,17 @@ function tagOf(store: DeviceStore, deviceId: string, name: string): TagTarget {
   return { device, tag };
 }
 
-/** The clicked tag, or one picked from all tags. */
-export async function oneTag(store: DeviceStore, arg: unknown, title: string, filter?: (t: TagTarget) => boolean): Promise<TagTarget> {
+/** The clicked tag, or one picked from all tags; `note` adds a remark to an entry (e.g. "read-only"). */
+export async function oneTag(store: DeviceStore, arg: unknown, title: string, note?: (t: TagTarget) => string | undefined): Promise<TagTarget> {
   if (isNode(arg) && arg.kind === 'tag') return tagOf(store, arg.deviceId, arg.tag);
-  const choices = allTags(store).filter((t) => !filter || filter(t));
-  if (choices.length === 0) {
-    if (store.devices.length === 0) throw noDevices();
-    throw new Error(filter ? 'No tag can be written: a tag needs "access": "readwrite" and its device "allowWrites": true.' : 'The devices have no tags.');
-  }
-  const picked = await vscode.window.showQuickPick(choices.map(tagPickItem), { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'Tag' });
+  const choices = allTags(store);
+  if (choices.length === 0) throw store.devices.length === 0 ? noDevices() : new Error('The devices have no tags.');
+  const items = choices.map((t) => {
+    const item = tagPickItem(t);
+    const remark = note?.(t);
+    return remark ? { ...item, description: `${item.description} · ${remark}` } : item;
+  });
+  const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'Tag' });
   if (!picked) throw new Cancelled();
   return picked.target;
 }

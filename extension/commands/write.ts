@@ -11,7 +11,8 @@ import { Cancelled, oneTag } from './targets';
  * gateway's answer, which comes after the device confirmed.
  */
 export const writeTag = (s: Services) => async (arg?: unknown) => {
-  const { device, tag } = await oneTag(s.store, arg, 'Write a Tag', (t) => t.tag.writable);
+  // Read-only tags stay in the list, marked, so that picking one says why it cannot be written.
+  const { device, tag } = await oneTag(s.store, arg, 'Write a Tag', (t) => (t.tag.writable ? undefined : 'read-only'));
   if (!tag.writable) throw new Error(whyNotWritable(device, tag));
 
   const target = writeTargetFromAddress(tag.address, tag.type, tag.unit);
