@@ -71,8 +71,12 @@ export type Quality = 'good' | 'uncertain' | 'bad';
 
 export type TagAccess = 'read' | 'readwrite';
 
-export interface TagConfig extends ModbusAddress {
+export interface TagConfig extends Omit<ModbusAddress, 'area' | 'address'> {
   name: string;
+  /** Needed with a numeric address. */
+  area?: ModbusArea;
+  /** A 0-based number (with `area`), or one address string: `holding:100:float32:CDAB`, `40101`. */
+  address: number | string;
   unit?: string;
   /** Default `read`: a tag is writable only when it says `readwrite` (and the device allows writes). */
   access?: TagAccess;

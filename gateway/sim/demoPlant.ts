@@ -13,7 +13,13 @@
  * of truth: the plant writes each value through its own tag's address, type and byte order, and
  * every data type and byte order appears somewhere.
  */
-import type { ByteOrder, DeviceConfig, ModbusDataType, TagConfig } from '../protocol';
+import type { ByteOrder, DeviceConfig, ModbusArea, ModbusDataType, TagConfig } from '../protocol';
+
+/** The plant's tags always give a numeric address and an area, so the plant can reach its banks. */
+interface PlantTag extends TagConfig {
+  area: ModbusArea;
+  address: number;
+}
 import { ModbusTcpSimulator } from './modbusServer';
 
 export interface DemoPlant {
@@ -76,7 +82,7 @@ export const BOILER_TAGS = {
 const T = TANK_TAGS;
 const B = BOILER_TAGS;
 
-const TANK_TAG_CONFIGS: TagConfig[] = [
+const TANK_TAG_CONFIGS: PlantTag[] = [
   { name: T.level, area: 'input', address: 0, type: 'float32', byteOrder: 'ABCD', unit: '%', description: 'Tank level' },
   { name: T.inletFlow, area: 'input', address: 2, type: 'float32', byteOrder: 'CDAB', unit: 'm³/h', description: 'Inlet flow from the fill pump' },
   { name: T.outletFlow, area: 'input', address: 4, type: 'uint16', scale: 0.1, unit: 'm³/h', description: 'Outlet flow to the consumers' },
@@ -92,7 +98,7 @@ const TANK_TAG_CONFIGS: TagConfig[] = [
   { name: T.serialNumber, area: 'holding', address: 100, type: 'string', length: 8, description: 'Device serial number' },
 ];
 
-const BOILER_TAG_CONFIGS: TagConfig[] = [
+const BOILER_TAG_CONFIGS: PlantTag[] = [
   { name: B.temperature, area: 'input', address: 0, type: 'int16', scale: 0.1, unit: '°C', description: 'Boiler water temperature' },
   { name: B.pressure, area: 'input', address: 1, type: 'int16', scale: 0.01, unit: 'bar', description: 'Boiler water pressure' },
   { name: B.flueTemperature, area: 'input', address: 2, type: 'float32', byteOrder: 'BADC', unit: '°C', description: 'Flue gas temperature' },
@@ -330,11 +336,11 @@ function clamp(v: number, lo: number, hi: number): number {
 type SimValue = number | boolean | bigint | string;
 
 class SimulatedDevice {
-  private readonly tags = new Map<string, TagConfig>();
+  private readonly tags = new Map<string, PlantTag>();
 
   constructor(
     readonly sim: ModbusTcpSimulator,
-    tags: TagConfig[],
+    tags: PlantTag[],
   ) {
     for (const tag of tags) this.tags.set(tag.name, tag);
   }
@@ -347,7 +353,7 @@ class SimulatedDevice {
     return readTag(this.sim, this.tag(name));
   }
 
-  private tag(name: string): TagConfig {
+  private tag(name: string): PlantTag {
     const tag = this.tags.get(name);
     if (!tag) throw new Error(`Demo plant has no tag '${name}'.`);
     return tag;
@@ -365,7 +371,7 @@ const WORDS: Record<Exclude<ModbusDataType, 'bool' | 'string'>, number> = {
   float64: 4,
 };
 
-function writeTag(sim: ModbusTcpSimulator, tag: TagConfig, value: SimValue): void {
+function writeTag(sim: ModbusTcpSimulator, tag: PlantTag, value: SimValue): void {
   if (tag.area === 'coil' || tag.area === 'discrete') {
     (tag.area === 'coil' ? sim.coils : sim.discretes)[tag.address] = value ? 1 : 0;
     return;
@@ -385,7 +391,7 @@ function writeTag(sim: ModbusTcpSimulator, tag: TagConfig, value: SimValue): voi
   }
 }
 
-function readTag(sim: ModbusTcpSimulator, tag: TagConfig): SimValue {
+function readTag(sim: ModbusTcpSimulator, tag: PlantTag): SimValue {
   if (tag.area === 'coil' || tag.area === 'discrete') {
     return (tag.area === 'coil' ? sim.coils : sim.discretes)[tag.address] !== 0;
   }
@@ -400,7 +406,7 @@ function readTag(sim: ModbusTcpSimulator, tag: TagConfig): SimValue {
   return typeof raw === 'bigint' ? raw : raw * (tag.scale ?? 1) + (tag.offset ?? 0);
 }
 
-function toRaw(tag: TagConfig, value: SimValue): number | bigint {
+function toRaw(tag: PlantTag, value: SimValue): number | bigint {
   if (typeof value === 'bigint') return value;
   const v = typeof value === 'number' ? value : Number(value);
   return (v - (tag.offset ?? 0)) / (tag.scale ?? 1);

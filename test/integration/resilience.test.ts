@@ -27,7 +27,9 @@ describe('devices that fail', function () {
     gw = await startGateway();
     values = new ValueLog(gw.connection);
     statuses = [];
-    gw.connection.onNotification('bifrost/deviceStatus', (n: DeviceStatusNotification) => statuses.push(n));
+    gw.connection.onNotification('bifrost/deviceStatus', (n: DeviceStatusNotification) => {
+      statuses.push(n);
+    });
   });
 
   afterEach(async () => {

@@ -13,7 +13,7 @@ const ORDERS: ByteOrder[] = ['ABCD', 'BADC', 'CDAB', 'DCBA'];
 
 /** Big-endian bytes → register words in the given order (the Telegraf convention for 64 bits). */
 function wordsFor(bigEndian: Buffer, order: ByteOrder): number[] {
-  let b = Buffer.from(bigEndian);
+  let b: Buffer = Buffer.from(bigEndian);
   if (order === 'DCBA') b = Buffer.from(b).reverse();
   if (order === 'BADC') b = swapPairs(b);
   const words: number[] = [];

@@ -491,10 +491,12 @@ const WORDS: Record<ModbusDataType, number> = { bool: 1, int16: 1, uint16: 1, in
 
 /** Reads one tag through Modbus with modbus-serial. */
 async function readTag(c: ModbusRTU, tag: TagConfig): Promise<number | bigint | string | boolean> {
-  if (tag.area === 'coil') return (await c.readCoils(tag.address, 1)).data[0];
-  if (tag.area === 'discrete') return (await c.readDiscreteInputs(tag.address, 1)).data[0];
+  if (typeof tag.address !== 'number') throw new Error(`the demo plant's tag ${tag.name} should have a numeric address`);
+  const address = tag.address;
+  if (tag.area === 'coil') return (await c.readCoils(address, 1)).data[0]!;
+  if (tag.area === 'discrete') return (await c.readDiscreteInputs(address, 1)).data[0]!;
   const count = tag.type === 'string' ? tag.length ?? 1 : WORDS[tag.type ?? 'uint16'];
-  const res = tag.area === 'holding' ? await c.readHoldingRegisters(tag.address, count) : await c.readInputRegisters(tag.address, count);
+  const res = tag.area === 'holding' ? await c.readHoldingRegisters(address, count) : await c.readInputRegisters(address, count);
   if (tag.type === 'bool') return ((res.data[0] >> (tag.bit ?? 0)) & 1) === 1;
   return decode(tag, res.data);
 }
@@ -510,10 +512,11 @@ describe('demo plant', () => {
     return d;
   }
 
-  function tagOf(id: string, name: string): TagConfig {
+  function tagOf(id: string, name: string): TagConfig & { address: number } {
     const t = device(id).tags?.find((x) => x.name === name);
     assert.ok(t, `tag ${name} of ${id}`);
-    return t;
+    assert.equal(typeof t.address, 'number', `the plant gives ${name} a numeric address`);
+    return t as TagConfig & { address: number };
   }
 
   async function connect(id: string): Promise<ModbusRTU> {
