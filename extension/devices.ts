@@ -71,7 +71,6 @@ export class DeviceStore implements vscode.Disposable {
     });
     this.list = devices;
     this.byId = new Map(devices.map((d) => [d.id, d]));
-    void vscode.commands.executeCommand('setContext', 'bifrost.hasDevices', devices.length > 0);
     if (structureChanged) this.listEmitter.fire();
     else statusChanged.forEach((d) => this.statusEmitter.fire(d));
   }
