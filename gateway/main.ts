@@ -13,6 +13,7 @@ import { GatewayServer } from './server';
 import { openTransport } from './transport';
 import { watchParentProcess } from './parentWatch';
 import { VERSION } from './version';
+import { parseConfigText } from './configText';
 
 function main(): void {
   const { values } = parseArgs({
@@ -68,7 +69,7 @@ function main(): void {
     const file = values.config;
     let doc: unknown;
     try {
-      doc = JSON.parse(readFileSync(file, 'utf8'));
+      doc = parseConfigText(readFileSync(file, 'utf8'));
     } catch (err) {
       log.error(`cannot load --config ${file}: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(2);
