@@ -65,7 +65,7 @@ function cssEscape(key: string): string {
   return key.replace(/["\\]/g, '\\$&');
 }
 
-/** Counts pixels of the chart canvas close to a colour, per horizontal band of the canvas. */
+/** Counts pixels of the chart canvas drawn in a colour, within a horizontal band of the canvas. */
 async function colourPixels(page: Page, hex: string, fromFraction = 0, toFraction = 1): Promise<number> {
   return page.evaluate(
     ({ hex, fromFraction, toFraction }) => {
@@ -81,7 +81,8 @@ async function colourPixels(page: Page, hex: string, fromFraction = 0, toFractio
       for (let y = 0; y < height; y++) {
         for (let x = x0; x < x1; x++) {
           const i = (y * width + x) * 4;
-          if (data[i + 3] > 200 && Math.abs(data[i] - want[0]) < 24 && Math.abs(data[i + 1] - want[1]) < 24 && Math.abs(data[i + 2] - want[2]) < 24) count++;
+          // The canvas is transparent: a line's edge pixels keep its colour and get less alpha.
+          if (data[i + 3] > 60 && Math.abs(data[i] - want[0]) < 12 && Math.abs(data[i + 1] - want[1]) < 12 && Math.abs(data[i + 2] - want[2]) < 12) count++;
         }
       }
       return count;
@@ -310,6 +311,53 @@ describe('Live Data webview (headless Chromium)', function () {
       assert.ok(differing > 20_000, `only ${differing} pixels differ from the background`);
       assert.deepEqual(await panel.problems(), [], 'no CSP violations or errors');
     });
+  });
+
+  it('thins a dense 10-minute window without losing a spike or a gap', async () => {
+    const dense = await harness.open({ savedState: { version: 1, tags: [], windowMs: 600_000, hidden: [] } });
+    try {
+      const now = Date.now();
+      const t: number[] = [];
+      const v: (number | null)[] = [];
+      const gapV: (number | null)[] = [];
+      for (let i = 6000; i >= 1; i--) {
+        t.push(now - i * 100);
+        v.push(i === 3000 ? 1000 : 40 + 10 * Math.sin(i / 50)); // one reading spikes, 5 minutes ago
+        gapV.push(i === 1500 ? null : i < 1500 ? undefined! : 20 + 5 * Math.cos(i / 40)); // bad for the last 2.5 minutes
+      }
+      const gapT = t.filter((_, i) => gapV[i] !== undefined);
+      await dense.post({
+        type: 'snapshot',
+        now,
+        retentionMs: 600_000,
+        series: [
+          { info: tank, last: { value: v[v.length - 1], quality: 'good', timestamp: now }, range: { min: 30, max: 1000 }, points: { t, v } },
+          {
+            info: pressure,
+            last: { value: null, quality: 'bad', timestamp: now, error: TIMEOUT_TEXT },
+            range: { min: 15, max: 25 },
+            points: { t: gapT, v: gapV.filter((x) => x !== undefined) },
+          },
+        ],
+      });
+      await dense.page.waitForSelector('.plot canvas');
+      await dense.frames(3);
+      const spikeColumns = await dense.page.evaluate(() => {
+        // Rows of the canvas (top fifth of the plot) where the blue line reaches: the spike.
+        const c = document.querySelector<HTMLCanvasElement>('.plot canvas')!;
+        const { data, width } = c.getContext('2d')!.getImageData(0, 0, c.width, Math.floor(c.height / 5));
+        let hits = 0;
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - 0x37) < 24 && Math.abs(data[i + 1] - 0x94) < 24 && Math.abs(data[i + 2] - 0xff) < 24) hits++;
+        return { hits, width };
+      });
+      assert.ok(spikeColumns.hits > 5, 'the single spike still reaches the top of the chart');
+      // line_pressure is the second line: orange.
+      assert.ok((await colourPixels(dense.page, '#d18616', 0, 0.7)) > 50, 'line_pressure is drawn while good');
+      assert.equal(await colourPixels(dense.page, '#d18616', 0.8, 1), 0, 'no line after it went bad');
+      assert.deepEqual(await dense.problems(), []);
+    } finally {
+      await dense.page.close();
+    }
   });
 
   it('restores its view settings from saved state', async () => {

@@ -25,32 +25,45 @@ export function snapTime(t: number): number {
 export class AlignedSeriesData {
   readonly x: number[] = [];
   readonly ys: Cell[][] = [];
+  private changedSince = Infinity;
+  private shape = 0;
 
   get columnCount(): number {
     return this.x.length;
   }
 
+  /** Changes whenever series are added or removed: derived data must be built again. */
+  get shapeVersion(): number {
+    return this.shape;
+  }
+
+  /** The earliest time whose column was added or changed since the last call (Infinity: none). */
+  takeChangedFrom(): number {
+    const from = this.changedSince;
+    this.changedSince = Infinity;
+    return from;
+  }
+
   /** Adds an empty series at the end; returns its index. */
   addSeries(): number {
     this.ys.push(new Array<Cell>(this.x.length).fill(undefined));
+    this.shape++;
     return this.ys.length - 1;
   }
 
   removeSeries(index: number): void {
     this.ys.splice(index, 1);
-  }
-
-  clear(): void {
-    this.x.length = 0;
-    for (const y of this.ys) y.length = 0;
+    this.shape++;
   }
 
   /** Adds values in any order. A value whose snapped time has a column already lands in it. */
   insert(values: TimedValue[]): void {
     const sorted = values.length > 1 ? [...values].sort((a, b) => a.t - b.t) : values;
     for (const { series, t, v } of sorted) {
-      const column = this.columnFor(snapTime(t));
+      const snapped = snapTime(t);
+      const column = this.columnFor(snapped);
       this.ys[series][column] = v;
+      if (snapped < this.changedSince) this.changedSince = snapped;
     }
   }
 

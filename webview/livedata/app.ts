@@ -1,5 +1,6 @@
 import type { ToWebview } from '../messages';
 import { LiveChart, type ChartFrame, type ChartLine } from './chart';
+import { ChartFrameBuilder, frozenCopy } from './chartFrames';
 import { isCharted, LiveDataModel, type SeriesView } from './panelModel';
 import { ReadingsTable } from './readingsTable';
 import { readTheme, watchTheme, type ChartTheme } from './theme';
@@ -9,8 +10,8 @@ import type { PanelHost } from './vscodeApi';
 
 /** Redraw the chart at most this often, and at least often enough to scroll it smoothly. */
 const MIN_REDRAW_MS = 50;
-/** A long window moves less than a pixel per redraw: redraw it less often. */
-const MAX_REDRAW_MS = 250;
+/** A long window moves less than a pixel between redraws this far apart: no need for more. */
+const MAX_REDRAW_MS = 1000;
 
 /**
  * The Live Data panel in the webview: messages from the host are queued and applied once per
@@ -18,6 +19,7 @@ const MAX_REDRAW_MS = 250;
  */
 export class LiveDataApp {
   private readonly model = new LiveDataModel();
+  private readonly frames = new ChartFrameBuilder();
   private readonly settings: ViewSettings;
   private readonly toolbar: Toolbar;
   private readonly table: ReadingsTable;
@@ -164,7 +166,7 @@ export class LiveDataApp {
   private rebuildChart(): void {
     const views = this.chartKeys.map((key) => this.model.series[this.model.indexOf(key)]);
     const lines = views.map((view) => this.lineOf(view, views));
-    if (this.frozen) this.frozen = { ...this.copyOfLiveData(), range: this.frozen.range };
+    if (this.frozen) this.frozen = this.frozenFrame(this.frozen.range);
     this.chart.rebuild(lines, this.settings.hidden, this.theme, this.frozen ?? this.liveFrame(Date.now()));
     this.lastDraw = Date.now();
   }
@@ -208,25 +210,29 @@ export class LiveDataApp {
   }
 
   private liveFrame(localNow: number): ChartFrame {
+    return this.buildFrame(this.liveRange(localNow));
+  }
+
+  /** The window ending now, by the host's clock. */
+  private liveRange(localNow: number): [number, number] {
     const hostNow = this.model.hostNow(localNow);
-    return { ...this.liveData(), range: [hostNow - this.settings.windowMs, hostNow] };
+    return [hostNow - this.settings.windowMs, hostNow];
   }
 
-  private liveData(): Omit<ChartFrame, 'range'> {
-    const data = this.model.data;
-    return { x: data.x, ys: this.chartKeys.map((key) => data.ys[this.model.indexOf(key)]) };
+  private buildFrame(range: [number, number]): ChartFrame {
+    const series = this.chartKeys.map((key) => this.model.indexOf(key));
+    return this.frames.build(this.model.data, series, range, this.chart.plotWidth || this.chartSection.clientWidth);
   }
 
-  private copyOfLiveData(): Omit<ChartFrame, 'range'> {
-    const { x, ys } = this.liveData();
-    return { x: x.slice(), ys: ys.map((y) => y.slice()) };
+  /** What a paused chart shows: the data as it is now, over `range`, copied. */
+  private frozenFrame(range: [number, number]): ChartFrame {
+    return frozenCopy(this.buildFrame(range));
   }
 
   private setPaused(paused: boolean): void {
     if (paused === !!this.frozen) return;
     if (paused) {
-      this.frozen = this.liveFrame(Date.now());
-      this.frozen = { ...this.copyOfLiveData(), range: this.frozen.range };
+      this.frozen = this.frozenFrame(this.liveRange(Date.now()));
       this.chart.update(this.frozen);
     } else {
       this.frozen = undefined;
@@ -240,8 +246,9 @@ export class LiveDataApp {
     this.settings.windowMs = ms;
     this.persist();
     if (this.frozen) {
+      // Built again from the live data, so a shorter window is not drawn from a thinned copy.
       const end = this.frozen.range[1];
-      this.frozen = { ...this.frozen, range: [end - ms, end] };
+      this.frozen = this.frozenFrame([end - ms, end]);
       this.chart.update(this.frozen);
     } else {
       this.lastDraw = 0;

@@ -126,7 +126,7 @@ export class LiveChart {
       label: line.label,
       show,
       stroke: colour,
-      width: 1.5,
+      width: 1,
       dash,
       spanGaps: false,
       paths: (u, seriesIdx, idx0, idx1) => (endsGood(u.data[seriesIdx]) ? heldToEdge : stepped)(u, seriesIdx, idx0, idx1),
