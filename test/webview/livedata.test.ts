@@ -255,6 +255,15 @@ describe('Live Data webview (headless Chromium)', function () {
       assert.doesNotMatch(JSON.stringify(state), /88\.25|RECIPE-7/);
     });
 
+    it('changes the time window from the toolbar and remembers it', async () => {
+      await panel.page.locator('vscode-single-select').click();
+      await panel.page.getByRole('option', { name: '5 min' }).click();
+      await panel.page.waitForFunction(() => (window as unknown as { __state: { windowMs: number } }).__state.windowMs === 300_000);
+      await panel.page.locator('vscode-single-select').click();
+      await panel.page.getByRole('option', { name: '1 min' }).click();
+      await panel.page.waitForFunction(() => (window as unknown as { __state: { windowMs: number } }).__state.windowMs === 60_000);
+    });
+
     it('hides a series from the legend and remembers it', async () => {
       await panel.page.locator('.legend .u-series', { hasText: 'pump_running' }).locator('th').click();
       await panel.page.waitForFunction(() => {
