@@ -140,6 +140,8 @@ describe('Live Data webview (headless Chromium)', function () {
       assert.ok(await hint.isVisible());
       assert.match(await hint.innerText(), /Right-click a tag in the Tag Explorer → Add to Chart/);
       assert.equal(await empty.page.locator('.chart-section').isVisible(), false);
+      mkdirSync(RESULTS, { recursive: true });
+      writeFileSync(join(RESULTS, 'livedata-empty.png'), await empty.page.screenshot());
       assert.deepEqual(await empty.problems(), []);
     } finally {
       await empty.page.close();

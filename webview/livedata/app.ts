@@ -149,7 +149,8 @@ export class LiveDataApp {
   private showSections(): void {
     const count = this.model.series.length;
     const empty = count === 0;
-    this.emptyHint.hidden = !empty;
+    // Until the first snapshot nothing is known: no hint flashes up in a panel that has tags.
+    this.emptyHint.hidden = !empty || !this.gotSnapshot;
     this.chartSection.hidden = empty;
     this.tableSection.hidden = empty;
     this.chartNote.hidden = this.chartKeys.length > 0;

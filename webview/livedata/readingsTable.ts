@@ -1,5 +1,6 @@
 import { formatDateTime, formatExtreme, formatTime, formatValue } from './format';
 import type { SeriesView } from './panelModel';
+import { DASHES, PALETTE_VARIABLES } from './theme';
 
 export interface ReadingsTableEvents {
   remove(key: string): void;
@@ -107,7 +108,7 @@ export class ReadingsTable {
     const { last, range, kind } = view;
     const unit = view.info.unit;
 
-    cells.swatch.className = colorIndex === undefined ? 'swatch not-charted' : `swatch series-color-${colorIndex % 6} series-dash-${Math.floor(colorIndex / 6) % 4}`;
+    cells.swatch.className = colorIndex === undefined ? 'swatch not-charted' : `swatch series-color-${colorIndex % PALETTE_VARIABLES.length} series-dash-${Math.floor(colorIndex / PALETTE_VARIABLES.length) % DASHES.length}`;
     cells.swatch.title = colorIndex === undefined ? 'Text values are not charted' : '';
 
     const bad = last?.quality === 'bad';
