@@ -26,7 +26,8 @@ interface Subscriber {
  * All tags of one device polled at one interval. Tags shared by several subscriptions are read
  * once. A tick that finds the previous scan still running is skipped and counted: overload never
  * builds a queue, and values are delivered while a long scan runs so none is older than about
- * half an interval plus one request when it leaves.
+ * a quarter interval plus one request when it leaves (a scan that fits its interval still
+ * sends one batch).
  */
 export class ScanGroup {
   private readonly tags = new Map<string, { tag: ResolvedTag; refs: number }>();
@@ -122,7 +123,7 @@ export class ScanGroup {
         return;
       }
       const { reads, tags } = this.currentPlan();
-      const flushEveryMs = Math.max(1, this.intervalMs / 2);
+      const flushEveryMs = Math.max(1, this.intervalMs / 4);
       let pending: TagReading[] = [];
       let lastFlush = Date.now();
       for (let i = 0; i < reads.length; i++) {
