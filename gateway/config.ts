@@ -11,6 +11,8 @@ import type { ResolvedTag } from './modbus/tags';
 export interface ValidatedConfig {
   devices: ModbusDeviceSettings[];
   problems: ConfigProblem[];
+  /** False when the document is not a configuration at all: nothing in it should be applied. */
+  usable: boolean;
 }
 
 const DEVICE_KEYS = new Set([
@@ -36,16 +38,15 @@ export function validateConfig(doc: unknown, source: 'config' | 'demo' = 'config
   const devices: ModbusDeviceSettings[] = [];
   if (!isObject(doc)) {
     p.error('', 'the configuration must be a JSON object with a "devices" array');
-    return { devices, problems: p.list };
+    return { devices, problems: p.list, usable: false };
   }
   for (const key of Object.keys(doc)) {
     if (key !== 'devices' && key !== '$schema') p.warn(`/${escape(key)}`, `unknown setting "${key}" is ignored`);
   }
   const list = doc['devices'];
-  if (list === undefined) return { devices, problems: p.list };
   if (!Array.isArray(list)) {
-    p.error('/devices', '"devices" must be an array');
-    return { devices, problems: p.list };
+    p.error(list === undefined ? '' : '/devices', list === undefined ? 'the configuration needs a "devices" array (it may be empty)' : '"devices" must be an array');
+    return { devices, problems: p.list, usable: false };
   }
   const seen = new Set<string>();
   list.forEach((entry, i) => {
@@ -59,7 +60,7 @@ export function validateConfig(doc: unknown, source: 'config' | 'demo' = 'config
     seen.add(device.id);
     devices.push(device);
   });
-  return { devices, problems: p.list };
+  return { devices, problems: p.list, usable: true };
 }
 
 function validateDevice(entry: unknown, path: string, p: Problems, source: 'config' | 'demo'): ModbusDeviceSettings | null {
@@ -209,6 +210,11 @@ function resolveTagAddress(entry: Record<string, unknown>, at: string, p: Proble
       }
       const base = resolveAddress(raw);
       if (entry['scale'] === undefined && entry['offset'] === undefined) return base;
+      if (base.scale !== 1 || base.offset !== 0) {
+        const key = entry['scale'] !== undefined ? 'scale' : 'offset';
+        p.error(`${at}/${key}`, `the address string already sets the scale and offset ("${raw}"); give them in one place only`);
+        return null;
+      }
       return resolveAddress({ ...addressFields(base), scale: entry['scale'] as number, offset: entry['offset'] as number });
     }
     if (raw === undefined) {

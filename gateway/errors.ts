@@ -9,13 +9,16 @@ export class BifrostError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Structured detail for clients, e.g. the problems of a refused configuration. */
+    readonly data?: unknown,
   ) {
     super(message);
     this.name = 'BifrostError';
   }
 
   toResponseError(): ResponseError<void> {
-    return new ResponseError(this.code, this.message);
+    // The contract's request types declare no error data; BadConfig's problems travel anyway.
+    return new ResponseError(this.code, this.message, this.data) as ResponseError<void>;
   }
 }
 

@@ -43,14 +43,19 @@ function main(): void {
   setLogLevel(level);
 
   const mode = values['node-ipc'] ? 'ipc' : 'stdio';
-  const connection = openTransport(mode);
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;
     exiting = true;
-    // Devices close their sockets first, so no device sees a half-open connection linger.
+    // Devices close their sockets first, so no device sees a half-open connection linger; a
+    // device that will not let go does not keep the process alive.
+    setTimeout(() => process.exit(code), 2000).unref();
     void server.dispose().finally(() => process.exit(code));
   };
+  const connection = openTransport(mode, (reason) => {
+    log.info(`${reason}; exiting`);
+    exit(0);
+  });
   const server = new GatewayServer(connection, {
     onExit: exit,
     onClientProcessId: (pid) => watchParentProcess(pid, () => {

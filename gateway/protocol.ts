@@ -96,6 +96,8 @@ export interface TagConfig extends Omit<ModbusAddress, 'area' | 'address'> {
 export interface DeviceConfig {
   id: string;
   name?: string;
+  /** Free text for people; shown in tooltips. */
+  description?: string;
   protocol: ProtocolKind;
   host?: string;
   /** Default 502. */

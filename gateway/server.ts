@@ -68,6 +68,7 @@ export class GatewayServer {
 
   private register(): void {
     const c = this.connection;
+    c.onError(([err]) => log.warn(`JSON-RPC input dropped: ${err.message}`));
     c.onRequest('initialize', (params: unknown) => {
       const pid = (params as { processId?: unknown } | null)?.processId;
       if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0) this.options.onClientProcessId?.(pid);
@@ -82,17 +83,17 @@ export class GatewayServer {
     c.onNotification('exit', () => this.options.onExit(this.shutdownRequested ? 0 : 1));
 
     c.onRequest(Ping, () => ({ version: VERSION, uptimeMs: Date.now() - this.started }));
-    c.onRequest(ConfigLoad, (params) => guard(() => this.loadConfig(params, 'config')));
-    c.onRequest(DevicesList, () => guard(() => ({ devices: this.devices.list() })));
+    c.onRequest(ConfigLoad, (params) => this.guard(() => this.loadConfig(params, 'config')));
+    c.onRequest(DevicesList, () => this.guard(() => ({ devices: this.devices.list() })));
     c.onRequest(TagsRead, (params) =>
-      guard(async () => {
+      this.guard(async () => {
         const p = object(params, 'bifrost/tags/read');
         const refs = tagRefs(p['tags']);
         return { results: await this.devices.get(p['deviceId']).read(refs) };
       }),
     );
     c.onRequest(TagsWrite, (params) =>
-      guard(() => {
+      this.guard(() => {
         const p = object(params, 'bifrost/tags/write');
         const value = p['value'];
         if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
@@ -102,7 +103,7 @@ export class GatewayServer {
       }),
     );
     c.onRequest(Subscribe, (params) =>
-      guard(() => {
+      this.guard(() => {
         const p = object(params, 'bifrost/subscribe');
         const driver = this.devices.get(p['deviceId']);
         const refs = tagRefs(p['tags']);
@@ -116,23 +117,34 @@ export class GatewayServer {
       }),
     );
     c.onRequest(Unsubscribe, (params) =>
-      guard(() => {
+      this.guard(() => {
         this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);
       }),
     );
-    c.onRequest(DemoStart, () => guard(() => this.startDemo()));
-    c.onRequest(DemoStop, () => guard(() => this.stopDemo()));
+    c.onRequest(DemoStart, () => this.guard(() => this.startDemo()));
+    c.onRequest(DemoStop, () => this.guard(() => this.stopDemo()));
   }
 
-  /** Loads a configuration document; used by `bifrost/config/load` and `--config`. */
+  /**
+   * Loads a configuration document; used by `bifrost/config/load` and `--config`. A document
+   * that is not a configuration at all is refused whole (BadConfig) and the running devices stay
+   * as they are; otherwise every valid device runs and every broken entry is reported.
+   */
   async loadConfig(doc: unknown, source: 'config' | 'demo'): Promise<ConfigLoadResult> {
-    const { devices, problems } = validateConfig(doc, source);
-    const { running, clashes } = await this.devices.load(source, devices);
-    for (const id of clashes) {
-      const i = Array.isArray((doc as { devices?: unknown[] })?.devices) ? (doc as { devices: { id?: unknown }[] }).devices.findIndex((d) => d?.id === id) : -1;
-      problems.push({ path: `/devices/${i}/id`, message: `device id "${id}" is already used by the demo plant; this device is not started`, severity: 'error' });
+    const { devices, problems, usable } = validateConfig(doc, source);
+    for (const pr of problems) log[pr.severity === 'error' ? 'error' : 'warn'](`${source} ${pr.path || '/'}: ${pr.message}`);
+    if (!usable) {
+      const first = problems.find((p) => p.severity === 'error');
+      throw new BifrostError(ErrorCodes.BadConfig, `configuration not loaded, the devices keep running as they were: ${first?.message ?? 'not a configuration'}`, { problems });
     }
-    for (const pr of problems) log[pr.severity === 'error' ? 'error' : 'warn'](`config ${pr.path || '/'}: ${pr.message}`);
+    const { running, clashes } = await this.devices.load(source, devices);
+    const list = (doc as { devices: { id?: unknown }[] }).devices;
+    for (const id of clashes) {
+      const other = source === 'config' ? 'the demo plant' : 'the configuration';
+      const message = `device id "${id}" is already used by ${other}; this device is not started`;
+      problems.push({ path: `/devices/${list.findIndex((d) => d?.id === id)}/id`, message, severity: 'error' });
+      log.error(`${source}: ${message}`);
+    }
     return { devices: running, problems };
   }
 
@@ -162,6 +174,14 @@ export class GatewayServer {
       await plant.stop();
       log.info('demo plant stopped');
     }
+  }
+
+  /** Runs a handler; after `shutdown` only `exit` is served, as in LSP. */
+  private guard<T>(fn: () => T | Promise<T>): Promise<T | ResponseError<void>> {
+    if (this.shutdownRequested) {
+      return Promise.resolve(new ResponseError(ErrorCodes.InvalidRequest, 'the gateway is shutting down; only "exit" is accepted now'));
+    }
+    return guard(fn);
   }
 
   async dispose(): Promise<void> {

@@ -17,7 +17,7 @@ import { log } from './log';
  * with the standard errors (-32700, -32600) instead of being dropped without a word; the
  * connection stays up either way.
  */
-export function openTransport(mode: 'stdio' | 'ipc'): MessageConnection {
+export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: string) => void): MessageConnection {
   const logger = {
     error: (m: string) => log.error(m),
     warn: (m: string) => log.warn(m),
@@ -25,7 +25,7 @@ export function openTransport(mode: 'stdio' | 'ipc'): MessageConnection {
     log: (m: string) => log.debug(m),
   };
   if (mode === 'ipc') {
-    process.on('disconnect', () => process.exit(0));
+    process.on('disconnect', () => onClientGone('the IPC channel closed'));
     return createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process), logger);
   }
   let writer: MessageWriter | undefined = undefined;
@@ -61,10 +61,7 @@ export function openTransport(mode: 'stdio' | 'ipc'): MessageConnection {
       },
     },
   });
-  process.stdin.on('end', () => {
-    log.info('stdin closed; exiting');
-    process.exit(0);
-  });
+  process.stdin.on('end', () => onClientGone('stdin closed'));
   return createMessageConnection(reader, writer, logger);
 }
 

@@ -33,8 +33,9 @@ export class DeviceManager {
     for (const [id, entry] of this.devices) {
       if (entry.settings.source === source && !wantedIds.has(id)) {
         this.devices.delete(id);
-        changes.push(entry.driver.stop());
+        // Subscriptions learn of the removal first, so the stopping driver has no one to tell.
         this.events.onDeviceReplaced(id, null);
+        changes.push(entry.driver.stop());
         log.info(`${id}: removed`);
       }
     }
@@ -46,11 +47,13 @@ export class DeviceManager {
         continue;
       }
       if (current && sameDevice(current.settings, settings)) continue;
-      if (current) changes.push(current.driver.stop());
       const driver = new ModbusDevice(settings, { onStatus: (id, s, e) => this.statusChanged(id, driver, s, e) });
       this.devices.set(settings.id, { driver, settings });
-      driver.start();
+      // Subscriptions move before the old driver stops: its farewells reach no one, and the
+      // status it reports while stopping is ignored (it is no longer the current driver).
       this.events.onDeviceReplaced(settings.id, driver);
+      if (current) changes.push(current.driver.stop());
+      driver.start();
       log.info(`${settings.id}: ${current ? 'reconfigured' : 'added'} (${settings.host}:${settings.port} unit ${settings.unitId}, ${settings.tags.length} tags)`);
     }
     await Promise.all(changes);

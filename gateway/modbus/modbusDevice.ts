@@ -71,7 +71,7 @@ export class ModbusDevice implements DeviceDriver {
 
   start(): void {
     if (!this.settings.enabled) {
-      this.setStatus('disconnected', 'disabled in the configuration');
+      this.setStatus('disconnected', `${this.id}: disabled in the configuration`);
       return;
     }
     void this.connect();
@@ -106,6 +106,7 @@ export class ModbusDevice implements DeviceDriver {
       this.link.close();
       return;
     }
+    if (this.everConnected) this.stats.reconnects++;
     this.everConnected = true;
     this.backoff.reset();
     log.info(`${this.id}: connected to ${this.endpoint()}`);
@@ -117,10 +118,7 @@ export class ModbusDevice implements DeviceDriver {
     const delay = this.backoff.next();
     log.debug(`${this.id}: reconnecting in ${delay} ms`);
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.stats.reconnects++;
-      void this.connect();
-    }, delay);
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
   }
 
   /** The connection is unusable: drop it, fail what waits, mark every tag bad, reconnect later. */
@@ -147,6 +145,11 @@ export class ModbusDevice implements DeviceDriver {
 
   isConnected(): boolean {
     return this.status === 'connected';
+  }
+
+  /** The first connection attempt is under way: nothing is known yet, good or bad. */
+  isConnecting(): boolean {
+    return this.status === 'connecting';
   }
 
   unavailableReason(): string {

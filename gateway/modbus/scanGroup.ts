@@ -8,6 +8,7 @@ import { log } from '../log';
 /** What a scan group needs from its device. */
 export interface ScanHost {
   isConnected(): boolean;
+  isConnecting(): boolean;
   unavailableReason(): string;
   /** One planned read through the device's queue; rejects with a person-readable error. */
   readPlanned(req: PlannedRead): Promise<number[] | boolean[]>;
@@ -118,6 +119,9 @@ export class ScanGroup {
   private async scan(): Promise<void> {
     this.running = true;
     try {
+      // While the first connection is still being made there is no news to send; a failure to
+      // connect turns the status to error, and the next tick reports the tags bad with the reason.
+      if (this.host.isConnecting()) return;
       if (!this.host.isConnected()) {
         this.publishBad(this.host.unavailableReason());
         return;

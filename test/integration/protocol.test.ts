@@ -160,6 +160,18 @@ describe('the JSON-RPC contract', function () {
     });
   });
 
+  it('refuses requests after shutdown and exits with 0 on exit', async () => {
+    const gw = await startGateway();
+    await gw.connection.sendRequest('shutdown');
+    const err = await rpcError(gw.connection.sendRequest('bifrost/devices/list'));
+    assert.equal(err.code, -32600);
+    assert.match(err.message, /shutting down/);
+    const exited = new Promise<number | null>((r) => gw.child.once('exit', (code) => r(code)));
+    await gw.connection.sendNotification('exit');
+    assert.equal(await exited, 0);
+    await gw.close();
+  });
+
   it('starts the demo plant on its own with --demo and serves live values', async () => {
     const gw = await startGateway(['--demo']);
     try {

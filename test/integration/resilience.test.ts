@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { ModbusTcpSimulator, type SimFault } from '../../gateway/sim/modbusServer';
 import type { DeviceListResult, DeviceStatusNotification, SubscribeResult, TagsReadResult } from '../../gateway/protocol';
-import { delay, freePort, startGateway, tcpDevice, ValueLog, waitFor } from './harness';
+import { delay, freePort, rpcError, startGateway, tcpDevice, ValueLog, waitFor } from './harness';
 
 describe('devices that fail', function () {
   this.timeout(40_000);
@@ -150,11 +150,26 @@ describe('devices that fail', function () {
     // The subscription moved to the reconfigured device and keeps delivering.
     await waitFor('the new value through the moved subscription', () => values.latest(sub.subscriptionId, 'holding:0')?.value === 99);
     assert.equal(a.connectionCount, 1);
+    // Moving to the reconfigured device never reported the tag bad: there was no outage.
+    const readings = (values.batches.get(sub.subscriptionId) ?? []).flat();
+    assert.deepEqual(readings.filter((r) => r.quality !== 'good'), []);
+    assert.ok(!statuses.some((s) => s.id === 'b' && s.status === 'disconnected'), 'the replaced connection reports nothing');
+
     await gw.connection.sendRequest('bifrost/config/load', { devices: [tcpDevice('a', a.port)] });
     const gone = await waitFor('bad after removal', () => {
       const r = values.latest(sub.subscriptionId, 'holding:0');
       return r?.quality === 'bad' ? r : undefined;
     });
-    assert.match(gone.error ?? '', /b: device removed/);
+    assert.equal(gone.error, 'b: device removed from the configuration');
+    await delay(300);
+    const after = (values.batches.get(sub.subscriptionId) ?? []).flat().filter((r) => r.quality === 'bad');
+    assert.equal(after.length, 1, 'the removal is told once');
+
+    // A document that is not a configuration is refused whole; the running device stays.
+    const err = await rpcError(gw.connection.sendRequest('bifrost/config/load', {}));
+    assert.equal(err.code, 1011);
+    assert.match(err.message, /configuration not loaded, the devices keep running as they were: the configuration needs a "devices" array/);
+    const list = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+    assert.deepEqual(list.devices.map((d) => d.id), ['a']);
   });
 });
