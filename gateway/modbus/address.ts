@@ -77,7 +77,7 @@ export function resolveAddress(ref: string | ModbusAddress): ResolvedAddress {
   if (typeof ref === 'string') return validate(parseString(ref));
   if (typeof ref === 'object' && ref !== null && !Array.isArray(ref)) return validate(fromObject(ref));
   throw new AddressError(
-    `an address must be a string such as "holding:100" or "40101", or an object with area and address; got ${describe(ref)}`,
+    `an address must be a string such as "holding:100" or "40101", or an object with area and address; got ${describeInput(ref)}`,
   );
 }
 
@@ -213,7 +213,7 @@ function fromObject(o: ModbusAddress): Draft {
   if (typeof o.area !== 'string') throw new AddressError('the address needs an area: coil, discrete, input or holding');
   const area = lookupArea(o.area);
   if (typeof o.address !== 'number') {
-    throw new AddressError(`the address needs a number "address" (0-based), got ${describe(o.address)}`);
+    throw new AddressError(`the address needs a number "address" (0-based), got ${describeInput(o.address)}`);
   }
   const draft: Draft = { area, address: o.address };
   if (o.type !== undefined) draft.type = lookupType(requireString('type', o.type));
@@ -226,12 +226,12 @@ function fromObject(o: ModbusAddress): Draft {
 }
 
 function requireString(field: string, v: unknown): string {
-  if (typeof v !== 'string') throw new AddressError(`"${field}" must be a string, got ${describe(v)}`);
+  if (typeof v !== 'string') throw new AddressError(`"${field}" must be a string, got ${describeInput(v)}`);
   return v;
 }
 
 function requireNumber(field: string, v: unknown): number {
-  if (typeof v !== 'number') throw new AddressError(`"${field}" must be a number, got ${describe(v)}`);
+  if (typeof v !== 'number') throw new AddressError(`"${field}" must be a number, got ${describeInput(v)}`);
   return v;
 }
 
@@ -344,7 +344,8 @@ function outsideRange(address: number): string {
   return `address ${address} is outside 0..${MAX_ADDRESS}`;
 }
 
-function describe(v: unknown): string {
+/** How a value a person gave is named in an error message. */
+export function describeInput(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';

@@ -6,7 +6,7 @@
  * read; encoding writes big-endian and applies the same permutation, which is its own inverse.
  */
 import type { ByteOrder, TagValue } from '../protocol';
-import type { ResolvedAddress } from './address';
+import { describeInput, type ResolvedAddress } from './address';
 
 export class ValueError extends Error {
   override name = 'ValueError';
@@ -188,11 +188,11 @@ export function encodeValue(a: ResolvedAddress, value: number | boolean | string
 function toBoolean(value: unknown): boolean {
   if (value === true || value === 1) return true;
   if (value === false || value === 0) return false;
-  throw new ValueError(`expected true/false or 1/0 for bool, got ${describe(value)}`);
+  throw new ValueError(`expected true/false or 1/0 for bool, got ${describeInput(value)}`);
 }
 
 function requireNumber(a: ResolvedAddress, value: unknown): number {
-  if (typeof value !== 'number') throw new ValueError(`expected a number for ${a.type}, got ${describe(value)}`);
+  if (typeof value !== 'number') throw new ValueError(`expected a number for ${a.type}, got ${describeInput(value)}`);
   if (!Number.isFinite(value)) throw new ValueError(`expected a finite number for ${a.type}, got ${value}`);
   return value;
 }
@@ -229,12 +229,12 @@ function encodeInt64(a: ResolvedAddress, value: unknown): number[] {
   if (typeof value === 'string') {
     const text = value.trim();
     if (!/^[+-]?\d+$/.test(text)) {
-      throw new ValueError(`expected an integer (a number or a decimal string) for ${type}, got ${describe(value)}`);
+      throw new ValueError(`expected an integer (a number or a decimal string) for ${type}, got ${describeInput(value)}`);
     }
     raw = unscaled ? BigInt(text) : roundHalfAway(toRaw(a, Number(text)));
   } else {
     if (typeof value !== 'number') {
-      throw new ValueError(`expected an integer (a number or a decimal string) for ${type}, got ${describe(value)}`);
+      throw new ValueError(`expected an integer (a number or a decimal string) for ${type}, got ${describeInput(value)}`);
     }
     raw = roundHalfAway(toRaw(a, requireNumber(a, value)));
     if (!Number.isFinite(raw)) throw new ValueError(outOfRange(a, value, raw, rangeText(type)));
@@ -260,7 +260,7 @@ function rangeText(type: 'int64' | 'uint64'): string {
 }
 
 function encodeString(a: ResolvedAddress, value: unknown): number[] {
-  if (typeof value !== 'string') throw new ValueError(`expected text for string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw new ValueError(`expected text for string, got ${describeInput(value)}`);
   const capacity = a.count * 2;
   for (let i = 0; i < value.length; i++) {
     if (value.charCodeAt(i) > 0x7f) {
@@ -285,11 +285,3 @@ function outOfRange(a: ResolvedAddress, value: unknown, raw: number | bigint, ra
   return `value ${shown} is out of range for ${a.key}: with scale ${a.scale} and offset ${a.offset} it becomes ${raw}, and ${a.type} holds ${range}`;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return `string "${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}

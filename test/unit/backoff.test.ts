@@ -1,17 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { Backoff } from '../../gateway/backoff';
+import { seeded } from './seeded';
 
-/** A repeatable source of uniform numbers in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function take(b: Backoff, n: number): number[] {
   return Array.from({ length: n }, () => b.next());

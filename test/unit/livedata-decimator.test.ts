@@ -2,18 +2,8 @@ import * as assert from 'node:assert/strict';
 import { AlignedSeriesData, type Cell } from '../../webview/livedata/alignedData';
 import { bucketFor, ChartFrameBuilder } from '../../webview/livedata/chartFrames';
 import { COLUMNS_PER_BUCKET, MinMaxDecimator } from '../../webview/livedata/decimator';
+import { seeded as prng } from './seeded';
 
-/** A small seeded generator, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random readings for a few series: mostly numbers, some gaps, each series on its own clock. */
 function randomData(seed: number, seriesCount: number, readings: number): AlignedSeriesData {

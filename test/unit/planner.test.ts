@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { ModbusArea } from '../../gateway/protocol';
 import { resolveAddress, type ResolvedAddress } from '../../gateway/modbus/address';
 import { planReads, type PlanLimits, type PlannedRead } from '../../gateway/modbus/planner';
+import { seeded } from './seeded';
 
 const AREA_ORDER: readonly ModbusArea[] = ['coil', 'discrete', 'input', 'holding'];
 const FULL: PlanLimits = { maxRegisters: 125, maxBits: 2000, maxRegisterGap: 8, maxBitGap: 32 };
@@ -10,17 +11,6 @@ const at = (...refs: string[]): ResolvedAddress[] => refs.map((r) => resolveAddr
 const isBitArea = (area: ModbusArea) => area === 'coil' || area === 'discrete';
 const endOf = (a: ResolvedAddress) => a.address + a.count - 1;
 
-/** A repeatable source of uniform numbers in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Whether these items can be read by one request: span within the limit, no unused run wider than the gap. */
 function feasible(items: readonly ResolvedAddress[], maxSpan: number, maxGap: number): boolean {
