@@ -3,13 +3,12 @@ import {
   IPCMessageReader,
   IPCMessageWriter,
   StreamMessageReader,
-  StreamMessageWriter,
   type Message,
   type MessageConnection,
   type MessageWriter,
 } from 'vscode-jsonrpc/node';
-import { ErrorCodes, Values, type ValuesNotification } from './protocol';
-import { valuesNotificationJson } from './valuesJson';
+import { ErrorCodes } from './protocol';
+import { StdioMessageWriter } from './stdioWriter';
 import { log } from './log';
 
 /**
@@ -51,16 +50,7 @@ export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: stri
       },
     },
   });
-  writer = new StreamMessageWriter(process.stdout, {
-    contentTypeEncoder: {
-      name: 'application/json',
-      encode(msg: Message, options: { charset: string }): Promise<Uint8Array> {
-        const m = msg as { method?: string; params?: ValuesNotification };
-        const text = m.method === Values.method && m.params ? valuesNotificationJson(m.params.subscriptionId, m.params.items) : JSON.stringify(msg);
-        return Promise.resolve(Buffer.from(text, options.charset as BufferEncoding));
-      },
-    },
-  });
+  writer = new StdioMessageWriter(process.stdout);
   process.stdin.on('end', () => onClientGone('stdin closed'));
   return createMessageConnection(reader, writer, logger);
 }

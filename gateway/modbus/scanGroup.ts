@@ -162,8 +162,10 @@ export class ScanGroup {
   private publish(readings: TagReading[]): void {
     if (readings.length === 0 || this.stopped) return;
     for (const sub of this.subscribers) {
+      // A subscriber of every tag in the group (the usual case) needs no membership test.
+      const all = sub.keys.size === this.tags.size;
       const items: TagReading[] = [];
-      for (const r of readings) if (sub.keys.has(r.tag) && sub.filter.passes(r)) items.push(r);
+      for (const r of readings) if ((all || sub.keys.has(r.tag)) && sub.filter.passes(r)) items.push(r);
       if (items.length > 0) sub.sink(items);
     }
   }
