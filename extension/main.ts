@@ -8,14 +8,22 @@ import { DeviceStore } from './devices';
 import { GatewayValues } from './gatewayValues';
 import { LiveDataPanels } from './liveData';
 import { Log } from './log';
+import { Prompts } from './prompts';
 import { StatusBar } from './statusBar';
 import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tagTree';
 import { TreeValues } from './treeValues';
 
 let ctx: Ctx | undefined;
 
+/** What activate() returns: the parts the extension-host tests look at and answer for. */
+export interface BifrostTestApi {
+  readonly tree: TagTreeProvider;
+  readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState'>;
+  readonly prompts: Prompts;
+}
+
 /** Wiring only: each part owns its behaviour. */
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): BifrostTestApi {
   const log = new Log();
   const config = new Config();
   ctx = new Ctx(context, log, config);
@@ -33,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   values.setVisible(view.visible);
   const charts = new LiveDataPanels(context, source, log.channel);
+  const prompts = new Prompts();
 
   c.pushExt(
     configSync,
@@ -44,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
     view.onDidChangeVisibility((e) => values.setVisible(e.visible)),
     charts,
     new StatusBar(c, store),
-    ...registerCommands({ ctx: c, store, values, demo, configSync, charts }),
+    ...registerCommands({ ctx: c, store, values, demo, configSync, charts, prompts }),
     config.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),
@@ -52,6 +61,14 @@ export function activate(context: vscode.ExtensionContext): void {
 
   // Not awaited: activation ends at once; commands wait for the gateway (or say it is down).
   void c.start();
+
+  // Hosts without a test runner of their own (a browser-based VS Code) run the extension-host
+  // suites when this names their bundle. Inert otherwise.
+  const tests = process.env.BIFROST_EXTENSION_TESTS;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
+  if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
+
+  return { tree, gateway: c, prompts };
 }
 
 export async function deactivate(): Promise<void> {

@@ -3,6 +3,7 @@ import type { ConfigSync } from '../configSync';
 import type { Ctx } from '../ctx';
 import type { DemoPlant } from '../demo';
 import type { DeviceStore } from '../devices';
+import type { Prompts } from '../prompts';
 import type { TreeValues } from '../treeValues';
 
 /** What the Live Data panels offer to commands. */
@@ -19,4 +20,5 @@ export interface Services {
   demo: DemoPlant;
   configSync: ConfigSync;
   charts: ChartPanels;
+  prompts: Prompts;
 }

@@ -17,7 +17,7 @@ export const writeTag = (s: Services) => async (arg?: unknown) => {
 
   const target = writeTargetFromAddress(tag.address, tag.type, tag.unit);
   const before = await readNow(s, device, tag);
-  const input = await vscode.window.showInputBox({
+  const input = await s.prompts.inputBox({
     title: `Write ${tag.name} on ${device.name}`,
     prompt: `Current value: ${before ? describeReading(before, tag.unit) || '—' : 'unknown'}. Enter ${describeExpected(target)}.`,
     value: before && before.quality !== 'bad' && before.value !== null ? String(before.value) : '',
@@ -41,7 +41,7 @@ export const writeTag = (s: Services) => async (arg?: unknown) => {
     `Current value: ${current ? `${describeReading(current, tag.unit) || '—'} at ${formatTime(current.timestamp)}` : 'could not be read'}`,
     `New value: ${newText}`,
   ].join('\n');
-  const ok = await vscode.window.showWarningMessage(`Write ${newText} to ${tag.name} on ${device.name}?`, { modal: true, detail }, 'Write');
+  const ok = await s.prompts.warning(`Write ${newText} to ${tag.name} on ${device.name}?`, { modal: true, detail }, 'Write');
   if (ok !== 'Write') throw new Cancelled();
 
   const result = await s.ctx.request(TagsWrite, { deviceId: device.id, tag: tag.name, value: parsed.value });

@@ -1,0 +1,29 @@
+import * as vscode from 'vscode';
+
+/** Answers the questions a command asks in place of a person (extension-host tests only). */
+export interface PromptAnswerer {
+  inputBox(options: vscode.InputBoxOptions): Thenable<string | undefined>;
+  warning(message: string, options: vscode.MessageOptions, ...items: string[]): Thenable<string | undefined>;
+}
+
+/**
+ * The questions commands ask a person, shown with VS Code's own widgets. Extension tests cannot
+ * type into an input box, and VS Code refuses to show modal dialogs while they run, so tests may
+ * answer instead; everything around the question (checks, messages, the write) stays the same.
+ */
+export class Prompts {
+  private answerer: PromptAnswerer | undefined;
+
+  /** Tests only: answer with `answerer` until called again with undefined. */
+  answerWith(answerer: PromptAnswerer | undefined): void {
+    this.answerer = answerer;
+  }
+
+  inputBox(options: vscode.InputBoxOptions): Thenable<string | undefined> {
+    return this.answerer ? this.answerer.inputBox(options) : vscode.window.showInputBox(options);
+  }
+
+  warning(message: string, options: vscode.MessageOptions, ...items: string[]): Thenable<string | undefined> {
+    return this.answerer ? this.answerer.warning(message, options, ...items) : vscode.window.showWarningMessage(message, options, ...items);
+  }
+}
