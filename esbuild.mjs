@@ -45,6 +45,15 @@ const targets = [
     outdir: 'dist',
   },
   {
+    // The extension-host test suites, loaded by VS Code's test runner or by the extension itself
+    // (see extension/main.ts). mocha comes from node_modules, `vscode` from the extension host.
+    ...node,
+    entryPoints: { 'extension-host': 'test/extension-host/index.ts' },
+    external: [...serialExternals, 'vscode', 'mocha'],
+    outdir: 'dist/test',
+    sourcemap: 'linked',
+  },
+  {
     ...common,
     platform: 'browser',
     target: 'es2022',

@@ -1,0 +1,134 @@
+/**
+ * What every extension-host suite shares: the activated extension's test API, the workspace
+ * folder with its bifrost.json, and the Modbus TCP simulator that stands in for a device.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { BifrostTestApi } from '../../extension/main';
+import type { TreeNode } from '../../extension/tagTree';
+import type { DeviceConfig } from '../../gateway/protocol';
+import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
+import { waitFor } from './waitFor';
+
+export const EXTENSION_ID = 'bifrost.bifrost';
+
+/** The device bifrost.json describes; its registers are the simulator's. */
+export const RIG = {
+  id: 'rig',
+  name: 'Test Rig',
+  /** holding 0, read-only. */
+  counter: 'counter',
+  /** holding 10, uint16, writable. */
+  setpoint: 'setpoint',
+  /** holding 11, int16 × 0.1 °C, writable. */
+  temperature: 'temperature',
+} as const;
+
+export function rigDevice(port: number): DeviceConfig {
+  return {
+    id: RIG.id,
+    name: RIG.name,
+    protocol: 'modbus-tcp',
+    host: '127.0.0.1',
+    port,
+    pollIntervalMs: 200,
+    timeoutMs: 500,
+    allowWrites: true,
+    tags: [
+      { name: RIG.counter, area: 'holding', address: 0, description: 'Changed by the test' },
+      { name: RIG.setpoint, area: 'holding', address: 10, access: 'readwrite' },
+      { name: RIG.temperature, area: 'holding', address: 11, type: 'int16', scale: 0.1, unit: '°C', access: 'readwrite' },
+    ],
+  };
+}
+
+export interface World {
+  api: BifrostTestApi;
+  folder: vscode.Uri;
+  config: vscode.Uri;
+  rig: ModbusTcpSimulator;
+}
+
+let world: World | undefined;
+
+/** Set up once, on first use: the extension activated, the rig running and in bifrost.json. */
+export async function getWorld(): Promise<World> {
+  if (world) return world;
+  const extension = vscode.extensions.getExtension<BifrostTestApi>(EXTENSION_ID);
+  assert.ok(extension, `the extension ${EXTENSION_ID} is not installed in this VS Code`);
+  const api = await extension.activate();
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  assert.ok(folder, 'the tests need a workspace folder');
+  const rig = new ModbusTcpSimulator({ holdings: 100 });
+  await rig.start();
+  world = { api, folder, config: vscode.Uri.joinPath(folder, 'bifrost.json'), rig };
+  await writeConfig(world, JSON.stringify({ devices: [rigDevice(rig.port)] }, null, 2));
+  // Values flow to the tree only while it is visible.
+  await vscode.commands.executeCommand('workbench.view.extension.bifrost');
+  await waitFor('the Test Rig in the Tag Explorer', () => findDevice(api, RIG.name), () => describeTree(api), { timeoutMs: 30_000 });
+  return world;
+}
+
+export async function disposeWorld(): Promise<void> {
+  const w = world;
+  world = undefined;
+  await w?.rig.stop();
+}
+
+export async function writeConfig(w: World, text: string): Promise<void> {
+  await vscode.workspace.fs.writeFile(w.config, new TextEncoder().encode(text));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tree as VS Code sees it: the provider's children and items
+// ---------------------------------------------------------------------------------------------
+
+export interface Row {
+  node: TreeNode;
+  label: string;
+  description: string;
+  contextValue: string;
+}
+
+export interface DeviceRow extends Row {
+  tags: Row[];
+}
+
+function row(api: BifrostTestApi, node: TreeNode): Row {
+  const item = api.tree.getTreeItem(node);
+  const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+  const description = typeof item.description === 'string' ? item.description : '';
+  return { node, label, description, contextValue: item.contextValue ?? '' };
+}
+
+export function readTree(api: BifrostTestApi): DeviceRow[] {
+  return api.tree.getChildren().map((device) => ({ ...row(api, device), tags: api.tree.getChildren(device).map((tag) => row(api, tag)) }));
+}
+
+export function findDevice(api: BifrostTestApi, name: string): DeviceRow | undefined {
+  return readTree(api).find((d) => d.label === name);
+}
+
+export function findTag(api: BifrostTestApi, device: string, tag: string): Row | undefined {
+  return findDevice(api, device)?.tags.find((t) => t.label === tag);
+}
+
+/** For timeouts: what the tree showed. */
+export function describeTree(api: BifrostTestApi): string {
+  const devices = readTree(api);
+  if (devices.length === 0) return `an empty tree (gateway ${api.gateway.state})`;
+  return devices.map((d) => `${d.label} [${d.description}]: ${d.tags.map((t) => `${t.label}=${t.description || '∅'}`).join(', ')}`).join(' | ');
+}
+
+/** Waits until a tag's row shows exactly `description`. */
+export function waitForTagText(api: BifrostTestApi, device: string, tag: string, description: string, timeoutMs = 20_000): Promise<Row> {
+  return waitFor(
+    `${device} › ${tag} to show "${description}" in the Tag Explorer`,
+    () => {
+      const r = findTag(api, device, tag);
+      return r?.description === description ? r : undefined;
+    },
+    () => describeTree(api),
+    { timeoutMs },
+  );
+}
