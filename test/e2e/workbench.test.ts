@@ -1,0 +1,229 @@
+/**
+ * Bifrost in the workbench, through the browser: the VSIX installed in code-server, the
+ * workbench in headless Chromium, driven with the mouse and keyboard as a person would.
+ * Run by `npm run test:e2e` (tools/e2e.ts), which hands over code-server and the VSIX.
+ */
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import type { Page } from 'playwright-core';
+import type { DeviceConfig } from '../../gateway/protocol';
+import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
+import { CodeServer } from '../../tools/code-server';
+import { E2E_ENV, recordMeasurement } from '../../tools/e2e-env';
+import { waitFor } from '../extension-host/waitFor';
+import { clickInlineAction, describeRows, DIALOG, QUICK_INPUT, runCommand, tagsOf, treeRow, treeRows, webviewWith } from './workbench';
+
+const ROOT = resolve(__dirname, '../..');
+const RESULTS = join(ROOT, 'test-results');
+const DOCS_IMAGE = join(ROOT, 'docs', 'images', 'tag-explorer.png');
+
+const TANK = 'Tank Farm PLC';
+const BOILER = 'Boiler Controller';
+const RIG = 'Test Rig';
+const SETPOINT = 'speed_setpoint';
+const SETPOINT_REGISTER = 1;
+
+function rigConfig(port: number): { devices: DeviceConfig[] } {
+  return {
+    devices: [
+      {
+        id: 'rig',
+        name: RIG,
+        protocol: 'modbus-tcp',
+        host: '127.0.0.1',
+        port,
+        pollIntervalMs: 250,
+        allowWrites: true,
+        tags: [
+          { name: 'line_speed', area: 'holding', address: 0, unit: 'rpm' },
+          { name: SETPOINT, area: 'holding', address: SETPOINT_REGISTER, unit: 'rpm', access: 'readwrite' },
+        ],
+      },
+    ],
+  };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run these checks with npm run test:e2e`);
+  return value;
+}
+
+async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `e2e-${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+describe('Bifrost in the workbench (code-server, headless Chromium)', function () {
+  const updateDocsImages = process.env[E2E_ENV.updateDocsImages] === '1';
+  let server: CodeServer | undefined;
+  let page: Page;
+  const rig = new ModbusTcpSimulator({ holdings: 16 });
+  let workspace: string;
+
+  before(async () => {
+    const scratch = required(E2E_ENV.scratch);
+    await rig.start();
+    rig.holdings[SETPOINT_REGISTER] = 1200;
+    workspace = join(scratch, 'plant');
+    mkdirSync(workspace, { recursive: true });
+    writeFileSync(join(workspace, 'bifrost.json'), '{ "devices": [] }\n');
+    server = await CodeServer.start({
+      entry: required(E2E_ENV.codeServer),
+      vsix: required(E2E_ENV.vsix),
+      workspace,
+      scratch,
+      settings: { 'workbench.colorTheme': 'Default Light Modern' },
+      log: (line) => console.log(`      ${line}`),
+    });
+    page = server.page;
+    await server.extensionHostReady();
+  });
+
+  after(async function () {
+    await rig.stop();
+    if (!server) return;
+    const failed = this.test?.parent?.tests.some((t) => t.state === 'failed');
+    if (failed) {
+      console.log(`\n----- workbench run: Bifrost log -----\n${server.extensionLog().split('\n').slice(-120).join('\n')}`);
+      console.log(`\n----- workbench run: extension host log -----\n${server.extensionHostLog().split('\n').slice(-80).join('\n')}`);
+    }
+    mkdirSync(join(RESULTS, 'e2e-logs'), { recursive: true });
+    writeFileSync(join(RESULTS, 'e2e-logs', 'workbench-bifrost.log'), server.extensionLog());
+    writeFileSync(join(RESULTS, 'e2e-logs', 'workbench-exthost.log'), server.extensionHostLog());
+    const stopped = await server.stop();
+    assert.deepEqual(stopped.gatewaysLeft, [], 'a gateway outlived VS Code');
+  });
+
+  it('shows the Bifrost view, which offers the demo plant while bifrost.json lists no devices', async () => {
+    await page.locator('.part.activitybar .action-label[aria-label="Bifrost"]').click();
+    await page.locator('.part.sidebar .welcome-view-content', { hasText: 'No devices yet' }).waitFor({ state: 'visible' });
+  });
+
+  it('Start Demo Plant fills the Tag Explorer with devices and tags whose values change', async () => {
+    const start = page.locator('.part.sidebar .welcome-view-content .monaco-button', { hasText: 'Start Demo Plant' });
+    await start.waitFor({ state: 'visible' });
+    const clicked = Date.now();
+    await start.click();
+    // Off the tree, so that no tooltip covers it in the screenshot.
+    await page.mouse.move(800, 8);
+    // The first value on screen: a tag row with something in its description.
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('.part.sidebar .monaco-list-row[aria-level="2"] .label-description')).some((d) => (d.textContent ?? '').trim() !== ''),
+      undefined,
+      { polling: 'raf', timeout: 30_000 },
+    );
+    recordMeasurement({ name: 'Start Demo Plant (click) → first value painted in the tree', value: Date.now() - clicked, unit: 'ms' });
+
+    const rows = await waitFor(
+      'both demo devices with their tags on screen',
+      async () => {
+        const r = await treeRows(page);
+        return tagsOf(r, TANK).length >= 10 && tagsOf(r, BOILER).length >= 10 ? r : undefined;
+      },
+      () => 'rows not yet complete',
+    );
+    for (const tag of ['level', 'inlet_flow', 'pump_running']) assert.ok(tagsOf(rows, TANK).some((t) => t.label === tag), `${TANK} › ${tag} missing: ${describeRows(rows)}`);
+    for (const tag of ['temperature', 'setpoint', 'burner_on']) assert.ok(tagsOf(rows, BOILER).some((t) => t.label === tag), `${BOILER} › ${tag} missing: ${describeRows(rows)}`);
+
+    const level = async () => tagsOf(await treeRows(page), TANK).find((t) => t.label === 'level')?.description ?? '';
+    const first = await level();
+    let now = first;
+    await waitFor('the tank level to change on screen', async () => ((now = await level()) !== first && now !== '' ? true : undefined), () => `was "${first}", now "${now}"`, {
+      everyMs: 250,
+    });
+    await screenshot(page, 'tag-explorer');
+  });
+
+  it('Add All to Chart opens the Live Data panel, where the values move', async () => {
+    await clickInlineAction(treeRow(page, BOILER, 1), 'Add All to Chart');
+    const panel = await webviewWith(page, 'table.readings tbody tr', 'the Live Data panel with its table');
+    const values = () => panel.locator('table.readings tbody tr td.value').allInnerTexts();
+    const rowCount = await waitFor('14 rows in the Live Data table', async () => {
+      const n = await panel.locator('table.readings tbody tr').count();
+      return n === 14 ? n : undefined;
+    });
+    assert.equal(rowCount, 14);
+    const first = await values();
+    let now = first;
+    await waitFor(
+      'a value in the Live Data table to change',
+      async () => {
+        now = await values();
+        return now.some((v, i) => v !== first[i] && v !== '—') ? true : undefined;
+      },
+      () => `first ${JSON.stringify(first)}, now ${JSON.stringify(now)}`,
+      { everyMs: 250 },
+    );
+    const chart = panel.locator('.plot canvas').first();
+    assert.ok(await chart.isVisible(), 'the chart is not shown');
+    await page.mouse.move(800, 8);
+    await screenshot(page, 'live-data');
+
+    if (updateDocsImages) {
+      // The README's picture: the large counters hidden so the chart reads well, a minute of history.
+      for (const tag of ['energy_total', 'burner_runtime', 'status_word']) await panel.locator('.legend .u-series', { hasText: tag }).locator('th').click();
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      await page.waitForTimeout(45_000);
+      await page.mouse.move(800, 8);
+      copyFileSync(await screenshot(page, 'docs-tag-explorer'), DOCS_IMAGE);
+      console.log(`      refreshed ${DOCS_IMAGE}`);
+    }
+  });
+
+  it('Write… with the input box and the confirmation dialog reaches the device', async () => {
+    writeFileSync(join(workspace, 'bifrost.json'), `${JSON.stringify(rigConfig(rig.port), null, 2)}\n`);
+    const setpointRow = treeRow(page, SETPOINT, 2);
+    let rows = '';
+    await waitFor(
+      `${RIG} › ${SETPOINT} showing 1200 rpm`,
+      async () => {
+        rows = describeRows(await treeRows(page));
+        return (await setpointRow.locator('.label-description').textContent().catch(() => '')) === '1200 rpm' ? true : undefined;
+      },
+      () => rows,
+    );
+
+    await clickInlineAction(setpointRow, 'Write…');
+    const box = page.locator(QUICK_INPUT);
+    await box.waitFor({ state: 'visible' });
+    assert.match(await box.innerText(), /Write speed_setpoint on Test Rig/, 'the input box is not about the clicked tag');
+    assert.match(await box.innerText(), /Current value: 1200 rpm/);
+    const input = box.locator('input.input');
+    assert.equal(await input.inputValue(), '1200');
+    await input.fill('12.5');
+    await box.locator('.quick-input-message', { hasText: 'whole numbers only' }).waitFor({ state: 'visible' });
+    await input.fill('1450');
+    await box.locator('.quick-input-message', { hasText: 'whole numbers only' }).waitFor({ state: 'hidden' });
+    await screenshot(page, 'write-input');
+    await input.press('Enter');
+
+    const dialog = page.locator(DIALOG);
+    await dialog.waitFor({ state: 'visible' });
+    const text = await dialog.innerText();
+    assert.match(text, /Write 1450 rpm to speed_setpoint on Test Rig\?/);
+    assert.match(text, /Current value: 1200 rpm/);
+    assert.match(text, /New value: 1450 rpm/);
+    await screenshot(page, 'write-confirm');
+    assert.equal(rig.holdings[SETPOINT_REGISTER], 1200, 'written before the confirmation');
+    await dialog.locator('.monaco-button', { hasText: /^Write$/ }).click();
+
+    await waitFor('the device to hold 1450', () => (rig.holdings[SETPOINT_REGISTER] === 1450 ? true : undefined), () => String(rig.holdings[SETPOINT_REGISTER]));
+    await setpointRow.locator('.label-description', { hasText: /^1450 rpm$/ }).waitFor({ state: 'visible' });
+  });
+
+  it('VS Code reports the extension active, with its activation time', async () => {
+    await runCommand(page, 'Developer: Show Running Extensions');
+    const row = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Bifrost' });
+    await row.waitFor({ state: 'visible' });
+    const text = (await row.innerText()).replace(/\s+/g, ' ');
+    const m = /Activation: (\d+)\s*ms/.exec(text);
+    assert.ok(m, `no activation time in the Running Extensions row: ${text}`);
+    recordMeasurement({ name: 'activation (Running Extensions)', value: Number(m[1]), unit: 'ms' });
+    await screenshot(page, 'running-extensions');
+  });
+});
