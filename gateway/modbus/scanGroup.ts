@@ -88,16 +88,26 @@ export class ScanGroup {
   }
 
   private startTimer(): void {
-    // First scan at once, then on a fixed grid so that intervals do not drift.
-    this.nextDue = Date.now();
-    this.timer = setTimeout(() => this.tick(), 0);
+    // First values at once. Later scans run on the wall-clock grid of the interval (multiples of
+    // it since the epoch), so that groups of one interval on every device tick together and the
+    // process wakes once for all of them; the grid also keeps intervals from drifting.
+    this.startScan();
+    const now = Date.now();
+    let due = Math.ceil(now / this.intervalMs) * this.intervalMs;
+    if (due - now < this.intervalMs / 2) due += this.intervalMs;
+    this.nextDue = due;
+    this.timer = setTimeout(() => this.tick(), due - now);
+  }
+
+  private startScan(): void {
+    this.scan().catch((err) => log.error(`scan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   }
 
   private tick(): void {
     if (this.stopped) return;
     const now = Date.now();
     if (this.running) this.host.countSkippedScan();
-    else this.scan().catch((err) => log.error(`scan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+    else this.startScan();
     this.nextDue += this.intervalMs;
     if (this.nextDue <= now) {
       // The event loop fell behind by whole intervals: those ticks are missed, not made up.
