@@ -49,11 +49,11 @@ export class DeviceManager {
       if (current && sameDevice(current.settings, settings)) continue;
       const driver = new ModbusDevice(settings, { onStatus: (id, s, e) => this.statusChanged(id, driver, s, e) });
       this.devices.set(settings.id, { driver, settings });
+      driver.start();
       // Subscriptions move before the old driver stops: its farewells reach no one, and the
       // status it reports while stopping is ignored (it is no longer the current driver).
       this.events.onDeviceReplaced(settings.id, driver);
       if (current) changes.push(current.driver.stop());
-      driver.start();
       log.info(`${settings.id}: ${current ? 'reconfigured' : 'added'} (${settings.host}:${settings.port} unit ${settings.unitId}, ${settings.tags.length} tags)`);
     }
     await Promise.all(changes);
