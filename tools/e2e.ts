@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
-import { CodeServer, type StopReport } from './code-server';
+import { CodeServer, EXTENSION_ID, type StopReport } from './code-server';
 import { startBridge } from './e2e-bridge';
 import { E2E_ENV, type Measurement, readMeasurements } from './e2e-env';
 
@@ -115,6 +115,9 @@ async function followResults(file: string, server: CodeServer): Promise<SuiteOut
       }
     }
     seen = lines.length;
+    if (!begun && server.extensionHostLog().includes(`Activating extension ${EXTENSION_ID} failed`)) {
+      throw new Error('the extension failed to activate (its error is in the extension host log below)');
+    }
     if (!begun && Date.now() - waitingSince > SUITES_START_TIMEOUT_MS) {
       throw new Error(
         `the extension did not start the extension-host suites within ${SUITES_START_TIMEOUT_MS / 1000} s of the workbench opening ` +
@@ -203,7 +206,8 @@ async function workbenchPhase(entry: string, vsix: string, scratch: string, opti
   process.env[E2E_ENV.scratch] = scratch;
   process.env[E2E_ENV.measurements] = measurementsFile;
   if (options.updateDocsImages) process.env[E2E_ENV.updateDocsImages] = '1';
-  const mocha = new Mocha({ timeout: 180_000, reporter: 'spec', color: false });
+  // The checks are one person's session, step by step: after a failed step the rest cannot pass.
+  const mocha = new Mocha({ timeout: 180_000, reporter: 'spec', color: false, bail: true });
   mocha.addFile(join(ROOT, 'test', 'e2e', 'workbench.test.ts'));
   const failures = await new Promise<number>((done) => mocha.run(done));
   return { problems: failures > 0 ? [`workbench: ${failures} check(s) failed`] : [], measurements: readMeasurements(measurementsFile) };

@@ -49,19 +49,26 @@ export interface World {
   rig: ModbusTcpSimulator;
 }
 
-let world: World | undefined;
+let setup: Promise<World> | undefined;
+let simulator: ModbusTcpSimulator | undefined;
 
-/** Set up once, on first use: the extension activated, the rig running and in bifrost.json. */
-export async function getWorld(): Promise<World> {
-  if (world) return world;
+/**
+ * Set up once, on first use: the extension activated, the rig running and in bifrost.json. A
+ * failed setup fails every suite at once, with the same reason.
+ */
+export function getWorld(): Promise<World> {
+  return (setup ??= createWorld());
+}
+
+async function createWorld(): Promise<World> {
   const extension = vscode.extensions.getExtension<BifrostTestApi>(EXTENSION_ID);
   assert.ok(extension, `the extension ${EXTENSION_ID} is not installed in this VS Code`);
   const api = await extension.activate();
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   assert.ok(folder, 'the tests need a workspace folder');
-  const rig = new ModbusTcpSimulator({ holdings: 100 });
+  const rig = (simulator = new ModbusTcpSimulator({ holdings: 100 }));
   await rig.start();
-  world = { api, folder, config: vscode.Uri.joinPath(folder, 'bifrost.json'), rig };
+  const world = { api, folder, config: vscode.Uri.joinPath(folder, 'bifrost.json'), rig };
   await writeConfig(world, JSON.stringify({ devices: [rigDevice(rig.port)] }, null, 2));
   // Values flow to the tree only while it is visible.
   await vscode.commands.executeCommand('workbench.view.extension.bifrost');
@@ -70,9 +77,10 @@ export async function getWorld(): Promise<World> {
 }
 
 export async function disposeWorld(): Promise<void> {
-  const w = world;
-  world = undefined;
-  await w?.rig.stop();
+  const rig = simulator;
+  simulator = undefined;
+  setup = undefined;
+  await rig?.stop();
 }
 
 export async function writeConfig(w: World, text: string): Promise<void> {
