@@ -12,13 +12,16 @@ export interface MarkedProcess {
   args: string;
 }
 
+/** Processes whose mark is `mark`, or below it when marks are paths (`mark/…`). */
 export function markedProcesses(mark: string): MarkedProcess[] {
-  const wanted = `${RUN_MARK_VARIABLE}=${mark}`;
+  const exact = `${RUN_MARK_VARIABLE}=${mark}`;
+  const below = `${exact}/`;
   const found: MarkedProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(wanted)) continue;
+      const env = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      if (!env.some((v) => v === exact || v.startsWith(below))) continue;
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
       // A zombie has an empty command line: it is gone, only not yet reaped by its parent.
       if (args) found.push({ pid: Number(entry), args });

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { isGateway, kill, type MarkedProcess, markedProcesses, RUN_MARK_VARIABLE } from './code-server-processes';
 
@@ -19,7 +19,7 @@ export interface CodeServerOptions {
   vsix: string;
   /** The folder the workbench opens. */
   workspace: string;
-  /** An empty folder for this run's state; its name marks the run's processes. */
+  /** An empty folder for this run's state; its path marks the run's processes. */
   scratch: string;
   /** Extra environment for the server, and so for the extension host and the gateway. */
   env?: Record<string, string>;
@@ -68,7 +68,7 @@ export class CodeServer {
 
   static async start(options: CodeServerOptions): Promise<CodeServer> {
     const { scratch, log } = options;
-    const mark = basename(scratch);
+    const mark = scratch;
     const userData = join(scratch, 'user-data');
     const extensionsDir = join(scratch, 'extensions');
     mkdirSync(join(userData, 'User'), { recursive: true });

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 import { isGateway, kill, markedProcesses, RUN_MARK_VARIABLE } from './code-server-processes';
 
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   }
 
   const scratch = mkdtempSync(join(tmpdir(), 'bifrost-electron-'));
-  const mark = basename(scratch);
+  const mark = scratch;
   const workspace = join(scratch, 'workspace');
   const userData = join(scratch, 'user-data');
   mkdirSync(workspace, { recursive: true });

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import { CodeServer, EXTENSION_ID, type StopReport } from './code-server';
+import { kill, markedProcesses } from './code-server-processes';
 import { startBridge } from './e2e-bridge';
 import { E2E_ENV, type Measurement, readMeasurements } from './e2e-env';
 
@@ -213,6 +214,25 @@ async function workbenchPhase(entry: string, vsix: string, scratch: string, opti
   return { problems: failures > 0 ? [`workbench: ${failures} check(s) failed`] : [], measurements: readMeasurements(measurementsFile) };
 }
 
+/**
+ * code-server runs in a process group of its own, which a Ctrl-C in the terminal does not reach:
+ * on an interrupt, and when this process exits, end whatever of this run still runs.
+ */
+function stopOnInterrupt(scratch: string): void {
+  const killAll = () => {
+    for (const p of markedProcesses(scratch)) kill(p.pid, 'SIGKILL');
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      console.error(`\n${signal}: stopping this run's processes`);
+      killAll();
+      rmSync(scratch, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const lines = run('bash', [join(ROOT, 'tools', 'code-server-install.sh')], 'installing code-server').trim().split('\n');
@@ -231,6 +251,7 @@ async function main(): Promise<number> {
   if (!existsSync(TEST_BUNDLE)) throw new Error(`the extension-host suites were not built: ${TEST_BUNDLE} is missing`);
 
   const scratch = mkdtempSync(join(tmpdir(), 'bifrost-e2e-'));
+  stopOnInterrupt(scratch);
   const problems: string[] = [];
   const measurements: Measurement[] = [{ name: 'VSIX size', value: Math.round((vsixBytes / 1024 / 1024) * 100) / 100, unit: 'MB' }];
   try {
