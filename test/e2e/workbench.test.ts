@@ -13,7 +13,7 @@ import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import { CodeServer } from '../../tools/code-server';
 import { E2E_ENV, recordMeasurement } from '../../tools/e2e-env';
 import { waitFor } from '../extension-host/waitFor';
-import { clickInlineAction, describeRows, DIALOG, QUICK_INPUT, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
+import { clickInlineAction, describeRows, DIALOG, QUICK_INPUT, restMouse, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
 
 const ROOT = resolve(__dirname, '../..');
 const RESULTS = join(ROOT, 'test-results');
@@ -110,7 +110,7 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
     const clicked = Date.now();
     await start.click();
     // Off the tree, so that no tooltip covers it in the screenshot.
-    await page.mouse.move(800, 8);
+    await restMouse(page);
     // The first value on screen: a tag row with something in its description.
     await page.waitForFunction(
       () => Array.from(document.querySelectorAll('.part.sidebar .monaco-list-row[aria-level="2"] .label-description')).some((d) => (d.textContent ?? '').trim() !== ''),
@@ -161,7 +161,7 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
     );
     const chart = panel.locator('.plot canvas').first();
     assert.ok(await chart.isVisible(), 'the chart is not shown');
-    await page.mouse.move(800, 8);
+    await restMouse(page);
     await screenshot(page, 'live-data');
 
     if (updateDocsImages) {
@@ -169,7 +169,7 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
       for (const tag of ['energy_total', 'burner_runtime', 'status_word']) await panel.locator('.legend .u-series', { hasText: tag }).locator('th').click();
       await runCommand(page, 'Notifications: Clear All Notifications');
       await page.waitForTimeout(45_000);
-      await page.mouse.move(800, 8);
+      await restMouse(page);
       copyFileSync(await screenshot(page, 'docs-tag-explorer'), DOCS_IMAGE);
       console.log(`      refreshed ${DOCS_IMAGE}`);
     }

@@ -46,6 +46,11 @@ export function treeRow(page: Page, label: string, level: 1 | 2): Locator {
   });
 }
 
+/** Parks the mouse on the empty middle of the activity bar, where nothing shows a tooltip. */
+export async function restMouse(page: Page): Promise<void> {
+  await page.mouse.move(20, Math.round((page.viewportSize()?.height ?? 1000) * 0.6));
+}
+
 /** Clicks one of a row's inline actions (they show while the mouse is on the row). */
 export async function clickInlineAction(row: Locator, action: string): Promise<void> {
   await row.hover();
