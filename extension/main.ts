@@ -23,7 +23,7 @@ export interface BifrostTestApi {
 }
 
 /** Wiring only: each part owns its behaviour. */
-export function activate(context: vscode.ExtensionContext): BifrostTestApi {
+export function activate(context: vscode.ExtensionContext): BifrostTestApi | undefined {
   const log = new Log();
   const config = new Config();
   ctx = new Ctx(context, log, config);
@@ -68,7 +68,10 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return { tree, gateway: c, prompts };
+  // Only tests get the seam that answers Write…'s questions: no other extension can confirm a
+  // write in place of the user.
+  const testing = context.extensionMode === vscode.ExtensionMode.Test || Boolean(tests);
+  return testing ? { tree, gateway: c, prompts } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

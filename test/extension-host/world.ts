@@ -64,6 +64,7 @@ async function createWorld(): Promise<World> {
   const extension = vscode.extensions.getExtension<BifrostTestApi>(EXTENSION_ID);
   assert.ok(extension, `the extension ${EXTENSION_ID} is not installed in this VS Code`);
   const api = await extension.activate();
+  assert.ok(api, 'the extension gave no test API: is BIFROST_EXTENSION_TESTS set, or the host in test mode?');
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   assert.ok(folder, 'the tests need a workspace folder');
   const rig = (simulator = new ModbusTcpSimulator({ holdings: 100 }));

@@ -3,7 +3,7 @@ import { seriesInfoOf } from '../../extension/liveData/panelTags';
 import { SeriesStore } from '../../extension/liveData/seriesStore';
 import type { SeriesSnapshot } from '../../webview/messages';
 import { AlignedSeriesData, lowerBound, snapTime } from '../../webview/livedata/alignedData';
-import { formatExtreme, formatNumber, formatValue, formatWindow } from '../../webview/livedata/format';
+import { formatAxisNumber, formatExtreme, formatNumber, formatValue, formatWindow } from '../../webview/livedata/format';
 import { LiveDataModel } from '../../webview/livedata/panelModel';
 import { restoreSettings, viewStateOf } from '../../webview/livedata/viewState';
 
@@ -155,6 +155,12 @@ describe('livedata: LiveDataModel', () => {
 describe('livedata: formatting', () => {
   it('shows numbers without float noise, with units', () => {
     assert.equal(formatNumber(0.1 + 0.2), '0.3');
+    // Axis labels stay short and still tell neighbouring ticks apart.
+    assert.deepEqual([18_734_500, 18_734_600].map((v) => formatAxisNumber(v, 100)), ['18.7345M', '18.7346M']);
+    assert.equal(formatAxisNumber(20_000_000, 5_000_000), '20M');
+    assert.equal(formatAxisNumber(-45_000, 5_000), '-45k');
+    assert.equal(formatAxisNumber(9_500, 500), '9500');
+    assert.equal(formatAxisNumber(0.25, 0.05), '0.25');
     assert.equal(formatNumber(1234567), '1234567');
     assert.equal(formatNumber(21.456789), '21.4568');
     assert.equal(formatNumber(0.00001234), '1.234e-5');

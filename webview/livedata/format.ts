@@ -25,6 +25,28 @@ export function formatNumber(n: number): string {
   return String(Number(n.toPrecision(6)));
 }
 
+const SI: readonly [number, string][] = [
+  [1e12, 'T'],
+  [1e9, 'G'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+];
+
+/**
+ * A y-axis label that fits the axis: large values in k/M/G/T, with just enough decimals to tell
+ * neighbouring ticks apart (`step` is the distance between ticks).
+ */
+export function formatAxisNumber(n: number, step: number): string {
+  const abs = Math.abs(n);
+  for (const [factor, suffix] of SI) {
+    if (abs >= 10 * factor) {
+      const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
+      return `${(n / factor).toFixed(decimals)}${suffix}`;
+    }
+  }
+  return formatNumber(n);
+}
+
 export function formatValue(value: LiveValue | undefined, unit?: string): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
