@@ -18,11 +18,13 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
 
   write(msg: Message): Promise<void> {
     try {
-      const body = Buffer.from(encode(msg), 'utf8');
-      const header = `Content-Length: ${body.length}\r\n\r\n`;
-      const frame = Buffer.allocUnsafe(header.length + body.length);
+      // One buffer per message, header and body encoded straight into it.
+      const text = encode(msg);
+      const length = Buffer.byteLength(text, 'utf8');
+      const header = `Content-Length: ${length}\r\n\r\n`;
+      const frame = Buffer.allocUnsafe(header.length + length);
       frame.write(header, 0, 'latin1');
-      body.copy(frame, header.length);
+      frame.write(text, header.length, 'utf8');
       this.out.write(frame);
       this.errorCount = 0;
       return Promise.resolve();

@@ -74,7 +74,7 @@ export class ModbusTcpLink {
 
   async readRegisters(area: ModbusArea, start: number, count: number): Promise<number[]> {
     const c = this.require();
-    const res = area === 'holding' ? await c.readHoldingRegisters(start, count) : await c.readInputRegisters(start, count);
+    const res = await this.settled(c, area === 'holding' ? c.readHoldingRegisters(start, count) : c.readInputRegisters(start, count));
     if (!res || !Array.isArray(res.data) || res.data.length < count) {
       throw new Error(`short answer: expected ${count} registers, got ${res?.data?.length ?? 0}`);
     }
@@ -83,7 +83,7 @@ export class ModbusTcpLink {
 
   async readBits(area: ModbusArea, start: number, count: number): Promise<boolean[]> {
     const c = this.require();
-    const res = area === 'coil' ? await c.readCoils(start, count) : await c.readDiscreteInputs(start, count);
+    const res = await this.settled(c, area === 'coil' ? c.readCoils(start, count) : c.readDiscreteInputs(start, count));
     // Answers come padded to whole bytes; fewer than asked for is a broken frame.
     if (!res || !Array.isArray(res.data) || res.data.length < count) {
       throw new Error(`short answer: expected ${count} bits, got ${res?.data?.length ?? 0}`);
@@ -93,14 +93,26 @@ export class ModbusTcpLink {
 
   async writeCoil(address: number, value: boolean, multiple: boolean): Promise<void> {
     const c = this.require();
-    if (multiple) await c.writeCoils(address, [value]);
-    else await c.writeCoil(address, value);
+    await this.settled<unknown>(c, multiple ? c.writeCoils(address, [value]) : c.writeCoil(address, value));
   }
 
   async writeRegisters(address: number, values: number[], multiple: boolean): Promise<void> {
     const c = this.require();
-    if (values.length === 1 && !multiple) await c.writeRegister(address, values[0]!);
-    else await c.writeRegisters(address, values);
+    await this.settled<unknown>(c, values.length === 1 && !multiple ? c.writeRegister(address, values[0]!) : c.writeRegisters(address, values));
+  }
+
+  /**
+   * Waits for a request, then drops modbus-serial's record of it. The library keeps the last 256
+   * transactions of a client, each holding its answer; at hundreds of requests a second those
+   * outlive the young generation and fill the old one (about 9 MB/s at 800 requests/s). With one
+   * request in flight, nothing else is pending when it settles.
+   */
+  private async settled<T>(c: ModbusRTU, request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } finally {
+      (c as unknown as { _transactions: Record<number, unknown> })._transactions = {};
+    }
   }
 
   private require(): ModbusRTU {
