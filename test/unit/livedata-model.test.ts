@@ -3,7 +3,7 @@ import { seriesInfoOf } from '../../extension/liveData/panelTags';
 import { SeriesStore } from '../../extension/liveData/seriesStore';
 import type { SeriesSnapshot } from '../../webview/messages';
 import { AlignedSeriesData, lowerBound, snapTime } from '../../webview/livedata/alignedData';
-import { formatAxisNumber, formatExtreme, formatNumber, formatValue, formatWindow } from '../../webview/livedata/format';
+import { formatAxisNumbers, formatExtreme, formatNumber, formatValue, formatWindow } from '../../webview/livedata/format';
 import { LiveDataModel } from '../../webview/livedata/panelModel';
 import { restoreSettings, viewStateOf } from '../../webview/livedata/viewState';
 
@@ -155,12 +155,12 @@ describe('livedata: LiveDataModel', () => {
 describe('livedata: formatting', () => {
   it('shows numbers without float noise, with units', () => {
     assert.equal(formatNumber(0.1 + 0.2), '0.3');
-    // Axis labels stay short and still tell neighbouring ticks apart.
-    assert.deepEqual([18_734_500, 18_734_600].map((v) => formatAxisNumber(v, 100)), ['18.7345M', '18.7346M']);
-    assert.equal(formatAxisNumber(20_000_000, 5_000_000), '20M');
-    assert.equal(formatAxisNumber(-45_000, 5_000), '-45k');
-    assert.equal(formatAxisNumber(9_500, 500), '9500');
-    assert.equal(formatAxisNumber(0.25, 0.05), '0.25');
+    // Axis labels stay short, share one suffix, and still tell neighbouring ticks apart.
+    assert.deepEqual(formatAxisNumbers([18_734_500, 18_734_600], 100), ['18.7345M', '18.7346M']);
+    assert.deepEqual(formatAxisNumbers([0, 2e6, 8e6, 20e6], 2e6), ['0', '2M', '8M', '20M']);
+    assert.deepEqual(formatAxisNumbers([-45_000, -40_000], 5_000), ['-45k', '-40k']);
+    assert.deepEqual(formatAxisNumbers([9_000, 9_500], 500), ['9000', '9500']);
+    assert.deepEqual(formatAxisNumbers([0.2, 0.25], 0.05), ['0.2', '0.25']);
     assert.equal(formatNumber(1234567), '1234567');
     assert.equal(formatNumber(21.456789), '21.4568');
     assert.equal(formatNumber(0.00001234), '1.234e-5');

@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import type { Cell } from './alignedData';
-import { formatAxisNumber, formatClock, formatNumber, type ValueKind } from './format';
+import { formatAxisNumbers, formatClock, formatNumber, type ValueKind } from './format';
 import { DASHES, type ChartTheme } from './theme';
 
 /** A line on the chart. */
@@ -81,7 +81,7 @@ export class LiveChart {
       },
       axes: [
         axisStyle(theme, { space: 80, values: (_u, splits) => splits.map((t) => formatClock(t)) }),
-        axisStyle(theme, { size: 60, values: (_u, splits, _axis, _space, step) => splits.map((v) => formatAxisNumber(v, step)) }),
+        axisStyle(theme, { size: 60, values: (_u, splits, _axis, _space, step) => formatAxisNumbers(splits, step) }),
       ],
       series: [{}, ...lines.map((line) => this.seriesOptions(line, theme, !hidden.has(line.key)))],
       hooks: {

@@ -33,18 +33,17 @@ const SI: readonly [number, string][] = [
 ];
 
 /**
- * A y-axis label that fits the axis: large values in k/M/G/T, with just enough decimals to tell
- * neighbouring ticks apart (`step` is the distance between ticks).
+ * Y-axis labels that fit the axis: large values in k/M/G/T, one suffix for the whole axis (chosen
+ * by its largest tick), with just enough decimals to tell neighbouring ticks apart (`step` is the
+ * distance between ticks).
  */
-export function formatAxisNumber(n: number, step: number): string {
-  const abs = Math.abs(n);
-  for (const [factor, suffix] of SI) {
-    if (abs >= 10 * factor) {
-      const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
-      return `${(n / factor).toFixed(decimals)}${suffix}`;
-    }
-  }
-  return formatNumber(n);
+export function formatAxisNumbers(ticks: readonly number[], step: number): string[] {
+  const largest = Math.max(0, ...ticks.map((t) => Math.abs(t)));
+  const unit = SI.find(([factor]) => largest >= 10 * factor);
+  if (!unit) return ticks.map((t) => formatNumber(t));
+  const [factor, suffix] = unit;
+  const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
+  return ticks.map((t) => (t === 0 ? '0' : `${(t / factor).toFixed(decimals)}${suffix}`));
 }
 
 export function formatValue(value: LiveValue | undefined, unit?: string): string {
