@@ -58,6 +58,10 @@ export class ModbusTcpSimulator {
   readonly inputs: Uint16Array;
   readonly holdings: Uint16Array;
   fault: SimFault = null;
+  /** Function codes this device answers with exception 1, like a device without FC5/FC6. */
+  readonly unsupportedFunctionCodes = new Set<number>();
+  /** Requests executed, by function code (for tests that care which one a client used). */
+  readonly functionCodeCounts = new Uint32Array(256);
   onWrite?: (area: WritableArea, address: number, count: number) => void;
 
   private readonly host: string;
@@ -208,8 +212,10 @@ export class ModbusTcpSimulator {
 
   /** Executes the PDU at buf[p, end) and builds the response ADU. */
   private execute(tid: number, unit: number, buf: Buffer, p: number, end: number): Buffer {
-    const fc = buf[p];
+    const fc = buf[p]!;
     const len = end - p;
+    this.functionCodeCounts[fc]!++;
+    if (this.unsupportedFunctionCodes.has(fc)) return exceptionAdu(tid, unit, fc, ModbusException.IllegalFunction);
     switch (fc) {
       case 1:
       case 2:

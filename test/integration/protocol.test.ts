@@ -147,7 +147,37 @@ describe('the JSON-RPC contract', function () {
       assert.equal(sim.holdings[4], 0xfffb);
     });
 
+    it('writes single coils and registers with FC5/FC6, or FC15/FC16 for devices that need "writeMultiple"', async () => {
+      const fc = () => [...sim.functionCodeCounts];
+      const plain = tcpDevice('plain', sim.port, { allowWrites: true });
+      const multi = tcpDevice('multi', sim.port, { allowWrites: true, writeMultiple: true });
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [plain, multi] });
+      await waitFor('connected', async () => (await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list')).devices.every((d) => d.status === 'connected'));
+      const before = fc();
+      await gw.connection.sendRequest('bifrost/tags/write', { deviceId: 'plain', tag: 'coil:3', value: true });
+      await gw.connection.sendRequest('bifrost/tags/write', { deviceId: 'plain', tag: 'holding:7', value: 700 });
+      await gw.connection.sendRequest('bifrost/tags/write', { deviceId: 'plain', tag: 'holding:8:float32', value: 1.5 });
+      const afterPlain = fc();
+      assert.deepEqual([5, 6, 15, 16].map((f) => afterPlain[f]! - before[f]!), [1, 1, 0, 1]);
+
+      // A device without FC5/FC6 refuses them with exception 1; "writeMultiple" avoids them.
+      sim.unsupportedFunctionCodes.add(5).add(6);
+      try {
+        const refused = await rpcError(gw.connection.sendRequest('bifrost/tags/write', { deviceId: 'plain', tag: 'holding:7', value: 1 }));
+        assert.equal(refused.message, 'plain: Modbus exception 1 (illegal function) writing holding register 7');
+        const b = fc();
+        await gw.connection.sendRequest('bifrost/tags/write', { deviceId: 'multi', tag: 'coil:4', value: true });
+        await gw.connection.sendRequest('bifrost/tags/write', { deviceId: 'multi', tag: 'holding:9', value: 900 });
+        const a = fc();
+        assert.deepEqual([15, 16].map((f) => a[f]! - b[f]!), [1, 1]);
+        assert.deepEqual([sim.coils[4], sim.holdings[9]], [1, 900]);
+      } finally {
+        sim.unsupportedFunctionCodes.clear();
+      }
+    });
+
     it('rejects bad subscriptions and unknown subscription ids', async () => {
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [tcpDevice('rw', sim.port)] });
       const e1 = await rpcError(gw.connection.sendRequest('bifrost/subscribe', { deviceId: 'rw', tags: ['holding:0'], intervalMs: 1 }));
       assert.equal(e1.code, -32602);
       const e2 = await rpcError(gw.connection.sendRequest('bifrost/subscribe', { deviceId: 'rw', tags: ['nonsense'] }));
