@@ -20,6 +20,7 @@ import { CodeServer, EXTENSION_ID, type StopReport } from './code-server';
 import { kill, markedProcesses } from './code-server-processes';
 import { startBridge } from './e2e-bridge';
 import { E2E_ENV, type Measurement, readMeasurements } from './e2e-env';
+import type { ReportLine } from '../test/extension-host/report';
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS = join(ROOT, 'test-results');
@@ -69,13 +70,7 @@ function makeWorkspace(dir: string, config: object = { devices: [] }): string {
   return dir;
 }
 
-type ResultLine =
-  | { event: 'start'; total: number }
-  | { event: 'pass'; title: string; ms: number }
-  | { event: 'fail'; title: string; error: string }
-  | { event: 'skip'; title: string }
-  | { event: 'measure'; name: string; value: number; unit: string }
-  | { event: 'end'; passes: number; failures: number; skipped: number };
+type ResultLine = ReportLine;
 
 interface SuiteOutcome {
   passes: number;

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { isAlive } from '../../tools/code-server-processes';
+
+export { isAlive };
 
 export interface ProcessInfo {
   pid: number;
@@ -24,11 +27,3 @@ export function gatewayPids(): number[] {
     .map((p) => p.pid);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
