@@ -65,20 +65,30 @@ function cssEscape(key: string): string {
   return key.replace(/["\\]/g, '\\$&');
 }
 
-/** Counts pixels of the chart canvas drawn in a colour, within a horizontal band of the canvas. */
+/**
+ * Counts pixels of the chart canvas drawn in a colour, within a vertical band of the plotting
+ * area (axes, coloured like their line when they have one, are left out).
+ */
 async function colourPixels(page: Page, hex: string, fromFraction = 0, toFraction = 1): Promise<number> {
   return page.evaluate(
     ({ hex, fromFraction, toFraction }) => {
       const canvas = document.querySelector<HTMLCanvasElement>('.plot canvas');
-      if (!canvas) return -1;
+      const over = document.querySelector<HTMLElement>('.plot .u-over');
+      if (!canvas || !over) return -1;
       const ctx = canvas.getContext('2d');
       if (!ctx) return -1;
-      const { data, width, height } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const { data, width } = ctx.getImageData(0, 0, canvas.width, canvas.height);
       const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
       let count = 0;
-      const x0 = Math.floor(width * fromFraction);
-      const x1 = Math.floor(width * toFraction);
-      for (let y = 0; y < height; y++) {
+      const scale = canvas.width / canvas.getBoundingClientRect().width;
+      const box = over.getBoundingClientRect();
+      const origin = canvas.getBoundingClientRect();
+      const left = (box.left - origin.left) * scale;
+      const x0 = Math.floor(left + box.width * scale * fromFraction);
+      const x1 = Math.floor(left + box.width * scale * toFraction);
+      const y0 = Math.floor((box.top - origin.top) * scale);
+      const y1 = Math.ceil((box.bottom - origin.top) * scale);
+      for (let y = y0; y < y1; y++) {
         for (let x = x0; x < x1; x++) {
           const i = (y * width + x) * 4;
           // The canvas is transparent: a line's edge pixels keep its colour and get less alpha.
@@ -369,6 +379,126 @@ describe('Live Data webview (headless Chromium)', function () {
     } finally {
       await dense.page.close();
     }
+  });
+
+  describe('with the mix of a real plant: °C, bar, m³/h, Wh and booleans', () => {
+    const plant = (tag: string, unit?: string) => seriesInfoOf({ deviceId: 'plant', deviceName: 'Demo plant', tag, ...(unit ? { unit } : {}) });
+    const energy = plant('energy_total', 'Wh');
+    const temp = plant('reactor_temp', '°C');
+    const inlet = plant('inlet_pressure', 'bar');
+    const flow = plant('feed_flow', 'm³/h');
+    const pumpOn = plant('pump_running');
+    const valveOpen = plant('valve_open');
+
+    function plantSeries(now: number): SeriesSnapshot[] {
+      const snap = (info: SeriesInfo, points: { t: number[]; v: (number | null)[] }, value: LiveReading['value']): SeriesSnapshot => {
+        const nums = points.v.filter((x): x is number => x !== null);
+        return { info, last: { value, quality: 'good', timestamp: now }, range: { min: Math.min(...nums), max: Math.max(...nums) }, points };
+      };
+      const bits = (period: number, phase: number) => curve(now, (ago) => (Math.floor((ago + phase) / period) % 2 === 0 ? 1 : 0));
+      const last = (p: { v: (number | null)[] }) => p.v[p.v.length - 1] as number;
+      const e = curve(now, (ago) => 18_700_000 - ago * 120);
+      const t = curve(now, (ago) => 70 + 4 * Math.sin(ago / 8));
+      const p = curve(now, (ago) => 2.4 + 0.15 * Math.cos(ago / 5));
+      const f = curve(now, (ago) => 42 + 6 * Math.sin(ago / 11 + 1));
+      const pump = bits(17, 3);
+      const valve = bits(9, 0);
+      return [
+        snap(energy, e, last(e)),
+        snap(temp, t, last(t)),
+        snap(inlet, p, last(p)),
+        snap(flow, f, last(f)),
+        snap(pumpOn, pump, last(pump) === 1),
+        snap(valveOpen, valve, last(valve) === 1),
+      ];
+    }
+
+    /** Rows of the canvas (as a share of its height) where a colour is drawn: top and bottom. */
+    async function rowsOf(page: Page, hex: string): Promise<{ top: number; bottom: number } | undefined> {
+      return page.evaluate((hex) => {
+        const c = document.querySelector<HTMLCanvasElement>('.plot canvas')!;
+        const { data, width, height } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+        const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+        let top = -1;
+        let bottom = -1;
+        for (let y = 0; y < height; y++) {
+          for (let x = 0; x < width; x++) {
+            const i = (y * width + x) * 4;
+            if (data[i + 3] > 200 && Math.abs(data[i] - want[0]) < 12 && Math.abs(data[i + 1] - want[1]) < 12 && Math.abs(data[i + 2] - want[2]) < 12) {
+              if (top < 0) top = y;
+              bottom = y;
+              break;
+            }
+          }
+        }
+        return top < 0 ? undefined : { top: top / height, bottom: bottom / height };
+      }, hex);
+    }
+
+    async function axisUnits(page: Page): Promise<string[]> {
+      return page.locator('.plot .axis-unit:visible').allInnerTexts();
+    }
+
+    for (const [width, height] of [
+      [1000, 500],
+      [1600, 900],
+    ]) {
+      it(`gives each unit its own scale and axis (${width}×${height})`, async () => {
+        const mixed = await harness.open({ width, height });
+        try {
+          const now = Date.now();
+          await mixed.post({ type: 'snapshot', now, retentionMs: 600_000, series: plantSeries(now) });
+          await mixed.page.waitForSelector('.plot canvas');
+          await mixed.frames(4);
+          mkdirSync(RESULTS, { recursive: true });
+          writeFileSync(join(RESULTS, `livedata-units-${width}x${height}.png`), await mixed.page.screenshot());
+
+          // reactor_temp (orange) swings 66..74 °C beside 18.7 MWh: on its own scale it fills the numeric area.
+          const tempRows = await rowsOf(mixed.page, '#d18616');
+          assert.ok(tempRows, 'reactor_temp is drawn');
+          assert.ok(tempRows.bottom - tempRows.top > 0.3, `reactor_temp spans ${((tempRows.bottom - tempRows.top) * 100).toFixed(1)}% of the height`);
+          assert.deepEqual((await axisUnits(mixed.page)).sort(), ['Wh', 'bar', 'm³/h', '°C'].sort(), 'one labelled axis per unit');
+          const flowRows = await rowsOf(mixed.page, '#b180d7');
+          assert.ok(flowRows && flowRows.bottom - flowRows.top > 0.3, 'feed_flow spans the numeric area too');
+          // The booleans are drawn in lanes below every numeric line, one above the other.
+          const pumpRows = await rowsOf(mixed.page, '#cca700');
+          const valveRows = await rowsOf(mixed.page, '#f14c4c');
+          assert.ok(pumpRows && valveRows, 'both booleans are drawn');
+          for (const numeric of [tempRows, flowRows]) assert.ok(pumpRows.top > numeric.bottom, 'pump_running lies below the numeric lines');
+          assert.ok(valveRows.top > pumpRows.bottom, 'each boolean has its own lane');
+          assert.ok(valveRows.bottom - pumpRows.top < 0.4, 'the lanes stay a strip at the bottom');
+          assert.deepEqual(await mixed.problems(), []);
+        } finally {
+          await mixed.page.close();
+        }
+      });
+    }
+
+    it('drops the axis of a unit whose lines are all hidden, and brings it back', async () => {
+      const mixed = await harness.open({ width: 1000, height: 500 });
+      try {
+        const now = Date.now();
+        await mixed.post({ type: 'snapshot', now, retentionMs: 600_000, series: plantSeries(now) });
+        await mixed.page.waitForSelector('.plot canvas');
+        await mixed.frames(3);
+        await mixed.page.locator('.legend .u-series', { hasText: 'energy_total' }).locator('th').click();
+        await mixed.page.waitForFunction(() => !Array.from(document.querySelectorAll('.plot .axis-unit'), (e) => e.textContent).includes('Wh'));
+        assert.deepEqual((await axisUnits(mixed.page)).sort(), ['bar', 'm³/h', '°C'].sort());
+        assert.equal(await colourPixels(mixed.page, '#3794ff'), 0, 'energy_total is not drawn');
+        assert.ok((await colourPixels(mixed.page, '#d18616')) > 100, 'the others still are');
+        assert.deepEqual((await mixed.savedState())?.hidden, [energy.key]);
+        const legendRow = mixed.page.locator('.legend .u-series', { hasText: 'energy_total' });
+        assert.match((await legendRow.getAttribute('class')) ?? '', /u-off/, 'the legend still shows it switched off');
+
+        await legendRow.locator('th').click();
+        await mixed.page.waitForFunction(() => Array.from(document.querySelectorAll('.plot .axis-unit'), (e) => e.textContent).includes('Wh'));
+        assert.ok((await colourPixels(mixed.page, '#3794ff')) > 100, 'energy_total is drawn again');
+        assert.deepEqual((await mixed.savedState())?.hidden, []);
+        assert.deepEqual(await mixed.problems(), []);
+      } finally {
+        await mixed.page.close();
+      }
+    });
   });
 
   it('restores its view settings from saved state', async () => {

@@ -1,7 +1,8 @@
 import uPlot from 'uplot';
 import type { Cell } from './alignedData';
 import { formatAxisNumbers, formatClock, formatNumber, type ValueKind } from './format';
-import { DASHES, type ChartTheme } from './theme';
+import { laneRange, layoutScales, layoutSignature, numericRange, stripHeight, type ScaleLayout, type UnitGroup } from './scaleLayout';
+import { DASHES, PALETTE_VARIABLES, type ChartTheme } from './theme';
 
 /** A line on the chart. */
 export interface ChartLine {
@@ -29,11 +30,19 @@ export interface LiveChartEvents {
 /**
  * The live chart: uPlot with stepped lines (a reading holds until the next one), a gap after
  * every bad reading, and the last good value carried to the right edge only while the series'
- * newest reading is good. Rebuilt when the lines or the theme change; otherwise only fed data.
+ * newest reading is good. Each unit has its own y scale and axis; booleans are drawn in lanes
+ * along the bottom (see scaleLayout.ts). Rebuilt when the lines, the theme or the set of axes
+ * change; otherwise only fed data.
  */
 export class LiveChart {
   private plot: uPlot | undefined;
   private lines: ChartLine[] = [];
+  private layout: ScaleLayout | undefined;
+  private theme: ChartTheme | undefined;
+  private frame: ChartFrame | undefined;
+  /** The bottom of each numeric scale's data area: no ticks below it, that is the lanes' strip. */
+  private readonly floors = new Map<string, number>();
+  private rebuildPending = false;
   private readonly resizeObserver: ResizeObserver;
 
   constructor(
@@ -60,14 +69,42 @@ export class LiveChart {
     this.plot = undefined;
     this.legendBox.replaceChildren();
     this.lines = lines;
+    this.theme = theme;
+    this.frame = frame;
+    this.floors.clear();
     if (lines.length === 0) return;
 
+    const shown = lines.map((line) => !hidden.has(line.key));
+    const layout = layoutScales(lines, shown);
+    this.layout = layout;
+    const axisGroups = layout.groups.filter((g) => g.side !== undefined);
     const { width, height } = this.boxSize();
+
+    const scales: uPlot.Scales = { x: { time: true, auto: false } };
+    for (const group of layout.groups) {
+      scales[group.scale] = {
+        auto: true,
+        range: (u, min, max) => {
+          const plotPx = plotHeight(u);
+          const { range, floor } = numericRange(min, max, stripHeight(layout, plotPx), plotPx);
+          this.floors.set(group.scale, floor);
+          return range;
+        },
+      };
+    }
+    for (const lane of layout.lanes) {
+      const position = lane.position;
+      // Auto only so that it is worked out again with the others (after a resize, say).
+      scales[lane.scale] = { auto: true, range: (u) => (position === undefined ? [0, 1] : laneRange(position, layout, plotHeight(u))) };
+    }
+
     const options: uPlot.Options = {
       width,
       height,
       ms: 1,
       pxAlign: 1,
+      // Room above the plot for the units over the axes.
+      padding: [UNIT_ROW_PX, axisGroups.some((g) => g.side === 'right') ? 0 : 12, 0, axisGroups.some((g) => g.side === 'left') ? 0 : 12],
       legend: { show: true, live: true, mount: (_u, el) => this.legendBox.append(el) },
       cursor: {
         drag: { x: false, y: false, setScale: false },
@@ -75,32 +112,32 @@ export class LiveChart {
         hover: { bias: -1 as uPlot.Cursor.HoverBias },
         points: { size: 7 },
       },
-      scales: {
-        x: { time: true, auto: false },
-        y: { auto: true, range: (_u, min, max) => paddedRange(min, max) },
-      },
+      scales,
       axes: [
-        axisStyle(theme, { space: 80, values: (_u, splits) => splits.map((t) => formatClock(t)) }),
-        axisStyle(theme, { size: 60, values: (_u, splits, _axis, _space, step) => formatAxisNumbers(splits, step) }),
+        axisStyle(theme, theme.mutedForeground, { space: 80, values: (_u, splits) => splits.map((t) => formatClock(t)) }),
+        ...axisGroups.map((group, i) => this.axisOptions(group, theme, i === 0)),
       ],
-      series: [{}, ...lines.map((line) => this.seriesOptions(line, theme, !hidden.has(line.key)))],
+      series: [{}, ...lines.map((line, i) => this.seriesOptions(line, layout.scaleOf[i], theme, shown[i]))],
       hooks: {
         setSeries: [
-          (u, index) => {
-            if (index === null || index === 0) return;
+          (u, index, opts) => {
+            if (index === null || index === 0 || opts.show === undefined) return;
             const line = this.lines[index - 1];
             if (line) this.events.visibilityChanged(line.key, u.series[index].show !== false);
+            this.relayoutIfNeeded();
           },
         ],
       },
     };
     this.plot = new uPlot(options, toAligned(frame), this.plotBox);
+    this.labelAxes(this.plot, axisGroups);
     this.setRange(frame.range);
   }
 
   /** New data and time span for the same lines. */
   update(frame: ChartFrame): void {
     const plot = this.plot;
+    this.frame = frame;
     if (!plot) return;
     plot.batch(() => {
       plot.setData(toAligned(frame), false);
@@ -118,22 +155,91 @@ export class LiveChart {
     this.plot?.setScale('x', { min, max });
   }
 
-  private seriesOptions(line: ChartLine, theme: ChartTheme, show: boolean): uPlot.Series {
-    const colour = theme.palette[line.colorIndex % theme.palette.length];
+  /**
+   * A line was shown or hidden: the chart is built again if that changes the axes or lanes,
+   * so that no axis stays on screen with nothing drawn against it.
+   */
+  private relayoutIfNeeded(): void {
+    const plot = this.plot;
+    const layout = this.layout;
+    if (!plot || !layout) return;
+    const shown = this.lines.map((_, i) => plot.series[i + 1].show !== false);
+    if (layoutSignature(layoutScales(this.lines, shown)) === layoutSignature(layout)) return;
+    if (this.rebuildPending) return;
+    this.rebuildPending = true;
+    // Not from inside uPlot's own event handler: the legend it is handling goes away.
+    requestAnimationFrame(() => {
+      this.rebuildPending = false;
+      const current = this.plot;
+      if (!current || !this.theme || !this.frame) return;
+      const hidden = new Set(this.lines.filter((_, i) => current.series[i + 1].show === false).map((l) => l.key));
+      this.rebuild(this.lines, hidden, this.theme, this.frame);
+    });
+  }
+
+  private axisOptions(group: UnitGroup, theme: ChartTheme, withGrid: boolean): uPlot.Axis {
+    const only = group.lines.length === 1 ? this.lines[group.lines[0]] : undefined;
+    const colour = only ? lineColour(only, theme) : theme.mutedForeground;
+    const unit = unitText(group, this.lines);
+    const keep = (splits: number[]) => {
+      const floor = this.floors.get(group.scale);
+      if (floor === undefined || splits.length < 2) return splits;
+      const eps = Math.abs(splits[1] - splits[0]) * 1e-6;
+      return splits.map((s) => (s >= floor - eps ? s : null)) as number[];
+    };
+    return axisStyle(theme, colour, {
+      scale: group.scale,
+      side: group.side === 'left' ? 3 : 1,
+      gap: 4,
+      filter: (_u, splits) => keep(splits),
+      values: (_u, splits, _axis, _space, step) => axisNumbers(splits, step),
+      size: (_u, values) => AXIS_GAPS_PX + Math.max(textWidth(theme.font, unit), ...(values ?? []).map((v) => textWidth(theme.font, v ?? ''))),
+      ticks: { stroke: theme.grid, width: 1, size: 4, filter: (_u, splits) => keep(splits) },
+      grid: { show: withGrid, stroke: theme.grid, width: 1, filter: (_u, splits) => keep(splits) },
+    });
+  }
+
+  /** The unit over each y axis, as text in uPlot's box for that axis. */
+  private labelAxes(plot: uPlot, axisGroups: UnitGroup[]): void {
+    // uPlot gives every shown axis a box, in axis order; the first is the time axis.
+    const boxes = plot.root.querySelectorAll<HTMLElement>('.u-axis');
+    axisGroups.forEach((group, i) => {
+      const box = boxes[i + 1];
+      if (!box) return;
+      const label = document.createElement('span');
+      const only = group.lines.length === 1 ? this.lines[group.lines[0]] : undefined;
+      label.className = `axis-unit ${group.side}${only ? ` ${colourClass(only)}` : ''}`;
+      label.textContent = unitText(group, this.lines);
+      label.title = group.lines.map((l) => this.lines[l].label).join(', ');
+      label.dataset.scale = group.scale;
+      box.append(label);
+    });
+  }
+
+  private seriesOptions(line: ChartLine, scale: string, theme: ChartTheme, show: boolean): uPlot.Series {
+    const colour = lineColour(line, theme);
     const dash = DASHES[Math.floor(line.colorIndex / theme.palette.length) % DASHES.length];
     const unit = line.unit ? ` ${line.unit}` : '';
-    return {
+    const bool = line.kind === 'bool';
+    const series: uPlot.Series = {
       label: line.label,
+      scale,
       show,
       stroke: colour,
-      width: 1,
+      width: bool ? 1.5 : 1,
       dash,
       spanGaps: false,
       paths: (u, seriesIdx, idx0, idx1) => (endsGood(u.data[seriesIdx]) ? heldToEdge : stepped)(u, seriesIdx, idx0, idx1),
       gaps: (u, seriesIdx, idx0, idx1) => gapsAfterBadReadings(u, seriesIdx, idx0, idx1),
-      value: (_u, v) => (v === null || v === undefined ? '—' : line.kind === 'bool' ? (v >= 1 ? 'true' : 'false') : formatNumber(v) + unit),
+      value: (_u, v) => (v === null || v === undefined ? '—' : bool ? (v >= 1 ? 'true' : 'false') : formatNumber(v) + unit),
       points: { stroke: colour, fill: theme.background },
     };
+    if (bool) {
+      // A band while true, on the lane's false level.
+      series.fill = translucent(colour, 0.25);
+      series.fillTo = 0;
+    }
+    return series;
   }
 
   private boxSize(): { width: number; height: number } {
@@ -143,8 +249,64 @@ export class LiveChart {
   private fitToBox(): void {
     if (!this.plot) return;
     const size = this.boxSize();
-    if (size.width !== this.plot.width || size.height !== this.plot.height) this.plot.setSize(size);
+    if (size.width === this.plot.width && size.height === this.plot.height) return;
+    this.plot.setSize(size);
+    // The lanes are sized in pixels: their scales are worked out again for the new height.
+    if (this.frame) this.setRange(this.frame.range);
   }
+}
+
+/** Height of the row above the plot that holds the units. */
+const UNIT_ROW_PX = 20;
+/** Tick, gap and margin beside an axis' numbers. */
+const AXIS_GAPS_PX = 14;
+
+function plotHeight(u: uPlot): number {
+  const px = u.bbox.height / devicePixelRatio;
+  // Before its first layout uPlot has no plot box yet: close enough for the first ranging.
+  return px > 0 ? px : Math.max(1, u.height - UNIT_ROW_PX - 30);
+}
+
+function lineColour(line: ChartLine, theme: ChartTheme): string {
+  return theme.palette[line.colorIndex % theme.palette.length];
+}
+
+function colourClass(line: ChartLine): string {
+  return `series-color-${line.colorIndex % PALETTE_VARIABLES.length}`;
+}
+
+/** What the axis is labelled: its unit; for lines without one, the line's name if it is alone. */
+function unitText(group: UnitGroup, lines: ChartLine[]): string {
+  if (group.unit) return group.unit;
+  return group.lines.length === 1 ? lines[group.lines[0]].label : 'no unit';
+}
+
+/** formatAxisNumbers for the ticks left after filtering (the others are null). */
+function axisNumbers(splits: (number | null)[], step: number): string[] {
+  const kept = splits.filter((s): s is number => s !== null);
+  const texts = formatAxisNumbers(kept, step);
+  let next = 0;
+  return splits.map((s) => (s === null ? '' : texts[next++]));
+}
+
+let measure: CanvasRenderingContext2D | null | undefined;
+
+function textWidth(font: string, text: string): number {
+  measure ??= document.createElement('canvas').getContext('2d');
+  if (!measure) return text.length * 7;
+  measure.font = font;
+  return Math.ceil(measure.measureText(text).width);
+}
+
+/** The colour at `alpha`, for fills: hex colours directly, anything else through color-mix. */
+export function translucent(colour: string, alpha: number): string {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})([0-9a-f]{2})?$/i.exec(colour.trim());
+  if (hex) {
+    const digits = hex[1].length === 3 ? [...hex[1]].map((d) => d + d).join('') : hex[1];
+    const a = Math.round(alpha * (hex[2] ? parseInt(hex[2], 16) / 255 : 1) * 255);
+    return `#${digits}${a.toString(16).padStart(2, '0')}`;
+  }
+  return `color-mix(in srgb, ${colour} ${Math.round(alpha * 100)}%, transparent)`;
 }
 
 const stepped = uPlot.paths.stepped!({ align: 1 });
@@ -185,19 +347,9 @@ function gapsAfterBadReadings(u: uPlot, seriesIdx: number, idx0: number, idx1: n
   return gaps;
 }
 
-function paddedRange(min: number | null, max: number | null): uPlot.Range.MinMax {
-  if (min === null || max === null) return [0, 1];
-  if (min === max) {
-    const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
-    return [min - pad, max + pad];
-  }
-  const pad = (max - min) * 0.08;
-  return [min - pad, max + pad];
-}
-
-function axisStyle(theme: ChartTheme, extra: Partial<uPlot.Axis>): uPlot.Axis {
+function axisStyle(theme: ChartTheme, stroke: string, extra: Partial<uPlot.Axis>): uPlot.Axis {
   return {
-    stroke: theme.mutedForeground,
+    stroke,
     font: theme.font,
     grid: { stroke: theme.grid, width: 1 },
     ticks: { stroke: theme.grid, width: 1, size: 4 },
