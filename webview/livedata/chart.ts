@@ -104,7 +104,7 @@ export class LiveChart {
       ms: 1,
       pxAlign: 1,
       // Room above the plot for the units over the axes.
-      padding: [UNIT_ROW_PX, axisGroups.some((g) => g.side === 'right') ? 0 : 12, 0, axisGroups.some((g) => g.side === 'left') ? 0 : 12],
+      padding: [UNIT_ROW_PX, axisGroups.some((g) => g.side === 'right') ? 0 : 12, 0, axisGroups.some((g) => g.side === 'left') ? 0 : this.laneGutter(layout, theme)],
       legend: { show: true, live: true, mount: (_u, el) => this.legendBox.append(el) },
       cursor: {
         drag: { x: false, y: false, setScale: false },
@@ -119,6 +119,7 @@ export class LiveChart {
       ],
       series: [{}, ...lines.map((line, i) => this.seriesOptions(line, layout.scaleOf[i], theme, shown[i]))],
       hooks: {
+        draw: [(u) => this.placeLaneLabels(u)],
         setSeries: [
           (u, index, opts) => {
             if (index === null || index === 0 || opts.show === undefined) return;
@@ -131,6 +132,7 @@ export class LiveChart {
     };
     this.plot = new uPlot(options, toAligned(frame), this.plotBox);
     this.labelAxes(this.plot, axisGroups);
+    this.labelLanes(this.plot, layout);
     this.setRange(frame.range);
   }
 
@@ -190,12 +192,45 @@ export class LiveChart {
     return axisStyle(theme, colour, {
       scale: group.scale,
       side: group.side === 'left' ? 3 : 1,
+      space: 24,
       gap: 4,
       filter: (_u, splits) => keep(splits),
       values: (_u, splits, _axis, _space, step) => axisNumbers(splits, step),
       size: (_u, values) => AXIS_GAPS_PX + Math.max(textWidth(theme.font, unit), ...(values ?? []).map((v) => textWidth(theme.font, v ?? ''))),
       ticks: { stroke: theme.grid, width: 1, size: 4, filter: (_u, splits) => keep(splits) },
       grid: { show: withGrid, stroke: theme.grid, width: 1, filter: (_u, splits) => keep(splits) },
+    });
+  }
+
+  /** Room left of the plot for the lanes' names when no axis makes it. */
+  private laneGutter(layout: ScaleLayout, theme: ChartTheme): number {
+    const names = layout.lanes.filter((l) => l.position !== undefined).map((l) => textWidth(theme.font, this.lines[l.line].label));
+    return names.length === 0 ? 12 : Math.min(LANE_NAME_MAX_PX, Math.max(...names) + 12);
+  }
+
+  /** The name of each boolean beside its lane, left of the plot. */
+  private labelLanes(plot: uPlot, layout: ScaleLayout): void {
+    for (const lane of layout.lanes) {
+      if (lane.position === undefined) continue;
+      const line = this.lines[lane.line];
+      const name = document.createElement('span');
+      name.className = `lane-name ${colourClass(line)}`;
+      name.textContent = line.label;
+      name.dataset.scale = lane.scale;
+      plot.over.append(name);
+    }
+    this.placeLaneLabels(plot);
+  }
+
+  /** Keeps the lanes' names level with their lanes and within the room left of the plot. */
+  private placeLaneLabels(u: uPlot): void {
+    const names = u.over.querySelectorAll<HTMLElement>('.lane-name');
+    if (names.length === 0) return;
+    const room = `${Math.max(0, u.over.offsetLeft - 6)}px`;
+    names.forEach((name) => {
+      const middle = `${Math.round(u.valToPos(0.5, name.dataset.scale ?? ''))}px`;
+      if (name.style.top !== middle) name.style.top = middle;
+      if (name.style.maxWidth !== room) name.style.maxWidth = room;
     });
   }
 
@@ -258,6 +293,8 @@ export class LiveChart {
 
 /** Height of the row above the plot that holds the units. */
 const UNIT_ROW_PX = 20;
+/** The widest the names of the booleans may make the room left of the plot. */
+const LANE_NAME_MAX_PX = 120;
 /** Tick, gap and margin beside an axis' numbers. */
 const AXIS_GAPS_PX = 14;
 
