@@ -501,6 +501,110 @@ describe('Live Data webview (headless Chromium)', function () {
     });
   });
 
+  describe('with 14 tags of one device, 5 of them booleans, added one by one', () => {
+    const boiler: [string, string | undefined, boolean][] = [
+      ['temperature', '°C', false],
+      ['pressure', 'bar', false],
+      ['flue_temperature', '°C', false],
+      ['setpoint', '°C', false],
+      ['high_limit', '°C', false],
+      ['energy_total', 'Wh', false],
+      ['burner_runtime', 's', false],
+      ['status_word', undefined, false],
+      ['overtemp_alarm', undefined, true],
+      ['burner_on', undefined, true],
+      ['burner_enable', undefined, true],
+      ['water_flow_ok', undefined, true],
+      ['flame_detected', undefined, true],
+      ['serial_number', undefined, false],
+    ];
+
+    function boilerSeries(now: number): SeriesSnapshot[] {
+      return boiler.map(([tag, unit, bool], k) => {
+        const info = seriesInfoOf({ deviceId: 'boiler', deviceName: 'Boiler Controller', tag, ...(unit ? { unit } : {}) });
+        if (tag === 'serial_number') {
+          return { info, last: { value: 'BLR-7741', quality: 'good', timestamp: now }, range: { min: null, max: null }, points: { t: [], v: [] } };
+        }
+        const points = curve(now, (ago) => (bool ? Math.floor(ago / (5 + k)) % 2 : 50 + 10 * k + 5 * Math.sin(ago / 3)));
+        const nums = points.v as number[];
+        const last = nums[nums.length - 1];
+        return { info, last: { value: bool ? last === 1 : last, quality: 'good', timestamp: now }, range: { min: Math.min(...nums), max: Math.max(...nums) }, points };
+      });
+    }
+
+    for (const [width, height] of [
+      [1390, 800],
+      [700, 400],
+      [1000, 500],
+    ]) {
+      it(`keeps the whole chart inside its box, above the legend (${width}×${height})`, async () => {
+        const boilerPanel = await harness.open({ width, height });
+        try {
+          const now = Date.now();
+          const all = boilerSeries(now);
+          // As in VS Code: each "Add to Chart" builds the chart again, one more line each time.
+          for (let n = 1; n <= all.length; n++) {
+            await boilerPanel.post({ type: 'snapshot', now, retentionMs: 600_000, series: all.slice(0, n) });
+            await boilerPanel.frames(2);
+          }
+          await boilerPanel.page.waitForFunction(() => document.querySelectorAll('table.readings tbody tr').length === 14);
+          await boilerPanel.frames(3);
+          mkdirSync(RESULTS, { recursive: true });
+          writeFileSync(join(RESULTS, `livedata-boiler-${width}x${height}.png`), await boilerPanel.page.screenshot());
+
+          const m = await boilerPanel.page.evaluate(() => {
+            const box = (sel: string) => document.querySelector(sel)!.getBoundingClientRect();
+            const plot = box('.plot');
+            const root = box('.plot > .uplot');
+            const over = box('.plot .u-over');
+            const legend = box('.legend');
+            const table = box('.table-section');
+            const units = Array.from(document.querySelectorAll('.plot .axis-unit'), (e) => e.getBoundingClientRect().top);
+            // The lowest row of the canvas drawn under the plotting area: the time axis' labels.
+            const c = document.querySelector<HTMLCanvasElement>('.plot canvas')!;
+            const cBox = c.getBoundingClientRect();
+            const scale = c.height / cBox.height;
+            const { data, width: w } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+            const x0 = Math.floor((over.left - cBox.left) * scale);
+            const x1 = Math.floor((over.right - cBox.left) * scale);
+            let lowest = -1;
+            for (let y = Math.ceil((over.bottom - cBox.top) * scale) + 1; y < c.height; y++) {
+              for (let x = x0; x < x1; x++) {
+                if (data[(y * w + x) * 4 + 3] > 60) {
+                  lowest = y;
+                  break;
+                }
+              }
+            }
+            const visibleBottom = Math.min(plot.bottom, legend.top);
+            return {
+              plot: [plot.top, plot.bottom],
+              root: [root.top, root.bottom],
+              canvas: [cBox.top, cBox.bottom],
+              overBottom: over.bottom,
+              labelsBottom: lowest < 0 ? -1 : cBox.top + (lowest + 1) / scale,
+              visibleBottom,
+              legendBottom: legend.bottom,
+              tableTop: table.top,
+              unitsTop: Math.min(...units),
+            };
+          });
+          const at = JSON.stringify(m);
+          assert.ok(m.root[0] >= m.plot[0] && m.root[1] <= m.plot[1] + 0.5, `uPlot fits its box: ${at}`);
+          assert.ok(m.canvas[1] <= m.plot[1] + 0.5, `the canvas ends inside the box: ${at}`);
+          assert.ok(m.unitsTop >= m.plot[0], `the unit row is inside the box: ${at}`);
+          assert.ok(m.overBottom < m.visibleBottom, `the plotting area (lanes included) is visible: ${at}`);
+          assert.ok(m.labelsBottom > m.overBottom, `the time axis has labels: ${at}`);
+          assert.ok(m.labelsBottom <= m.visibleBottom + 0.5, `the time labels are whole, above the legend: ${at}`);
+          assert.ok(m.legendBottom <= m.tableTop, `the legend stays above the table: ${at}`);
+          assert.deepEqual(await boilerPanel.problems(), []);
+        } finally {
+          await boilerPanel.page.close();
+        }
+      });
+    }
+  });
+
   it('restores its view settings from saved state', async () => {
     const restored = await harness.open({ savedState: { version: 1, tags: [], windowMs: 300_000, hidden: [tank.key] } });
     try {

@@ -134,6 +134,9 @@ export class LiveChart {
     this.labelAxes(this.plot, axisGroups);
     this.labelLanes(this.plot, layout);
     this.setRange(frame.range);
+    // The box was measured with the legend emptied; with the new legend in it, it is shorter
+    // again. If it is back to the size last seen, the resize observer says nothing: fit now.
+    this.fitToBox();
   }
 
   /** New data and time span for the same lines. */
