@@ -9,8 +9,8 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { isGateway, kill, type MarkedProcess, markedProcesses, RUN_MARK_VARIABLE } from './code-server-processes';
+import { CHROMIUM, HEADLESS_CHROMIUM_ARGS } from './chromium';
 
-export const CHROMIUM = process.env.BIFROST_E2E_CHROMIUM ?? '/usr/bin/chromium';
 export const EXTENSION_ID = 'bifrost.bifrost';
 
 export interface CodeServerOptions {
@@ -111,16 +111,7 @@ export class CodeServer {
       context = await chromium.launchPersistentContext(join(scratch, 'chromium-profile'), {
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          '--headless=new',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--window-size=${viewport.width},${viewport.height}`,
-        ],
+        args: [...HEADLESS_CHROMIUM_ARGS, `--window-size=${viewport.width},${viewport.height}`],
         viewport,
         deviceScaleFactor: 1,
         env: { ...process.env, TMPDIR: scratch },

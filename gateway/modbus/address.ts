@@ -62,16 +62,7 @@ const TYPE_HELP = 'use bool, int16, uint16, int32, uint32, float32, int64, uint6
 const BYTE_ORDER_HELP = 'use ABCD, BADC, CDAB or DCBA';
 
 /** What a ref says before validation; fields are still unchecked. */
-interface Draft {
-  area: ModbusArea;
-  address: number;
-  type?: ModbusDataType;
-  byteOrder?: ByteOrder;
-  length?: number;
-  bit?: number;
-  scale?: number;
-  offset?: number;
-}
+type Draft = ModbusAddress;
 
 export function resolveAddress(ref: string | ModbusAddress): ResolvedAddress {
   if (typeof ref === 'string') return validate(parseString(ref));

@@ -11,6 +11,7 @@ import { extname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { renderLiveDataPage } from '../../extension/liveData/html';
 import type { FromWebview, LiveDataViewState, ToWebview } from '../../webview/messages';
+import { CHROMIUM, HEADLESS_CHROMIUM_ARGS } from '../../tools/chromium';
 
 export const DIST_WEBVIEW = resolve(__dirname, '../../dist/webview');
 
@@ -154,17 +155,9 @@ export async function startHarness(): Promise<Harness> {
   try {
     // A persistent context is how Playwright takes a profile folder of our choosing: a fresh one.
     browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       viewport: { width: 1000, height: 720 },
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...HEADLESS_CHROMIUM_ARGS],
     });
   } catch (err) {
     server.close();
