@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { TagReading } from '../gateway/protocol';
+import type { TagReading, ValueKind } from '../gateway/protocol';
 
 /**
  * Where live values come from, for the tree and the Live Data panels. The gateway client
@@ -21,4 +21,8 @@ export interface ChartTag {
   deviceName: string;
   tag: string;
   unit?: string;
+  /** From the tag's TagInfo: how to chart it (a line, a boolean lane, the table only). */
+  valueKind?: ValueKind;
+  /** The type as the protocol names it, for the legend and the table. */
+  dataType?: string;
 }

@@ -16,116 +16,119 @@ export const GATEWAY_NAME = 'bifrost-gateway';
 export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4'];
 
 // ---------------------------------------------------------------------------------------------
-// Addresses, tags and values
+// Protocols, tags and values
 // ---------------------------------------------------------------------------------------------
 
-export type ProtocolKind = 'modbus-tcp' | 'modbus-rtu' | 'opcua';
-
-export type ModbusArea = 'coil' | 'discrete' | 'input' | 'holding';
-
-/** Data types a Modbus address can be decoded as. `bool` on a register area needs `bit`. */
-export type ModbusDataType =
-  | 'bool'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'float32'
-  | 'int64'
-  | 'uint64'
-  | 'float64'
-  | 'string';
+export * from './protocol/modbus';
+import type { ModbusTcpDeviceConfig } from './protocol/modbus';
 
 /**
- * Byte order of multi-register values, named after the four bytes of a 32-bit value as they
- * appear on the wire (A = most significant). For 64-bit types the same names mean the same swaps
- * across four registers: ABCD = ABCDEFGH (big-endian), CDAB = GHEFCDAB (word order reversed),
- * BADC = BADCFEHG (bytes swapped in each register), DCBA = HGFEDCBA (little-endian).
+ * A protocol's name as it appears in `"protocol"`: `modbus-tcp`, and those the gateway's drivers
+ * register (`initialize` lists them). A string, because drivers are plug-ins.
  */
-export type ByteOrder = 'ABCD' | 'BADC' | 'CDAB' | 'DCBA';
-
-/** An inline Modbus address. `address` is 0-based (the PDU address). */
-export interface ModbusAddress {
-  area: ModbusArea;
-  address: number;
-  /** Defaults to `bool` for coil/discrete and `uint16` for input/holding. */
-  type?: ModbusDataType;
-  /** For 32/64-bit types; default ABCD. */
-  byteOrder?: ByteOrder;
-  /** Registers occupied by a `string` (2 characters each). */
-  length?: number;
-  /** Bit 0-15 inside a register (type `bool` on input/holding). */
-  bit?: number;
-  /** Engineering value = raw * scale + offset (numeric types only). */
-  scale?: number;
-  offset?: number;
-}
+export type ProtocolId = string;
+/** @deprecated the former name of ProtocolId. */
+export type ProtocolKind = ProtocolId;
 
 /**
- * A tag reference: the name of a configured tag, an address string (`holding:100:float32:CDAB`,
- * `40101`, `40101:int32:CDAB`, `holding:7.3`), or an inline address object.
+ * A tag reference: a string the device's driver parses (the name of a configured tag, a Modbus
+ * address such as `holding:100:float32:CDAB` or `40101`, an OPC UA node id such as
+ * `ns=2;s=Tank.Level`), or an object of a shape the driver defines (for Modbus: ModbusAddress).
  */
-export type TagRef = string | ModbusAddress;
+export type TagRef = string | object;
+
+/** One plain value. 64-bit integers outside ±2^53 travel as decimal strings, so no digit is lost. */
+export type TagScalar = number | boolean | string | null;
 
 /**
- * A tag value. 64-bit integers outside ±2^53 travel as decimal strings so that no digit is lost;
- * strings are `string` tags; everything else is a number or a boolean. `null` when no value is known.
+ * A tag value: a scalar, an array, or a structure (JSON). `null` when no value is known.
+ * Which of them a tag holds is its TagInfo's `valueKind`.
  */
-export type TagValue = number | boolean | string | null;
+export type TagValue = TagScalar | TagValue[] | { [field: string]: TagValue };
+
+/**
+ * What kind of value a tag holds, protocol-neutral, for clients that show or chart it:
+ * `integer` values are numbers, or decimal strings beyond ±2^53.
+ */
+export type ValueKind = 'boolean' | 'integer' | 'number' | 'string' | 'array' | 'structure' | 'unknown';
 
 export type Quality = 'good' | 'uncertain' | 'bad';
 
 export type TagAccess = 'read' | 'readwrite';
 
-export interface TagConfig extends Omit<ModbusAddress, 'area' | 'address'> {
+/**
+ * What a write to a tag may carry, as its driver decides it: clients check input against this
+ * instead of knowing protocol rules. The gateway checks again on every write.
+ * - `integer`: whole numbers from `min` to `max` (decimal strings: exact for 64-bit types).
+ * - `number`: from `min` to `max`; with `step`, only `stepOrigin + k * step` for whole k (a
+ *   scaled integer register stores whole raw steps).
+ * - `string`: at most `maxLength` characters; `ascii` when only printable ASCII fits.
+ * - `enum`: one of `values`.
+ * - `json`: any TagValue the device accepts (arrays, structures).
+ */
+export type WriteSpec =
+  | { kind: 'boolean' }
+  | { kind: 'integer'; min: string; max: string }
+  | { kind: 'number'; min?: number; max?: number; step?: number; stepOrigin?: number }
+  | { kind: 'string'; maxLength?: number; ascii?: boolean }
+  | { kind: 'enum'; values: { value: number | string; label: string }[] }
+  | { kind: 'json' };
+
+/** Fields every protocol's tag configuration has. */
+export interface TagConfigBase {
   name: string;
-  /** Needed with a numeric address. */
-  area?: ModbusArea;
-  /** A 0-based number (with `area`), or one address string: `holding:100:float32:CDAB`, `40101`. */
-  address: number | string;
   unit?: string;
   /** Default `read`: a tag is writable only when it says `readwrite` (and the device allows writes). */
   access?: TagAccess;
   description?: string;
+  /** Report-by-exception threshold for subscriptions to this tag (numeric tags). */
+  deadband?: Deadband;
 }
+
+/**
+ * A change smaller than this is not reported by a subscription with `onChangeOnly` (the
+ * default). `absolute`: in the tag's units. `percent`: of the magnitude of the last value
+ * reported (0-100). A change of quality or error is always reported.
+ */
+export interface Deadband {
+  type: 'absolute' | 'percent';
+  value: number;
+}
+
+/** @deprecated the Modbus tag configuration; use ModbusTagConfig. */
+export type TagConfig = import('./protocol/modbus').ModbusTagConfig;
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (the same shape as bifrost.json)
 // ---------------------------------------------------------------------------------------------
 
-export interface DeviceConfig {
+/** Fields every protocol's device configuration has. */
+export interface DeviceConfigBase {
   id: string;
   name?: string;
   /** Free text for people; shown in tooltips. */
   description?: string;
-  protocol: ProtocolKind;
-  host?: string;
-  /** Default 502. */
-  port?: number;
-  /** Default 1. */
-  unitId?: number;
+  protocol: ProtocolId;
   /** Per request; default 1000 ms. */
   timeoutMs?: number;
-  /** Default scan interval for this device's tags; default 1000 ms. */
+  /** Default scan (or sampling) interval for this device's tags; default 1000 ms. */
   pollIntervalMs?: number;
   /** Default false: every write is refused. */
   allowWrites?: boolean;
-  /** Largest gap (in registers or bits) bridged when coalescing reads; default 8 registers / 32 bits. */
-  maxGap?: number;
-  /** Upper bound per read request; default and maximum 125 registers. */
-  maxRegistersPerRead?: number;
-  /** Upper bound per read request; default and maximum 2000 bits. */
-  maxBitsPerRead?: number;
-  /** Use FC15/FC16 even for a single coil or register (for devices without FC5/FC6). */
-  writeMultiple?: boolean;
   /** Disabled devices are listed but never connected. */
   enabled?: boolean;
-  tags?: TagConfig[];
+  tags?: TagConfigBase[];
 }
+
+/**
+ * A device in bifrost.json, discriminated on `protocol`. Each protocol adds its branch here as
+ * it lands; a plug-in driver's devices are DeviceConfigBase with fields of its own.
+ */
+export type DeviceConfig = ModbusTcpDeviceConfig;
 
 export interface BifrostConfig {
   $schema?: string;
-  devices: DeviceConfig[];
+  devices: (DeviceConfig | (DeviceConfigBase & Record<string, unknown>))[];
 }
 
 export interface ConfigProblem {
@@ -140,6 +143,51 @@ export interface ConfigLoadResult {
   devices: string[];
   /** Entries that were rejected (errors) or accepted with a remark (warnings). */
   problems: ConfigProblem[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities: what `initialize` answers
+// ---------------------------------------------------------------------------------------------
+
+/** A field of a new device that a client asks a person for (Add Device), in order. */
+export interface DeviceField {
+  key: string;
+  label: string;
+  kind: 'string' | 'integer' | 'boolean';
+  required: boolean;
+  default?: string | number | boolean;
+  min?: number;
+  max?: number;
+  /** An example shown in an empty input box. */
+  placeholder?: string;
+  description?: string;
+}
+
+export interface ProtocolCapabilities {
+  /** For people: `Modbus TCP`. */
+  displayName: string;
+  /** `flat`: bifrost/browse lists the configured tags; `tree`: it walks the device's address space. */
+  browse: 'none' | 'flat' | 'tree';
+  /** `polling`: the gateway scans; `native`: the device reports changes itself. */
+  subscribe: 'polling' | 'native';
+  write: boolean;
+  methods: boolean;
+  history: boolean;
+  discovery: boolean;
+  /** What a client asks for to add a device of this protocol. */
+  deviceFields: DeviceField[];
+}
+
+export interface GatewayCapabilities {
+  version: string;
+  /** By protocol id, every protocol this gateway has a driver for. */
+  protocols: Record<ProtocolId, ProtocolCapabilities>;
+}
+
+/** The answer to `initialize`. */
+export interface InitializeResult {
+  capabilities: { bifrost: GatewayCapabilities };
+  serverInfo: { name: string; version: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,21 +209,28 @@ export interface DeviceStats {
 }
 
 export interface TagInfo {
+  /** The key readings of this tag are reported under: its configured name. */
   name: string;
-  /** Canonical address string, e.g. `holding:100:float32:CDAB`. */
+  /** The tag's reference in its canonical form (`holding:100:float32:CDAB`, `ns=2;s=Level`). */
   address: string;
-  type: ModbusDataType;
+  /** The type as the protocol names it (`float32`, `Double`, …). */
+  dataType: string;
+  valueKind: ValueKind;
   unit?: string;
   description?: string;
   access: TagAccess;
   /** True when a write would be accepted: the tag and the device both allow it. */
   writable: boolean;
+  /** When not writable: why, in words a person can act on. */
+  notWritableReason?: string;
+  /** When writable: what a write may carry. */
+  writeSpec?: WriteSpec;
 }
 
 export interface DeviceInfo {
   id: string;
   name: string;
-  protocol: ProtocolKind;
+  protocol: ProtocolId;
   /** Where the device is, for people: `127.0.0.1:502 unit 1`. */
   endpoint: string;
   status: DeviceStatus;
@@ -184,7 +239,9 @@ export interface DeviceInfo {
   pollIntervalMs: number;
   /** `config` for bifrost.json devices, `demo` for the built-in demo plant. */
   source: 'config' | 'demo';
+  enabled: boolean;
   stats: DeviceStats;
+  /** The configured tags. */
   tags: TagInfo[];
 }
 
@@ -193,19 +250,51 @@ export interface DeviceInfo {
 // ---------------------------------------------------------------------------------------------
 
 export interface TagReading {
-  /** The tag's key: its configured name, or the canonical address string of an inline ref. */
+  /** The tag's key: its configured name, or the canonical form of an inline ref. */
   tag: string;
   value: TagValue;
   quality: Quality;
-  /** Milliseconds since the Unix epoch when the value was read (or the failure noticed). */
+  /** Milliseconds since the Unix epoch when the gateway got the value (or noticed the failure). */
   timestamp: number;
+  /** When the device says the value was taken, where the protocol tells (OPC UA). */
+  sourceTimestamp?: number;
+  /** When the device's server stamped the value, where the protocol tells (OPC UA). */
+  serverTimestamp?: number;
+  /** The protocol's own name of the status when it is not plain good: `BadNodeIdUnknown`, `Modbus exception 2`. */
+  status?: string;
   /** Why the quality is not good. */
   error?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
+// Browsing
+// ---------------------------------------------------------------------------------------------
+
+export type NodeClass = 'folder' | 'object' | 'variable' | 'method';
+
+export interface BrowseItem {
+  /** The reference to browse it further, or to read, write and subscribe it (variables). */
+  ref: string;
+  name: string;
+  displayName?: string;
+  nodeClass: NodeClass;
+  dataType?: string;
+  hasChildren: boolean;
+  writable?: boolean;
+  /** For variables the driver can describe as tags (always for configured tags). */
+  tag?: TagInfo;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Requests and notifications
 // ---------------------------------------------------------------------------------------------
+
+/** LSP-style progress for long requests that were given a `progressToken`: `$/progress`. */
+export interface ProgressParams {
+  token: string | number;
+  value: { done: number; total?: number; message?: string };
+}
+export const Progress = new NotificationType<ProgressParams>('$/progress');
 
 export interface PingResult {
   version: string;
@@ -233,7 +322,7 @@ export const TagsRead = new RequestType<TagsReadParams, TagsReadResult, void>('b
 export interface TagsWriteParams {
   deviceId: string;
   tag: TagRef;
-  value: number | boolean | string;
+  value: TagValue;
 }
 export interface TagsWriteResult {
   tag: string;
@@ -243,14 +332,6 @@ export interface TagsWriteResult {
 }
 export const TagsWrite = new RequestType<TagsWriteParams, TagsWriteResult, void>('bifrost/tags/write');
 
-export interface SubscribeParams {
-  deviceId: string;
-  tags: TagRef[];
-  /** Scan interval; default the device's pollIntervalMs. Minimum 10 ms. */
-  intervalMs?: number;
-  /** Default true: after the first complete batch, an item is sent only when its value, quality or error changes. */
-  onChangeOnly?: boolean;
-}
 export interface SubscribeResult {
   subscriptionId: string;
   /** The key each requested tag is reported under, in request order. */
@@ -259,6 +340,16 @@ export interface SubscribeResult {
 }
 export const Subscribe = new RequestType<SubscribeParams, SubscribeResult, void>('bifrost/subscribe');
 
+export interface SubscribeParams {
+  deviceId: string;
+  tags: TagRef[];
+  /** Scan interval; default the device's pollIntervalMs. Minimum 10 ms. */
+  intervalMs?: number;
+  /** Default true: after the first complete batch, an item is sent only when its value, quality or error changes. */
+  onChangeOnly?: boolean;
+  /** With onChangeOnly: changes smaller than this are not sent; overrides each tag's own deadband. */
+  deadband?: Deadband;
+}
 export interface UnsubscribeParams {
   subscriptionId: string;
 }
@@ -281,6 +372,25 @@ export const DeviceStatusChanged = new NotificationType<DeviceStatusNotification
 /** The device list changed (config loaded, demo started or stopped): clients re-list. */
 export const DevicesChanged = new NotificationType<Record<string, never>>('bifrost/devicesChanged');
 
+export interface BrowseParams {
+  deviceId: string;
+  /** The ref of the node to list the children of; omitted: the device's top level. */
+  node?: string;
+  /** From a previous answer, to get the next page. */
+  continuation?: string;
+  /** Items per answer; the driver may send fewer. Default 1000. */
+  maxItems?: number;
+  /** When given, `$/progress` notifications with this token report progress. */
+  progressToken?: string | number;
+}
+export interface BrowseResult {
+  items: BrowseItem[];
+  /** More items follow: pass it back as `continuation`. */
+  continuation?: string;
+}
+/** Takes `$/cancelRequest`: a cancelled browse answers RequestCancelled (-32800). */
+export const Browse = new RequestType<BrowseParams, BrowseResult, void>('bifrost/browse');
+
 export interface DemoStartResult {
   /** The demo devices, as loaded; they run beside the configured ones. */
   devices: DeviceConfig[];
@@ -299,6 +409,8 @@ export const ErrorCodes = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
+  /** The client cancelled the request with `$/cancelRequest`. */
+  RequestCancelled: -32800,
   /** Bifrost codes. */
   UnknownDevice: 1001,
   BadTagRef: 1002,
