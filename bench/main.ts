@@ -13,7 +13,10 @@ import { createInterface } from 'node:readline';
 import ModbusRTU from 'modbus-serial';
 import { spawnGateway, type GatewayProcess } from '../tools/gatewayClient';
 import { validateConfig } from '../gateway/config';
-import { ModbusDevice } from '../gateway/modbus/modbusDevice';
+import { LinkPool } from '../gateway/core/links';
+import { log } from '../gateway/log';
+import { ModbusTcpDevice } from '../gateway/modbus/device';
+import type { ModbusTcpSettings } from '../gateway/modbus/settings';
 import { planReads } from '../gateway/modbus/planner';
 import { resolveAddress } from '../gateway/modbus/address';
 import type { DeviceConfig, DeviceListResult, SubscribeResult, ValuesNotification } from '../gateway/protocol';
@@ -100,9 +103,15 @@ async function singleRead(): Promise<void> {
     bare.setID(1);
     bare.setTimeout(1000);
     const { devices } = validateConfig({ devices: [tcp('bench', port)] });
-    const device = new ModbusDevice(devices[0]!, { onStatus: () => undefined });
+    let connected = false;
+    const settings = devices[0]!;
+    const device = new ModbusTcpDevice(settings, settings.driver as ModbusTcpSettings, {
+      onStatus: (status) => (connected = status === 'connected'),
+      links: new LinkPool(),
+      log,
+    });
     device.start();
-    while (!device.isConnected()) await new Promise((r) => setTimeout(r, 10));
+    while (!connected) await new Promise((r) => setTimeout(r, 10));
     const gw = await spawnGateway();
     await gw.connection.sendRequest('bifrost/config/load', { devices: [tcp('bench', port)] });
     await waitConnected(gw, 1);

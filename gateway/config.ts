@@ -1,29 +1,106 @@
 /**
  * Validates a configuration document (bifrost.json or a `bifrost/config/load` request) entry by
  * entry: a broken device or tag is reported with a JSON pointer and left out, and everything
- * valid keeps running. The JSON Schema in schemas/ describes the same rules for editors.
+ * valid keeps running. The rules common to every protocol are here; each driver module brings
+ * its own (core/configRules.ts), and the JSON Schema for editors is generated from the same rules.
  */
-import type { ConfigProblem, ModbusAddress, TagAccess } from './protocol';
-import { AddressError, resolveAddress, type ResolvedAddress } from './modbus/address';
-import { MODBUS_DEFAULTS, type ModbusDeviceSettings } from './modbus/settings';
-import type { ResolvedTag } from './modbus/tags';
+import type { ConfigProblem } from './protocol';
+import { alternatives, checkFields, escapePointer, show, warnUnknownKeys, type FieldRule } from './core/configRules';
+import type { CommonDeviceSettings, DeviceSettings, DeviceSource, ProblemSink } from './core/driver';
+import type { DriverRegistry } from './core/registry';
+import { builtinDrivers } from './drivers';
 
 export interface ValidatedConfig {
-  devices: ModbusDeviceSettings[];
+  devices: DeviceSettings[];
   problems: ConfigProblem[];
   /** False when the document is not a configuration at all: nothing in it should be applied. */
   usable: boolean;
 }
 
-const DEVICE_KEYS = new Set([
-  'id', 'name', 'protocol', 'host', 'port', 'unitId', 'timeoutMs', 'pollIntervalMs', 'allowWrites', 'maxGap',
-  'maxRegistersPerRead', 'maxBitsPerRead', 'writeMultiple', 'enabled', 'tags', 'description',
-]);
-const TAG_KEYS = new Set(['name', 'area', 'address', 'type', 'byteOrder', 'length', 'bit', 'scale', 'offset', 'unit', 'access', 'description']);
-const ADDRESS_KEYS = ['area', 'type', 'byteOrder', 'length', 'bit'] as const;
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const DEVICE_ID = {
+  regex: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+  message: 'letters, digits, "_", "." or "-", up to 64 characters, starting with a letter or digit',
+};
 
-class Problems {
+/** Fields every device has, whatever its protocol. `protocol` is checked against the registry. */
+export const COMMON_DEVICE_RULES: readonly FieldRule[] = [
+  {
+    key: 'id',
+    kind: 'string',
+    required: true,
+    pattern: DEVICE_ID,
+    description: 'A short, unique name for the device, used by commands, charts and subscriptions. Letters, digits, "_", "." or "-".',
+  },
+  { key: 'name', kind: 'string', description: 'The name shown to people. Default: the id.' },
+  { key: 'description', kind: 'string', description: 'Notes about the device, for people.' },
+  {
+    key: 'timeoutMs',
+    kind: 'integer',
+    min: 10,
+    max: 60_000,
+    default: 1000,
+    description: 'How long one request may take, in milliseconds, before it counts as unanswered. Default 1000.',
+  },
+  {
+    key: 'pollIntervalMs',
+    kind: 'integer',
+    min: 10,
+    max: 86_400_000,
+    default: 1000,
+    description: 'How often the device\'s tags are read for live values, in milliseconds (10 ms to 24 h). Default 1000.',
+  },
+  {
+    key: 'allowWrites',
+    kind: 'boolean',
+    default: false,
+    description: 'Allow writes to this device. Default false: every write is refused before anything is sent.',
+  },
+  { key: 'enabled', kind: 'boolean', default: true, description: 'False keeps the device listed but never connects to it. Default true.' },
+];
+
+export const DEADBAND_RULE: FieldRule = {
+  key: 'deadband',
+  kind: 'custom',
+  description: 'Report-by-exception threshold for live values: a change within it is not reported. {"type": "absolute", "value": 0.5} in the tag\'s units, or {"type": "percent", "value": 2} of the last reported value.',
+  schema: {
+    type: 'object',
+    required: ['type', 'value'],
+    additionalProperties: false,
+    properties: {
+      type: { type: 'string', enum: ['absolute', 'percent'] },
+      value: { type: 'number', minimum: 0 },
+    },
+  },
+  check: (v) => checkDeadband(v),
+};
+
+/** Fields every tag has, whatever its protocol. */
+export const COMMON_TAG_RULES: readonly FieldRule[] = [
+  { key: 'name', kind: 'string', required: true, nonEmpty: true, description: 'The tag\'s name, unique within its device. Reads, writes, charts and subscriptions refer to it.' },
+  { key: 'unit', kind: 'string', description: 'Engineering unit shown next to the value, e.g. "°C" or "bar".' },
+  {
+    key: 'access',
+    kind: 'enum',
+    values: ['read', 'readwrite'],
+    valueDescriptions: ['Read only (the default).', 'Read and write (the device must also have "allowWrites": true).'],
+    default: 'read',
+    description: 'Whether the tag may be written. Default "read".',
+  },
+  { key: 'description', kind: 'string', description: 'Notes about the tag, for people.' },
+  DEADBAND_RULE,
+];
+
+export function checkDeadband(v: unknown): string | undefined {
+  const d = v as { type?: unknown; value?: unknown } | null;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return `"deadband" must be an object such as {"type": "absolute", "value": 0.5} (got ${show(v)})`;
+  if (d.type !== 'absolute' && d.type !== 'percent') return `"deadband" needs "type": "absolute" or "percent" (got ${show(d.type)})`;
+  if (typeof d.value !== 'number' || !Number.isFinite(d.value) || d.value < 0) return `"deadband" needs a "value" of 0 or more (got ${show(d.value)})`;
+  if (d.type === 'percent' && d.value > 100) return `a percent "deadband" must be from 0 to 100 (got ${d.value})`;
+  for (const key of Object.keys(d)) if (key !== 'type' && key !== 'value') return `"deadband" takes only "type" and "value" (not "${key}")`;
+  return undefined;
+}
+
+class Problems implements ProblemSink {
   readonly list: ConfigProblem[] = [];
   error(path: string, message: string): void {
     this.list.push({ path, message, severity: 'error' });
@@ -31,17 +108,22 @@ class Problems {
   warn(path: string, message: string): void {
     this.list.push({ path, message, severity: 'warning' });
   }
+  get errors(): number {
+    let n = 0;
+    for (const p of this.list) if (p.severity === 'error') n++;
+    return n;
+  }
 }
 
-export function validateConfig(doc: unknown, source: 'config' | 'demo' = 'config'): ValidatedConfig {
+export function validateConfig(doc: unknown, source: DeviceSource = 'config', registry: DriverRegistry = builtinDrivers()): ValidatedConfig {
   const p = new Problems();
-  const devices: ModbusDeviceSettings[] = [];
+  const devices: DeviceSettings[] = [];
   if (!isObject(doc)) {
     p.error('', 'the configuration must be a JSON object with a "devices" array');
     return { devices, problems: p.list, usable: false };
   }
   for (const key of Object.keys(doc)) {
-    if (key !== 'devices' && key !== '$schema') p.warn(`/${escape(key)}`, `unknown setting "${key}" is ignored`);
+    if (key !== 'devices' && key !== '$schema') p.warn(`/${escapePointer(key)}`, `unknown setting "${key}" is ignored`);
   }
   const list = doc['devices'];
   if (!Array.isArray(list)) {
@@ -51,7 +133,7 @@ export function validateConfig(doc: unknown, source: 'config' | 'demo' = 'config
   const seen = new Set<string>();
   list.forEach((entry, i) => {
     const path = `/devices/${i}`;
-    const device = validateDevice(entry, path, p, source);
+    const device = validateDevice(entry, path, p, source, registry);
     if (!device) return;
     if (seen.has(device.id)) {
       p.error(`${path}/id`, `device id "${device.id}" is used twice; this device is not started`);
@@ -60,187 +142,97 @@ export function validateConfig(doc: unknown, source: 'config' | 'demo' = 'config
     seen.add(device.id);
     devices.push(device);
   });
-  return { devices, problems: p.list, usable: true };
+  return { devices, problems: inDocumentOrder(p.list), usable: true };
 }
 
-function validateDevice(entry: unknown, path: string, p: Problems, source: 'config' | 'demo'): ModbusDeviceSettings | null {
+/** Problems in the order of the places they point at, as a reader meets them (stable otherwise). */
+function inDocumentOrder(list: ConfigProblem[]): ConfigProblem[] {
+  const parts = (path: string) => path.split('/').slice(1);
+  return list
+    .map((problem, i) => ({ problem, i, at: parts(problem.path) }))
+    .sort((a, b) => {
+      for (let k = 0; k < Math.min(a.at.length, b.at.length); k++) {
+        const x = a.at[k]!;
+        const y = b.at[k]!;
+        if (x === y) continue;
+        const nx = /^\d+$/.test(x) ? Number(x) : NaN;
+        const ny = /^\d+$/.test(y) ? Number(y) : NaN;
+        // Array positions compare as numbers; keys keep the order they were reported in.
+        if (!Number.isNaN(nx) && !Number.isNaN(ny)) return nx - ny;
+        break;
+      }
+      return a.i - b.i;
+    })
+    .map((e) => e.problem);
+}
+
+function validateDevice(entry: unknown, at: string, p: Problems, source: DeviceSource, registry: DriverRegistry): DeviceSettings | null {
   if (!isObject(entry)) {
-    p.error(path, 'a device must be an object');
+    p.error(at, 'a device must be an object');
     return null;
   }
-  const before = p.list.filter((x) => x.severity === 'error').length;
-  for (const key of Object.keys(entry)) if (!DEVICE_KEYS.has(key)) p.warn(`${path}/${escape(key)}`, `unknown device setting "${key}" is ignored`);
-
-  const id = entry['id'];
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-    p.error(`${path}/id`, 'every device needs an "id": letters, digits, "_", "." or "-", up to 64 characters, starting with a letter or digit');
-  }
+  const before = p.errors;
   const protocol = entry['protocol'];
-  if (protocol === 'modbus-rtu' || protocol === 'opcua') {
-    p.error(`${path}/protocol`, `protocol "${protocol}" is not supported by this gateway version yet; only "modbus-tcp" is`);
-  } else if (protocol !== 'modbus-tcp') {
-    p.error(`${path}/protocol`, `"protocol" must be "modbus-tcp" (got ${show(protocol)})`);
+  const module = typeof protocol === 'string' ? registry.get(protocol) : undefined;
+  if (!module) {
+    const known = alternatives(registry.protocols);
+    if (protocol === undefined) p.error(`${at}/protocol`, `every device needs a "protocol": ${known}`);
+    else p.error(`${at}/protocol`, `protocol ${show(protocol)} is not supported by this gateway; it speaks ${known}`);
   }
-  const host = entry['host'];
-  if (typeof host !== 'string' || host.trim() === '') p.error(`${path}/host`, 'a Modbus TCP device needs a "host" (name or IP address)');
+  const common = checkFields(entry, COMMON_DEVICE_RULES, at, p).values;
+  if (!module) return null;
+  const own = checkFields(entry, module.rules.device, at, p).values;
+  warnUnknownKeys(entry, new Set(['protocol', 'tags', ...COMMON_DEVICE_RULES.map((r) => r.key), ...module.rules.device.map((r) => r.key)]), at, 'device setting', p);
+  if (p.errors > before) return null;
 
-  const num = (key: string, min: number, max: number, fallback: number): number => {
-    const v = entry[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      p.error(`${path}/${key}`, `"${key}" must be a whole number from ${min} to ${max} (got ${show(v)})`);
-      return fallback;
-    }
-    return v;
-  };
-  const bool = (key: string, fallback: boolean): boolean => {
-    const v = entry[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'boolean') {
-      p.error(`${path}/${key}`, `"${key}" must be true or false (got ${show(v)})`);
-      return fallback;
-    }
-    return v;
-  };
-  const port = num('port', 1, 65535, MODBUS_DEFAULTS.port);
-  const unitId = num('unitId', 0, 255, MODBUS_DEFAULTS.unitId);
-  const timeoutMs = num('timeoutMs', 10, 60_000, MODBUS_DEFAULTS.timeoutMs);
-  const pollIntervalMs = num('pollIntervalMs', 10, 86_400_000, MODBUS_DEFAULTS.pollIntervalMs);
-  const maxGap = entry['maxGap'] === undefined ? undefined : num('maxGap', 0, 124, 0);
-  const maxRegisters = num('maxRegistersPerRead', 1, 125, MODBUS_DEFAULTS.maxRegisters);
-  const maxBits = num('maxBitsPerRead', 1, 2000, MODBUS_DEFAULTS.maxBits);
-  const allowWrites = bool('allowWrites', false);
-  const writeMultiple = bool('writeMultiple', false);
-  const enabled = bool('enabled', true);
-  const name = entry['name'];
-  if (name !== undefined && typeof name !== 'string') p.error(`${path}/name`, '"name" must be a string');
-
-  const errorsNow = p.list.filter((x) => x.severity === 'error').length;
-  if (errorsNow > before) return null;
-
-  const tags = validateTags(entry['tags'], `${path}/tags`, p, maxRegisters, maxBits);
-  return {
-    id: id as string,
-    name: typeof name === 'string' && name.trim() !== '' ? name : (id as string),
-    protocol: 'modbus-tcp',
+  const settings: CommonDeviceSettings = {
+    id: common['id'] as string,
+    name: typeof common['name'] === 'string' && common['name'].trim() !== '' ? common['name'] : (common['id'] as string),
+    protocol: module.protocol,
     source,
-    host: (host as string).trim(),
-    port,
-    unitId,
-    timeoutMs,
-    pollIntervalMs,
-    allowWrites,
-    writeMultiple,
-    enabled,
-    limits: {
-      maxRegisters,
-      maxBits,
-      maxRegisterGap: maxGap ?? MODBUS_DEFAULTS.maxRegisterGap,
-      maxBitGap: maxGap ?? MODBUS_DEFAULTS.maxBitGap,
-    },
-    tags,
+    timeoutMs: common['timeoutMs'] as number,
+    pollIntervalMs: common['pollIntervalMs'] as number,
+    allowWrites: common['allowWrites'] as boolean,
+    enabled: common['enabled'] as boolean,
   };
+  if (typeof common['description'] === 'string') settings.description = common['description'];
+  const tags = checkTags(entry['tags'], `${at}/tags`, p, module.rules.tag);
+  const driver = module.validate({ common: settings, values: own, tags, at }, p);
+  if (driver === null) return null;
+  return { ...settings, driver };
 }
 
-function validateTags(list: unknown, path: string, p: Problems, maxRegisters: number, maxBits: number): ResolvedTag[] {
+function checkTags(list: unknown, at: string, p: Problems, own: readonly FieldRule[]): { at: string; values: Record<string, unknown> }[] {
   if (list === undefined) return [];
   if (!Array.isArray(list)) {
-    p.error(path, '"tags" must be an array');
+    p.error(at, '"tags" must be an array');
     return [];
   }
-  const tags: ResolvedTag[] = [];
+  const known = new Set([...COMMON_TAG_RULES.map((r) => r.key), ...own.map((r) => r.key)]);
   const names = new Set<string>();
+  const out: { at: string; values: Record<string, unknown> }[] = [];
   list.forEach((entry, i) => {
-    const at = `${path}/${i}`;
+    const tagAt = `${at}/${i}`;
     if (!isObject(entry)) {
-      p.error(at, 'a tag must be an object');
+      p.error(tagAt, 'a tag must be an object');
       return;
     }
-    for (const key of Object.keys(entry)) if (!TAG_KEYS.has(key)) p.warn(`${at}/${escape(key)}`, `unknown tag setting "${key}" is ignored`);
+    warnUnknownKeys(entry, known, tagAt, 'tag setting', p);
     const name = entry['name'];
     if (typeof name !== 'string' || name.trim() === '') {
-      p.error(`${at}/name`, 'every tag needs a "name"');
+      p.error(`${tagAt}/name`, 'every tag needs a "name"');
       return;
     }
     if (names.has(name)) {
-      p.error(`${at}/name`, `tag name "${name}" is used twice in this device; this one is left out`);
+      p.error(`${tagAt}/name`, `tag name "${name}" is used twice in this device; this one is left out`);
       return;
     }
-    const access = entry['access'] ?? 'read';
-    if (access !== 'read' && access !== 'readwrite') {
-      p.error(`${at}/access`, `"access" must be "read" or "readwrite" (got ${show(access)})`);
-      return;
-    }
-    for (const key of ['unit', 'description'] as const) {
-      if (entry[key] !== undefined && typeof entry[key] !== 'string') {
-        p.error(`${at}/${key}`, `"${key}" must be a string`);
-        return;
-      }
-    }
-    const address = resolveTagAddress(entry, at, p);
-    if (!address) return;
-    const isBits = address.area === 'coil' || address.area === 'discrete';
-    const limit = isBits ? maxBits : maxRegisters;
-    if (address.count > limit) {
-      p.error(`${at}`, `tag "${name}" spans ${address.count} ${isBits ? 'bits' : 'registers'}, more than this device reads at once (${limit})`);
-      return;
-    }
+    const common = checkFields(entry, COMMON_TAG_RULES, tagAt, p);
+    const ownValues = checkFields(entry, own, tagAt, p);
+    if (!common.ok || !ownValues.ok) return;
     names.add(name);
-    tags.push({
-      key: name,
-      address,
-      unit: entry['unit'] as string | undefined,
-      description: entry['description'] as string | undefined,
-      access: access as TagAccess,
-      configured: true,
-    });
+    out.push({ at: tagAt, values: { ...ownValues.values, ...common.values } });
   });
-  return tags;
-}
-
-/** A tag's address is either the fields of ModbusAddress or one address string in `address`. */
-function resolveTagAddress(entry: Record<string, unknown>, at: string, p: Problems): ResolvedAddress | null {
-  const raw = entry['address'];
-  try {
-    if (typeof raw === 'string') {
-      const extra = ADDRESS_KEYS.filter((k) => entry[k] !== undefined);
-      if (extra.length > 0) {
-        p.error(`${at}/${extra[0]}`, `"${extra[0]}" cannot be combined with an address string; put everything in "address" (e.g. "holding:100:float32:CDAB") or use a number there`);
-        return null;
-      }
-      const base = resolveAddress(raw);
-      if (entry['scale'] === undefined && entry['offset'] === undefined) return base;
-      if (base.scale !== 1 || base.offset !== 0) {
-        const key = entry['scale'] !== undefined ? 'scale' : 'offset';
-        p.error(`${at}/${key}`, `the address string already sets the scale and offset ("${raw}"); give them in one place only`);
-        return null;
-      }
-      return resolveAddress({ ...addressFields(base), scale: entry['scale'] as number, offset: entry['offset'] as number });
-    }
-    if (raw === undefined) {
-      p.error(`${at}/address`, 'every tag needs an "address": a register/bit number with "area", or a string such as "holding:100:float32" or "40101"');
-      return null;
-    }
-    if (entry['area'] === undefined) {
-      p.error(`${at}/area`, 'a numeric "address" needs an "area": "coil", "discrete", "input" or "holding"');
-      return null;
-    }
-    const obj: Record<string, unknown> = { address: raw };
-    for (const k of [...ADDRESS_KEYS, 'scale', 'offset'] as const) if (entry[k] !== undefined) obj[k] = entry[k];
-    return resolveAddress(obj as unknown as ModbusAddress);
-  } catch (err) {
-    if (err instanceof AddressError) {
-      p.error(`${at}/address`, err.message);
-      return null;
-    }
-    throw err;
-  }
-}
-
-function addressFields(a: ResolvedAddress): ModbusAddress {
-  const out: ModbusAddress = { area: a.area, address: a.address, type: a.type, byteOrder: a.byteOrder };
-  if (a.length !== undefined) out.length = a.length;
-  if (a.bit !== undefined) out.bit = a.bit;
   return out;
 }
 
@@ -248,17 +240,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function show(v: unknown): string {
-  return v === undefined ? 'nothing' : JSON.stringify(v);
-}
-
-/** JSON pointer escaping (RFC 6901). */
-function escape(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** The raw entry a device was built from, to tell changed devices from unchanged on reload. */
-export function sameDevice(a: ModbusDeviceSettings, b: ModbusDeviceSettings): boolean {
+/** Whether a reloaded device is unchanged and may keep running untouched. */
+export function sameDevice(a: DeviceSettings, b: DeviceSettings): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
-

@@ -30,7 +30,16 @@ function emit(level: LogLevel, message: string): void {
   sink(`[${level}] ${text}\n`);
 }
 
-export const log = {
+export interface Logger {
+  trace(m: string): void;
+  debug(m: string): void;
+  info(m: string): void;
+  warn(m: string): void;
+  error(m: string): void;
+  enabled(level: LogLevel): boolean;
+}
+
+export const log: Logger = {
   trace: (m: string) => emit('trace', m),
   debug: (m: string) => emit('debug', m),
   info: (m: string) => emit('info', m),

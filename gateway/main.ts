@@ -8,12 +8,15 @@ import { isLogLevel, log, redirectConsoleToStderr, setLogLevel } from './log';
 redirectConsoleToStderr();
 
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GatewayServer } from './server';
 import { openTransport } from './transport';
 import { watchParentProcess } from './parentWatch';
 import { VERSION } from './version';
 import { parseConfigText } from './configText';
+import { loadDriverFile } from './core/registry';
+import { builtinDrivers } from './drivers';
 
 function main(): void {
   const { values } = parseArgs({
@@ -24,14 +27,16 @@ function main(): void {
       demo: { type: 'boolean' },
       'log-level': { type: 'string' },
       clientProcessId: { type: 'string' },
+      driver: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: false,
   });
   if (values.help) {
     process.stderr.write(
-      'usage: node gateway.js (--stdio | --node-ipc) [--config FILE] [--demo] [--log-level trace|debug|info|warn|error]\n' +
-        'Speaks JSON-RPC (see docs/protocol.md) on stdin/stdout or over Node IPC.\n',
+      'usage: node gateway.js (--stdio | --node-ipc) [--config FILE] [--demo] [--log-level trace|debug|info|warn|error] [--driver FILE]...\n' +
+        'Speaks JSON-RPC (see docs/protocol.md) on stdin/stdout or over Node IPC.\n' +
+        '--driver FILE loads a plug-in driver module (also BIFROST_DRIVERS, a list of files separated by the path delimiter).\n',
     );
     process.exit(0);
   }
@@ -41,6 +46,19 @@ function main(): void {
     process.exit(2);
   }
   setLogLevel(level);
+
+  const drivers = builtinDrivers();
+  const files = [...((values.driver as string[] | undefined) ?? []), ...(process.env.BIFROST_DRIVERS ?? '').split(path.delimiter).filter(Boolean)];
+  for (const file of files) {
+    try {
+      const module = loadDriverFile(path.resolve(file));
+      drivers.register(module);
+      log.info(`plug-in driver "${module.protocol}" loaded from ${file}`);
+    } catch (err) {
+      process.stderr.write(`[error] cannot load the driver ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(2);
+    }
+  }
 
   const mode = values['node-ipc'] ? 'ipc' : 'stdio';
   let exiting = false;
@@ -57,6 +75,7 @@ function main(): void {
     exit(0);
   });
   const server = new GatewayServer(connection, {
+    drivers,
     onExit: exit,
     onClientProcessId: (pid) => watchParentProcess(pid, () => {
       log.warn(`client process ${pid} is gone; exiting`);

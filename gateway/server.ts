@@ -1,6 +1,7 @@
-import type { MessageConnection } from 'vscode-jsonrpc';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
+  Browse,
   ConfigLoad,
   DemoStart,
   DemoStop,
@@ -10,20 +11,27 @@ import {
   ErrorCodes,
   GATEWAY_NAME,
   Ping,
+  Progress,
   Subscribe,
   TagsRead,
   TagsWrite,
   Unsubscribe,
   Values,
+  type BrowseResult,
   type ConfigLoadResult,
+  type Deadband,
   type DemoStartResult,
+  type InitializeResult,
   type TagRef,
+  type TagValue,
 } from './protocol';
-import { validateConfig } from './config';
-import { DeviceManager } from './devices/deviceManager';
+import { checkDeadband, validateConfig } from './config';
+import { DeviceManager } from './core/deviceManager';
+import type { DriverRegistry } from './core/registry';
+import { Subscriptions } from './core/subscriptions';
+import { builtinDrivers } from './drivers';
 import { BifrostError, toResponseError } from './errors';
 import { log } from './log';
-import { Subscriptions } from './subscriptions';
 import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
 import { VERSION } from './version';
 
@@ -32,9 +40,12 @@ export interface ServerOptions {
   onExit(code: number): void;
   /** The client's process id from `initialize`, to exit when the editor dies. */
   onClientProcessId?(pid: number): void;
+  /** The protocols served; default the built-in drivers. */
+  drivers?: DriverRegistry;
 }
 
 const MIN_INTERVAL_MS = 10;
+const MAX_BROWSE_ITEMS = 10_000;
 
 /**
  * Binds the contract in protocol.ts to the gateway's parts: every handler checks its parameters,
@@ -43,6 +54,7 @@ const MIN_INTERVAL_MS = 10;
 export class GatewayServer {
   private readonly started = Date.now();
   private readonly devices: DeviceManager;
+  private readonly drivers: DriverRegistry;
   private readonly subscriptions: Subscriptions;
   private demo: DemoPlant | null = null;
   private demoStarting: Promise<DemoStartResult> | null = null;
@@ -55,7 +67,8 @@ export class GatewayServer {
     this.subscriptions = new Subscriptions((subscriptionId, items) => {
       void this.connection.sendNotification(Values, { subscriptionId, items });
     });
-    this.devices = new DeviceManager({
+    this.drivers = options.drivers ?? builtinDrivers();
+    this.devices = new DeviceManager(this.drivers, {
       onStatus: (id, status, lastError) => {
         log.debug(`${id}: ${status}${lastError ? ` (${lastError})` : ''}`);
         void this.connection.sendNotification(DeviceStatusChanged, { id, status, lastError, timestamp: Date.now() });
@@ -72,7 +85,11 @@ export class GatewayServer {
     c.onRequest('initialize', (params: unknown) => {
       const pid = (params as { processId?: unknown } | null)?.processId;
       if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0) this.options.onClientProcessId?.(pid);
-      return { capabilities: {}, serverInfo: { name: GATEWAY_NAME, version: VERSION } };
+      const result: InitializeResult = {
+        capabilities: { bifrost: { version: VERSION, protocols: this.drivers.capabilities() } },
+        serverInfo: { name: GATEWAY_NAME, version: VERSION },
+      };
+      return result;
     });
     c.onNotification('initialized', () => undefined);
     c.onRequest('shutdown', async () => {
@@ -96,10 +113,10 @@ export class GatewayServer {
       this.guard(() => {
         const p = object(params, 'bifrost/tags/write');
         const value = p['value'];
-        if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-          throw invalid(`"value" must be a number, a boolean or a string (got ${describe(value)})`);
+        if (value === undefined || value === null) {
+          throw invalid(`"value" must be a number, a boolean, a string, or an array or object for tags that hold one (got ${describe(value)})`);
         }
-        return this.devices.get(p['deviceId']).write(tagRef(p['tag'], '"tag"'), value);
+        return this.devices.get(p['deviceId']).write(tagRef(p['tag'], '"tag"'), value as TagValue);
       }),
     );
     c.onRequest(Subscribe, (params) =>
@@ -113,9 +130,15 @@ export class GatewayServer {
         }
         const onChangeOnly = p['onChangeOnly'] ?? true;
         if (typeof onChangeOnly !== 'boolean') throw invalid(`"onChangeOnly" must be true or false`);
-        return this.subscriptions.create(driver, refs, interval, onChangeOnly);
+        const deadband = p['deadband'];
+        if (deadband !== undefined) {
+          const problem = checkDeadband(deadband);
+          if (problem) throw invalid(problem);
+        }
+        return this.subscriptions.create(driver, refs, { intervalMs: interval, onChangeOnly, deadband: deadband as Deadband | undefined });
       }),
     );
+    c.onRequest(Browse, (params, token) => this.guard(() => this.browse(params, token)));
     c.onRequest(Unsubscribe, (params) =>
       this.guard(() => {
         this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);
@@ -137,15 +160,57 @@ export class GatewayServer {
       const first = problems.find((p) => p.severity === 'error');
       throw new BifrostError(ErrorCodes.BadConfig, `configuration not loaded, the devices keep running as they were: ${first?.message ?? 'not a configuration'}`, { problems });
     }
-    const { running, clashes } = await this.devices.load(source, devices);
+    const { running, clashes, failed } = await this.devices.load(source, devices);
     const list = (doc as { devices: { id?: unknown }[] }).devices;
+    const pathOf = (id: string) => `/devices/${list.findIndex((d) => d?.id === id)}`;
     for (const id of clashes) {
       const other = source === 'config' ? 'the demo plant' : 'the configuration';
       const message = `device id "${id}" is already used by ${other}; this device is not started`;
-      problems.push({ path: `/devices/${list.findIndex((d) => d?.id === id)}/id`, message, severity: 'error' });
+      problems.push({ path: `${pathOf(id)}/id`, message, severity: 'error' });
       log.error(`${source}: ${message}`);
     }
+    for (const f of failed) problems.push({ path: pathOf(f.id), message: f.message, severity: 'error' });
     return { devices: running, problems };
+  }
+
+  /** `bifrost/browse`: one page of a device's children, cancellable, with optional progress. */
+  private async browse(params: unknown, token: CancellationToken): Promise<BrowseResult> {
+    const p = object(params, 'bifrost/browse');
+    const driver = this.devices.get(p['deviceId']);
+    const node = p['node'];
+    if (node !== undefined && typeof node !== 'string') throw invalid(`"node" must be a string, the "ref" of a browse item (got ${describe(node)})`);
+    const continuation = p['continuation'];
+    if (continuation !== undefined && typeof continuation !== 'string') throw invalid(`"continuation" must be the string a previous browse answered`);
+    const maxItems = p['maxItems'] ?? 1000;
+    if (typeof maxItems !== 'number' || !Number.isInteger(maxItems) || maxItems < 1 || maxItems > MAX_BROWSE_ITEMS) {
+      throw invalid(`"maxItems" must be a whole number from 1 to ${MAX_BROWSE_ITEMS} (got ${describe(maxItems)})`);
+    }
+    const progressToken = p['progressToken'];
+    if (progressToken !== undefined && typeof progressToken !== 'string' && typeof progressToken !== 'number') throw invalid('"progressToken" must be a string or a number');
+    const abort = new AbortController();
+    const listener = token.onCancellationRequested(() => abort.abort());
+    try {
+      const result = await driver.browse(
+        { node, continuation, maxItems },
+        {
+          signal: abort.signal,
+          progress: (done, total, message) => {
+            if (progressToken === undefined) return;
+            const value: { done: number; total?: number; message?: string } = { done };
+            if (total !== undefined) value.total = total;
+            if (message !== undefined) value.message = message;
+            void this.connection.sendNotification(Progress, { token: progressToken, value });
+          },
+        },
+      );
+      if (abort.signal.aborted) throw cancelled();
+      return result;
+    } catch (err) {
+      if (abort.signal.aborted) throw cancelled();
+      throw err;
+    } finally {
+      listener.dispose();
+    }
   }
 
   async startDemo(): Promise<DemoStartResult> {
@@ -201,6 +266,10 @@ async function guard<T>(fn: () => T | Promise<T>): Promise<T | ResponseError<voi
     if (!(err instanceof BifrostError)) log.error(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return toResponseError(err);
   }
+}
+
+function cancelled(): BifrostError {
+  return new BifrostError(ErrorCodes.RequestCancelled, 'the request was cancelled');
 }
 
 function invalid(message: string): BifrostError {

@@ -25,6 +25,8 @@ function valueJson(v: TagReading['value']): string {
     case 'boolean':
       return v ? 'true' : 'false';
     case 'string':
+    case 'object':
+      // Arrays and structures (and null) as JSON.stringify writes them.
       return JSON.stringify(v);
     default:
       return 'null';
@@ -37,6 +39,9 @@ export function valuesNotificationJson(subscriptionId: string, items: readonly T
     const r = items[i]!;
     if (i > 0) s += ',';
     s += `{"tag":${quoted(r.tag)},"value":${valueJson(r.value)},"quality":"${r.quality}","timestamp":${r.timestamp}`;
+    if (r.sourceTimestamp !== undefined) s += `,"sourceTimestamp":${r.sourceTimestamp}`;
+    if (r.serverTimestamp !== undefined) s += `,"serverTimestamp":${r.serverTimestamp}`;
+    if (r.status !== undefined) s += `,"status":${JSON.stringify(r.status)}`;
     if (r.error !== undefined) s += `,"error":${JSON.stringify(r.error)}`;
     s += '}';
   }

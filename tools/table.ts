@@ -35,12 +35,13 @@ const NO_VALUE = '—';
  * A value as a person reads it: scaled integers with as many decimals as their scale has
  * (`*0.01` -> 2), floats with decimals by magnitude, text quoted, 64-bit integers whole.
  */
-export function formatValue(value: TagValue, tag: Pick<TagInfo, 'type' | 'address'>): string {
+export function formatValue(value: TagValue, tag: Pick<TagInfo, 'dataType' | 'valueKind' | 'address'>): string {
   if (value === null) return NO_VALUE;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'string') return tag.type === 'string' ? JSON.stringify(value) : value;
+  if (typeof value === 'string') return tag.valueKind === 'string' ? JSON.stringify(value) : value;
+  if (typeof value === 'object') return JSON.stringify(value);
   if (!Number.isFinite(value)) return String(value);
-  if (tag.type !== 'float32' && tag.type !== 'float64') {
+  if (tag.valueKind === 'integer' || !/float/i.test(tag.dataType)) {
     const decimals = scaleDecimals(tag.address);
     if (decimals > 0) return value.toFixed(decimals);
     if (Number.isInteger(value)) return String(value);

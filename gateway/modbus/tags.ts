@@ -1,4 +1,4 @@
-import type { TagAccess } from '../protocol';
+import type { Deadband, TagAccess } from '../protocol';
 import type { ResolvedAddress } from './address';
 
 /** A tag ready to be read: a configured tag, or an inline address a client asked for. */
@@ -9,6 +9,7 @@ export interface ResolvedTag {
   unit?: string;
   description?: string;
   access: TagAccess;
+  deadband?: Deadband;
   /** False for inline addresses: those are not in the configuration. */
   configured: boolean;
 }

@@ -1,126 +1,278 @@
 import ModbusRTU from 'modbus-serial';
-import { ErrorCodes } from '../protocol';
-import { BifrostError, errorMessage } from '../errors';
 import type { ModbusArea } from '../protocol';
+import { ErrorCodes } from '../protocol';
+import { Backoff } from '../backoff';
+import type { SharedLink } from '../core/links';
+import { BifrostError, errorMessage } from '../errors';
+import type { Logger } from '../log';
+import { RequestQueue, type Priority } from './requestQueue';
 
-/**
- * One Modbus TCP connection. modbus-serial runs one request at a time per client and never
- * reconnects by itself; this class only wraps a single connection's life. Queueing, reconnects and
- * statistics belong to the device that owns it.
- */
+/** A device using a link: told when the connection opens and when it is lost. */
+export interface LinkClient {
+  readonly id: string;
+  linkUp(): void;
+  linkDown(reason: string): void;
+}
+
 export interface TcpLinkOptions {
   host: string;
   port: number;
-  unitId: number;
-  timeoutMs: number;
+  /** For the connect attempt; requests carry their own. */
+  connectTimeoutMs: number;
 }
 
-export class ModbusTcpLink {
+/** What a request may do with the connection. */
+export interface ModbusRequester {
+  readRegisters(area: ModbusArea, start: number, count: number): Promise<number[]>;
+  readBits(area: ModbusArea, start: number, count: number): Promise<boolean[]>;
+  writeCoil(address: number, value: boolean, multiple: boolean): Promise<void>;
+  writeRegisters(address: number, values: number[], multiple: boolean): Promise<void>;
+}
+
+export type LinkState = 'idle' | 'connecting' | 'open' | 'down';
+
+const EXCEPTION_NAMES: Record<number, string> = {
+  1: 'illegal function',
+  2: 'illegal data address',
+  3: 'illegal data value',
+  4: 'server device failure',
+  5: 'acknowledge',
+  6: 'server device busy',
+  8: 'memory parity error',
+  10: 'gateway path unavailable',
+  11: 'gateway target device failed to respond',
+};
+
+/** A Modbus exception answer: the device is there and said no. */
+export class ModbusException extends BifrostError {
+  constructor(
+    readonly exceptionCode: number,
+    message: string,
+  ) {
+    super(ErrorCodes.DeviceException, message);
+  }
+
+  /** The status name readings carry: `Modbus exception 2`. */
+  get status(): string {
+    return `Modbus exception ${this.exceptionCode}`;
+  }
+
+  /** 10 and 11 come from a gateway whose target did not answer: the unit itself said nothing. */
+  get fromGateway(): boolean {
+    return this.exceptionCode === 10 || this.exceptionCode === 11;
+  }
+}
+
+/**
+ * One Modbus TCP connection with its one-request-in-flight queue, shared by the devices (unit
+ * ids) that use it. modbus-serial runs one request at a time per client and never reconnects by
+ * itself: this class connects, reconnects with backoff, and drops the connection whenever an
+ * answer is missing or garbled (a late answer could otherwise be taken for the next request's).
+ * The backoff starts again only after a request was answered: a device that accepts TCP but
+ * never answers is retried ever more slowly instead of five times a second.
+ */
+export class ModbusTcpLink implements SharedLink {
   private client: ModbusRTU | null = null;
-  private closedByUs = false;
+  private readonly clients = new Set<LinkClient>();
+  private readonly queue: RequestQueue;
+  private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
+  private current: LinkState = 'idle';
+  private lastError: string | null = null;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Bumped on every connection loss, so that late failures of an old connection are ignored. */
+  private generation = 0;
+  private closed = false;
 
   constructor(
     private readonly opts: TcpLinkOptions,
-    /** Called once when an open connection drops without close() having been asked for. */
-    private readonly onDropped: (reason: string) => void,
-  ) {}
-
-  get isOpen(): boolean {
-    return this.client?.isOpen ?? false;
+    private readonly log: Logger,
+  ) {
+    this.queue = new RequestQueue(`${opts.host}:${opts.port}`);
   }
 
-  async open(): Promise<void> {
+  get where(): string {
+    return `${this.opts.host}:${this.opts.port}`;
+  }
+
+  get state(): LinkState {
+    return this.current;
+  }
+
+  /** Why the connection is down, when it is. */
+  get downReason(): string | null {
+    return this.current === 'down' ? this.lastError : null;
+  }
+
+  attach(client: LinkClient): void {
+    this.clients.add(client);
+    if (this.current === 'open') client.linkUp();
+    else if (this.current === 'idle' || (this.current === 'down' && this.reconnectTimer === undefined)) void this.connect();
+  }
+
+  detach(client: LinkClient): void {
+    this.clients.delete(client);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.generation++;
+    this.queue.failAll(new BifrostError(ErrorCodes.DeviceUnavailable, `connection to ${this.where} closed`));
+    this.dropClient();
+    this.current = 'idle';
+  }
+
+  /**
+   * Runs one request for unit `unitId` through the queue. Failures come back as BifrostErrors
+   * with a clear message; a timeout or a garbled answer also drops the connection.
+   */
+  exec<T>(unitId: number, timeoutMs: number, priority: Priority, what: string, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
+    if (this.current !== 'open') {
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `not connected, cannot do ${what}: ${this.lastError ?? this.current}`));
+    }
+    const generation = this.generation;
+    return this.queue.enqueue(priority, async () => {
+      const client = this.client;
+      if (generation !== this.generation || !client || !client.isOpen) {
+        throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${what}`);
+      }
+      client.setID(unitId);
+      if (client.getTimeout() !== timeoutMs) client.setTimeout(timeoutMs);
+      try {
+        const result = await fn(requester(client));
+        this.backoff.reset();
+        return result;
+      } catch (err) {
+        throw this.classify(err, what, timeoutMs, generation);
+      } finally {
+        // modbus-serial keeps the last 256 transactions of a client, each holding its answer; at
+        // hundreds of requests a second those outlive the young generation and fill the old one.
+        // With one request in flight, nothing else is pending when it settles.
+        (client as unknown as { _transactions: Record<number, unknown> })._transactions = {};
+      }
+    });
+  }
+
+  private classify(err: unknown, what: string, timeoutMs: number, generation: number): BifrostError {
+    const modbusCode = (err as { modbusCode?: number } | null)?.modbusCode;
+    if (typeof modbusCode === 'number') {
+      // An answer, even a refusal: the connection is fine.
+      this.backoff.reset();
+      const name = EXCEPTION_NAMES[modbusCode] ?? 'unknown exception';
+      return new ModbusException(modbusCode, `Modbus exception ${modbusCode} (${name}) ${what}`);
+    }
+    if (err instanceof BifrostError) {
+      if (err.code === ErrorCodes.DeviceUnavailable && generation === this.generation) this.connectionLost(err.message);
+      return err;
+    }
+    const text = errorMessage(err);
+    const errno = (err as { errno?: string } | null)?.errno;
+    let result: BifrostError;
+    if (errno === 'ETIMEDOUT' || /timed out/i.test(text)) {
+      result = new BifrostError(ErrorCodes.Timeout, `no answer within ${timeoutMs} ms ${what}`);
+    } else if ((err as { name?: string } | null)?.name === 'PortNotOpenError') {
+      result = new BifrostError(ErrorCodes.DeviceUnavailable, `connection closed ${what}`);
+    } else {
+      result = new BifrostError(ErrorCodes.ProtocolError, `bad answer ${what} (${text}); connection reset`);
+    }
+    if (generation === this.generation) this.connectionLost(result.message);
+    return result;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    this.current = 'connecting';
     const client = new ModbusRTU();
     // modbus-serial re-emits socket errors; without a listener they would crash the process.
     client.on('error', () => undefined);
-    const connectTimeoutMs = Math.max(1000, this.opts.timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         client.connectTCP(this.opts.host, { port: this.opts.port }),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`connect timed out after ${connectTimeoutMs} ms`)),
-            connectTimeoutMs,
-          );
+          timer = setTimeout(() => reject(new Error(`connect timed out after ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs);
         }),
       ]);
     } catch (err) {
       client.destroy(() => undefined);
-      throw new BifrostError(ErrorCodes.DeviceUnavailable, describeSocketError(err, this.opts));
+      if (this.closed) return;
+      this.goDown(describeSocketError(err, this.opts));
+      return;
     } finally {
       clearTimeout(timer);
     }
-    client.setID(this.opts.unitId);
+    if (this.closed) {
+      client.destroy(() => undefined);
+      return;
+    }
     // Set after connecting: set before, modbus-serial also arms an idle timeout on the socket.
-    client.setTimeout(this.opts.timeoutMs);
+    client.setTimeout(this.opts.connectTimeoutMs);
     client.on('close', () => {
-      if (this.client === client && !this.closedByUs) {
-        this.client = null;
-        this.onDropped('the device closed the connection');
-      }
+      if (this.client === client) this.connectionLost('the device closed the connection');
     });
-    this.closedByUs = false;
     this.client = client;
+    this.current = 'open';
+    this.lastError = null;
+    this.log.debug(`${this.where}: TCP connection open`);
+    for (const c of [...this.clients]) c.linkUp();
+  }
+
+  /** The connection is unusable: drop it, fail what waits, tell every client, reconnect later. */
+  private connectionLost(reason: string): void {
+    if (this.closed || this.current !== 'open') return;
+    this.generation++;
+    this.dropClient();
+    this.queue.failAll(new BifrostError(ErrorCodes.DeviceUnavailable, reason));
+    this.goDown(reason);
+  }
+
+  private goDown(reason: string): void {
+    this.current = 'down';
+    this.lastError = reason;
+    for (const c of [...this.clients]) c.linkDown(reason);
+    if (this.closed || this.clients.size === 0) return;
+    const delay = this.backoff.next();
+    this.log.debug(`${this.where}: reconnecting in ${delay} ms`);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect();
+    }, delay);
   }
 
   /** Drops the connection at once: late answers to a timed-out request must never be read. */
-  close(): void {
+  private dropClient(): void {
     const client = this.client;
     this.client = null;
-    this.closedByUs = true;
     if (client) client.destroy(() => undefined);
   }
+}
 
-  async readRegisters(area: ModbusArea, start: number, count: number): Promise<number[]> {
-    const c = this.require();
-    const res = await this.settled(c, area === 'holding' ? c.readHoldingRegisters(start, count) : c.readInputRegisters(start, count));
-    if (!res || !Array.isArray(res.data) || res.data.length < count) {
-      throw new Error(`short answer: expected ${count} registers, got ${res?.data?.length ?? 0}`);
-    }
-    return res.data;
-  }
-
-  async readBits(area: ModbusArea, start: number, count: number): Promise<boolean[]> {
-    const c = this.require();
-    const res = await this.settled(c, area === 'coil' ? c.readCoils(start, count) : c.readDiscreteInputs(start, count));
-    // Answers come padded to whole bytes; fewer than asked for is a broken frame.
-    if (!res || !Array.isArray(res.data) || res.data.length < count) {
-      throw new Error(`short answer: expected ${count} bits, got ${res?.data?.length ?? 0}`);
-    }
-    return res.data;
-  }
-
-  async writeCoil(address: number, value: boolean, multiple: boolean): Promise<void> {
-    const c = this.require();
-    await this.settled<unknown>(c, multiple ? c.writeCoils(address, [value]) : c.writeCoil(address, value));
-  }
-
-  async writeRegisters(address: number, values: number[], multiple: boolean): Promise<void> {
-    const c = this.require();
-    await this.settled<unknown>(c, values.length === 1 && !multiple ? c.writeRegister(address, values[0]!) : c.writeRegisters(address, values));
-  }
-
-  /**
-   * Waits for a request, then drops modbus-serial's record of it. The library keeps the last 256
-   * transactions of a client, each holding its answer; at hundreds of requests a second those
-   * outlive the young generation and fill the old one (about 9 MB/s at 800 requests/s). With one
-   * request in flight, nothing else is pending when it settles.
-   */
-  private async settled<T>(c: ModbusRTU, request: Promise<T>): Promise<T> {
-    try {
-      return await request;
-    } finally {
-      (c as unknown as { _transactions: Record<number, unknown> })._transactions = {};
-    }
-  }
-
-  private require(): ModbusRTU {
-    if (!this.client || !this.client.isOpen) {
-      throw new BifrostError(ErrorCodes.DeviceUnavailable, 'not connected');
-    }
-    return this.client;
-  }
+function requester(c: ModbusRTU): ModbusRequester {
+  return {
+    async readRegisters(area, start, count) {
+      const res = await (area === 'holding' ? c.readHoldingRegisters(start, count) : c.readInputRegisters(start, count));
+      if (!res || !Array.isArray(res.data) || res.data.length < count) {
+        throw new Error(`short answer: expected ${count} registers, got ${res?.data?.length ?? 0}`);
+      }
+      return res.data;
+    },
+    async readBits(area, start, count) {
+      const res = await (area === 'coil' ? c.readCoils(start, count) : c.readDiscreteInputs(start, count));
+      // Answers come padded to whole bytes; fewer than asked for is a broken frame.
+      if (!res || !Array.isArray(res.data) || res.data.length < count) {
+        throw new Error(`short answer: expected ${count} bits, got ${res?.data?.length ?? 0}`);
+      }
+      return res.data;
+    },
+    async writeCoil(address, value, multiple) {
+      await (multiple ? c.writeCoils(address, [value]) : c.writeCoil(address, value));
+    },
+    async writeRegisters(address, values, multiple) {
+      await (values.length === 1 && !multiple ? c.writeRegister(address, values[0]!) : c.writeRegisters(address, values));
+    },
+  };
 }
 
 function describeSocketError(err: unknown, o: TcpLinkOptions): string {

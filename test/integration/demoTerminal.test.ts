@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DeviceInfo, TagInfo, TagReading } from '../../gateway/protocol';
+import type { DeviceInfo, TagInfo, TagReading, ValueKind } from '../../gateway/protocol';
 import { BOILER_TAGS, TANK_TAGS } from '../../gateway/sim/demoPlant';
 import { formatAge, formatValue, renderDevices, renderLine, scaleDecimals } from '../../tools/table';
 
@@ -14,8 +14,14 @@ const DIST = path.resolve(__dirname, '..', '..', 'dist');
 const DEMO = path.join(DIST, 'demo.js');
 const GATEWAY = path.join(DIST, 'gateway.js');
 
-function tagInfo(name: string, type: TagInfo['type'], address: string, unit?: string): TagInfo {
-  return { name, type, address, unit, access: 'read', writable: false };
+function kindOf(type: string, address: string): ValueKind {
+  if (type === 'bool') return 'boolean';
+  if (type === 'string') return 'string';
+  return type.startsWith('float') || address.includes('*') ? 'number' : 'integer';
+}
+
+function tagInfo(name: string, type: string, address: string, unit?: string): TagInfo {
+  return { name, dataType: type, valueKind: kindOf(type, address), address, unit, access: 'read', writable: false };
 }
 
 function deviceInfo(tags: TagInfo[], overrides: Partial<DeviceInfo> = {}): DeviceInfo {
@@ -29,6 +35,7 @@ function deviceInfo(tags: TagInfo[], overrides: Partial<DeviceInfo> = {}): Devic
     allowWrites: false,
     pollIntervalMs: 500,
     source: 'config',
+    enabled: true,
     stats: { requests: 12, errors: 1, timeouts: 0, reconnects: 0, skippedScans: 0, latencyP50Ms: 0.25, latencyP99Ms: 1 },
     tags,
     ...overrides,
@@ -37,7 +44,7 @@ function deviceInfo(tags: TagInfo[], overrides: Partial<DeviceInfo> = {}): Devic
 
 describe('demo terminal: table', () => {
   it('formats values by type, scale and magnitude', () => {
-    const t = (type: TagInfo['type'], address = 'holding:0') => ({ type, address });
+    const t = (type: string, address = 'holding:0') => ({ dataType: type, valueKind: kindOf(type, address), address });
     assert.equal(formatValue(null, t('uint16')), '—');
     assert.equal(formatValue(true, t('bool')), 'true');
     assert.equal(formatValue('AB "1"', t('string')), '"AB \\"1\\""');

@@ -107,7 +107,7 @@ describe('the JSON-RPC contract', function () {
       });
       assert.deepEqual(res.devices, ['good']);
       const paths = res.problems.filter((p) => p.severity === 'error').map((p) => p.path);
-      assert.deepEqual(paths, ['/devices/0/tags/1/address', '/devices/0/tags/2/name', '/devices/1/host', '/devices/2/port', '/devices/3/id', '/devices/4/protocol', '/devices/4/host']);
+      assert.deepEqual(paths, ['/devices/0/tags/1/address', '/devices/0/tags/2/name', '/devices/1/host', '/devices/2/port', '/devices/3/id', '/devices/4/protocol']);
       const port = res.problems.find((p) => p.path === '/devices/2/port')!;
       assert.match(port.message, /"port" must be a whole number from 1 to 65535 \(got 70000\)/);
       const list = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
@@ -135,7 +135,7 @@ describe('the JSON-RPC contract', function () {
         [{ deviceId: 'rw', tag: 'sp', value: 'warm' }, 1003, /rw: cannot write "warm" to sp/],
         [{ deviceId: 'rw', tag: 'holding:65535:float32', value: 1 }, 1002, /beyond 65535/],
         [{ deviceId: 'nobody', tag: 'holding:0', value: 1 }, 1001, /unknown device "nobody"/],
-        [{ deviceId: 'rw', tag: 'sp', value: null }, -32602, /"value" must be a number, a boolean or a string/],
+        [{ deviceId: 'rw', tag: 'sp', value: null }, -32602, /"value" must be a number, a boolean, a string/],
       ];
       for (const [params, code, message] of cases) {
         const err = await rpcError(gw.connection.sendRequest('bifrost/tags/write', params));

@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { validateConfig } from '../../gateway/config';
+import type { ModbusTcpSettings } from '../../gateway/modbus/settings';
+
+const own = (d: { driver: unknown }) => d.driver as ModbusTcpSettings;
 
 const device = (tags: unknown[], extra: object = {}) => ({ devices: [{ id: 'plc1', protocol: 'modbus-tcp', host: '127.0.0.1', tags, ...extra }] });
 
@@ -10,20 +13,20 @@ describe('configuration validation', () => {
     assert.deepEqual(problems, []);
     const d = devices[0]!;
     assert.deepEqual(
-      [d.port, d.unitId, d.timeoutMs, d.pollIntervalMs, d.allowWrites, d.enabled, d.name],
+      [own(d).port, own(d).unitId, d.timeoutMs, d.pollIntervalMs, d.allowWrites, d.enabled, d.name],
       [502, 1, 1000, 1000, false, true, 'plc1'],
     );
-    assert.deepEqual(d.limits, { maxRegisters: 125, maxBits: 2000, maxRegisterGap: 8, maxBitGap: 32 });
+    assert.deepEqual(own(d).limits, { maxRegisters: 125, maxBits: 2000, maxRegisterGap: 8, maxBitGap: 32 });
   });
 
   it('takes scale and offset beside an address string, but not twice', () => {
     const ok = validateConfig(device([{ name: 'f', address: '40101', scale: 0.01, offset: 5 }]));
     assert.deepEqual(ok.problems, []);
-    assert.deepEqual([ok.devices[0]!.tags[0]!.address.scale, ok.devices[0]!.tags[0]!.address.offset], [0.01, 5]);
+    assert.deepEqual([own(ok.devices[0]!).tags[0]!.address.scale, own(ok.devices[0]!).tags[0]!.address.offset], [0.01, 5]);
     const twice = validateConfig(device([{ name: 'f', address: '40101*0.01', offset: 5 }]));
     assert.equal(twice.problems[0]!.path, '/devices/0/tags/0/offset');
     assert.match(twice.problems[0]!.message, /already sets the scale and offset/);
-    assert.equal(twice.devices[0]!.tags.length, 0);
+    assert.equal(own(twice.devices[0]!).tags.length, 0);
   });
 
   it('refuses a document that is not a configuration, so that nothing of it is applied', () => {
@@ -37,7 +40,7 @@ describe('configuration validation', () => {
   it('warns about unknown settings and keeps the device', () => {
     const r = validateConfig(device([{ name: 'x', area: 'holding', address: 1, colour: 'red' }], { speed: 'fast' }));
     assert.deepEqual(r.problems.map((p) => [p.path, p.severity]), [['/devices/0/speed', 'warning'], ['/devices/0/tags/0/colour', 'warning']]);
-    assert.equal(r.devices[0]!.tags.length, 1);
+    assert.equal(own(r.devices[0]!).tags.length, 1);
   });
 
   it('refuses a tag larger than the device reads at once', () => {

@@ -1,19 +1,32 @@
-import type { TagReading } from '../protocol';
-import { ChangeFilter } from '../devices/changeFilter';
-import type { ValueSink } from '../devices/driver';
-import { planReads, type PlanLimits, type PlannedRead } from './planner';
-import type { ResolvedTag } from './tags';
+import type { Deadband, TagReading } from '../protocol';
+import { ChangeFilter } from './changeFilter';
+import type { ValueSink } from './driver';
+import { badReading, badReadings } from './readings';
+import { errorMessage } from '../errors';
 import { log } from '../log';
 
-/** What a scan group needs from its device. */
-export interface ScanHost {
-  isConnected(): boolean;
-  isConnecting(): boolean;
-  unavailableReason(): string;
-  /** One planned read through the device's queue; rejects with a person-readable error. */
-  readPlanned(req: PlannedRead): Promise<number[] | boolean[]>;
-  decode(tag: ResolvedTag, req: PlannedRead, data: number[] | boolean[], timestamp: number): TagReading;
-  readonly limits: PlanLimits;
+/** A tag as polling sees it: a key, and maybe a deadband of its own. */
+export interface PollTag {
+  readonly key: string;
+  readonly deadband?: Deadband;
+}
+
+/** One request of a scan: the tags it reads, and how. */
+export interface ScanStep {
+  readonly keys: readonly string[];
+  /** Readings for (some of) its keys; a rejection makes every key bad with the error's message. */
+  read(): Promise<TagReading[]>;
+}
+
+/** What a scan group needs from its device: "read this batch of tags", and whether it can. */
+export interface ScanHost<T extends PollTag> {
+  /**
+   * `wait`: the first connection is still being made, nothing is known yet, good or bad; `up`:
+   * requests may be sent; otherwise why the device cannot be read.
+   */
+  availability(): 'wait' | 'up' | { down: string };
+  /** Splits the tags into steps (requests); called again only when the tags change or on replan(). */
+  plan(tags: readonly T[]): ScanStep[];
   countSkippedScan(): void;
 }
 
@@ -26,14 +39,14 @@ interface Subscriber {
 /**
  * All tags of one device polled at one interval. Tags shared by several subscriptions are read
  * once. A tick that finds the previous scan still running is skipped and counted: overload never
- * builds a queue, and values are delivered while a long scan runs so none is older than about
- * a quarter interval plus one request when it leaves (a scan that fits its interval still
+ * builds a queue, and values are delivered while a long scan runs so none waits longer than about
+ * a quarter interval plus one request before it leaves (a scan that fits its interval still
  * sends one batch).
  */
-export class ScanGroup {
-  private readonly tags = new Map<string, { tag: ResolvedTag; refs: number }>();
+export class ScanGroup<T extends PollTag> {
+  private readonly tags = new Map<string, { tag: T; refs: number }>();
   private readonly subscribers = new Set<Subscriber>();
-  private plan: { reads: PlannedRead[]; tags: ResolvedTag[] } | null = null;
+  private plan: ScanStep[] | null = null;
   private running = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -41,16 +54,24 @@ export class ScanGroup {
 
   constructor(
     readonly intervalMs: number,
-    private readonly host: ScanHost,
+    private readonly host: ScanHost<T>,
   ) {}
 
   get isEmpty(): boolean {
     return this.subscribers.size === 0;
   }
 
-  add(tags: readonly ResolvedTag[], onChangeOnly: boolean, sink: ValueSink): Subscriber {
-    const sub: Subscriber = { keys: new Set(tags.map((t) => t.key)), filter: new ChangeFilter(onChangeOnly), sink };
+  /** Keys read by this group, for tests and statistics. */
+  get size(): number {
+    return this.tags.size;
+  }
+
+  add(tags: readonly T[], onChangeOnly: boolean, sink: ValueSink, deadband?: Deadband): Subscriber {
+    const sub: Subscriber = { keys: new Set(), filter: new ChangeFilter(onChangeOnly, deadband), sink };
     for (const t of tags) {
+      // A tag named twice by one subscription counts once: remove() lets go of each key once.
+      if (sub.keys.has(t.key)) continue;
+      sub.keys.add(t.key);
       const entry = this.tags.get(t.key);
       if (entry) entry.refs++;
       else {
@@ -75,6 +96,11 @@ export class ScanGroup {
     if (this.subscribers.size === 0) this.stop();
   }
 
+  /** The host learned something that changes how the tags are best read. */
+  replan(): void {
+    this.plan = null;
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -83,8 +109,7 @@ export class ScanGroup {
 
   /** Tells every subscriber at once that its tags are bad (connection lost, device removed). */
   publishBad(reason: string): void {
-    const now = Date.now();
-    this.publish([...this.tags.keys()].map((tag) => ({ tag, value: null, quality: 'bad', timestamp: now, error: reason })));
+    this.publish(badReadings(this.tags.keys(), reason));
   }
 
   private startTimer(): void {
@@ -118,44 +143,38 @@ export class ScanGroup {
     this.timer = setTimeout(() => this.tick(), this.nextDue - now);
   }
 
-  private currentPlan(): { reads: PlannedRead[]; tags: ResolvedTag[] } {
-    if (!this.plan) {
-      const tags = [...this.tags.values()].map((e) => e.tag);
-      this.plan = { reads: planReads(tags.map((t) => t.address), this.host.limits), tags };
-    }
+  private currentPlan(): ScanStep[] {
+    if (!this.plan) this.plan = this.host.plan([...this.tags.values()].map((e) => e.tag));
     return this.plan;
   }
 
   private async scan(): Promise<void> {
     this.running = true;
     try {
+      const availability = this.host.availability();
       // While the first connection is still being made there is no news to send; a failure to
-      // connect turns the status to error, and the next tick reports the tags bad with the reason.
-      if (this.host.isConnecting()) return;
-      if (!this.host.isConnected()) {
-        this.publishBad(this.host.unavailableReason());
+      // connect makes the device unavailable, and the next tick reports the tags bad with the reason.
+      if (availability === 'wait') return;
+      if (availability !== 'up') {
+        this.publishBad(availability.down);
         return;
       }
-      const { reads, tags } = this.currentPlan();
+      const steps = this.currentPlan();
       const flushEveryMs = Math.max(1, this.intervalMs / 4);
       let pending: TagReading[] = [];
       let lastFlush = Date.now();
-      for (let i = 0; i < reads.length; i++) {
+      for (const step of steps) {
         if (this.stopped) return;
-        const req = reads[i]!;
         try {
-          const data = await this.host.readPlanned(req);
-          const ts = Date.now();
-          for (const m of req.members) pending.push(this.host.decode(tags[m]!, req, data, ts));
+          const readings = await step.read();
+          for (const r of readings) pending.push(r);
         } catch (err) {
           const ts = Date.now();
-          const error = err instanceof Error ? err.message : String(err);
-          for (const m of req.members) pending.push({ tag: tags[m]!.key, value: null, quality: 'bad', timestamp: ts, error });
-          if (!this.host.isConnected()) {
-            // The connection is gone: the rest of this scan cannot succeed. The device has
-            // already told every subscriber; stop here.
-            break;
-          }
+          const error = errorMessage(err);
+          for (const key of step.keys) pending.push(badReading(key, error, ts));
+          // The device is gone: the rest of this scan cannot succeed, and it has already told
+          // every subscriber.
+          if (this.host.availability() !== 'up') break;
         }
         if (Date.now() - lastFlush >= flushEveryMs) {
           this.publish(pending);
@@ -175,7 +194,10 @@ export class ScanGroup {
       // A subscriber of every tag in the group (the usual case) needs no membership test.
       const all = sub.keys.size === this.tags.size;
       const items: TagReading[] = [];
-      for (const r of readings) if ((all || sub.keys.has(r.tag)) && sub.filter.passes(r)) items.push(r);
+      for (const r of readings) {
+        if (!all && !sub.keys.has(r.tag)) continue;
+        if (sub.filter.passes(r, this.tags.get(r.tag)?.tag.deadband)) items.push(r);
+      }
       if (items.length > 0) sub.sink(items);
     }
   }

@@ -1,15 +1,15 @@
-import type { SubscribeResult, TagReading, TagRef } from './protocol';
-import { ErrorCodes } from './protocol';
-import { BifrostError, errorMessage } from './errors';
-import type { DeviceDriver, DriverSubscription } from './devices/driver';
+import type { SubscribeResult, TagReading, TagRef } from '../protocol';
+import { ErrorCodes } from '../protocol';
+import { BifrostError, errorMessage } from '../errors';
+import type { DeviceDriver, DriverSubscription, SubscribeOptions } from './driver';
+import { badReadings } from './readings';
 
 interface Entry {
   id: string;
   deviceId: string;
   refs: TagRef[];
   keys: string[];
-  intervalMs: number;
-  onChangeOnly: boolean;
+  options: SubscribeOptions;
   bound: DriverSubscription | null;
 }
 
@@ -24,14 +24,14 @@ export class Subscriptions {
 
   constructor(private readonly send: (subscriptionId: string, items: TagReading[]) => void) {}
 
-  create(driver: DeviceDriver, refs: TagRef[], intervalMs: number, onChangeOnly: boolean): SubscribeResult {
+  create(driver: DeviceDriver, refs: TagRef[], options: SubscribeOptions): SubscribeResult {
     const id = `s${this.nextId++}`;
-    const entry: Entry = { id, deviceId: driver.id, refs, keys: [], intervalMs, onChangeOnly, bound: null };
+    const entry: Entry = { id, deviceId: driver.id, refs, keys: [], options, bound: null };
     // Throws for bad refs before anything is registered.
-    entry.bound = driver.subscribe(refs, { intervalMs, onChangeOnly }, (items) => this.send(id, items));
+    entry.bound = driver.subscribe(refs, options, (items) => this.send(id, items));
     entry.keys = entry.bound.keys;
     this.entries.set(id, entry);
-    return { subscriptionId: id, tags: entry.keys, intervalMs };
+    return { subscriptionId: id, tags: entry.keys, intervalMs: options.intervalMs };
   }
 
   remove(id: unknown): void {
@@ -52,7 +52,7 @@ export class Subscriptions {
         continue;
       }
       try {
-        entry.bound = driver.subscribe(entry.refs, { intervalMs: entry.intervalMs, onChangeOnly: entry.onChangeOnly }, (items) => this.send(entry.id, items));
+        entry.bound = driver.subscribe(entry.refs, entry.options, (items) => this.send(entry.id, items));
       } catch (err) {
         this.sendBad(entry, errorMessage(err));
       }
@@ -64,8 +64,8 @@ export class Subscriptions {
     this.entries.clear();
   }
 
+  /** Each key once, even when the subscription named a tag twice. */
   private sendBad(entry: Entry, error: string): void {
-    const now = Date.now();
-    this.send(entry.id, entry.keys.map((tag) => ({ tag, value: null, quality: 'bad', timestamp: now, error })));
+    this.send(entry.id, badReadings(new Set(entry.keys), error));
   }
 }

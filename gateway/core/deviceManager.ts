@@ -1,0 +1,127 @@
+import type { DeviceInfo, DeviceStatus } from '../protocol';
+import { ErrorCodes } from '../protocol';
+import { BifrostError, errorMessage } from '../errors';
+import { sameDevice } from '../config';
+import { log } from '../log';
+import type { DeviceDriver, DeviceSettings, DeviceSource } from './driver';
+import { LinkPool } from './links';
+import type { DriverRegistry } from './registry';
+
+export interface DeviceManagerEvents {
+  onStatus(id: string, status: DeviceStatus, lastError: string | null): void;
+  /** A device was added, replaced or removed; `driver` is the new one, or null when removed. */
+  onDeviceReplaced(id: string, driver: DeviceDriver | null): void;
+  onListChanged(): void;
+}
+
+interface Entry {
+  driver: DeviceDriver;
+  settings: DeviceSettings;
+}
+
+/**
+ * Owns every running device, of any protocol: the registry's modules make them. Devices come
+ * from two sources (the configuration and the demo plant); loading one source replaces only its
+ * own devices, and a device whose settings did not change keeps running untouched (no reconnect,
+ * no gap in its values). Loads run one at a time, in the order they were asked for.
+ */
+export class DeviceManager {
+  private readonly devices = new Map<string, Entry>();
+  readonly links = new LinkPool();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly registry: DriverRegistry,
+    private readonly events: DeviceManagerEvents,
+  ) {}
+
+  /** Applies the devices of one source; returns the ids that run afterwards, ids refused, and devices that failed to start. */
+  load(source: DeviceSource, wanted: DeviceSettings[]): Promise<{ running: string[]; clashes: string[]; failed: { id: string; message: string }[] }> {
+    const run = this.queue.then(() => this.apply(source, wanted));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(source: DeviceSource, wanted: DeviceSettings[]): Promise<{ running: string[]; clashes: string[]; failed: { id: string; message: string }[] }> {
+    const wantedIds = new Set(wanted.map((d) => d.id));
+    const stops: Promise<void>[] = [];
+    for (const [id, entry] of this.devices) {
+      if (entry.settings.source === source && !wantedIds.has(id)) {
+        this.devices.delete(id);
+        // Subscriptions learn of the removal first, so the stopping driver has no one to tell.
+        this.events.onDeviceReplaced(id, null);
+        stops.push(entry.driver.stop());
+        log.info(`${id}: removed`);
+      }
+    }
+    const clashes: string[] = [];
+    const failed: { id: string; message: string }[] = [];
+    for (const settings of wanted) {
+      const current = this.devices.get(settings.id);
+      if (current && current.settings.source !== source) {
+        clashes.push(settings.id);
+        continue;
+      }
+      if (current && sameDevice(current.settings, settings)) continue;
+      const module = this.registry.get(settings.protocol);
+      let driver: DeviceDriver;
+      try {
+        if (!module) throw new Error(`no driver for protocol "${settings.protocol}"`);
+        driver = await module.create(settings, {
+          onStatus: (status, lastError) => this.statusChanged(settings.id, driver, status, lastError),
+          links: this.links,
+          log,
+        });
+      } catch (err) {
+        const message = `${settings.id}: the ${settings.protocol} driver could not start this device: ${errorMessage(err)}`;
+        log.error(message);
+        failed.push({ id: settings.id, message });
+        continue;
+      }
+      this.devices.set(settings.id, { driver, settings });
+      driver.start();
+      // Subscriptions move before the old driver stops: its farewells reach no one, and the
+      // status it reports while stopping is ignored (it is no longer the current driver).
+      this.events.onDeviceReplaced(settings.id, driver);
+      if (current) stops.push(current.driver.stop());
+      log.info(`${settings.id}: ${current ? 'reconfigured' : 'added'} (${driver.info().endpoint}, ${driver.info().tags.length} tags)`);
+    }
+    await Promise.all(stops);
+    this.events.onListChanged();
+    const running = [...this.devices.values()].filter((e) => e.settings.source === source).map((e) => e.settings.id);
+    return { running, clashes, failed };
+  }
+
+  get(id: unknown): DeviceDriver {
+    if (typeof id !== 'string') throw new BifrostError(ErrorCodes.InvalidParams, '"deviceId" must be a string');
+    const entry = this.devices.get(id);
+    if (!entry) {
+      const known = [...this.devices.keys()];
+      const hint = known.length ? `known devices: ${known.join(', ')}` : 'no devices are configured';
+      throw new BifrostError(ErrorCodes.UnknownDevice, `unknown device "${id}" (${hint})`);
+    }
+    return entry.driver;
+  }
+
+  find(id: string): DeviceDriver | undefined {
+    return this.devices.get(id)?.driver;
+  }
+
+  list(): DeviceInfo[] {
+    return [...this.devices.values()].map((e) => e.driver.info());
+  }
+
+  async stopAll(): Promise<void> {
+    await this.queue;
+    const all = [...this.devices.values()];
+    this.devices.clear();
+    await Promise.all(all.map((e) => e.driver.stop()));
+  }
+
+  private statusChanged(id: string, driver: DeviceDriver | undefined, status: DeviceStatus, lastError: string | null): void {
+    // A replaced device may still report while it shuts down: only the current one speaks.
+    // (While a new driver starts it is not in the map yet: its first report waits for start().)
+    if (!driver || this.devices.get(id)?.driver !== driver) return;
+    this.events.onStatus(id, status, lastError);
+  }
+}

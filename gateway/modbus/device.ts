@@ -1,0 +1,373 @@
+import type { BrowseResult, DeviceInfo, DeviceStatus, TagInfo, TagReading, TagRef, TagsWriteResult, TagValue } from '../protocol';
+import { ErrorCodes } from '../protocol';
+import type { BrowseRequest, DeviceDriver, DeviceSettings, DriverHost, DriverSubscription, SubscribeOptions, ValueSink } from '../core/driver';
+import type { LinkLease } from '../core/links';
+import { Poller } from '../core/poller';
+import { badReading, badReadings, valueReading } from '../core/readings';
+import type { ScanHost, ScanStep } from '../core/scanGroup';
+import { DeviceStatsCollector } from '../core/stats';
+import { BifrostError, errorMessage } from '../errors';
+import { AddressError, isWritableArea, resolveAddress, type ResolvedAddress } from './address';
+import { decodeBit, decodeRegisters, encodeValue, ValueError } from './codec';
+import { MODBUS_TCP } from './driver';
+import { planReads, type PlannedRead } from './planner';
+import type { Priority } from './requestQueue';
+import type { ModbusTcpSettings } from './settings';
+import type { ResolvedTag } from './tags';
+import { ModbusException, ModbusTcpLink, type LinkClient, type ModbusRequester } from './tcpLink';
+import { valueKindOf, writeSpecOf } from './writeSpec';
+
+/** Inline refs clients repeat are parsed once; the oldest are forgotten past this many. */
+const INLINE_CACHE = 10_000;
+
+/**
+ * A Modbus TCP device: a unit id on a link (its own connection, or one shared with the other
+ * units behind a TCP gateway), polled by scan groups, with per-device statistics. The device is
+ * `connected` only once it has answered a request since the connection opened: a device that
+ * accepts TCP but never answers is never shown as connected.
+ */
+export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkClient {
+  private status: DeviceStatus = 'disconnected';
+  private lastError: string | null = null;
+  private readonly stats = new DeviceStatsCollector();
+  private readonly poller: Poller<ResolvedTag>;
+  private readonly tagsByName = new Map<string, ResolvedTag>();
+  private readonly inlineTags = new Map<string, ResolvedTag>();
+  private lease: LinkLease<ModbusTcpLink> | null = null;
+  private stopped = false;
+  /** Answered since the link last opened. */
+  private answered = false;
+  private everAnswered = false;
+
+  constructor(
+    private readonly common: DeviceSettings,
+    private readonly settings: ModbusTcpSettings,
+    private readonly host: DriverHost,
+  ) {
+    this.poller = new Poller(this);
+    for (const t of settings.tags) this.tagsByName.set(t.key, t);
+  }
+
+  get id(): string {
+    return this.common.id;
+  }
+
+  // -- life cycle ------------------------------------------------------------------------------
+
+  start(): void {
+    if (!this.common.enabled) {
+      this.setStatus('disconnected', `${this.id}: disabled in the configuration`);
+      return;
+    }
+    const s = this.settings;
+    // A device of its own gets a connection of its own; sharing devices meet at host:port.
+    const key = `${MODBUS_TCP}:${s.host}:${s.port}${s.shareConnection ? '' : `#${this.id}`}`;
+    this.lease = this.host.links.acquire(key, () => new ModbusTcpLink({ host: s.host, port: s.port, connectTimeoutMs: Math.max(1000, this.common.timeoutMs) }, this.host.log));
+    this.setStatus('connecting', null);
+    this.lease.link.attach(this);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.poller.stop(`${this.id}: device removed or gateway stopping`);
+    const lease = this.lease;
+    this.lease = null;
+    if (lease) {
+      lease.link.detach(this);
+      lease.release();
+    }
+    this.setStatus('disconnected', null);
+  }
+
+  linkUp(): void {
+    if (this.stopped) return;
+    this.answered = false;
+    this.host.log.debug(`${this.id}: connected to ${this.lease?.link.where}, waiting for an answer`);
+    void this.probe();
+  }
+
+  linkDown(reason: string): void {
+    if (this.stopped) return;
+    this.answered = false;
+    const message = `${this.id}: ${reason}`;
+    if (this.status !== 'error' || this.lastError !== message) this.host.log.warn(`${message}; reconnecting`);
+    this.setStatus('error', message);
+    this.poller.publishBad(message);
+  }
+
+  /** One request so that a device nobody reads yet still shows whether it answers. */
+  private async probe(): Promise<void> {
+    const first = this.settings.tags[0];
+    const req: PlannedRead = first
+      ? { area: first.address.area, start: first.address.address, count: first.address.count, members: [0] }
+      : { area: 'holding', start: 0, count: 1, members: [] };
+    try {
+      await this.readPlanned(req, 'scan');
+    } catch {
+      // An exception answer counts as an answer; anything else has already been reported.
+    }
+  }
+
+  private setStatus(status: DeviceStatus, lastError: string | null): void {
+    if (status === this.status && (lastError === this.lastError || lastError === null)) return;
+    this.status = status;
+    if (lastError !== null || status === 'connected') this.lastError = lastError;
+    this.host.onStatus(this.status, this.lastError);
+  }
+
+  private markAnswered(): void {
+    if (this.answered && this.status === 'connected') return;
+    this.answered = true;
+    if (this.everAnswered && this.status !== 'connected') this.stats.reconnects++;
+    this.everAnswered = true;
+    if (this.status !== 'connected') this.host.log.info(`${this.id}: connected to ${this.endpoint()}`);
+    this.setStatus('connected', null);
+  }
+
+  // -- requests ----------------------------------------------------------------------------------
+
+  availability(): 'wait' | 'up' | { down: string } {
+    if (this.stopped || !this.lease) return { down: this.lastError ?? `${this.id}: not connected (${this.status})` };
+    const state = this.lease.link.state;
+    if (state === 'open') return 'up';
+    if (this.status === 'connecting') return 'wait';
+    return { down: this.lastError ?? `${this.id}: not connected (${this.status})` };
+  }
+
+  countSkippedScan(): void {
+    this.stats.skippedScans++;
+  }
+
+  private exec<T>(priority: Priority, what: string, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
+    const lease = this.lease;
+    if (!lease || this.stopped) {
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `${this.id}: not connected, cannot do ${what}: ${this.lastError ?? this.status}`));
+    }
+    this.stats.requests++;
+    const t0 = performance.now();
+    return lease.link.exec(this.settings.unitId, this.common.timeoutMs, priority, what, fn).then(
+      (result) => {
+        this.stats.recordLatency(performance.now() - t0);
+        this.markAnswered();
+        return result;
+      },
+      (err: unknown) => {
+        this.stats.errors++;
+        if (err instanceof ModbusException) {
+          if (err.fromGateway) this.setStatus('error', `${this.id}: ${err.message}`);
+          else this.markAnswered();
+          throw new ModbusException(err.exceptionCode, `${this.id}: ${err.message}`);
+        }
+        if (err instanceof BifrostError) {
+          if (err.code === ErrorCodes.Timeout) this.stats.timeouts++;
+          throw new BifrostError(err.code, err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`);
+        }
+        throw err;
+      },
+    );
+  }
+
+  private readPlanned(req: PlannedRead, priority: Priority): Promise<number[] | boolean[]> {
+    const last = req.start + req.count - 1;
+    const isBits = req.area === 'coil' || req.area === 'discrete';
+    const noun = isBits ? (req.area === 'coil' ? 'coils' : 'discrete inputs') : `${req.area} registers`;
+    const what = `reading ${noun} ${req.start}-${last}`;
+    return this.exec<number[] | boolean[]>(priority, what, (r) => (isBits ? r.readBits(req.area, req.start, req.count) : r.readRegisters(req.area, req.start, req.count)));
+  }
+
+  private decode(tag: ResolvedTag, req: PlannedRead, data: number[] | boolean[], timestamp: number): TagReading {
+    const a = tag.address;
+    const at = a.address - req.start;
+    const value = a.area === 'coil' || a.area === 'discrete' ? decodeBit(data as boolean[], at) : decodeRegisters(a, data as number[], at);
+    return valueReading(tag.key, value, timestamp, () => `${this.id}: ${tag.key}`);
+  }
+
+  /** Reads one planned request and decodes its members; a failure makes them bad with its reason. */
+  private async readMembers(req: PlannedRead, tags: readonly ResolvedTag[], priority: Priority): Promise<TagReading[]> {
+    try {
+      const data = await this.readPlanned(req, priority);
+      const ts = Date.now();
+      return req.members.map((m) => this.decode(tags[m]!, req, data, ts));
+    } catch (err) {
+      const ts = Date.now();
+      const status = err instanceof ModbusException ? err.status : undefined;
+      return req.members.map((m) => badReading(tags[m]!.key, errorMessage(err), ts, status));
+    }
+  }
+
+  plan(tags: readonly ResolvedTag[]): ScanStep[] {
+    return planReads(tags.map((t) => t.address), this.settings.limits).map((req) => ({
+      keys: req.members.map((m) => tags[m]!.key),
+      read: async () => {
+        const data = await this.readPlanned(req, 'scan');
+        const ts = Date.now();
+        return req.members.map((m) => this.decode(tags[m]!, req, data, ts));
+      },
+    }));
+  }
+
+  // -- DeviceDriver ------------------------------------------------------------------------------
+
+  resolve(ref: TagRef): ResolvedTag {
+    if (typeof ref === 'string') {
+      const known = this.tagsByName.get(ref) ?? this.inlineTags.get(ref);
+      if (known) return known;
+      const tag = this.resolveInline(ref);
+      if (this.inlineTags.size >= INLINE_CACHE) this.inlineTags.delete(this.inlineTags.keys().next().value!);
+      this.inlineTags.set(ref, tag);
+      return tag;
+    }
+    return this.resolveInline(ref);
+  }
+
+  private resolveInline(ref: TagRef): ResolvedTag {
+    let address: ResolvedAddress;
+    try {
+      address = resolveAddress(ref as Parameters<typeof resolveAddress>[0]);
+    } catch (err) {
+      if (err instanceof AddressError) {
+        const shown = typeof ref === 'string' ? `"${ref}"` : JSON.stringify(ref);
+        const hint = typeof ref === 'string' && !/[:.]/.test(ref) && !/^\d+$/.test(ref) ? 'no configured tag has that name, and ' : '';
+        throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: ${shown}: ${hint}${err.message}`);
+      }
+      throw err;
+    }
+    const isBits = address.area === 'coil' || address.area === 'discrete';
+    const limit = isBits ? this.settings.limits.maxBits : this.settings.limits.maxRegisters;
+    if (address.count > limit) {
+      throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: ${address.key} spans ${address.count} ${isBits ? 'bits' : 'registers'}, more than this device reads at once (${limit})`);
+    }
+    return { key: address.key, address, access: isWritableArea(address.area) ? 'readwrite' : 'read', configured: false };
+  }
+
+  async read(refs: readonly TagRef[]): Promise<TagReading[]> {
+    const tags = refs.map((r) => this.resolve(r));
+    const availability = this.availability();
+    if (availability !== 'up') {
+      const error = availability === 'wait' ? `${this.id}: not connected yet (connecting to ${this.endpoint()})` : availability.down;
+      return badReadings(tags.map((t) => t.key), error);
+    }
+    const out: TagReading[] = new Array(tags.length);
+    for (const req of planReads(tags.map((t) => t.address), this.settings.limits)) {
+      const readings = await this.readMembers(req, tags, 'user');
+      req.members.forEach((m, i) => (out[m] = readings[i]!));
+    }
+    return out;
+  }
+
+  /** The one owner of whether a tag may be written, and why not. */
+  private whyNotWritable(tag: ResolvedTag): string | undefined {
+    if (!this.common.allowWrites) return `writes are disabled for this device; set "allowWrites": true in its configuration to allow them`;
+    if (!isWritableArea(tag.address.area)) return `${tag.key} is in the ${tag.address.area} area, which Modbus does not let anyone write`;
+    if (tag.configured && tag.access !== 'readwrite') return `tag "${tag.key}" is read-only (its access is "${tag.access}"); set "access": "readwrite" on the tag to allow writes`;
+    return undefined;
+  }
+
+  async write(ref: TagRef, value: TagValue): Promise<TagsWriteResult> {
+    const tag = this.resolve(ref);
+    const a = tag.address;
+    const refused = this.whyNotWritable(tag);
+    if (refused) throw new BifrostError(ErrorCodes.WriteRefused, `${this.id}: ${refused}`);
+    if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
+      throw new BifrostError(ErrorCodes.BadValue, `${this.id}: cannot write ${JSON.stringify(value)} to ${tag.key}: a Modbus tag takes a number, a boolean or a string`);
+    }
+    let encoded;
+    try {
+      encoded = encodeValue(a, value);
+    } catch (err) {
+      if (err instanceof ValueError) throw new BifrostError(ErrorCodes.BadValue, `${this.id}: cannot write ${JSON.stringify(value)} to ${tag.key}: ${err.message}`);
+      throw err;
+    }
+    const multiple = this.settings.writeMultiple;
+    let written: TagValue;
+    switch (encoded.kind) {
+      case 'coil': {
+        const v = encoded.value;
+        await this.exec('user', `writing coil ${a.address}`, (r) => r.writeCoil(a.address, v, multiple));
+        written = v;
+        break;
+      }
+      case 'registers': {
+        const regs = encoded.registers;
+        const range = regs.length === 1 ? `register ${a.address}` : `registers ${a.address}-${a.address + regs.length - 1}`;
+        await this.exec('user', `writing holding ${range}`, (r) => r.writeRegisters(a.address, regs, multiple));
+        written = decodeRegisters(a, regs, 0);
+        break;
+      }
+      case 'bitInRegister': {
+        const { bit, value: on } = encoded;
+        // Read-modify-write inside one queued job, so no other request of ours comes between.
+        await this.exec('user', `writing bit ${bit} of holding register ${a.address}`, async (r) => {
+          const [word] = await r.readRegisters('holding', a.address, 1);
+          const next = on ? word! | (1 << bit) : word! & ~(1 << bit) & 0xffff;
+          await r.writeRegisters(a.address, [next], multiple);
+        });
+        written = on;
+        break;
+      }
+    }
+    this.host.log.info(`${this.id}: wrote ${JSON.stringify(written)} to ${tag.key} (${a.key})`);
+    return { tag: tag.key, value: written, timestamp: Date.now() };
+  }
+
+  subscribe(refs: readonly TagRef[], options: SubscribeOptions, sink: ValueSink): DriverSubscription {
+    return this.poller.subscribe(refs.map((r) => this.resolve(r)), options, sink);
+  }
+
+  /** Modbus has no address space to walk: the configured tags, one flat list. */
+  browse(request: BrowseRequest): Promise<BrowseResult> {
+    if (request.node !== undefined && request.node !== '') {
+      throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: a Modbus device has no nodes to browse into ("${request.node}"); browse without "node" for its tags`);
+    }
+    const start = request.continuation === undefined ? 0 : Number(request.continuation);
+    if (!Number.isInteger(start) || start < 0 || start > this.settings.tags.length) {
+      throw new BifrostError(ErrorCodes.InvalidParams, `"continuation" ${JSON.stringify(request.continuation)} does not come from a browse of ${this.id}`);
+    }
+    const page = this.settings.tags.slice(start, start + request.maxItems);
+    const items = page.map((t) => {
+      const info = this.tagInfo(t);
+      return { ref: t.key, name: t.key, nodeClass: 'variable' as const, dataType: info.dataType, hasChildren: false, writable: info.writable, tag: info };
+    });
+    const next = start + page.length;
+    return Promise.resolve(next < this.settings.tags.length ? { items, continuation: String(next) } : { items });
+  }
+
+  private tagInfo(t: ResolvedTag): TagInfo {
+    const reason = this.whyNotWritable(t);
+    const info: TagInfo = {
+      name: t.key,
+      address: t.address.key,
+      dataType: t.address.type,
+      valueKind: valueKindOf(t.address),
+      access: t.access,
+      writable: reason === undefined,
+    };
+    if (t.unit !== undefined) info.unit = t.unit;
+    if (t.description !== undefined) info.description = t.description;
+    if (reason !== undefined) info.notWritableReason = reason;
+    else info.writeSpec = writeSpecOf(t.address);
+    return info;
+  }
+
+  info(): DeviceInfo {
+    const c = this.common;
+    return {
+      id: c.id,
+      name: c.name,
+      protocol: c.protocol,
+      endpoint: this.endpoint(),
+      status: this.status,
+      lastError: this.lastError,
+      allowWrites: c.allowWrites,
+      pollIntervalMs: c.pollIntervalMs,
+      source: c.source,
+      enabled: c.enabled,
+      stats: this.stats.snapshot(),
+      tags: this.settings.tags.map((t) => this.tagInfo(t)),
+    };
+  }
+
+  private endpoint(): string {
+    return `${this.settings.host}:${this.settings.port} unit ${this.settings.unitId}`;
+  }
+}
