@@ -21,6 +21,7 @@ import { planReads } from '../gateway/modbus/planner';
 import { resolveAddress } from '../gateway/modbus/address';
 import type { DeviceConfig, DeviceListResult, SubscribeResult, ValuesNotification } from '../gateway/protocol';
 import { benchCodec } from './codec';
+import { scaleRun, type ScaleResult } from './scale';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
@@ -297,6 +298,31 @@ async function overload(): Promise<void> {
   }
 }
 
+async function scale(): Promise<void> {
+  // Many devices share few simulator ports (each device is still a connection of its own), so
+  // that the simulator process stays within the open-file limit.
+  const sims = await startSimulators(['--bench-devices', '100']);
+  const counts = process.env['BIFROST_BENCH_SCALE'] ? process.env['BIFROST_BENCH_SCALE'].split(',').map(Number) : quick ? [1000] : [1000, 10_000];
+  const seconds = quick ? 5 : 10;
+  const results: ScaleResult[] = [];
+  try {
+    for (const n of counts) results.push(await scaleRun(n, seconds, { ports: sims.ports, cpuSeconds, rssMb, pct }));
+  } finally {
+    await sims.stop();
+  }
+  console.log(`\n## Many devices: 10 tags each at 1 s, one TCP connection per device (${seconds} s window, every reading delivered)`);
+  console.log('  devices  connected  connect s  CPU %   RSS MB  values/s   age p50/p99/max ms   gap per tag p50/p99/max ms  silent  skipped');
+  for (const r of results) {
+    console.log(
+      `  ${String(r.devices).padStart(7)}  ${String(r.connected).padStart(9)}  ${r.connectS.toFixed(1).padStart(9)}  ${r.cpuPct.toFixed(1).padStart(5)}  ${r.rssMb.toFixed(0).padStart(7)}  ${Math.round(r.valuesPerS).toString().padStart(8)}   ${`${r.ageP50}/${r.ageP99}/${r.ageMax}`.padStart(18)}   ${`${r.gapP50}/${r.gapP99}/${r.gapMax}`.padStart(25)}  ${String(r.silentTags).padStart(6)}  ${String(r.skipped).padStart(7)}`,
+    );
+  }
+  if (results.length === 2) {
+    const [a, b] = results as [ScaleResult, ScaleResult];
+    console.log(`  growth ×${b.devices / a.devices} devices: CPU ×${(b.cpuPct / a.cpuPct).toFixed(1)}, RSS ×${(b.rssMb / a.rssMb).toFixed(1)} (goal at 10,000: every value within 2 intervals, RSS ≤ 250 MB)`);
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`# Bifrost benchmarks`);
   console.log(`${new Date().toISOString().slice(0, 10)} · ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · Node ${process.version} · ${os.platform()} ${os.release()}`);
@@ -308,6 +334,7 @@ async function main(): Promise<void> {
   if (want('read')) await singleRead();
   if (want('bulk')) await bulk();
   if (want('overload')) await overload();
+  if (want('scale')) await scale();
 }
 
 main().then(

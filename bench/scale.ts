@@ -1,0 +1,131 @@
+/**
+ * Many devices in one gateway: N Modbus TCP devices of 10 tags each, polled every second, each
+ * with a TCP connection of its own. The simulators run in a process of their own, several
+ * devices per simulator port (each device is still its own connection).
+ *
+ * Reported: connections held, gateway CPU and RSS, the age of values when they arrive, and
+ * whether every tag got a fresh reading within two intervals (the largest gap between two
+ * deliveries of one tag), each with how it grows with the device count.
+ */
+import type { DeviceListResult, SubscribeResult, ValuesNotification } from '../gateway/protocol';
+import { spawnGateway } from '../tools/gatewayClient';
+
+export interface ScaleResult {
+  devices: number;
+  connected: number;
+  connectS: number;
+  cpuPct: number;
+  rssMb: number;
+  valuesPerS: number;
+  ageP50: number;
+  ageP99: number;
+  ageMax: number;
+  /** Largest time between two deliveries of one tag, p50/p99/max over the tags, in ms. */
+  gapP50: number;
+  gapP99: number;
+  gapMax: number;
+  /** Tags that got no reading at all in the window. */
+  silentTags: number;
+  skipped: number;
+}
+
+export interface ScaleDeps {
+  ports: number[];
+  cpuSeconds(pid: number): { user: number; system: number };
+  rssMb(pid: number): number;
+  pct(xs: number[], p: number): number;
+}
+
+const TAGS = Array.from({ length: 10 }, (_, i) => `holding:${i * 3}`);
+const INTERVAL_MS = 1000;
+
+export async function scaleRun(devices: number, seconds: number, d: ScaleDeps): Promise<ScaleResult> {
+  const gw = await spawnGateway();
+  try {
+    const pid = gw.child.pid!;
+    const config = Array.from({ length: devices }, (_, i) => ({
+      id: `dev${i}`,
+      protocol: 'modbus-tcp',
+      host: '127.0.0.1',
+      port: d.ports[i % d.ports.length]!,
+      timeoutMs: 3000,
+      pollIntervalMs: INTERVAL_MS,
+    }));
+    const t0 = Date.now();
+    await gw.connection.sendRequest('bifrost/config/load', { devices: config });
+    const arrivals = new Map<string, number>();
+    const gaps = new Map<string, number>();
+    let measuring = false;
+    let values = 0;
+    const ages: number[] = [];
+    let sample = 0;
+    gw.connection.onNotification('bifrost/values', (n: ValuesNotification) => {
+      const now = Date.now();
+      for (const r of n.items) {
+        const key = `${n.subscriptionId}\u0000${r.tag}`;
+        if (measuring) {
+          values++;
+          const before = arrivals.get(key);
+          if (before !== undefined) gaps.set(key, Math.max(gaps.get(key) ?? 0, now - before));
+          // Every 7th reading's age: enough samples, far less work for this process.
+          if (++sample % 7 === 0) ages.push(now - r.timestamp);
+        }
+        arrivals.set(key, now);
+      }
+    });
+    // Subscribe while the devices connect: a device's first values come once it has answered.
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < devices; i++) {
+      pending.push(gw.connection.sendRequest<SubscribeResult>('bifrost/subscribe', { deviceId: `dev${i}`, tags: TAGS, intervalMs: INTERVAL_MS, onChangeOnly: false }));
+      if (pending.length >= 500) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    let connected = 0;
+    for (;;) {
+      const { devices: list } = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+      connected = list.filter((x) => x.status === 'connected').length;
+      if (connected === devices || Date.now() - t0 > 120_000) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const connectS = (Date.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS)); // settle onto the scan grid
+    const before = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+    const cpu0 = d.cpuSeconds(pid);
+    const start = Date.now();
+    arrivals.clear();
+    measuring = true;
+    const rss: number[] = [];
+    for (let s = 0; s < seconds; s++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      rss.push(d.rssMb(pid));
+    }
+    measuring = false;
+    const elapsed = (Date.now() - start) / 1000;
+    const cpu1 = d.cpuSeconds(pid);
+    const after = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+    let skipped = 0;
+    for (const dev of after.devices) {
+      const b = before.devices.find((x) => x.id === dev.id);
+      if (b) skipped += dev.stats.skippedScans - b.stats.skippedScans;
+    }
+    const gapList = [...gaps.values()];
+    return {
+      devices,
+      connected,
+      connectS,
+      cpuPct: ((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed) * 100,
+      rssMb: Math.max(...rss),
+      valuesPerS: values / elapsed,
+      ageP50: d.pct(ages, 0.5),
+      ageP99: d.pct(ages, 0.99),
+      ageMax: Math.max(...ages),
+      gapP50: d.pct(gapList, 0.5),
+      gapP99: d.pct(gapList, 0.99),
+      gapMax: Math.max(0, ...gapList),
+      silentTags: devices * TAGS.length - arrivals.size,
+      skipped,
+    };
+  } finally {
+    await gw.close(10_000);
+  }
+}
