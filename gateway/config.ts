@@ -53,7 +53,7 @@ export const COMMON_DEVICE_RULES: readonly FieldRule[] = [
     key: 'allowWrites',
     kind: 'boolean',
     default: false,
-    description: 'Allow writes to this device. Default false: every write is refused before anything is sent.',
+    description: 'Allow writes to this device. Default false: every write is refused before anything is sent, whatever the tags say.',
   },
   { key: 'enabled', kind: 'boolean', default: true, description: 'False keeps the device listed but never connects to it. Default true.' },
 ];
@@ -67,9 +67,15 @@ export const DEADBAND_RULE: FieldRule = {
     required: ['type', 'value'],
     additionalProperties: false,
     properties: {
-      type: { type: 'string', enum: ['absolute', 'percent'] },
+      type: { type: 'string', enum: ['absolute', 'percent'], enumDescriptions: ['In the tag\'s units.', 'In percent of the last reported value (0 to 100).'] },
       value: { type: 'number', minimum: 0 },
     },
+    if: { properties: { type: { const: 'percent' } }, required: ['type'] },
+    then: { properties: { value: { maximum: 100 } } },
+    defaultSnippets: [
+      { label: 'absolute deadband', body: { type: 'absolute', value: '^${1:0.5}' } },
+      { label: 'percent deadband', body: { type: 'percent', value: '^${1:2}' } },
+    ],
   },
   check: (v) => checkDeadband(v),
 };
@@ -77,14 +83,17 @@ export const DEADBAND_RULE: FieldRule = {
 /** Fields every tag has, whatever its protocol. */
 export const COMMON_TAG_RULES: readonly FieldRule[] = [
   { key: 'name', kind: 'string', required: true, nonEmpty: true, description: 'The tag\'s name, unique within its device. Reads, writes, charts and subscriptions refer to it.' },
-  { key: 'unit', kind: 'string', description: 'Engineering unit shown next to the value, e.g. "°C" or "bar".' },
+  { key: 'unit', kind: 'string', description: 'Engineering unit shown next to the value, e.g. "°C", "bar", "m³/h".' },
   {
     key: 'access',
     kind: 'enum',
     values: ['read', 'readwrite'],
-    valueDescriptions: ['Read only (the default).', 'Read and write (the device must also have "allowWrites": true).'],
+    valueDescriptions: [
+      'Read only: every write is refused (the default).',
+      'Readable and writable, if the device also has "allowWrites": true and its protocol can write the value (a Modbus input register, for one, cannot be written).',
+    ],
     default: 'read',
-    description: 'Whether the tag may be written. Default "read".',
+    description: 'Whether the tag may be written. Default "read". A write also needs "allowWrites": true on the device.',
   },
   { key: 'description', kind: 'string', description: 'Notes about the tag, for people.' },
   DEADBAND_RULE,

@@ -3,7 +3,7 @@
  * here or in a driver module; the gateway checks documents with them (checkFields), the JSON
  * Schema the editor uses is generated from them (configSchema.ts), and Add Device asks for the
  * fields marked `ask`. What data cannot say (an address grammar, fields that depend on each
- * other) a driver checks in its `validate`, and states for editors in `schema` beside it.
+ * other) a driver checks in its `validate`, and states for editors in `deviceSchema`/`tagSchema`.
  */
 import type { DeviceField } from '../protocol';
 import type { ProblemSink } from './driver';
@@ -29,6 +29,17 @@ export type FieldRule =
   /** Anything else: the JSON Schema says what editors check, `check` what the gateway checks. */
   | (RuleBase & { kind: 'custom'; schema: Record<string, unknown>; check(value: unknown): string | undefined; default?: undefined });
 
+/**
+ * A snippet editors offer when a new entry is typed (VS Code's `defaultSnippets`): `body` is the
+ * entry, its strings may hold placeholders (`$1`, `${2:default}`, `${3|a,b|}`), and a string
+ * starting with `^` is inserted as a bare JSON value (`"^${4:502}"` gives a number).
+ */
+export interface EditorSnippet {
+  label: string;
+  description?: string;
+  body: unknown;
+}
+
 export interface ConfigRules {
   /** What a device entry of this protocol is, for people (the schema's description). */
   deviceDescription: string;
@@ -40,6 +51,8 @@ export interface ConfigRules {
   /** Cross-field rules for editors (JSON Schema `allOf` entries); the driver's validate enforces them. */
   deviceSchema?: readonly Record<string, unknown>[];
   tagSchema?: readonly Record<string, unknown>[];
+  /** What editors offer for a new device or tag of this protocol. */
+  snippets?: { device?: readonly EditorSnippet[]; tag?: readonly EditorSnippet[] };
 }
 
 /**

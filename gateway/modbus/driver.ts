@@ -3,7 +3,7 @@
  * file stays light (no Modbus library): the device and its connection load on first use.
  */
 import type { ModbusAddress, ProtocolCapabilities } from '../protocol';
-import { deviceFieldsOf, type ConfigRules, type FieldRule } from '../core/configRules';
+import { deviceFieldsOf, type ConfigRules, type EditorSnippet, type FieldRule } from '../core/configRules';
 import type { DriverModule, ProblemSink, ValidationInput } from '../core/driver';
 import { AddressError, resolveAddress, type ResolvedAddress } from './address';
 import { MODBUS_DEFAULTS, type ModbusTcpSettings } from './settings';
@@ -194,12 +194,31 @@ const TAG_SCHEMA: readonly Record<string, unknown>[] = [
   },
 ];
 
+const DEVICE_SNIPPETS: readonly EditorSnippet[] = [
+  {
+    label: 'Modbus TCP device',
+    body: { id: '$1', name: '$2', protocol: MODBUS_TCP, host: '${3:192.168.0.10}', port: '^${4:502}', unitId: '^${5:1}', tags: [] },
+  },
+];
+
+const TAG_SNIPPETS: readonly EditorSnippet[] = [
+  { label: 'Holding register (uint16)', body: { name: '$1', area: 'holding', address: '^${2:0}', unit: '$3' } },
+  {
+    label: 'Float in two registers',
+    body: { name: '$1', area: 'holding', address: '^${2:0}', type: 'float32', byteOrder: '${3|ABCD,CDAB,BADC,DCBA|}', unit: '$4' },
+  },
+  { label: 'Scaled integer', body: { name: '$1', area: 'input', address: '^${2:0}', type: 'int16', scale: '^${3:0.1}', unit: '$4' } },
+  { label: 'Coil', body: { name: '$1', area: 'coil', address: '^${2:0}' } },
+  { label: 'Address string', body: { name: '$1', address: '${2:holding:0:uint16}' } },
+];
+
 export const MODBUS_TCP_RULES: ConfigRules = {
   deviceDescription: 'A Modbus TCP device (a PLC, drive, meter, or a TCP gateway to a serial bus).',
   tagDescription: 'A named value on the device: a coil, a discrete input, or one or more registers decoded as a type.',
   device: DEVICE_RULES,
   tag: TAG_RULES,
   tagSchema: TAG_SCHEMA,
+  snippets: { device: DEVICE_SNIPPETS, tag: TAG_SNIPPETS },
 };
 
 const CAPABILITIES: ProtocolCapabilities = {

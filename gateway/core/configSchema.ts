@@ -1,0 +1,202 @@
+/**
+ * The JSON Schema of bifrost.json, generated from the configuration rules: the common ones
+ * (config.ts) and those of every registered driver module. The gateway validates with the same
+ * rules, so the editor and the gateway cannot drift apart. `npm run schema` writes it to
+ * schemas/bifrost.schema.json, which VS Code reads (the manifest's jsonValidation) and the VSIX
+ * ships; a unit test fails when the committed file is not what the rules generate.
+ *
+ * One branch per protocol. `definitions.device` holds what every device has and dispatches on
+ * `protocol`, one `if`/`then` per protocol, to `definitions["device:<protocol>"]`: the common
+ * fields, the protocol's own, `additionalProperties: false`, and tags of
+ * `definitions["tag:<protocol>"]`.
+ *
+ * Why `if`/`then` and not `oneOf` (tried both in VS Code's JSON language service): a `oneOf`'s
+ * alternatives tie until `protocol` is set, so completion offers every protocol's fields at once
+ * (Modbus `host` beside another protocol's own), and a misspelt protocol is told `Value must be
+ * "modbus-tcp"`, the constant of whichever alternative it guessed. An `if`/`then` applies only the
+ * branch whose protocol matches: before the choice completion offers the common fields and
+ * `protocol`, after it that protocol's fields; a missing or unknown protocol gets the one message
+ * of the enum ("Valid values: ..."); errors inside a device are the same in both forms. The price:
+ * VS Code offers the snippets of `allOf`/`anyOf`/`oneOf` alternatives for a new value, not those
+ * behind `then`, so every protocol's device snippets sit on `definitions.device`.
+ */
+import { COMMON_DEVICE_RULES, COMMON_TAG_RULES } from '../config';
+import type { FieldRule } from './configRules';
+import type { DriverModule } from './driver';
+import type { DriverRegistry } from './registry';
+
+type JsonSchema = Record<string, unknown>;
+
+/** Keys every device has besides its rules: the dispatch and the tag list. */
+const STRUCTURAL_DEVICE_KEYS = ['protocol', 'tags'];
+
+export function configSchema(registry: DriverRegistry): JsonSchema {
+  const modules = registry.all;
+  const definitions: JsonSchema = { device: dispatchingDevice(modules) };
+  for (const m of modules) {
+    definitions[`device:${m.protocol}`] = deviceBranch(m);
+    definitions[`tag:${m.protocol}`] = tagDefinition(m);
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://bifrost.dev/schemas/bifrost.schema.json',
+    title: 'Bifrost device configuration (bifrost.json)',
+    description: 'The devices the Bifrost gateway connects to, and the tags it reads and writes on them.',
+    type: 'object',
+    properties: {
+      $schema: { type: 'string', description: 'The JSON Schema of this file, for editors.' },
+      devices: {
+        type: 'array',
+        description: 'The devices to connect to. Each runs on its own; a device with an error is left out and the others keep running.',
+        items: { $ref: '#/definitions/device' },
+        default: [],
+      },
+    },
+    required: ['devices'],
+    additionalProperties: false,
+    defaultSnippets: [{ label: 'Bifrost configuration', body: { devices: [] } }],
+    definitions,
+  };
+}
+
+/** The schema as schemas/bifrost.schema.json holds it. */
+export function configSchemaText(registry: DriverRegistry): string {
+  return `${JSON.stringify(configSchema(registry), null, 2)}\n`;
+}
+
+function dispatchingDevice(modules: readonly DriverModule[]): JsonSchema {
+  const names = modules.map((m) => m.capabilities.displayName);
+  return {
+    type: 'object',
+    description: 'One device (a PLC, drive, meter or gateway) the Bifrost gateway connects to.',
+    required: [...requiredKeys(COMMON_DEVICE_RULES), 'protocol'],
+    properties: {
+      // Listed here too, so that completion and hovers work before the protocol is chosen.
+      ...fieldSchemas(COMMON_DEVICE_RULES),
+      protocol: {
+        type: 'string',
+        enum: modules.map((m) => m.protocol),
+        enumDescriptions: names,
+        description: `How to talk to the device. This gateway speaks ${listed(names)}.`,
+      },
+    },
+    allOf: modules.map((m) => ({
+      if: { properties: { protocol: { const: m.protocol } }, required: ['protocol'] },
+      then: { $ref: `#/definitions/device:${m.protocol}` },
+    })),
+    defaultSnippets: modules.flatMap((m) => m.rules.snippets?.device ?? []),
+  };
+}
+
+function deviceBranch(m: DriverModule): JsonSchema {
+  checkOwnKeys(m, 'device', m.rules.device, [...COMMON_DEVICE_RULES.map((r) => r.key), ...STRUCTURAL_DEVICE_KEYS]);
+  const out: JsonSchema = {
+    type: 'object',
+    description: m.rules.deviceDescription,
+    required: [...requiredKeys(COMMON_DEVICE_RULES), 'protocol', ...requiredKeys(m.rules.device)],
+    additionalProperties: false,
+    properties: {
+      ...fieldSchemas(COMMON_DEVICE_RULES),
+      protocol: { const: m.protocol },
+      ...fieldSchemas(m.rules.device),
+      tags: {
+        type: 'array',
+        items: { $ref: `#/definitions/tag:${m.protocol}` },
+        default: [],
+        description: 'The values to read (and write) on this device.',
+      },
+    },
+  };
+  if (m.rules.deviceSchema?.length) out['allOf'] = [...m.rules.deviceSchema];
+  return out;
+}
+
+function tagDefinition(m: DriverModule): JsonSchema {
+  checkOwnKeys(m, 'tag', m.rules.tag, COMMON_TAG_RULES.map((r) => r.key));
+  const out: JsonSchema = {
+    type: 'object',
+    description: m.rules.tagDescription,
+    required: [...requiredKeys(COMMON_TAG_RULES), ...requiredKeys(m.rules.tag)],
+    additionalProperties: false,
+    properties: { ...fieldSchemas(COMMON_TAG_RULES), ...fieldSchemas(m.rules.tag) },
+  };
+  if (m.rules.tagSchema?.length) out['allOf'] = [...m.rules.tagSchema];
+  if (m.rules.snippets?.tag?.length) out['defaultSnippets'] = [...m.rules.snippets.tag];
+  return out;
+}
+
+function fieldSchemas(rules: readonly FieldRule[]): JsonSchema {
+  const out: JsonSchema = {};
+  for (const r of rules) out[r.key] = fieldSchema(r);
+  return out;
+}
+
+/** One field's schema: what checkFields checks, said in JSON Schema, with the editor's extras. */
+export function fieldSchema(rule: FieldRule): JsonSchema {
+  let s: JsonSchema;
+  switch (rule.kind) {
+    case 'integer':
+      s = { type: 'integer', minimum: rule.min, maximum: rule.max };
+      break;
+    case 'number':
+      s = { type: 'number' };
+      if (rule.min !== undefined) s['minimum'] = rule.min;
+      if (rule.max !== undefined) s['maximum'] = rule.max;
+      // In allOf, so that its message is not also used for a wrong type.
+      if (rule.nonZero) s['allOf'] = [{ not: { const: 0 }, errorMessage: 'Must not be 0.' }];
+      break;
+    case 'boolean':
+      s = { type: 'boolean' };
+      break;
+    case 'string': {
+      s = { type: 'string' };
+      // Like the gateway's trim() check: spaces alone count as empty.
+      const nonEmpty = { pattern: String.raw`\S`, patternErrorMessage: 'Must not be empty.' };
+      if (rule.nonEmpty) s['minLength'] = 1;
+      if (rule.pattern) {
+        s['pattern'] = patternSource(rule.key, rule.pattern.regex);
+        s['patternErrorMessage'] = sentence(rule.pattern.message);
+        if (rule.nonEmpty) s['allOf'] = [nonEmpty];
+      } else if (rule.nonEmpty) {
+        Object.assign(s, nonEmpty);
+      }
+      break;
+    }
+    case 'enum':
+      s = { type: 'string', enum: [...rule.values] };
+      if (rule.valueDescriptions) s['enumDescriptions'] = [...rule.valueDescriptions];
+      break;
+    case 'custom':
+      s = { ...rule.schema };
+      break;
+  }
+  if (rule.default !== undefined) s['default'] = rule.default;
+  s['description'] = rule.description;
+  return { ...s, ...rule.editor };
+}
+
+function requiredKeys(rules: readonly FieldRule[]): string[] {
+  return rules.filter((r) => r.required).map((r) => r.key);
+}
+
+/** A module's field may not redefine a common one: the gateway would check both, the schema one. */
+function checkOwnKeys(m: DriverModule, what: string, own: readonly FieldRule[], taken: readonly string[]): void {
+  for (const r of own) {
+    if (taken.includes(r.key)) throw new Error(`driver "${m.protocol}": ${what} field "${r.key}" is already a field of every ${what}`);
+  }
+}
+
+/** JSON Schema patterns have no flags (editors and ajv read them as Unicode regular expressions). */
+function patternSource(key: string, regex: RegExp): string {
+  if (regex.flags.replace('u', '') !== '') throw new Error(`the pattern of "${key}" has flags (${regex.flags}) that JSON Schema cannot say`);
+  return regex.source;
+}
+
+function sentence(message: string): string {
+  const s = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
+function listed(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? 'no protocol') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
