@@ -1,6 +1,7 @@
 import uPlot from 'uplot';
 import type { Cell } from './alignedData';
-import { formatAxisNumbers, formatClock, formatNumber, type ValueKind } from './format';
+import type { ChartStyle } from '../messages';
+import { formatAxisNumbers, formatClock, formatNumber } from './format';
 import { laneRange, layoutScales, layoutSignature, numericRange, stripHeight, type ScaleLayout, type UnitGroup } from './scaleLayout';
 import { DASHES, PALETTE_VARIABLES, type ChartTheme } from './theme';
 
@@ -9,7 +10,8 @@ export interface ChartLine {
   key: string;
   label: string;
   unit?: string;
-  kind: ValueKind;
+  /** A line on its unit's scale, or a lane in the boolean strip. */
+  style: Exclude<ChartStyle, 'none'>;
   /** Index into the theme's palette (and dash patterns past its end). */
   colorIndex: number;
 }
@@ -258,7 +260,7 @@ export class LiveChart {
     const colour = lineColour(line, theme);
     const dash = DASHES[Math.floor(line.colorIndex / theme.palette.length) % DASHES.length];
     const unit = line.unit ? ` ${line.unit}` : '';
-    const bool = line.kind === 'bool';
+    const bool = line.style === 'lane';
     const series: uPlot.Series = {
       label: line.label,
       scale,

@@ -1,4 +1,5 @@
-import { formatDateTime, formatExtreme, formatTime, formatValue } from './format';
+import type { LiveValueKind, SeriesInfo } from '../messages';
+import { formatDateTime, formatExtreme, formatTime, formatValue, fullValueText } from './format';
 import type { SeriesView } from './panelModel';
 import { DASHES, PALETTE_VARIABLES } from './theme';
 
@@ -16,7 +17,28 @@ interface RowCells {
   max: HTMLTableCellElement;
 }
 
-const COLUMNS = ['Device', 'Tag', 'Value', 'Quality', 'Timestamp', 'Min', 'Max', ''];
+/** The Type column gives way first when the panel is narrow (see livedata.css); the tag's tooltip keeps it. */
+const COLUMNS: readonly { title: string; className?: string }[] = [
+  { title: 'Device' },
+  { title: 'Tag' },
+  { title: 'Type', className: 'type' },
+  { title: 'Value', className: 'num' },
+  { title: 'Quality' },
+  { title: 'Timestamp' },
+  { title: 'Min', className: 'num' },
+  { title: 'Max', className: 'num' },
+  { title: '' },
+];
+
+const NOT_CHARTED: Record<LiveValueKind, string> = {
+  string: 'Text is not charted',
+  array: 'Arrays are not charted',
+  structure: 'Structures are not charted',
+  unknown: 'Values of an unknown type are not charted',
+  boolean: '',
+  integer: '',
+  number: '',
+};
 
 /**
  * The table of the panel's tags. Rows are built once per series and then only their cells'
@@ -30,11 +52,11 @@ export class ReadingsTable {
     const table = document.createElement('table');
     table.className = 'readings';
     const head = table.createTHead().insertRow();
-    for (const title of COLUMNS) {
+    for (const { title, className } of COLUMNS) {
       const th = document.createElement('th');
       th.textContent = title;
       th.scope = 'col';
-      if (title === 'Value' || title === 'Min' || title === 'Max') th.className = 'num';
+      if (className) th.className = className;
       head.append(th);
     }
     this.body = table.createTBody();
@@ -74,6 +96,13 @@ export class ReadingsTable {
     name.textContent = view.info.tag;
     label.append(swatch, name);
     tag.append(label);
+    const type = typeText(view.info);
+    tag.title = type ? `${view.info.tag}\n${type}` : view.info.tag;
+
+    const dataType = row.insertCell();
+    dataType.className = 'type';
+    dataType.textContent = view.info.dataType ?? '';
+    dataType.title = type;
 
     const value = row.insertCell();
     value.className = 'num value';
@@ -105,17 +134,17 @@ export class ReadingsTable {
   private paint(view: SeriesView, colorIndex: number | undefined): void {
     const cells = this.rows.get(view.info.key);
     if (!cells) return;
-    const { last, range, kind } = view;
-    const unit = view.info.unit;
+    const { last, range } = view;
+    const { unit, valueKind: kind } = view.info;
 
     cells.swatch.className = colorIndex === undefined ? 'swatch not-charted' : `swatch series-color-${colorIndex % PALETTE_VARIABLES.length} series-dash-${Math.floor(colorIndex / PALETTE_VARIABLES.length) % DASHES.length}`;
-    cells.swatch.title = colorIndex === undefined ? 'Text values are not charted' : '';
+    cells.swatch.title = colorIndex === undefined && kind ? NOT_CHARTED[kind] : '';
 
     const bad = last?.quality === 'bad';
     cells.row.classList.toggle('bad', bad);
-    cells.value.textContent = last ? formatValue(last.value, unit) : '—';
+    cells.value.textContent = last ? formatValue(last.value, kind, unit) : '—';
     cells.value.classList.toggle('stale', bad);
-    cells.value.title = last?.error ?? '';
+    cells.value.title = [last ? fullValueText(last.value, kind) : undefined, last?.error].filter((t) => t !== undefined).join('\n');
 
     const quality = last ? last.quality : 'waiting';
     cells.quality.className = `quality quality-${quality}`;
@@ -127,4 +156,12 @@ export class ReadingsTable {
     cells.min.textContent = formatExtreme(range.min, kind, unit);
     cells.max.textContent = formatExtreme(range.max, kind, unit);
   }
+}
+
+/** The tag's type for its tooltip: `uint64 (integer)`; a kind guessed from readings says so. */
+function typeText(info: SeriesInfo): string {
+  const kind = info.valueKind;
+  if (kind === undefined) return info.dataType ?? '';
+  if (info.kindInferred) return `${info.dataType ? `${info.dataType}, ` : ''}${kind} (from its readings)`;
+  return info.dataType ? `${info.dataType} (${kind})` : kind;
 }
