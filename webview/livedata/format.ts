@@ -28,7 +28,8 @@ export function formatAxisNumbers(ticks: readonly number[], step: number): strin
   const unit = SI.find(([factor]) => largest >= 10 * factor);
   if (!unit) return ticks.map((t) => formatNumber(t));
   const [factor, suffix] = unit;
-  const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
+  // Up to 12: a 64-bit counter moves little against its size (18.4467440737E, …441E).
+  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
   return ticks.map((t) => (t === 0 ? '0' : `${(t / factor).toFixed(decimals)}${suffix}`));
 }
 
@@ -56,7 +57,7 @@ export function fullValueText(value: LiveValue | undefined, kind: LiveValueKind 
 }
 
 /** Characters of an array or a structure the table cell shows; the tooltip has all of it. */
-export const VALUE_CHARS = 40;
+export const VALUE_CHARS = 24;
 
 const DECIMAL_INTEGER = /^[+-]?\d+$/;
 

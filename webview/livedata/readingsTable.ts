@@ -19,7 +19,7 @@ interface RowCells {
 
 /** The Type column gives way first when the panel is narrow (see livedata.css); the tag's tooltip keeps it. */
 const COLUMNS: readonly { title: string; className?: string }[] = [
-  { title: 'Device' },
+  { title: 'Device', className: 'device' },
   { title: 'Tag' },
   { title: 'Type', className: 'type' },
   { title: 'Value', className: 'num' },
@@ -29,6 +29,9 @@ const COLUMNS: readonly { title: string; className?: string }[] = [
   { title: 'Max', className: 'num' },
   { title: '' },
 ];
+
+/** Classes of the table, from the widest layout to the narrowest (see livedata.css). */
+const FIT_LEVELS: readonly string[][] = [[], ['compact'], ['compact', 'narrow']];
 
 const NOT_CHARTED: Record<LiveValueKind, string> = {
   string: 'Text is not charted',
@@ -45,11 +48,18 @@ const NOT_CHARTED: Record<LiveValueKind, string> = {
  * text changes, so an update touches as little of the page as possible.
  */
 export class ReadingsTable {
+  private readonly table: HTMLTableElement;
   private readonly body: HTMLTableSectionElement;
   private readonly rows = new Map<string, RowCells>();
+  /** The longest text in a number cell so far: only a longer one can make the table overflow. */
+  private longest = 0;
 
-  constructor(container: HTMLElement, private readonly events: ReadingsTableEvents) {
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly events: ReadingsTableEvents,
+  ) {
     const table = document.createElement('table');
+    this.table = table;
     table.className = 'readings';
     const head = table.createTHead().insertRow();
     for (const { title, className } of COLUMNS) {
@@ -61,30 +71,40 @@ export class ReadingsTable {
     }
     this.body = table.createTBody();
     container.append(table);
+    new ResizeObserver(() => this.fit()).observe(container);
   }
 
   /** Builds the rows for these series, in order. `colorIndex` is undefined for series not charted. */
   rebuild(series: readonly SeriesView[], colorIndex: (key: string) => number | undefined): void {
     this.rows.clear();
+    const names = new Map<string, number>();
+    for (const view of series) names.set(view.info.tag, (names.get(view.info.tag) ?? 0) + 1);
+    // Tags restored from a state saved before data types were kept have none: no empty column.
+    this.table.classList.toggle('without-types', !series.some((v) => v.info.dataType !== undefined));
     this.body.replaceChildren(
       ...series.map((view) => {
-        const cells = this.buildRow(view);
+        const cells = this.buildRow(view, (names.get(view.info.tag) ?? 0) > 1);
         this.rows.set(view.info.key, cells);
         this.paint(view, colorIndex(view.info.key));
         return cells.row;
       }),
     );
+    this.fit();
+    // The row icons are custom elements that render a moment later: measure again then.
+    requestAnimationFrame(() => this.fit());
   }
 
   update(view: SeriesView, colorIndex: number | undefined): void {
     this.paint(view, colorIndex);
   }
 
-  private buildRow(view: SeriesView): RowCells {
+  /** `ambiguous`: another device has a tag of this name; without the Device column the name says which. */
+  private buildRow(view: SeriesView, ambiguous: boolean): RowCells {
     const row = document.createElement('tr');
     row.dataset.key = view.info.key;
 
     const device = row.insertCell();
+    device.className = 'device';
     device.textContent = view.info.deviceName;
     device.title = view.info.deviceId;
 
@@ -94,10 +114,17 @@ export class ReadingsTable {
     const swatch = document.createElement('span');
     const name = document.createElement('span');
     name.textContent = view.info.tag;
-    label.append(swatch, name);
+    label.append(swatch);
+    if (ambiguous) {
+      const prefix = document.createElement('span');
+      prefix.className = 'device-prefix';
+      prefix.textContent = `${view.info.deviceName} · `;
+      label.append(prefix);
+    }
+    label.append(name);
     tag.append(label);
     const type = typeText(view.info);
-    tag.title = type ? `${view.info.tag}\n${type}` : view.info.tag;
+    tag.title = [view.info.tag, type, view.info.deviceName].filter((t) => t !== '').join('\n');
 
     const dataType = row.insertCell();
     dataType.className = 'type';
@@ -155,6 +182,26 @@ export class ReadingsTable {
     cells.time.title = last ? formatDateTime(last.timestamp) : '';
     cells.min.textContent = formatExtreme(range.min, kind, unit);
     cells.max.textContent = formatExtreme(range.max, kind, unit);
+    const longest = Math.max(cells.value.textContent.length, cells.min.textContent.length, cells.max.textContent.length);
+    if (longest > this.longest) {
+      this.longest = longest;
+      this.fit();
+    }
+  }
+
+  /**
+   * When the table would be wider than the panel (64-bit integers take twenty digits, in three
+   * columns), it drops first the Type column and some padding, then the Device column. Both
+   * stay in the tag's tooltip.
+   */
+  private fit(): void {
+    const room = this.container.clientWidth;
+    if (room === 0) return; // hidden: measured again when shown
+    for (const level of FIT_LEVELS) {
+      this.table.classList.remove(...FIT_LEVELS.flat());
+      this.table.classList.add(...level);
+      if (this.table.offsetWidth <= room) return;
+    }
   }
 }
 
