@@ -17,7 +17,7 @@ interface RowCells {
   max: HTMLTableCellElement;
 }
 
-/** The Type column gives way first when the panel is narrow (see livedata.css); the tag's tooltip keeps it. */
+/** Type, then Device give way when the table would not fit (see fit); the tag's tooltip keeps both. */
 const COLUMNS: readonly { title: string; className?: string }[] = [
   { title: 'Device', className: 'device' },
   { title: 'Tag' },
@@ -53,6 +53,7 @@ export class ReadingsTable {
   private readonly rows = new Map<string, RowCells>();
   /** The longest text in a number cell so far: only a longer one can make the table overflow. */
   private longest = 0;
+  private building = false;
 
   constructor(
     private readonly container: HTMLElement,
@@ -81,6 +82,7 @@ export class ReadingsTable {
     for (const view of series) names.set(view.info.tag, (names.get(view.info.tag) ?? 0) + 1);
     // Tags restored from a state saved before data types were kept have none: no empty column.
     this.table.classList.toggle('without-types', !series.some((v) => v.info.dataType !== undefined));
+    this.building = true;
     this.body.replaceChildren(
       ...series.map((view) => {
         const cells = this.buildRow(view, (names.get(view.info.tag) ?? 0) > 1);
@@ -89,6 +91,7 @@ export class ReadingsTable {
         return cells.row;
       }),
     );
+    this.building = false;
     this.fit();
     // The row icons are custom elements that render a moment later: measure again then.
     requestAnimationFrame(() => this.fit());
@@ -185,7 +188,7 @@ export class ReadingsTable {
     const longest = Math.max(cells.value.textContent.length, cells.min.textContent.length, cells.max.textContent.length);
     if (longest > this.longest) {
       this.longest = longest;
-      this.fit();
+      if (!this.building) this.fit();
     }
   }
 
