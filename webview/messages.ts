@@ -8,8 +8,16 @@
 
 export type LiveQuality = 'good' | 'uncertain' | 'bad';
 
-/** A tag's value as read. 64-bit integers beyond ±2^53 arrive as decimal strings. */
-export type LiveValue = number | boolean | string | null;
+/**
+ * A tag's value as read: a scalar, an array or a structure (the gateway's TagValue).
+ * 64-bit integers beyond ±2^53 arrive as decimal strings.
+ */
+export type LiveValue = number | boolean | string | null | LiveValue[] | { [field: string]: LiveValue };
+
+/** What kind of value a tag holds: the gateway's ValueKind, from the tag's TagInfo. */
+export type LiveValueKind = 'boolean' | 'integer' | 'number' | 'string' | 'array' | 'structure' | 'unknown';
+
+export const LIVE_VALUE_KINDS: readonly LiveValueKind[] = ['boolean', 'integer', 'number', 'string', 'array', 'structure', 'unknown'];
 
 /** A tag in a panel, as the user chose it. */
 export interface PanelTag {
@@ -17,11 +25,45 @@ export interface PanelTag {
   deviceName: string;
   tag: string;
   unit?: string;
+  /**
+   * From the tag's TagInfo: decides how the panel shows it (see chartStyleOf). Missing for tags
+   * saved before state version 2: the host then infers it from the tag's first reading.
+   */
+  valueKind?: LiveValueKind;
+  /** The type as the protocol names it (`float32`, `uint64`, `Double`), for people. */
+  dataType?: string;
 }
 
-/** A charted tag. `key` is unique in its panel and stable across reloads; treat it as opaque. */
+/** A tag in a panel. `key` is unique in its panel and stable across reloads; treat it as opaque. */
 export interface SeriesInfo extends PanelTag {
   key: string;
+  /**
+   * True when `valueKind` was inferred from a reading because the tag came without one. Such a
+   * kind is never saved: it is a guess from a value's JSON type (a uint64 beyond 2^53 looks
+   * like a string), and the tag's own kind replaces it when the tag is added again.
+   */
+  kindInferred?: true;
+}
+
+/**
+ * How a series is shown: `line` on a numeric scale, `lane` in the boolean strip along the
+ * bottom of the chart, `none` in the table only. A series whose kind is not known yet (a tag
+ * restored from an old state that has had no reading) is a line until its first reading.
+ * The one rule for this: the host charts points by it, the webview draws lines by it.
+ */
+export type ChartStyle = 'line' | 'lane' | 'none';
+
+export function chartStyleOf(kind: LiveValueKind | undefined): ChartStyle {
+  switch (kind) {
+    case undefined:
+    case 'number':
+    case 'integer':
+      return 'line';
+    case 'boolean':
+      return 'lane';
+    default:
+      return 'none';
+  }
 }
 
 /** The last reading of a tag. `error` says why the quality is not good. */
@@ -42,10 +84,14 @@ export interface SeriesPoints {
   v: (number | null)[];
 }
 
-/** Smallest and largest charted value since the panel opened or min/max was reset. */
+/**
+ * Smallest and largest charted value since the panel opened or min/max was reset. Exact: an
+ * integer beyond ±2^53 is a decimal string, as it was read (the chart shows the nearest double).
+ * A boolean series has 0 and 1.
+ */
 export interface SeriesRange {
-  min: number | null;
-  max: number | null;
+  min: number | string | null;
+  max: number | string | null;
 }
 
 export interface SeriesSnapshot {
@@ -58,6 +104,8 @@ export interface SeriesSnapshot {
 /** What changed in one series since the previous message. Points are appended. */
 export interface SeriesDelta {
   key: string;
+  /** The series' description changed: its kind became known (inferred, or given when added again). */
+  info?: SeriesInfo;
   points?: SeriesPoints;
   last?: LiveReading;
   range?: SeriesRange;
@@ -119,9 +167,13 @@ export type FromWebview = ReadyMessage | RemoveSeriesMessage | ResetMinMaxMessag
 // Persisted webview state (restored after a window reload; the host reads `tags` from it)
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Version 2 added `valueKind` and `dataType` to the saved tags. A version 1 state still loads:
+ * its tags come back without a kind, which the host infers from their first readings.
+ */
 export interface LiveDataViewState {
-  version: 1;
-  /** The panel's tags, in display order. Never values. */
+  version: 2;
+  /** The panel's tags, in display order, with the kind their TagInfo gave (never an inferred one). Never values. */
   tags: PanelTag[];
   /** The chart's visible time span. */
   windowMs: number;

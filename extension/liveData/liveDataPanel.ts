@@ -63,17 +63,25 @@ export class LiveDataPanel implements vscode.Disposable {
     this.add(tags);
   }
 
-  /** Adds the tags not already in the panel; returns how many were added. */
+  /**
+   * Adds the tags not already in the panel; returns how many were added. A tag already there
+   * without a kind of its own (restored from an old state) takes the kind it comes with now.
+   */
   add(tags: readonly PanelTag[]): number {
     const devices = new Set<string>();
     let added = 0;
+    let described = false;
     for (const tag of tags) {
-      if (!this.store.add(seriesInfoOf(tag))) continue;
+      const info = seriesInfoOf(tag);
+      if (!this.store.add(info)) {
+        if (this.store.describe(info)) described = true;
+        continue;
+      }
       devices.add(tag.deviceId);
       added++;
     }
     for (const deviceId of devices) this.resubscribe(deviceId);
-    if (added > 0) this.scheduleFlush();
+    if (added > 0 || described) this.scheduleFlush();
     return added;
   }
 

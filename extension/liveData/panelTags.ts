@@ -1,4 +1,11 @@
-import type { PanelTag, SeriesInfo } from '../../webview/messages';
+import type { ValueKind } from '../../gateway/protocol';
+import { LIVE_VALUE_KINDS, type LiveValueKind, type PanelTag, type SeriesInfo } from '../../webview/messages';
+
+// The webview cannot import the gateway's contract; its copy of ValueKind must stay the same:
+// this stops compiling when the two differ.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type ValueKindsAgree = Holds<Same<ValueKind, LiveValueKind>>;
 
 /** A panel's key for a tag: stable across reloads, unique per device and tag. */
 export function seriesKey(deviceId: string, tag: string): string {
@@ -8,6 +15,8 @@ export function seriesKey(deviceId: string, tag: string): string {
 export function seriesInfoOf(tag: PanelTag): SeriesInfo {
   const info: SeriesInfo = { key: seriesKey(tag.deviceId, tag.tag), deviceId: tag.deviceId, deviceName: tag.deviceName, tag: tag.tag };
   if (tag.unit !== undefined) info.unit = tag.unit;
+  if (tag.valueKind !== undefined) info.valueKind = tag.valueKind;
+  if (tag.dataType !== undefined) info.dataType = tag.dataType;
   return info;
 }
 
@@ -20,7 +29,9 @@ export interface RestoredTags {
 /**
  * Reads the tag list out of a panel's saved webview state. The state comes back from storage
  * after a reload and may be from an older version or damaged: every entry is checked, and what
- * cannot be used is reported instead of being dropped silently.
+ * cannot be used is reported instead of being dropped silently. Version 1 states have no
+ * `valueKind` or `dataType`: their tags are restored without a kind, and the host infers it
+ * from each tag's first reading. A kind this version does not know is left out the same way.
  */
 export function restoreTags(state: unknown): RestoredTags {
   const problems: string[] = [];
@@ -54,7 +65,13 @@ function panelTagOf(raw: unknown): PanelTag | undefined {
     tag: r.tag,
   };
   if (nonEmptyString(r.unit)) tag.unit = r.unit;
+  if (isValueKind(r.valueKind)) tag.valueKind = r.valueKind;
+  if (nonEmptyString(r.dataType)) tag.dataType = r.dataType;
   return tag;
+}
+
+function isValueKind(v: unknown): v is LiveValueKind {
+  return typeof v === 'string' && (LIVE_VALUE_KINDS as readonly string[]).includes(v);
 }
 
 function nonEmptyString(v: unknown): v is string {

@@ -6,6 +6,7 @@ import type {
   SeriesRange,
   SeriesSnapshot,
 } from '../../webview/messages';
+import { chartValueOf, compareExact, inferKind, rangeValueOf } from './seriesValues';
 import { TimeSeriesRing } from './timeSeriesRing';
 
 export interface SeriesStoreOptions {
@@ -22,18 +23,6 @@ export interface StoreDelta {
   series: SeriesDelta[];
 }
 
-/**
- * Where a reading lands on the chart: a number, `null` for a gap (bad quality, no value), or
- * `undefined` when the reading is not charted at all (text).
- */
-export function chartValueOf(reading: LiveReading): number | null | undefined {
-  if (typeof reading.value === 'string') return undefined;
-  if (reading.quality === 'bad') return null;
-  if (typeof reading.value === 'boolean') return reading.value ? 1 : 0;
-  if (typeof reading.value === 'number' && Number.isFinite(reading.value)) return reading.value;
-  return null;
-}
-
 interface SeriesEntry {
   info: SeriesInfo;
   ring: TimeSeriesRing;
@@ -42,6 +31,7 @@ interface SeriesEntry {
 }
 
 interface PendingChange {
+  info?: true;
   points?: SeriesPoints;
   last?: LiveReading;
   range?: true;
@@ -51,6 +41,9 @@ interface PendingChange {
  * The data of one Live Data panel, independent of VS Code: per series a bounded history, the
  * last reading and min/max. While `recording` is on (the panel is visible) it also collects what
  * changed, so the panel can be sent a small delta instead of everything.
+ *
+ * A series' kind (SeriesInfo.valueKind) decides what is charted. A tag that came without one
+ * (restored from an older saved state) gets it from its first reading with a value.
  */
 export class SeriesStore {
   private readonly entries = new Map<string, SeriesEntry>();
@@ -96,6 +89,29 @@ export class SeriesStore {
     return true;
   }
 
+  /**
+   * Gives a series the kind and data type of `info` when it has no kind of its own yet (none, or
+   * one inferred from readings): a tag restored from an old state and then added again. Min/max
+   * restart, as they may have been kept by another rule. False when nothing changed.
+   */
+  describe(info: SeriesInfo): boolean {
+    const entry = this.entries.get(info.key);
+    if (!entry || info.valueKind === undefined) return false;
+    if (entry.info.valueKind !== undefined && !entry.info.kindInferred) return false;
+    const next: SeriesInfo = { ...entry.info, valueKind: info.valueKind };
+    delete next.kindInferred;
+    if (info.dataType !== undefined) next.dataType = info.dataType;
+    const kindChanged = next.valueKind !== entry.info.valueKind;
+    entry.info = next;
+    const change = this.changeFor(info.key);
+    if (change) change.info = true;
+    if (kindChanged) {
+      entry.range = { min: null, max: null };
+      if (change) change.range = true;
+    }
+    return true;
+  }
+
   remove(key: string): boolean {
     if (!this.entries.delete(key)) return false;
     if (this.recordingChanges) {
@@ -115,15 +131,25 @@ export class SeriesStore {
     const change = this.changeFor(key);
     if (change) change.last = entry.last;
 
-    const value = chartValueOf(reading);
+    if (entry.info.valueKind === undefined) {
+      const inferred = inferKind(reading.value);
+      if (inferred !== undefined) {
+        entry.info = { ...entry.info, valueKind: inferred, kindInferred: true };
+        if (change) change.info = true;
+      }
+    }
+    const kind = entry.info.valueKind;
+    const value = chartValueOf(kind, reading);
     if (value === undefined) return;
     this.addPoint(entry, change, reading.timestamp, value);
 
-    if (value !== null && (entry.range.min === null || value < entry.range.min || entry.range.max === null || value > entry.range.max)) {
-      entry.range = {
-        min: entry.range.min === null ? value : Math.min(entry.range.min, value),
-        max: entry.range.max === null ? value : Math.max(entry.range.max, value),
-      };
+    const exact = value === null ? undefined : rangeValueOf(kind, reading);
+    if (exact === undefined) return;
+    const { min, max } = entry.range;
+    const lower = min === null || compareExact(exact, min) < 0;
+    const higher = max === null || compareExact(exact, max) > 0;
+    if (lower || higher) {
+      entry.range = { min: lower ? exact : min, max: higher ? exact : max };
       if (change) change.range = true;
     }
   }
@@ -163,6 +189,7 @@ export class SeriesStore {
       const entry = this.entries.get(key);
       if (!entry) continue;
       const delta: SeriesDelta = { key };
+      if (change.info) delta.info = { ...entry.info };
       if (change.points) delta.points = change.points;
       if (change.last) delta.last = change.last;
       if (change.range) delta.range = { ...entry.range };

@@ -29,7 +29,7 @@ class FakeSource {
 }
 
 const tag = (deviceId: string, name: string, unit?: string): ChartTag => ({ deviceId, deviceName: deviceId.toUpperCase(), tag: name, ...(unit ? { unit } : {}) });
-const good = (name: string, value: number | boolean | string, timestamp: number): TagReading => ({ tag: name, value, quality: 'good', timestamp });
+const good = (name: string, value: TagReading['value'], timestamp: number): TagReading => ({ tag: name, value, quality: 'good', timestamp });
 
 async function until(what: string, condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -206,6 +206,69 @@ describe('livedata: panel host (extension side, in-memory vscode)', () => {
     assert.ok(log.some((l) => l.level === 'warn' && /Saved tag #2/.test(l.text)));
     panels.add([tag('plc1', 'pump')]);
     assert.equal(fakeWindow.created.length, 1, 'the restored panel takes new tags');
+  });
+
+  it("takes each series' kind from its tag: a uint64 beyond 2^53 is charted, an array and a string are not", async () => {
+    const panel = openWithReady([
+      { ...tag('plc1', 'energy', 'Wh'), valueKind: 'integer', dataType: 'uint64' },
+      { ...tag('plc1', 'profile'), valueKind: 'array', dataType: 'int16[3]' },
+      { ...tag('plc1', 'batch'), valueKind: 'string', dataType: 'string[8]' },
+    ]);
+    const snapshot = lastOf(panel, 'snapshot')!;
+    assert.deepEqual(
+      snapshot.series.map((s) => [s.info.tag, s.info.valueKind, s.info.dataType]),
+      [
+        ['energy', 'integer', 'uint64'],
+        ['profile', 'array', 'int16[3]'],
+        ['batch', 'string', 'string[8]'],
+      ],
+    );
+    const [energyKey, profileKey, batchKey] = snapshot.series.map((s) => s.info.key);
+    source.live('plc1')[0].push([good('energy', '18446744073709551615', 1000), good('profile', [1, 2, 3], 1000), good('batch', '42', 1000)]);
+    source.live('plc1')[0].push([good('energy', '18446744073709551614', 1100)]);
+    await until('a delta', () => sent(panel).some((m) => m.type === 'delta'));
+    const delta = lastOf(panel, 'delta')!;
+    const energy = delta.series.find((s) => s.key === energyKey);
+    assert.deepEqual(energy?.points, { t: [1000, 1100], v: [2 ** 64, 2 ** 64] }, 'charted as the nearest double');
+    assert.deepEqual(energy?.range, { min: '18446744073709551614', max: '18446744073709551615' }, 'min/max exact');
+    assert.equal(energy?.last?.value, '18446744073709551614');
+    const profile = delta.series.find((s) => s.key === profileKey);
+    assert.deepEqual(profile?.last?.value, [1, 2, 3]);
+    assert.equal(profile?.points, undefined, 'an array is never charted');
+    const batch = delta.series.find((s) => s.key === batchKey);
+    assert.equal(batch?.last?.value, '42');
+    assert.equal(batch?.points, undefined, 'nor a string, even of digits');
+  });
+
+  it('restores a version 1 panel, infers kinds from first readings, and takes the kind of a tag added again', async () => {
+    const serializer = fakeWindow.serializers.get('bifrost.liveData')!;
+    const restored = fakeWindow.createWebviewPanel('bifrost.liveData', 'Live Data');
+    await serializer.deserializeWebviewPanel(restored, { version: 1, tags: [tag('plc1', 'energy', 'Wh'), tag('plc1', 'level', '%')], windowMs: 60_000, hidden: [] });
+    restored.webview.receive.fire({ type: 'ready' });
+    const snapshot = lastOf(restored, 'snapshot')!;
+    assert.deepEqual(snapshot.series.map((s) => s.info.valueKind), [undefined, undefined], 'old tags come back without a kind');
+    const [energyKey, levelKey] = snapshot.series.map((s) => s.info.key);
+
+    const [sub] = source.live('plc1');
+    sub.push([good('energy', '18446744073709551615', 1000), good('level', 40, 1000)]);
+    await until('a delta', () => sent(restored).some((m) => m.type === 'delta'));
+    let delta = lastOf(restored, 'delta')!;
+    assert.deepEqual(delta.series.find((s) => s.key === levelKey)?.info?.valueKind, 'number');
+    assert.deepEqual(delta.series.find((s) => s.key === levelKey)?.points, { t: [1000], v: [40] });
+    const energy = delta.series.find((s) => s.key === energyKey);
+    assert.equal(energy?.info?.valueKind, 'string', 'as before its kind was known: a uint64 string looks like text');
+    assert.equal(energy?.info?.kindInferred, true);
+
+    const deltas = sent(restored).length;
+    const subscriptions = source.subscriptions.length;
+    panels.add([{ ...tag('plc1', 'energy', 'Wh'), valueKind: 'integer', dataType: 'uint64' }]);
+    await until('a second delta', () => sent(restored).length > deltas);
+    delta = lastOf(restored, 'delta')!;
+    assert.deepEqual(delta.series, [{ key: energyKey, info: { ...snapshot.series[0].info, valueKind: 'integer', dataType: 'uint64' }, range: { min: null, max: null } }]);
+    assert.equal(source.subscriptions.length, subscriptions, 'describing a tag does not resubscribe');
+    sub.push([good('energy', '18446744073709551614', 1100)]);
+    await until('a third delta', () => sent(restored).length > deltas + 1);
+    assert.deepEqual(lastOf(restored, 'delta')!.series[0].points, { t: [1100], v: [2 ** 64] }, 'charted from now on');
   });
 
   it('shows why a device could not be subscribed, on its rows', () => {

@@ -3,7 +3,7 @@ import { seriesInfoOf } from '../../extension/liveData/panelTags';
 import { SeriesStore } from '../../extension/liveData/seriesStore';
 import type { SeriesSnapshot } from '../../webview/messages';
 import { AlignedSeriesData, lowerBound, snapTime } from '../../webview/livedata/alignedData';
-import { formatAxisNumbers, formatExtreme, formatNumber, formatValue, formatWindow } from '../../webview/livedata/format';
+import { compactValue, formatAxisNumbers, formatExtreme, formatNumber, formatValue, formatWindow, fullValueText, VALUE_CHARS } from '../../webview/livedata/format';
 import { LiveDataModel } from '../../webview/livedata/panelModel';
 import { restoreSettings, viewStateOf } from '../../webview/livedata/viewState';
 
@@ -77,7 +77,7 @@ describe('livedata: LiveDataModel', () => {
     assert.equal(changes.structure, true);
     assert.deepEqual(m.series.map((s) => s.info.key), [a.key, b.key]);
     assert.deepEqual(m.data.ys[0], [1, 2]);
-    assert.equal(m.series[0].kind, 'number', 'a series with numeric points is a number even before its last reading');
+    assert.equal(m.series[0].style, 'line', 'a series whose kind is not known yet is a line until its first reading');
 
     m.apply({ type: 'snapshot', now: 2000, retentionMs: 600_000, series: [snap(b)] }, 2000);
     changes = m.takeChanges();
@@ -111,15 +111,23 @@ describe('livedata: LiveDataModel', () => {
     assert.deepEqual(m.data.ys, [[undefined, 1]]);
   });
 
-  it('notices when a series turns out to be text (not charted) but not when a reading is bad', () => {
+  it('takes how a series is shown from its kind, and follows the host when the kind becomes known', () => {
     const m = new LiveDataModel();
-    m.apply({ type: 'snapshot', now: 0, retentionMs: 600_000, series: [snap(a)] }, 0);
+    const kinds = ['number', 'integer', 'boolean', 'string', 'array', 'structure', 'unknown'] as const;
+    const infos = kinds.map((valueKind) => seriesInfoOf({ deviceId: 'plc1', deviceName: 'PLC 1', tag: valueKind, valueKind }));
+    m.apply({ type: 'snapshot', now: 0, retentionMs: 600_000, series: [...infos.map((i) => snap(i)), snap(b)] }, 0);
+    assert.deepEqual(
+      m.series.map((s) => s.style),
+      ['line', 'line', 'lane', 'none', 'none', 'none', 'none', 'line'],
+    );
     m.takeChanges();
-    m.apply({ type: 'delta', now: 1, series: [{ key: a.key, last: { value: null, quality: 'bad', timestamp: 1, error: 'x' } }] }, 1);
-    assert.equal(m.takeChanges().structure, false);
-    m.apply({ type: 'delta', now: 2, series: [{ key: a.key, last: { value: 'RUN', quality: 'good', timestamp: 2 } }] }, 2);
+    m.apply({ type: 'delta', now: 1, series: [{ key: b.key, last: { value: 'RUN', quality: 'good', timestamp: 1 } }] }, 1);
+    assert.equal(m.takeChanges().structure, false, 'the webview never guesses a kind from a value');
+    assert.equal(m.series[7].style, 'line');
+    m.apply({ type: 'delta', now: 2, series: [{ key: b.key, info: { ...b, valueKind: 'string', kindInferred: true } }] }, 2);
     assert.equal(m.takeChanges().structure, true);
-    assert.equal(m.series[0].kind, 'text');
+    assert.equal(m.series[7].style, 'none');
+    assert.equal(m.series[7].info.valueKind, 'string');
   });
 
   it("follows the host's clock and trims history past the retention", () => {
@@ -164,14 +172,38 @@ describe('livedata: formatting', () => {
     assert.equal(formatNumber(1234567), '1234567');
     assert.equal(formatNumber(21.456789), '21.4568');
     assert.equal(formatNumber(0.00001234), '1.234e-5');
-    assert.equal(formatValue(3.5, 'bar'), '3.5 bar');
-    assert.equal(formatValue(true, 'bar'), 'true');
-    assert.equal(formatValue('9007199254740993'), '9007199254740993', '64-bit strings keep every digit');
-    assert.equal(formatValue(null, 'bar'), '—');
-    assert.equal(formatExtreme(1, 'bool'), 'true');
+    assert.equal(formatValue(3.5, 'number', 'bar'), '3.5 bar');
+    assert.equal(formatValue(true, 'boolean', 'bar'), 'true');
+    assert.equal(formatValue('9007199254740993', 'integer'), '9007199254740993', '64-bit strings keep every digit');
+    assert.equal(formatValue('18446744073709551615', 'integer', 'Wh'), '18446744073709551615 Wh', 'with the unit, as numbers have');
+    assert.equal(formatValue(4_503_599_627_370_497, 'integer'), '4503599627370497', 'integers below 2^53 show every digit too');
+    assert.equal(formatValue('RUN', 'string', 'bar'), 'RUN', 'no unit after text');
+    assert.equal(formatValue(null, 'number', 'bar'), '—');
+    assert.equal(formatExtreme(1, 'boolean'), 'true');
     assert.equal(formatExtreme(null, 'number', 'bar'), '—');
+    assert.equal(formatExtreme('18446744073709551615', 'integer', 'Wh'), '18446744073709551615 Wh');
+    assert.deepEqual(formatAxisNumbers([1.8e19, 1.84e19], 4e16), ['18.00E', '18.40E']);
     assert.equal(formatWindow(30_000), '30 s');
     assert.equal(formatWindow(600_000), '10 min');
+  });
+});
+
+describe('livedata: arrays and structures', () => {
+  it('shows them compactly, cut with … past a width, and whole in the tooltip', () => {
+    assert.equal(compactValue([1, 2, 3]), '[1, 2, 3]');
+    assert.equal(compactValue({ a: 1, b: true }), '{a: 1, b: true}');
+    assert.equal(compactValue({ 'two words': 'x', n: null, list: [0.1 + 0.2, { q: [] }] }), '{"two words": "x", n: null, list: [0.3, {q: []}]}');
+    const long = Array.from({ length: 100 }, (_, i) => i);
+    const cut = compactValue(long, 40);
+    assert.equal(cut, '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, …]');
+    assert.equal(formatValue(long, 'array'), compactValue(long, VALUE_CHARS), 'the table cell cuts');
+    assert.ok(formatValue(long, 'array').length <= VALUE_CHARS + ', …]'.length);
+    assert.equal(compactValue({ alpha: 1, beta: { gamma: [1, 2, 3] } }, 26), '{alpha: 1, beta: {gamma: […]}}', 'every open bracket is closed');
+    assert.equal(fullValueText(long, 'array'), `[${long.join(', ')}]`);
+    assert.equal(fullValueText({ x: 0.1 + 0.2 }, 'structure'), '{x: 0.30000000000000004}', 'the tooltip has every digit');
+    assert.equal(fullValueText('a long text', 'string'), 'a long text');
+    assert.equal(fullValueText('18446744073709551615', 'integer'), undefined, 'numbers are whole in the cell');
+    assert.equal(fullValueText(3, 'number'), undefined);
   });
 });
 
@@ -185,10 +217,19 @@ describe('livedata: view settings', () => {
   it('saves tags without values, and hidden keys only of series still there', () => {
     const state = viewStateOf([a], { windowMs: 30_000, hidden: new Set([a.key, b.key]) });
     assert.deepEqual(state, {
-      version: 1,
+      version: 2,
       tags: [{ deviceId: 'plc1', deviceName: 'PLC 1', tag: 'a', unit: 'bar' }],
       windowMs: 30_000,
       hidden: [a.key],
     });
+  });
+
+  it('saves the kind a tag came with, never one inferred from readings', () => {
+    const counter = seriesInfoOf({ deviceId: 'plc1', deviceName: 'PLC 1', tag: 'n', valueKind: 'integer', dataType: 'uint64' });
+    const guessed = { ...seriesInfoOf({ deviceId: 'plc1', deviceName: 'PLC 1', tag: 'm', dataType: 'uint64' }), valueKind: 'string' as const, kindInferred: true as const };
+    assert.deepEqual(viewStateOf([counter, guessed], { windowMs: 60_000, hidden: new Set() }).tags, [
+      { deviceId: 'plc1', deviceName: 'PLC 1', tag: 'n', valueKind: 'integer', dataType: 'uint64' },
+      { deviceId: 'plc1', deviceName: 'PLC 1', tag: 'm', dataType: 'uint64' },
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { laneRange, layoutScales, layoutSignature, MAX_AXES, numericRange, stripHeight, type ScaleLine } from '../../webview/livedata/scaleLayout';
 
-const num = (unit?: string): ScaleLine => (unit === undefined ? { kind: 'number' } : { kind: 'number', unit });
-const bool: ScaleLine = { kind: 'bool' };
+const num = (unit?: string): ScaleLine => (unit === undefined ? { style: 'line' } : { style: 'line', unit });
+const bool: ScaleLine = { style: 'lane' };
 
 /** Where value v of range [min, max] is drawn, as a share of the plot height from the bottom. */
 const at = ([min, max]: [number, number], v: number) => (v - min) / (max - min);
@@ -24,7 +24,7 @@ describe('Live Data scale layout', () => {
   });
 
   it('gives booleans a lane each, never a numeric scale, whatever their unit', () => {
-    const layout = layoutScales([bool, num('%'), { kind: 'bool', unit: '%' }], [true, true, true]);
+    const layout = layoutScales([bool, num('%'), { style: 'lane', unit: '%' }], [true, true, true]);
     assert.equal(layout.groups.length, 1);
     assert.deepEqual(
       layout.lanes.map((l) => [l.line, l.position]),

@@ -186,7 +186,8 @@ export async function startHarness(): Promise<Harness> {
       await page.waitForFunction(() => (window as unknown as StandIn).__posted.some((m) => m.type === 'ready'));
       return {
         page,
-        post: (message) => page.evaluate((m) => window.postMessage(m, '*'), message),
+        // As unknown: Playwright's argument types recurse without end on the recursive LiveValue.
+        post: (message) => page.evaluate((m) => window.postMessage(m, '*'), message as unknown),
         posted: () => page.evaluate(() => (window as unknown as StandIn).__posted),
         savedState: () => page.evaluate(() => (window as unknown as StandIn).__state as LiveDataViewState | null),
         problems: () => page.evaluate(() => (window as unknown as StandIn).__problems),

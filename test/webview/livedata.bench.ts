@@ -49,7 +49,7 @@ function history(s: Scenario, now: number): SeriesSnapshot[] {
     }
     const key = JSON.stringify([`dev${device}`, `tag${i}`]);
     out.push({
-      info: { key, deviceId: `dev${device}`, deviceName: `Device ${device}`, tag: `tag${i}`, unit: 'bar' },
+      info: { key, deviceId: `dev${device}`, deviceName: `Device ${device}`, tag: `tag${i}`, unit: 'bar', valueKind: 'number', dataType: 'float32' },
       last: { value: v[v.length - 1], quality: 'good', timestamp: t[t.length - 1] },
       range: { min: Math.min(...v), max: Math.max(...v) },
       points: { t, v },
@@ -84,7 +84,8 @@ async function run(): Promise<void> {
             // The message is handled, then applied in the next frame; the frame after that is on screen.
             requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - start))));
           }),
-        snapshot,
+        // As unknown: Playwright's argument types recurse without end on the recursive LiveValue.
+        snapshot as unknown,
       );
 
       const keys = (snapshot.series as SeriesSnapshot[]).map((x) => x.info.key);

@@ -2,17 +2,18 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { seriesInfoOf } from '../../extension/liveData/panelTags';
+import { restoreTags, seriesInfoOf } from '../../extension/liveData/panelTags';
+import { SeriesStore } from '../../extension/liveData/seriesStore';
 import type { LiveReading, SeriesInfo, SeriesSnapshot } from '../../webview/messages';
 import { DARK_THEME, LIGHT_THEME, startHarness, type Harness, type PanelPage } from './harness';
 
 const RESULTS = resolve(__dirname, '../../test-results');
 
-const tank = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'tank_level', unit: '%' });
-const pump = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'pump_running' });
-const motor = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'motor_temp', unit: '°C' });
-const pressure = seriesInfoOf({ deviceId: 'plc2', deviceName: 'Packer', tag: 'line_pressure', unit: 'bar' });
-const recipe = seriesInfoOf({ deviceId: 'plc2', deviceName: 'Packer', tag: 'recipe_name' });
+const tank = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'tank_level', unit: '%', valueKind: 'number', dataType: 'float32' });
+const pump = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'pump_running', valueKind: 'boolean', dataType: 'bool' });
+const motor = seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'motor_temp', unit: '°C', valueKind: 'integer', dataType: 'int16' });
+const pressure = seriesInfoOf({ deviceId: 'plc2', deviceName: 'Packer', tag: 'line_pressure', unit: 'bar', valueKind: 'number', dataType: 'float32' });
+const recipe = seriesInfoOf({ deviceId: 'plc2', deviceName: 'Packer', tag: 'recipe_name', valueKind: 'string', dataType: 'string[16]' });
 
 const TIMEOUT_TEXT = 'Device did not answer within 1000 ms';
 
@@ -177,9 +178,10 @@ describe('Live Data webview (headless Chromium)', function () {
 
     it('shows values with units, quality, timestamps and min/max in the table', async () => {
       assert.equal(await panel.page.locator('table.readings tbody tr').count(), 5);
-      const [device, tag, value, quality, time, min, max] = await rowTexts(panel.page, tank);
+      const [device, tag, type, value, quality, time, min, max] = await rowTexts(panel.page, tank);
       assert.equal(device, 'Line 1 PLC');
       assert.equal(tag.trim(), 'tank_level');
+      assert.equal(type, 'float32');
       assert.match(value, /^\d+(\.\d+)? %$/);
       assert.equal(quality, 'good');
       assert.match(time, /^\d\d:\d\d:\d\d\.\d{3}$/);
@@ -187,12 +189,12 @@ describe('Live Data webview (headless Chromium)', function () {
       assert.match(max, /^\d+(\.\d+)? %$/);
 
       const pumpRow = await rowTexts(panel.page, pump);
-      assert.deepEqual([pumpRow[2], pumpRow[5], pumpRow[6]], ['false', 'false', 'true'], 'booleans read as true/false');
+      assert.deepEqual([pumpRow[3], pumpRow[6], pumpRow[7]], ['false', 'false', 'true'], 'booleans read as true/false');
       const motorRow = await rowTexts(panel.page, motor);
-      assert.equal(motorRow[2], '60 °C');
-      assert.equal(motorRow[3], 'uncertain');
+      assert.equal(motorRow[3], '60 °C');
+      assert.equal(motorRow[4], 'uncertain');
       const recipeRow = await rowTexts(panel.page, recipe);
-      assert.equal(recipeRow[2], 'RECIPE-7');
+      assert.equal(recipeRow[3], 'RECIPE-7');
       assert.ok(await panel.page.locator(`tr[data-key="${cssEscape(recipe.key)}"] .swatch.not-charted`).count(), 'text is not charted');
     });
 
@@ -202,7 +204,7 @@ describe('Live Data webview (headless Chromium)', function () {
       const badge = row.locator('.quality');
       assert.equal(await badge.innerText(), 'bad');
       assert.equal(await badge.getAttribute('title'), TIMEOUT_TEXT);
-      assert.equal((await rowTexts(panel.page, pressure))[2], '—');
+      assert.equal((await rowTexts(panel.page, pressure))[3], '—');
     });
 
     it('draws the chart, with a gap where the readings went bad', async () => {
@@ -229,7 +231,7 @@ describe('Live Data webview (headless Chromium)', function () {
       });
       await panel.page.waitForFunction((key) => document.querySelector(`tr[data-key='${key}'] td.value`)?.textContent === '88.25 %', tank.key);
       const tankRow = await rowTexts(panel.page, tank);
-      assert.equal(tankRow[6], '88.25 %');
+      assert.equal(tankRow[7], '88.25 %');
       const motorBadge = panel.page.locator(`tr[data-key="${cssEscape(motor.key)}"] .quality`);
       assert.equal(await motorBadge.innerText(), 'bad');
       assert.equal(await motorBadge.getAttribute('title'), 'Connection refused');
@@ -257,13 +259,13 @@ describe('Live Data webview (headless Chromium)', function () {
     it('saves the tag list and view settings, never values', async () => {
       const state = await panel.savedState();
       assert.ok(state);
-      assert.equal(state.version, 1);
+      assert.equal(state.version, 2);
       assert.equal(state.windowMs, 60_000);
       assert.deepEqual(
         state.tags.map((t) => t.tag),
         ['tank_level', 'pump_running', 'motor_temp', 'line_pressure', 'recipe_name'],
       );
-      assert.deepEqual(state.tags[0], { deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'tank_level', unit: '%' });
+      assert.deepEqual(state.tags[0], { deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'tank_level', unit: '%', valueKind: 'number', dataType: 'float32' });
       assert.doesNotMatch(JSON.stringify(state), /88\.25|RECIPE-7/);
     });
 
@@ -382,7 +384,7 @@ describe('Live Data webview (headless Chromium)', function () {
   });
 
   describe('with the mix of a real plant: °C, bar, m³/h, Wh and booleans', () => {
-    const plant = (tag: string, unit?: string) => seriesInfoOf({ deviceId: 'plant', deviceName: 'Demo plant', tag, ...(unit ? { unit } : {}) });
+    const plant = (tag: string, unit?: string) => seriesInfoOf({ deviceId: 'plant', deviceName: 'Demo plant', tag, valueKind: unit ? 'number' : 'boolean', ...(unit ? { unit } : {}) });
     const energy = plant('energy_total', 'Wh');
     const temp = plant('reactor_temp', '°C');
     const inlet = plant('inlet_pressure', 'bar');
@@ -521,7 +523,8 @@ describe('Live Data webview (headless Chromium)', function () {
 
     function boilerSeries(now: number): SeriesSnapshot[] {
       return boiler.map(([tag, unit, bool], k) => {
-        const info = seriesInfoOf({ deviceId: 'boiler', deviceName: 'Boiler Controller', tag, ...(unit ? { unit } : {}) });
+        const valueKind = tag === 'serial_number' ? 'string' : bool ? 'boolean' : 'number';
+        const info = seriesInfoOf({ deviceId: 'boiler', deviceName: 'Boiler Controller', tag, valueKind, ...(unit ? { unit } : {}) });
         if (tag === 'serial_number') {
           return { info, last: { value: 'BLR-7741', quality: 'good', timestamp: now }, range: { min: null, max: null }, points: { t: [], v: [] } };
         }
@@ -602,6 +605,207 @@ describe('Live Data webview (headless Chromium)', function () {
           await boilerPanel.page.close();
         }
       });
+    }
+  });
+
+  describe('with a uint64 beyond 2^53, an array, a structure and a string', () => {
+    const plc = (tag: string, valueKind: SeriesInfo['valueKind'], dataType: string, unit?: string) =>
+      seriesInfoOf({ deviceId: 'plc1', deviceName: 'Line 1 PLC', tag, valueKind, dataType, ...(unit ? { unit } : {}) });
+    const energy = plc('energy_counter', 'integer', 'uint64', 'Wh');
+    const level = plc('tank_level', 'number', 'float32', '%');
+    const running = plc('pump_running', 'boolean', 'bool');
+    const profile = plc('speed_profile', 'array', 'int16[24]');
+    const batch = plc('batch_id', 'string', 'string[20]');
+    const recipe = plc('recipe', 'structure', 'RecipeT');
+    const U64_MAX = 18_446_744_073_709_551_615n;
+    const STEP = 1_000_000_007n;
+    const profileValue = Array.from({ length: 24 }, (_, i) => 1200 + 35 * i);
+    const recipeValue = { name: 'IPA', mash_temp: 66.5, boil_min: 60, hops: ['Citra', 'Mosaic'], dry_hop: true };
+
+    /** Filled by the host's own store, as the panel's host would send it. */
+    function kindsSnapshot(now: number): SeriesSnapshot[] {
+      const store = new SeriesStore({ retentionMs: 600_000, maxPoints: 12_000 });
+      for (const info of [energy, level, running, profile, batch, recipe]) store.add(info);
+      for (let i = 600; i >= 0; i--) {
+        const t = now - i * 100;
+        // Ends on 2^64 - 1: every value is beyond 2^53 and travels as a decimal string.
+        store.ingest(energy.key, { value: (U64_MAX - BigInt(i) * STEP).toString(), quality: 'good', timestamp: t });
+        store.ingest(level.key, { value: 50 + 20 * Math.sin(i / 60), quality: 'good', timestamp: t });
+        store.ingest(running.key, { value: Math.floor(i / 150) % 2 === 0, quality: 'good', timestamp: t });
+      }
+      store.ingest(profile.key, { value: profileValue, quality: 'good', timestamp: now });
+      store.ingest(batch.key, { value: 'B-2024-0042', quality: 'good', timestamp: now });
+      store.ingest(recipe.key, { value: recipeValue, quality: 'good', timestamp: now });
+      return store.snapshot(now);
+    }
+
+    let kinds: PanelPage;
+    before(async () => {
+      kinds = await harness.open({ width: 1000, height: 600 });
+      await kinds.post({ type: 'snapshot', now: Date.now(), retentionMs: 600_000, series: kindsSnapshot(Date.now()) });
+      await kinds.page.waitForSelector('.plot canvas');
+      await kinds.frames(4);
+      mkdirSync(RESULTS, { recursive: true });
+      writeFileSync(join(RESULTS, 'livedata-kinds.png'), await kinds.page.screenshot());
+    });
+    after(async () => {
+      await kinds?.page.close();
+    });
+
+    it('charts the uint64 and shows its exact value, min and max in the table', async () => {
+      // Charted first: blue.
+      assert.ok((await colourPixels(kinds.page, '#3794ff')) > 100, 'energy_counter is drawn');
+      const legend = await kinds.page.locator('.legend .u-series').allInnerTexts();
+      assert.ok(legend.some((l) => l.includes('energy_counter')));
+      const [, , type, value, , , min, max] = await rowTexts(kinds.page, energy);
+      assert.equal(type, 'uint64');
+      assert.equal(value, '18446744073709551615 Wh', 'every digit, not the nearest double');
+      assert.equal(min, `${U64_MAX - 600n * STEP} Wh`);
+      assert.equal(max, '18446744073709551615 Wh');
+      const fit = await kinds.page.evaluate(() => ({
+        table: document.querySelector<HTMLElement>('table.readings')!.offsetWidth,
+        room: document.querySelector<HTMLElement>('.table-section')!.clientWidth,
+      }));
+      assert.ok(fit.table <= fit.room, `twenty digits in three columns still fit a 1000 px panel: ${JSON.stringify(fit)}`);
+      assert.equal(await kinds.page.locator(`tr[data-key="${cssEscape(energy.key)}"] td:nth-child(2)`).getAttribute('title'), 'energy_counter\nuint64 (integer)\nLine 1 PLC');
+    });
+
+    it('shows the array, the structure and the string in the table and not in the chart', async () => {
+      const legend = await kinds.page.locator('.legend .u-series').allInnerTexts();
+      assert.equal(legend.length, 4, 'time and the three charted series');
+      for (const info of [profile, batch, recipe]) {
+        assert.ok(!legend.some((l) => l.includes(info.tag)), `${info.tag} has no line`);
+        assert.equal(await kinds.page.locator(`tr[data-key="${cssEscape(info.key)}"] .swatch.not-charted`).count(), 1);
+      }
+      const profileCell = kinds.page.locator(`tr[data-key="${cssEscape(profile.key)}"] td.value`);
+      assert.match(await profileCell.innerText(), /^\[1200, 1235, 1270, .*, …\]$/, 'compact, cut with …');
+      assert.equal(await profileCell.getAttribute('title'), `[${profileValue.join(', ')}]`, 'whole in the tooltip');
+      const recipeCell = kinds.page.locator(`tr[data-key="${cssEscape(recipe.key)}"] td.value`);
+      assert.equal(await recipeCell.innerText(), '{name: "IPA", …}');
+      assert.equal(await recipeCell.getAttribute('title'), '{name: "IPA", mash_temp: 66.5, boil_min: 60, hops: ["Citra", "Mosaic"], dry_hop: true}');
+      const batchRow = await rowTexts(kinds.page, batch);
+      assert.deepEqual([batchRow[2], batchRow[3], batchRow[6], batchRow[7]], ['string[20]', 'B-2024-0042', '—', '—']);
+      assert.match(await kinds.page.locator(`tr[data-key="${cssEscape(batch.key)}"] .swatch`).getAttribute('title') ?? '', /Text is not charted/);
+    });
+
+    it('keeps the boolean in a lane below the lines', async () => {
+      assert.deepEqual(await kinds.page.locator('.plot .lane-name').allInnerTexts(), ['pump_running']);
+      // Charted third: green; the level is orange.
+      const lane = await kinds.page.evaluate(() => {
+        const c = document.querySelector<HTMLCanvasElement>('.plot canvas')!;
+        const { data, width, height } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+        const rows = (rgb: number[]) => {
+          let top = -1;
+          let bottom = -1;
+          for (let y = 0; y < height; y++) {
+            for (let x = 0; x < width; x++) {
+              const i = (y * width + x) * 4;
+              if (data[i + 3] > 200 && rgb.every((v, k) => Math.abs(data[i + k] - v) < 12)) {
+                if (top < 0) top = y;
+                bottom = y;
+                break;
+              }
+            }
+          }
+          return { top, bottom };
+        };
+        return { bool: rows([0x89, 0xd1, 0x85]), level: rows([0xd1, 0x86, 0x16]), energy: rows([0x37, 0x94, 0xff]) };
+      });
+      assert.ok(lane.bool.top > 0 && lane.level.top >= 0 && lane.energy.top >= 0, JSON.stringify(lane));
+      assert.ok(lane.bool.top > lane.level.bottom && lane.bool.top > lane.energy.bottom, `the lane lies below the lines: ${JSON.stringify(lane)}`);
+      assert.deepEqual(await kinds.problems(), []);
+    });
+
+    it('drops the Type, then the Device column only when the table would not fit', async () => {
+      const columns = (page: Page) =>
+        page.evaluate(() =>
+          Array.from(document.querySelectorAll<HTMLElement>('table.readings th'))
+            .filter((th) => getComputedStyle(th).display !== 'none' && th.textContent !== '')
+            .map((th) => th.textContent),
+        );
+      assert.deepEqual(await columns(kinds.page), ['Tag', 'Value', 'Quality', 'Timestamp', 'Min', 'Max'], 'in 1000 px, twenty digits thrice leave no room');
+      const wide = await harness.open({ width: 1400, height: 600 });
+      try {
+        await wide.post({ type: 'snapshot', now: Date.now(), retentionMs: 600_000, series: kindsSnapshot(Date.now()) });
+        await wide.page.waitForSelector('.plot canvas');
+        await wide.frames(4);
+        writeFileSync(join(RESULTS, 'livedata-kinds-1400.png'), await wide.page.screenshot());
+        assert.deepEqual(await columns(wide.page), ['Device', 'Tag', 'Type', 'Value', 'Quality', 'Timestamp', 'Min', 'Max']);
+        assert.deepEqual(await wide.problems(), []);
+      } finally {
+        await wide.page.close();
+      }
+    });
+
+    it('saves each tag with its kind and data type', async () => {
+      const state = await kinds.savedState();
+      assert.equal(state?.version, 2);
+      assert.deepEqual(
+        state?.tags.map((t) => [t.tag, t.valueKind, t.dataType]),
+        [
+          ['energy_counter', 'integer', 'uint64'],
+          ['tank_level', 'number', 'float32'],
+          ['pump_running', 'boolean', 'bool'],
+          ['speed_profile', 'array', 'int16[24]'],
+          ['batch_id', 'string', 'string[20]'],
+          ['recipe', 'structure', 'RecipeT'],
+        ],
+      );
+    });
+  });
+
+  it('restores a panel saved by version 1: tags without a kind get one from their first readings', async () => {
+    const saved = {
+      version: 1,
+      tags: [
+        { deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'tank_level', unit: '%' },
+        { deviceId: 'plc1', deviceName: 'Line 1 PLC', tag: 'pump_running' },
+        { deviceId: 'plc2', deviceName: 'Packer', tag: 'recipe_name' },
+      ],
+      windowMs: 300_000,
+      hidden: [],
+    };
+    // The host's side of a restore, with its own code: the tag list from the saved state, then readings.
+    const { tags, problems } = restoreTags(saved);
+    assert.deepEqual(problems, []);
+    const store = new SeriesStore({ retentionMs: 600_000, maxPoints: 12_000 });
+    const infos = tags.map((t) => seriesInfoOf(t));
+    for (const info of infos) store.add(info);
+    const restored = await harness.open({ savedState: saved });
+    try {
+      assert.equal(await restored.page.evaluate(() => document.querySelector<HTMLElement & { value: string }>('vscode-single-select')?.value), '300000');
+      const now = Date.now();
+      // Before any reading the kinds are not known: the tags are lines for now.
+      await restored.post({ type: 'snapshot', now, retentionMs: 600_000, series: store.snapshot(now) });
+      await restored.page.waitForFunction(() => document.querySelectorAll('table.readings tbody tr').length === 3);
+      store.recording = true;
+      store.snapshot(now);
+      for (let i = 300; i >= 0; i--) {
+        const t = now - i * 1000;
+        store.ingest(infos[0].key, { value: 50 + 20 * Math.sin(i / 30), quality: 'good', timestamp: t });
+        store.ingest(infos[1].key, { value: Math.floor(i / 40) % 2 === 0, quality: 'good', timestamp: t });
+      }
+      store.ingest(infos[2].key, { value: 'RECIPE-7', quality: 'good', timestamp: now });
+      const delta = store.takeDelta()!;
+      await restored.post({ type: 'delta', now, ...delta });
+      await restored.page.waitForFunction(() => document.querySelectorAll('.plot .lane-name').length === 1);
+      await restored.frames(3);
+      mkdirSync(RESULTS, { recursive: true });
+      writeFileSync(join(RESULTS, 'livedata-restored-v1.png'), await restored.page.screenshot());
+
+      assert.deepEqual(await restored.page.locator('.plot .lane-name').allInnerTexts(), ['pump_running'], 'the boolean is a lane');
+      assert.ok((await colourPixels(restored.page, '#3794ff')) > 100, 'tank_level is drawn');
+      const legend = await restored.page.locator('.legend .u-series').allInnerTexts();
+      assert.ok(!legend.some((l) => l.includes('recipe_name')), 'the text is not charted');
+      assert.equal((await rowTexts(restored.page, infos[2]))[3], 'RECIPE-7');
+      assert.equal(await restored.page.locator(`tr[data-key="${cssEscape(infos[0].key)}"] td:nth-child(2)`).getAttribute('title'), 'tank_level\nnumber (from its readings)\nLine 1 PLC');
+      const state = await restored.savedState();
+      assert.equal(state?.version, 2);
+      assert.deepEqual(state?.tags, saved.tags, 'inferred kinds are not saved');
+      assert.equal(state?.windowMs, 300_000);
+      assert.deepEqual(await restored.problems(), []);
+    } finally {
+      await restored.page.close();
     }
   });
 

@@ -65,7 +65,7 @@ export class LiveDataApp {
     const plotBox = element('div', 'plot');
     const legendBox = element('div', 'legend');
     this.chartNote = element('p', 'chart-note');
-    this.chartNote.textContent = 'Nothing to chart: text values are shown in the table only.';
+    this.chartNote.textContent = 'Nothing to chart: text, arrays and structures are shown in the table only.';
     this.chartSection.append(plotBox, this.chartNote, legendBox);
     this.chart = new LiveChart(plotBox, legendBox, {
       visibilityChanged: (key, shown) => {
@@ -178,7 +178,7 @@ export class LiveDataApp {
     const line: ChartLine = {
       key: view.info.key,
       label: ambiguous ? `${view.info.deviceName} · ${view.info.tag}` : view.info.tag,
-      kind: view.kind,
+      style: view.style === 'lane' ? 'lane' : 'line',
       colorIndex: this.colours.get(view.info.key) ?? 0,
     };
     if (view.info.unit !== undefined) line.unit = view.info.unit;

@@ -1,6 +1,7 @@
 import uPlot from 'uplot';
 import type { Cell } from './alignedData';
-import { formatAxisNumbers, formatClock, formatNumber, type ValueKind } from './format';
+import type { ChartStyle } from '../messages';
+import { formatAxisNumbers, formatClock, formatNumber } from './format';
 import { laneRange, layoutScales, layoutSignature, numericRange, stripHeight, type ScaleLayout, type UnitGroup } from './scaleLayout';
 import { DASHES, PALETTE_VARIABLES, type ChartTheme } from './theme';
 
@@ -9,7 +10,8 @@ export interface ChartLine {
   key: string;
   label: string;
   unit?: string;
-  kind: ValueKind;
+  /** A line on its unit's scale, or a lane in the boolean strip. */
+  style: Exclude<ChartStyle, 'none'>;
   /** Index into the theme's palette (and dash patterns past its end). */
   colorIndex: number;
 }
@@ -80,6 +82,19 @@ export class LiveChart {
     const axisGroups = layout.groups.filter((g) => g.side !== undefined);
     const { width, height } = this.boxSize();
 
+    // The lanes' names sit left of the plot, in the room the left axes leave: the outermost
+    // left axis widens when the others leave too little.
+    const lefts = axisGroups.filter((g) => g.side === 'left');
+    const outermost = lefts.at(-1);
+    const laneRoom = layout.laneCount > 0 ? this.laneGutter(layout, theme) : 0;
+    const natural = new Map<string, number>();
+    const sizeLeft = (group: UnitGroup, size: number): number => {
+      natural.set(group.scale, size);
+      if (group !== outermost) return size;
+      const others = lefts.reduce((sum, g) => sum + (g === group ? 0 : (natural.get(g.scale) ?? 0)), 0);
+      return Math.max(size, laneRoom - others);
+    };
+
     const scales: uPlot.Scales = { x: { time: true, auto: false } };
     for (const group of layout.groups) {
       scales[group.scale] = {
@@ -115,7 +130,7 @@ export class LiveChart {
       scales,
       axes: [
         axisStyle(theme, theme.mutedForeground, { space: 80, values: (_u, splits) => splits.map((t) => formatClock(t)) }),
-        ...axisGroups.map((group, i) => this.axisOptions(group, theme, i === 0)),
+        ...axisGroups.map((group, i) => this.axisOptions(group, theme, i === 0, (natural) => sizeLeft(group, natural))),
       ],
       series: [{}, ...lines.map((line, i) => this.seriesOptions(line, layout.scaleOf[i], theme, shown[i]))],
       hooks: {
@@ -182,7 +197,8 @@ export class LiveChart {
     });
   }
 
-  private axisOptions(group: UnitGroup, theme: ChartTheme, withGrid: boolean): uPlot.Axis {
+  /** `sized`: the axis' width from the width its numbers and unit need. */
+  private axisOptions(group: UnitGroup, theme: ChartTheme, withGrid: boolean, sized: (natural: number) => number): uPlot.Axis {
     const only = group.lines.length === 1 ? this.lines[group.lines[0]] : undefined;
     const colour = only ? lineColour(only, theme) : theme.mutedForeground;
     const unit = unitText(group, this.lines);
@@ -199,13 +215,13 @@ export class LiveChart {
       gap: 4,
       filter: (_u, splits) => keep(splits),
       values: (_u, splits, _axis, _space, step) => axisNumbers(splits, step),
-      size: (_u, values) => AXIS_GAPS_PX + Math.max(textWidth(theme.font, unit), ...(values ?? []).map((v) => textWidth(theme.font, v ?? ''))),
+      size: (_u, values) => sized(AXIS_GAPS_PX + Math.max(textWidth(theme.font, unit), ...(values ?? []).map((v) => textWidth(theme.font, v ?? '')))),
       ticks: { stroke: theme.grid, width: 1, size: 4, filter: (_u, splits) => keep(splits) },
       grid: { show: withGrid, stroke: theme.grid, width: 1, filter: (_u, splits) => keep(splits) },
     });
   }
 
-  /** Room left of the plot for the lanes' names when no axis makes it. */
+  /** Room left of the plot for the lanes' names. */
   private laneGutter(layout: ScaleLayout, theme: ChartTheme): number {
     const names = layout.lanes.filter((l) => l.position !== undefined).map((l) => textWidth(theme.font, this.lines[l.line].label));
     return names.length === 0 ? 12 : Math.min(LANE_NAME_MAX_PX, Math.max(...names) + 12);
@@ -230,10 +246,14 @@ export class LiveChart {
     const names = u.over.querySelectorAll<HTMLElement>('.lane-name');
     if (names.length === 0) return;
     const room = `${Math.max(0, u.over.offsetLeft - 6)}px`;
-    names.forEach((name) => {
-      const middle = `${Math.round(u.valToPos(0.5, name.dataset.scale ?? ''))}px`;
+    const middles = Array.from(names, (name) => Math.round(u.valToPos(0.5, name.dataset.scale ?? '')));
+    // Lanes squeezed thinner than a line of text: names would overlap, the legend says which is which.
+    const fits = middles.every((m, i) => i === 0 || Math.abs(m - middles[i - 1]) >= LANE_NAME_MIN_PX);
+    names.forEach((name, i) => {
+      const middle = `${middles[i]}px`;
       if (name.style.top !== middle) name.style.top = middle;
       if (name.style.maxWidth !== room) name.style.maxWidth = room;
+      if (name.hidden === fits) name.hidden = !fits;
     });
   }
 
@@ -258,7 +278,7 @@ export class LiveChart {
     const colour = lineColour(line, theme);
     const dash = DASHES[Math.floor(line.colorIndex / theme.palette.length) % DASHES.length];
     const unit = line.unit ? ` ${line.unit}` : '';
-    const bool = line.kind === 'bool';
+    const bool = line.style === 'lane';
     const series: uPlot.Series = {
       label: line.label,
       scale,
@@ -296,6 +316,8 @@ export class LiveChart {
 
 /** Height of the row above the plot that holds the units. */
 const UNIT_ROW_PX = 20;
+/** The least height of a lane that shows its name (the names are 14 px lines of 11 px text). */
+const LANE_NAME_MIN_PX = 12;
 /** The widest the names of the booleans may make the room left of the plot. */
 const LANE_NAME_MAX_PX = 120;
 /** Tick, gap and margin beside an axis' numbers. */

@@ -1,20 +1,4 @@
-import type { LiveValue } from '../messages';
-
-/** What a series holds, from its readings: it decides formatting and whether it is charted. */
-export type ValueKind = 'number' | 'bool' | 'text' | 'unknown';
-
-export function kindOf(value: LiveValue | undefined): ValueKind {
-  switch (typeof value) {
-    case 'number':
-      return 'number';
-    case 'boolean':
-      return 'bool';
-    case 'string':
-      return 'text';
-    default:
-      return 'unknown';
-  }
-}
+import type { LiveValue, LiveValueKind } from '../messages';
 
 /** A number as people read it on a panel: up to 6 significant digits, no float noise. */
 export function formatNumber(n: number): string {
@@ -26,6 +10,8 @@ export function formatNumber(n: number): string {
 }
 
 const SI: readonly [number, string][] = [
+  [1e18, 'E'],
+  [1e15, 'P'],
   [1e12, 'T'],
   [1e9, 'G'],
   [1e6, 'M'],
@@ -42,22 +28,95 @@ export function formatAxisNumbers(ticks: readonly number[], step: number): strin
   const unit = SI.find(([factor]) => largest >= 10 * factor);
   if (!unit) return ticks.map((t) => formatNumber(t));
   const [factor, suffix] = unit;
-  const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
+  // Up to 12: a 64-bit counter moves little against its size (18.4467440737E, …441E).
+  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
   return ticks.map((t) => (t === 0 ? '0' : `${(t / factor).toFixed(decimals)}${suffix}`));
 }
 
-export function formatValue(value: LiveValue | undefined, unit?: string): string {
+/**
+ * A reading's value for the table. Integers show every digit (64-bit ones arrive as decimal
+ * strings); arrays and structures show compactly, cut with … past `maxChars`.
+ */
+export function formatValue(value: LiveValue | undefined, kind: LiveValueKind | undefined, unit?: string, maxChars = VALUE_CHARS): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  const text = typeof value === 'number' ? formatNumber(value) : value;
-  return unit && typeof value === 'number' ? `${text} ${unit}` : text;
+  if (typeof value === 'object') return compactValue(value, maxChars);
+  const text = typeof value === 'number' ? (kind === 'integer' && Number.isInteger(value) ? String(value) : formatNumber(value)) : value;
+  const numeric = typeof value === 'number' || ((kind === 'integer' || kind === 'number') && DECIMAL_INTEGER.test(value));
+  return unit && numeric ? `${text} ${unit}` : text;
 }
 
-/** Min/max are kept as chart numbers; a boolean series shows them as false/true again. */
-export function formatExtreme(n: number | null, kind: ValueKind, unit?: string): string {
+/**
+ * The whole value, for the tooltip of a cell that may not show all of it (text, arrays,
+ * structures); undefined for values a cell always shows whole.
+ */
+export function fullValueText(value: LiveValue | undefined, kind: LiveValueKind | undefined): string | undefined {
+  if (typeof value === 'string') return kind === 'integer' || kind === 'number' ? undefined : value;
+  if (value !== null && typeof value === 'object') return compactValue(value, Infinity, true);
+  return undefined;
+}
+
+/** Characters of an array or a structure the table cell shows; the tooltip has all of it. */
+export const VALUE_CHARS = 24;
+
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+
+/**
+ * Min/max as the host keeps them: exact (a decimal string beyond ±2^53); a boolean series has
+ * 0/1 and shows them as false/true again.
+ */
+export function formatExtreme(n: number | string | null, kind: LiveValueKind | undefined, unit?: string): string {
   if (n === null) return '—';
-  if (kind === 'bool') return n >= 1 ? 'true' : 'false';
-  return unit ? `${formatNumber(n)} ${unit}` : formatNumber(n);
+  if (kind === 'boolean') return Number(n) >= 1 ? 'true' : 'false';
+  const text = typeof n === 'string' || (kind === 'integer' && Number.isInteger(n)) ? String(n) : formatNumber(n);
+  return unit ? `${text} ${unit}` : text;
+}
+
+/**
+ * An array or a structure on one line, `[1, 2, 3]` or `{a: 1, b: true}`, cut with … once
+ * longer than `maxChars` (then a little longer, for the closing brackets). Fractions have 6
+ * significant digits unless `exact`.
+ */
+export function compactValue(value: LiveValue, maxChars = Infinity, exact = false): string {
+  const out: string[] = [];
+  let length = 0;
+  let cut = false;
+  const put = (text: string): boolean => {
+    if (cut) return false;
+    if (length + text.length > maxChars) {
+      cut = true;
+      out.push(text === ', ' ? ', …' : '…');
+      return false;
+    }
+    out.push(text);
+    length += text.length;
+    return true;
+  };
+  const write = (v: LiveValue): boolean => {
+    if (v === null || typeof v !== 'object') return put(scalarText(v, exact));
+    const entries: [string | undefined, LiveValue][] = Array.isArray(v) ? v.map((x) => [undefined, x]) : Object.entries(v);
+    const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
+    if (!put(open)) return false;
+    let whole = true;
+    for (let i = 0; whole && i < entries.length; i++) {
+      const [name, item] = entries[i];
+      whole = (i === 0 || put(', ')) && (name === undefined || put(`${keyText(name)}: `)) && write(item);
+    }
+    out.push(close);
+    return whole;
+  };
+  write(value);
+  return out.join('');
+}
+
+function scalarText(v: number | boolean | string | null, exact: boolean): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return exact || Number.isInteger(v) ? String(v) : formatNumber(v);
+  return String(v);
+}
+
+function keyText(name: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
 }
 
 function pad(n: number, width = 2): string {

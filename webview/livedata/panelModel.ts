@@ -1,17 +1,17 @@
-import type { LiveReading, SeriesInfo, SeriesPoints, SeriesRange, SeriesSnapshot, ToWebview } from '../messages';
+import { chartStyleOf, type ChartStyle, type LiveReading, type SeriesInfo, type SeriesPoints, type SeriesRange, type SeriesSnapshot, type ToWebview } from '../messages';
 import { AlignedSeriesData, type TimedValue } from './alignedData';
-import { kindOf, type ValueKind } from './format';
 
 export interface SeriesView {
   info: SeriesInfo;
   last: LiveReading | null;
   range: SeriesRange;
-  kind: ValueKind;
+  /** From the series' kind, which the host decides. */
+  style: ChartStyle;
 }
 
 /** What the view has to redraw after messages were applied. */
 export interface ModelChanges {
-  /** Series were added or removed, or one started or stopped being charted. */
+  /** Series were added or removed, or one's description (its kind) changed. */
   structure: boolean;
   /** Keys of the table rows whose reading or min/max changed. */
   rows: Set<string>;
@@ -19,9 +19,9 @@ export interface ModelChanges {
   points: boolean;
 }
 
-/** Text is shown in the table only; everything else (numbers, booleans, not yet known) is charted. */
+/** Numbers are lines, booleans lanes; text, arrays and structures are in the table only. */
 export function isCharted(view: SeriesView): boolean {
-  return view.kind !== 'text';
+  return view.style !== 'none';
 }
 
 /** Old columns are dropped in chunks of this much time, not one by one. */
@@ -77,6 +77,7 @@ export class LiveDataModel {
         const index = this.indexOf(delta.key);
         if (index < 0) continue;
         const view = this.views[index];
+        if (delta.info) this.setInfo(view, delta.info);
         if (delta.last) this.setLast(view, delta.last);
         if (delta.range) {
           view.range = delta.range;
@@ -103,8 +104,7 @@ export class LiveDataModel {
     const points: TimedValue[] = [];
     for (const snap of snapshots) {
       if (this.indexOf(snap.info.key) >= 0) this.remove(snap.info.key);
-      const kind = snap.last ? kindOf(snap.last.value) : 'unknown';
-      this.views.push({ info: snap.info, last: snap.last, range: snap.range, kind: kind === 'unknown' && snap.points.v.some((v) => v !== null) ? 'number' : kind });
+      this.views.push({ info: snap.info, last: snap.last, range: snap.range, style: chartStyleOf(snap.info.valueKind) });
       collect(points, this.aligned.addSeries(), snap.points);
     }
     if (points.length > 0) this.aligned.insert(points);
@@ -121,15 +121,15 @@ export class LiveDataModel {
     this.changes.points = true;
   }
 
+  /** The host found out the series' kind (or was told it): rows and chart lines are built again. */
+  private setInfo(view: SeriesView, info: SeriesInfo): void {
+    view.info = info;
+    view.style = chartStyleOf(info.valueKind);
+    this.changes.structure = true;
+  }
+
   private setLast(view: SeriesView, last: LiveReading): void {
     view.last = last;
-    const kind = kindOf(last.value);
-    // A null value (bad reading) says nothing about what the tag holds.
-    if (kind !== 'unknown' && kind !== view.kind) {
-      const wasCharted = isCharted(view);
-      view.kind = kind;
-      if (isCharted(view) !== wasCharted) this.changes.structure = true;
-    }
     this.changes.rows.add(view.info.key);
   }
 

@@ -1,4 +1,4 @@
-import type { ValueKind } from './format';
+import type { ChartStyle } from '../messages';
 
 /**
  * Which y scale each chart line uses. Numeric lines are grouped by unit: a group shares one
@@ -19,7 +19,8 @@ const LANE_MARGIN = 0.2;
 
 export interface ScaleLine {
   unit?: string;
-  kind: ValueKind;
+  /** Charted lines only: `none` never reaches the chart. */
+  style: Exclude<ChartStyle, 'none'>;
 }
 
 export interface UnitGroup {
@@ -57,7 +58,7 @@ export function layoutScales(lines: readonly ScaleLine[], shown: readonly boolea
   const scaleOf: string[] = [];
   const byUnit = new Map<string, UnitGroup>();
   lines.forEach((line, i) => {
-    if (line.kind === 'bool') {
+    if (line.style === 'lane') {
       const lane: Lane = { scale: `lane${lanes.length}`, line: i, position: undefined };
       lanes.push(lane);
       scaleOf.push(lane.scale);

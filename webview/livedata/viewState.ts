@@ -17,7 +17,7 @@ export function restoreSettings(saved: unknown): ViewSettings {
 export function viewStateOf(series: readonly SeriesInfo[], settings: ViewSettings): LiveDataViewState {
   const keys = new Set(series.map((s) => s.key));
   return {
-    version: 1,
+    version: 2,
     tags: series.map(panelTagOf),
     windowMs: settings.windowMs,
     hidden: [...settings.hidden].filter((k) => keys.has(k)),
@@ -27,5 +27,8 @@ export function viewStateOf(series: readonly SeriesInfo[], settings: ViewSetting
 function panelTagOf(info: SeriesInfo): PanelTag {
   const tag: PanelTag = { deviceId: info.deviceId, deviceName: info.deviceName, tag: info.tag };
   if (info.unit !== undefined) tag.unit = info.unit;
+  // A kind inferred from a reading is a guess: it is inferred again after a reload rather than saved.
+  if (info.valueKind !== undefined && !info.kindInferred) tag.valueKind = info.valueKind;
+  if (info.dataType !== undefined) tag.dataType = info.dataType;
   return tag;
 }
