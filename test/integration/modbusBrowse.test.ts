@@ -5,14 +5,14 @@
 import { strict as assert } from 'node:assert';
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import type { BrowseItem, BrowseResult, ConfigLoadResult } from '../../gateway/protocol';
+import type { BrowseItem, BrowseResult, ConfigLoadResult, ModbusTagConfig } from '../../gateway/protocol';
 import { freePort, rpcError, startGateway, tcpDevice } from './harness';
 
 describe('Modbus browse', function () {
   this.timeout(20_000);
   let gw: GatewayProcess;
   let sim: ModbusTcpSimulator;
-  const tags = [
+  const tags: ModbusTagConfig[] = [
     { name: 'level', address: 'holding:0:float32', unit: '%', description: 'Tank level' },
     { name: 'setpoint', address: 'holding:2:float32', access: 'readwrite' },
     { name: 'count', address: 'holding:4:int16', access: 'readwrite' },

@@ -6,10 +6,10 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import type { GatewayProcess } from '../../tools/gatewayClient';
-import type { ConfigLoadResult, DeviceListResult, DeviceStatusNotification, SubscribeResult, TagsReadResult } from '../../gateway/protocol';
+import type { ConfigLoadResult, DeviceListResult, DeviceStatusNotification, ModbusTagConfig, SubscribeResult, TagsReadResult } from '../../gateway/protocol';
 import { startGateway, startPymodbus, tcpDevice, ValueLog, waitFor, type PyModbus } from './harness';
 
-const TAGS = [
+const TAGS: ModbusTagConfig[] = [
   { name: 'a', area: 'holding', address: 0 },
   { name: 'b', area: 'holding', address: 1 },
 ];
