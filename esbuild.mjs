@@ -54,6 +54,13 @@ const targets = [
     sourcemap: 'linked',
   },
   {
+    // A plug-in driver for the integration tests (a tiny in-memory protocol), loaded with
+    // `--driver`: bundled on its own, as a driver written outside this repository would be.
+    ...node,
+    entryPoints: { 'memory-driver': 'test/fixtures/memoryDriver.ts' },
+    outdir: 'dist/test',
+  },
+  {
     ...common,
     platform: 'browser',
     target: 'es2022',

@@ -77,10 +77,20 @@ export function tcpDevice(id: string, port: number, extra: Partial<DeviceConfig>
 /** A pymodbus 3.0 server (Debian's python3-pymodbus) seeded with the given banks. */
 export interface PyModbus {
   port: number;
+  /** TCP connections the server accepted so far. */
+  connections(): number;
   stop(): Promise<void>;
 }
 
-export async function startPymodbus(banks: { hr?: number[]; ir?: number[]; co?: number[]; di?: number[] }): Promise<PyModbus> {
+export interface PyModbusBanks {
+  hr?: number[];
+  ir?: number[];
+  co?: number[];
+  di?: number[];
+}
+
+/** Banks served under every unit id, or `{units: {1: banks, 2: banks}}`: only those unit ids, each with its own. */
+export async function startPymodbus(banks: PyModbusBanks | { units: Record<number, PyModbusBanks> }): Promise<PyModbus> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-pymodbus-'));
   const file = path.join(dir, 'banks.json');
   writeFileSync(file, JSON.stringify(banks));
@@ -92,12 +102,15 @@ export async function startPymodbus(banks: { hr?: number[]; ir?: number[]; co?: 
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
     await waitFor(`pymodbus to listen on ${port} (${stderr.trim() || 'no output'})`, () => canConnect(port), 15_000);
+    // The probe's own connection, counted before any other.
+    await waitFor('pymodbus to report the probe connection', () => /^connection opened$/m.test(stderr));
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
   }
   return {
     port,
+    connections: () => (stderr.match(/^connection opened$/gm)?.length ?? 0) - 1,
     async stop() {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);

@@ -4,7 +4,10 @@ on this project wrote.
     python3 pymodbus_server.py PORT BANKS.json
 
 BANKS.json holds the initial banks: {"hr": [...], "ir": [...], "co": [...], "di": [...]}, each
-a list indexed by 0-based address (banks are padded with zeros to 400 entries). Binds 127.0.0.1 only.
+a list indexed by 0-based address (banks are padded with zeros to 400 entries), served under
+every unit id. {"units": {"1": {banks}, "2": {banks}}} serves those unit ids only, each with
+banks of its own. Every accepted TCP connection is reported on stderr as a line
+"connection opened". Binds 127.0.0.1 only.
 """
 import json
 import logging
@@ -12,6 +15,7 @@ import sys
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 from pymodbus.server import StartTcpServer
+from pymodbus.server.async_io import ModbusConnectedRequestHandler
 
 
 def block(values, size=400):
@@ -19,21 +23,36 @@ def block(values, size=400):
     return ModbusSequentialDataBlock(0, data)
 
 
-def main():
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
-    port = int(sys.argv[1])
-    with open(sys.argv[2], encoding="utf-8") as f:
-        banks = json.load(f)
+def slave(banks):
     # zero_mode: request address N reads list index N (pymodbus otherwise shifts by one).
-    slave = ModbusSlaveContext(
+    return ModbusSlaveContext(
         di=block(banks.get("di", [])),
         co=block(banks.get("co", [])),
         hr=block(banks.get("hr", [])),
         ir=block(banks.get("ir", [])),
         zero_mode=True,
     )
-    context = ModbusServerContext(slaves=slave, single=True)
-    StartTcpServer(context=context, address=("127.0.0.1", port))
+
+
+class CountingHandler(ModbusConnectedRequestHandler):
+    """Tells the test about each connection, so it can count them at the server."""
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        print("connection opened", file=sys.stderr, flush=True)
+
+
+def main():
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    port = int(sys.argv[1])
+    with open(sys.argv[2], encoding="utf-8") as f:
+        banks = json.load(f)
+    if "units" in banks:
+        slaves = {int(unit): slave(b) for unit, b in banks["units"].items()}
+        context = ModbusServerContext(slaves=slaves, single=False)
+    else:
+        context = ModbusServerContext(slaves=slave(banks), single=True)
+    StartTcpServer(context=context, address=("127.0.0.1", port), handler=CountingHandler)
 
 
 if __name__ == "__main__":
