@@ -71,14 +71,17 @@ export interface KnownHoles {
   unreadable(area: ModbusArea): readonly AddressRange[];
   /** Addresses p, sorted, that a read must not cross: reading p-1 and p together failed. */
   cuts(area: ModbusArea): readonly number[];
+  /** The longest read the device accepts, when it refused longer ones; undefined: no limit known. */
+  maxCount?(area: ModbusArea): number | undefined;
 }
 
 export interface PlanOptions {
   /** Default tcpCost(). */
   cost?: TransportCost;
   /**
-   * Never bridge over these. A value that itself lies in (or across) one is read by a request of
-   * its own, so its failure is its own and never its neighbours'.
+   * Never bridge over these, nor read longer than they allow. A value that itself lies in (or
+   * across) a hole, or is longer, is read by a request of its own, so its failure is its own and
+   * never its neighbours'.
    */
   holes?: KnownHoles;
 }
@@ -194,8 +197,11 @@ export function planReads(addrs: readonly ResolvedAddress[], limits: PlanLimits,
     const indices = byArea.get(area);
     if (!indices) continue;
     const bits = isBitArea(area);
+    const maxSpan = bits ? limits.maxBits : limits.maxRegisters;
+    const learned = options.holes?.maxCount?.(area);
     const areaPlan = planArea(area, indices, addrs, {
-      maxSpan: bits ? limits.maxBits : limits.maxRegisters,
+      maxSpan,
+      bridgeSpan: learned === undefined ? maxSpan : Math.max(1, Math.min(maxSpan, learned)),
       maxGap: bits ? limits.maxBitGap : limits.maxRegisterGap,
       cost,
       unreadable: options.holes?.unreadable(area) ?? NO_HOLES,
@@ -208,7 +214,10 @@ export function planReads(addrs: readonly ResolvedAddress[], limits: PlanLimits,
 }
 
 interface AreaRules {
+  /** No value may be longer. */
   maxSpan: number;
+  /** No request of several values may be longer; a longer value is read alone. */
+  bridgeSpan: number;
   maxGap: number | undefined;
   cost: TransportCost;
   unreadable: readonly AddressRange[];
@@ -216,7 +225,7 @@ interface AreaRules {
 }
 
 function planArea(area: ModbusArea, indices: readonly number[], addrs: readonly ResolvedAddress[], rules: AreaRules): PlannedRead[] {
-  const { maxSpan, unreadable, cuts } = rules;
+  const { maxSpan, bridgeSpan, unreadable, cuts } = rules;
   const n = indices.length;
   const starts = new Int32Array(n);
   const ends = new Int32Array(n);
@@ -229,11 +238,12 @@ function planArea(area: ModbusArea, indices: readonly number[], addrs: readonly 
     }
     starts[k] = a.address;
     ends[k] = a.address + a.count - 1;
-    (touchesHole(unreadable, cuts, starts[k]!, ends[k]!) ? isolated : normal).push(k);
+    (a.count > bridgeSpan || touchesHole(unreadable, cuts, starts[k]!, ends[k]!) ? isolated : normal).push(k);
   }
   const out: PlannedRead[] = [];
 
-  // A value that touches a known hole is read on its own (with exact duplicates), never bridged to.
+  // A value that touches a known hole (or is longer than the device reads) is read on its own,
+  // with its exact duplicates, and never bridged to.
   isolated.sort((x, y) => starts[x]! - starts[y]! || ends[x]! - ends[y]!);
   for (let p = 0; p < isolated.length; ) {
     const k = isolated[p]!;
@@ -282,7 +292,7 @@ function planArea(area: ModbusArea, indices: readonly number[], addrs: readonly 
       barrierMinStart = Math.max(barrierMinStart, barriers[barrier]!.minStart);
       barrier++;
     }
-    const lowestStart = Math.max(E - maxSpan + 1, barrierMinStart);
+    const lowestStart = Math.max(E - bridgeSpan + 1, barrierMinStart);
 
     while (top >= 0 && groupStart[stack[top]!]! >= S) top--;
     stack[++top] = j;

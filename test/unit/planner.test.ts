@@ -16,8 +16,12 @@ const endOf = (a: ResolvedAddress) => a.address + a.count - 1;
 const shape = (plan: PlannedRead[]) => plan.map((r) => `${r.area}:${r.start}+${r.count}`);
 
 /** Holes given by hand, per area. */
-function holes(unreadable: Partial<Record<ModbusArea, AddressRange[]>>, cuts: Partial<Record<ModbusArea, number[]>> = {}): KnownHoles {
-  return { unreadable: (area) => unreadable[area] ?? [], cuts: (area) => cuts[area] ?? [] };
+function holes(
+  unreadable: Partial<Record<ModbusArea, AddressRange[]>>,
+  cuts: Partial<Record<ModbusArea, number[]>> = {},
+  maxCount: Partial<Record<ModbusArea, number>> = {},
+): KnownHoles {
+  return { unreadable: (area) => unreadable[area] ?? [], cuts: (area) => cuts[area] ?? [], maxCount: (area) => maxCount[area] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -26,6 +30,8 @@ function holes(unreadable: Partial<Record<ModbusArea, AddressRange[]>>, cuts: Pa
 
 interface Rules {
   maxSpan: number;
+  /** The longest read the device accepts, learned. */
+  maxCount: number;
   maxGap: number | undefined;
   unreadable: readonly AddressRange[];
   cuts: readonly number[];
@@ -35,20 +41,22 @@ function rulesOf(area: ModbusArea, limits: PlanLimits, known?: KnownHoles): Rule
   const bits = isBitArea(area);
   return {
     maxSpan: bits ? limits.maxBits : limits.maxRegisters,
+    maxCount: known?.maxCount?.(area) ?? Infinity,
     maxGap: bits ? limits.maxBitGap : limits.maxRegisterGap,
     unreadable: known?.unreadable(area) ?? [],
     cuts: known?.cuts(area) ?? [],
   };
 }
 
-/** Whether the addresses s..e include a known-unreadable one or cross a cut. */
+/** Whether the addresses s..e include a known-unreadable one, cross a cut, or are more than the device reads. */
 function touchesHole(r: Rules, s: number, e: number): boolean {
-  return r.unreadable.some((u) => u.start <= e && u.end >= s) || r.cuts.some((c) => c > s && c <= e);
+  return e - s + 1 > r.maxCount || r.unreadable.some((u) => u.start <= e && u.end >= s) || r.cuts.some((c) => c > s && c <= e);
 }
 
 /**
  * Whether one request may read exactly these items of one area (`all`: every item of the area):
- * - a value touching a known hole is read by a request of its own range only;
+ * - a value touching a known hole (or longer than the device reads) is read by a request of its
+ *   own range only;
  * - otherwise the span (the members' hull) is at most maxSpan long, holds no unreadable address,
  *   crosses no cut, and (with maxGap) holds no run longer than maxGap of addresses that no
  *   hole-free value of the area uses.
@@ -62,7 +70,7 @@ function feasible(items: readonly ResolvedAddress[], all: readonly ResolvedAddre
   }
   const isolated = items.filter((a) => touchesHole(r, a.address, endOf(a)));
   if (isolated.length > 0) return items.every((a) => a.address === isolated[0]!.address && endOf(a) === endOf(isolated[0]!));
-  if (end - start + 1 > r.maxSpan || touchesHole(r, start, end)) return false;
+  if (end - start + 1 > Math.min(r.maxSpan, r.maxCount) || touchesHole(r, start, end)) return false;
   if (r.maxGap !== undefined) {
     let run = 0;
     for (let p = start; p <= end; p++) {
@@ -177,7 +185,7 @@ function randomCase(random: () => number): Case {
       unreadable[area] = ranges;
       cuts[area] = [int(1, 30), int(31, 40)];
     }
-    known = holes(unreadable, cuts);
+    known = holes(unreadable, cuts, random() < 0.5 ? { holding: int(1, 6), coil: int(1, 8) } : {});
   }
   return { addrs, limits, cost, known };
 }
@@ -243,6 +251,12 @@ describe('planReads', () => {
     ]);
   });
 
+  it('reads no more at once than the device was found to accept; a longer value on its own', () => {
+    const known = holes({}, {}, { holding: 10 });
+    const addrs = at('holding:0', 'holding:9', 'holding:10', 'holding:12:string:12', 'holding:30');
+    assert.deepEqual(shape(checkPlan(addrs, FULL, undefined, known)), ['holding:0+1', 'holding:9+2', 'holding:12+12', 'holding:30+1']);
+  });
+
   it('lets duplicates and overlapping values share one request', () => {
     const addrs = at('holding:10', '40011', 'holding:10:float32', 'holding:11:int16', 'holding:10.3', 'hr:10:float64:CDAB');
     assert.deepEqual(checkPlan(addrs, FULL), [{ area: 'holding', start: 10, count: 4, members: [0, 1, 2, 3, 4, 5] }]);
@@ -273,7 +287,7 @@ describe('planReads', () => {
     // The float64 at 1..4 cannot share a 4-register request with 0; the uint16 at 2 lies inside it.
     const nested = at('holding:0', 'holding:1:float64', 'holding:2', 'holding:5');
     const fewest = { requestS: 1, byteS: 0 };
-    const r = (maxSpan: number): Rules => ({ maxSpan, maxGap: 0, unreadable: [], cuts: [] });
+    const r = (maxSpan: number): Rules => ({ maxSpan, maxCount: Infinity, maxGap: 0, unreadable: [], cuts: [] });
     assert.equal(cheapest(nested, r(4), fewest, 'holding'), 3);
     assert.equal(checkPlan(nested, { ...FULL, maxRegisters: 4, maxRegisterGap: 0 }, fewest).length, 3);
     // Five registers per request take 0..4 at once; six take everything.
