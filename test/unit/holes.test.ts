@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
+import ModbusRTU from 'modbus-serial';
 import type { ModbusArea } from '../../gateway/protocol';
 import { resolveAddress, type ResolvedAddress } from '../../gateway/modbus/address';
+import { decodeBit, decodeRegisters } from '../../gateway/modbus/codec';
+import { ModbusTcpSimulator, parseHoleMap } from '../../gateway/sim/modbusServer';
 import { HoleMemory, isSplittableModbusError, readSplitting, splitRead, type PartResult, type ReadData } from '../../gateway/modbus/holes';
 import { planReads, rtuCost, type PlanLimits, type PlannedRead } from '../../gateway/modbus/planner';
 import { seeded } from './seeded';
@@ -289,5 +292,114 @@ describe('HoleMemory', () => {
     assert.ok(!isSplittableModbusError(new Error('Timed out')));
     assert.ok(!isSplittableModbusError(null));
     assert.ok(!isSplittableModbusError({ modbusCode: '2' }));
+  });
+});
+
+describe('readSplitting and the planner against the simulator with a hole map', () => {
+  let sim: ModbusTcpSimulator;
+  let c: ModbusRTU;
+
+  beforeEach(async () => {
+    sim = new ModbusTcpSimulator({ holes: parseHoleMap('holding:10-19,holding:40,input:5,coil:8-9') });
+    const port = await sim.start();
+    c = new ModbusRTU();
+    await c.connectTCP('127.0.0.1', { port });
+    c.setID(1);
+    c.setTimeout(2000);
+  });
+
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (c.isOpen ? c.close(() => resolve()) : resolve()));
+    await sim.stop();
+  });
+
+  /** What the device's read function does: one Modbus request; modbus-serial's errors carry modbusCode. */
+  const read = async (area: ModbusArea, start: number, count: number): Promise<ReadData> => {
+    switch (area) {
+      case 'coil':
+        return (await c.readCoils(start, count)).data.slice(0, count);
+      case 'discrete':
+        return (await c.readDiscreteInputs(start, count)).data.slice(0, count);
+      case 'input':
+        return (await c.readInputRegisters(start, count)).data;
+      case 'holding':
+        return (await c.readHoldingRegisters(start, count)).data;
+    }
+  };
+
+  it('keeps good tags good and tags in holes bad with exception 2; the second scan reads around the holes', async () => {
+    for (let i = 0; i < 200; i++) {
+      sim.holdings[i] = 1000 + i;
+      sim.inputs[i] = 2000 + i;
+      sim.coils[i] = i % 2;
+    }
+    const addrs = at(
+      'holding:0', 'holding:3', 'holding:8', 'holding:9', 'holding:12', 'holding:15:int32', 'holding:20', 'holding:25',
+      'holding:39', 'holding:40', 'holding:41', 'holding:60', 'holding:100:uint32', 'holding:120',
+      'input:0', 'input:4', 'input:5', 'input:6', 'input:30', 'coil:1', 'coil:7', 'coil:8', 'coil:12',
+    );
+    const inHole = new Set(['holding:12', 'holding:15:int32', 'holding:40', 'input:5', 'coil:8']);
+    const memory = new HoleMemory();
+    const reads: string[] = [];
+    sim.onRead = (area, address, count) => reads.push(`${area}:${address}+${count}`);
+
+    const scanOnce = async () => {
+      reads.length = 0;
+      const plan = planReads(addrs, FULL, { holes: memory });
+      const got = new Map<string, unknown>();
+      for (const req of plan) {
+        for (const part of await readSplitting(req, addrs, read, memory)) {
+          for (const m of part.req.members) {
+            const a = addrs[m]!;
+            if ('error' in part) got.set(a.key, part.error);
+            else {
+              // Decoded from its own part, exactly as from an unsplit read.
+              const at = a.address - part.req.start;
+              got.set(a.key, isBitArea(a.area) ? decodeBit(part.data as boolean[], at) : decodeRegisters(a, part.data as number[], at));
+            }
+          }
+        }
+      }
+      return { plan, got };
+    };
+
+    const check = (got: Map<string, unknown>) => {
+      for (const a of addrs) {
+        const v = got.get(a.key);
+        if (inHole.has(a.key)) {
+          assert.equal((v as { modbusCode?: number }).modbusCode, 2, `${a.key}: ${String(v)}`);
+        } else if (a.area === 'coil') {
+          assert.equal(v, a.address % 2 === 1, a.key);
+        } else if (a.type === 'uint32') {
+          assert.equal(v, (1000 + a.address) * 65536 + 1000 + a.address + 1, a.key);
+        } else {
+          assert.equal(v, (a.area === 'holding' ? 1000 : 2000) + a.address, a.key);
+        }
+      }
+    };
+
+    const first = await scanOnce();
+    check(first.got);
+    assert.ok(reads.length > first.plan.length, 'the first scan split reads that met holes');
+
+    const second = await scanOnce();
+    check(second.got);
+    assert.equal(reads.length, second.plan.length, 'the second scan splits nothing');
+    const holes = parseHoleMap('holding:10-19,holding:40,input:5,coil:8-9');
+    const own = new Set(addrs.filter((a) => inHole.has(a.key)).map((a) => `${a.area}:${a.address}+${a.count}`));
+    for (const r of reads) {
+      const [area, span] = r.split(':') as [ModbusArea, string];
+      const [start, count] = span.split('+').map(Number) as [number, number];
+      const touches = holes.some((h) => h.area === area && h.start <= start + count - 1 && h.end >= start);
+      // The only reads that touch a hole are those of a tag inside one, alone.
+      if (touches) assert.ok(own.has(r), `${r} touches a hole`);
+    }
+    assert.equal(reads.filter((r) => own.has(r)).length, own.size);
+    // Few requests: the good tags in 3 holding, 2 input and 2 coil reads around the holes.
+    assert.deepEqual(second.plan.map((r) => `${r.area}:${r.start}+${r.count}`), [
+      'coil:1+7', 'coil:8+1', 'coil:12+1',
+      'input:0+5', 'input:5+1', 'input:6+25',
+      'holding:0+10', 'holding:12+1', 'holding:15+2', 'holding:20+20', 'holding:40+1', 'holding:41+80',
+    ]);
   });
 });
