@@ -17,8 +17,9 @@
  * can only be read by request k: earlier ones end too soon, later ones start after it does. So
  * the requests of some optimal plan are consecutive blocks of the end-sorted items, and
  *   cost[j] = requestS + min over feasible i < j of cost[i] + byteS * bytes(e_j - minStart(i+1..j) + 1).
- * The span rules: at most maxSpan long, and no barrier inside (an address known unreadable, a
- * place reads must not cross, or, with maxGap, a run of more than maxGap addresses no tag uses).
+ * The span rules: at most maxSpan long (or the longest read the device was found to accept), and
+ * no barrier inside (an address known unreadable, a place reads must not cross, or, with maxGap,
+ * a run of more than maxGap addresses no tag uses).
  * The feasible i form a range [lo_j, j-1]; cost[i] never decreases with i (dropping the last item
  * of a plan keeps it valid), so within a run of i sharing the same minStart the first i is best.
  * Those runs are the entries of a stack of suffix minima of the starts; a segment tree over the
@@ -133,7 +134,8 @@ const RTU_ANSWER_FIXED_BYTES = 5;
  * bits), each frame is followed by 3.5 characters of silence (fixed 1.75 ms above 19200 baud, as
  * the serial line specification says), and the device takes `turnaroundMs` to answer. At 9600
  * baud 8E1 with the default 5 ms turnaround a request costs 27.9 ms and a byte 1.15 ms: a read
- * bridges gaps of up to 12 registers; at 115200 baud up to 51.
+ * bridges gaps of up to 12 registers (192 bits); at 19200 up to 14, at 115200 up to 51. The
+ * turnaround dominates at high rates: measure a device's and pass it.
  */
 export function rtuCost(line: SerialLine): TransportCost {
   const baud = positive('baudRate', line.baudRate);
