@@ -2,12 +2,31 @@
 # Installs the Debian packages the tests talk to, when they are missing: pymodbus (an independent
 # Modbus server), mbpoll (an independent Modbus client) and Chromium (renders the webview).
 # Runs before `npm test`; does nothing when everything is there.
+#
+# Each check runs what the tests run, not a stand-in: the pymodbus peer is imported the way the
+# integration tests start it (Debian's /usr/bin/python3; its `pymodbus.server` needs
+# python3-serial-asyncio, which python3-pymodbus only recommends, so a bare `import pymodbus`
+# passes where the peer fails), mbpoll is found on PATH, Chromium is started at the path the
+# webview tests launch.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+chromium="${BIFROST_E2E_CHROMIUM:-/usr/bin/chromium}"
+
+pymodbus_ok() { /usr/bin/python3 -c 'import sys; sys.path.insert(0, "test/peers"); import pymodbus_server' 2>&1; }
+mbpoll_ok() { command -v mbpoll >/dev/null 2>&1; }
+chromium_ok() { "$chromium" --version >/dev/null 2>&1; }
 
 missing=()
-/usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || missing+=(python3-pymodbus python3-serial)
-command -v mbpoll >/dev/null 2>&1 || missing+=(mbpoll)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+pymodbus_ok >/dev/null || missing+=(python3-pymodbus python3-serial python3-serial-asyncio)
+mbpoll_ok || missing+=(mbpoll)
+if ! chromium_ok; then
+  if [ -n "${BIFROST_E2E_CHROMIUM:-}" ]; then
+    echo "BIFROST_E2E_CHROMIUM=$chromium does not run; point it at a working Chromium or unset it" >&2
+    exit 1
+  fi
+  missing+=(chromium)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "tests need Debian packages: ${missing[*]}" >&2
@@ -19,3 +38,13 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "installed: ${missing[*]}" >&2
+
+# Check again: an installed package that still does not work must stop the tests here, with its
+# reason, not as a timeout in the middle of a suite.
+if ! out=$(pymodbus_ok); then
+  echo "the pymodbus peer still does not load with /usr/bin/python3:" >&2
+  echo "$out" >&2
+  exit 1
+fi
+mbpoll_ok || { echo "mbpoll is still not on PATH" >&2; exit 1; }
+chromium_ok || { echo "$chromium still does not run" >&2; exit 1; }

@@ -144,44 +144,115 @@ function swapBytes(w: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What a write may carry
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The rules a written value must meet, in engineering units: the one source for encodeValue's
+ * checks and for the WriteSpec clients check input against (writeSpec.ts).
+ * - `integer`: an unscaled integer type; whole numbers (or decimal strings) from min to max.
+ * - `stepped`: a scaled integer type; numbers from min to max on the grid origin + k * step.
+ * - `real`: a float type; finite numbers from min to max.
+ */
+export type WriteRules =
+  | { kind: 'boolean' }
+  | { kind: 'string'; maxLength: number }
+  | { kind: 'integer'; min: bigint; max: bigint }
+  | { kind: 'stepped'; min: number; max: number; step: number; origin: number; /** Exact as doubles. */ rawMin: number; rawMax: number }
+  | { kind: 'real'; min: number; max: number };
+
+const FLOAT64_MAX = Number.MAX_VALUE;
+
+/**
+ * How far a value may lie from a raw step and still be taken as that step: 16 units of
+ * roundoff (2^-52) of the largest magnitude involved (the value, the offset, one step). That is
+ * floating-point noise only: 2.3 at scale 0.01 is raw 230 although 2.3 * 100 is
+ * 229.99999999999997, and 0.1 + 0.2 at scale 0.1 is raw 3, but 21.3 + 1e-12 at scale 0.1 is
+ * refused. The tolerance stays below half a step up to about 2^47 steps from zero, beyond which
+ * a double cannot tell neighbouring steps apart anyway.
+ */
+export const STEP_TOLERANCE = 16 * Number.EPSILON;
+
+export function writeRulesOf(a: ResolvedAddress): WriteRules {
+  const scaled = a.scale !== 1 || a.offset !== 0;
+  switch (a.type) {
+    case 'bool':
+      return { kind: 'boolean' };
+    case 'string':
+      return { kind: 'string', maxLength: a.count * 2 };
+    case 'float32':
+    case 'float64': {
+      const rawMax = a.type === 'float32' ? FLOAT32_MAX : FLOAT64_MAX;
+      if (!scaled) return { kind: 'real', min: -rawMax, max: rawMax };
+      const [min, max] = ordered(clampFinite(engineering(a, -rawMax)), clampFinite(engineering(a, rawMax)));
+      return { kind: 'real', min, max };
+    }
+    default: {
+      const [lo, hi] = integerRange(a.type);
+      if (!scaled) return { kind: 'integer', min: lo, max: hi };
+      // Raw bounds a double holds exactly: 2^63 - 1 is not one, and rounding up would wrap.
+      const rawMin = towardZero(lo);
+      const rawMax = towardZero(hi);
+      const [min, max] = ordered(engineering(a, rawMin), engineering(a, rawMax));
+      return { kind: 'stepped', min, max, step: Math.abs(a.scale), origin: a.offset, rawMin, rawMax };
+    }
+  }
+}
+
+type IntegerType = keyof typeof INTEGER_RANGES | keyof typeof INT64_RANGES;
+
+function integerRange(type: IntegerType): [bigint, bigint] {
+  const [lo, hi] = type === 'int64' || type === 'uint64' ? INT64_RANGES[type] : INTEGER_RANGES[type];
+  return [BigInt(lo), BigInt(hi)];
+}
+
+/** Sorted, and without -0 (a bound of -0 reads as 0 to people). */
+function ordered(x: number, y: number): [number, number] {
+  return x <= y ? [x + 0, y + 0] : [y + 0, x + 0];
+}
+
+/** The double nearest to n that is no farther from zero. */
+function towardZero(n: bigint): number {
+  let x = Number(n);
+  while (n >= 0n ? BigInt(x) > n : BigInt(x) < n) x = n >= 0n ? nextToward0(x) : -nextToward0(-x);
+  return x;
+}
+
+/** The next double below a positive one. */
+function nextToward0(x: number): number {
+  scratch.setFloat64(0, x);
+  scratch.setBigUint64(0, scratch.getBigUint64(0) - 1n);
+  return scratch.getFloat64(0);
+}
+
+function clampFinite(x: number): number {
+  return Math.max(-FLOAT64_MAX, Math.min(FLOAT64_MAX, x));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Encoding
 // ---------------------------------------------------------------------------------------------
 
-/** Converts an engineering value to what is written; throws ValueError before anything is sent. */
-export function encodeValue(a: ResolvedAddress, value: number | boolean | string): Encoded {
-  switch (a.type) {
-    case 'bool': {
+/**
+ * Converts an engineering value to what is written; throws ValueError before anything is sent.
+ * Never rounds: a fraction written to an integer type, or a value off the raw steps of a scaled
+ * one, is refused, naming what would fit.
+ */
+export function encodeValue(a: ResolvedAddress, value: unknown): Encoded {
+  const rules = writeRulesOf(a);
+  switch (rules.kind) {
+    case 'boolean': {
       const v = toBoolean(value);
       return a.bit === undefined ? { kind: 'coil', value: v } : { kind: 'bitInRegister', bit: a.bit, value: v };
     }
     case 'string':
       return { kind: 'registers', registers: encodeString(a, value) };
-    case 'int64':
-    case 'uint64':
-      return { kind: 'registers', registers: encodeInt64(a, value) };
-    case 'float32': {
-      const raw = toRaw(a, requireNumber(a, value));
-      if (!(Math.abs(raw) <= FLOAT32_MAX)) throw new ValueError(outOfRange(a, value, raw, `±${FLOAT32_MAX}`));
-      scratch.setFloat32(0, raw);
-      return { kind: 'registers', registers: words(a.byteOrder, 2) };
-    }
-    case 'float64': {
-      const raw = toRaw(a, requireNumber(a, value));
-      if (!Number.isFinite(raw)) throw new ValueError(outOfRange(a, value, raw, 'finite numbers'));
-      scratch.setFloat64(0, raw);
-      return { kind: 'registers', registers: words(a.byteOrder, 4) };
-    }
-    case 'int16':
-    case 'uint16':
-    case 'int32':
-    case 'uint32': {
-      const raw = roundHalfAway(toRaw(a, requireNumber(a, value)));
-      const [min, max] = INTEGER_RANGES[a.type];
-      if (!(raw >= min && raw <= max)) throw new ValueError(outOfRange(a, value, raw, `${min}..${max}`));
-      if (a.count === 1) return { kind: 'registers', registers: [raw & 0xffff] };
-      scratch.setUint32(0, raw >>> 0);
-      return { kind: 'registers', registers: words(a.byteOrder, 2) };
-    }
+    case 'real':
+      return { kind: 'registers', registers: encodeReal(a, rules, value) };
+    case 'integer':
+      return { kind: 'registers', registers: encodeInteger(a, rules, value) };
+    case 'stepped':
+      return { kind: 'registers', registers: encodeStepped(a, rules, value) };
   }
 }
 
@@ -195,6 +266,71 @@ function requireNumber(a: ResolvedAddress, value: unknown): number {
   if (typeof value !== 'number') throw new ValueError(`expected a number for ${a.type}, got ${describeInput(value)}`);
   if (!Number.isFinite(value)) throw new ValueError(`expected a finite number for ${a.type}, got ${value}`);
   return value;
+}
+
+function encodeReal(a: ResolvedAddress, rules: { min: number; max: number }, value: unknown): number[] {
+  const v = requireNumber(a, value);
+  const wide = a.type === 'float64';
+  const rawMax = wide ? FLOAT64_MAX : FLOAT32_MAX;
+  if (!(v >= rules.min && v <= rules.max)) throw new ValueError(outOfRange(a, v, `±${rawMax}`));
+  // Within the limits, raw can only pass the type's largest value by rounding: hold it there.
+  const raw = Math.max(-rawMax, Math.min(rawMax, toRaw(a, v)));
+  if (wide) scratch.setFloat64(0, raw);
+  else scratch.setFloat32(0, raw);
+  return words(a.byteOrder, wide ? 4 : 2);
+}
+
+/** An unscaled integer type: a whole number, or a decimal string (every digit kept), in range. */
+function encodeInteger(a: ResolvedAddress, rules: { min: bigint; max: bigint }, value: unknown): number[] {
+  let raw: bigint;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (!/^[+-]?\d+$/.test(text)) throw new ValueError(`expected an integer (a number or a decimal string) for ${a.type}, got ${describeInput(value)}`);
+    raw = BigInt(text);
+  } else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new ValueError(`expected a finite number for ${a.type}, got ${value}`);
+    if (value < Number(rules.min) || value > Number(rules.max)) throw new ValueError(outOfRange(a, value, `${rules.min}..${rules.max}`));
+    if (!Number.isInteger(value)) throw new ValueError(`${value} is not a whole number; ${a.type} holds whole numbers`);
+    raw = BigInt(value);
+  } else {
+    throw new ValueError(`expected an integer (a number or a decimal string) for ${a.type}, got ${describeInput(value)}`);
+  }
+  if (raw < rules.min || raw > rules.max) throw new ValueError(outOfRange(a, typeof value === 'string' ? value.trim() : value, `${rules.min}..${rules.max}`));
+  return integerWords(a, raw);
+}
+
+/** A scaled integer type: a number on a raw step (within floating-point noise), in range. */
+function encodeStepped(a: ResolvedAddress, rules: Extract<WriteRules, { kind: 'stepped' }>, value: unknown): number[] {
+  if (typeof value !== 'number') throw new ValueError(`expected a number for ${a.key}, got ${describeInput(value)}`);
+  if (!Number.isFinite(value)) throw new ValueError(`expected a finite number for ${a.key}, got ${value}`);
+  const tolerance = STEP_TOLERANCE * Math.max(Math.abs(value), Math.abs(a.offset), Math.abs(a.scale));
+  const raw = toRaw(a, value);
+  if (!(value >= rules.min - tolerance && value <= rules.max + tolerance)) {
+    const [lo, hi] = integerRange(a.type as IntegerType);
+    throw new ValueError(outOfRange(a, value, `${lo}..${hi}`, raw));
+  }
+  // Within the limits, the nearest step can only pass a bound by rounding: hold it there.
+  const k = Math.min(rules.rawMax, Math.max(rules.rawMin, roundHalfAway(raw)));
+  if (!(Math.abs(engineering(a, k) - value) <= tolerance)) {
+    const near = [Math.floor(raw), Math.ceil(raw)]
+      .filter((r) => r >= rules.rawMin && r <= rules.rawMax)
+      .map((r) => engineering(a, r))
+      .sort((x, y) => x - y);
+    const nearest = near.length === 2 ? `the nearest are ${near[0]} and ${near[1]}` : `the nearest is ${near[0]}`;
+    throw new ValueError(`${value} is not a value ${a.key} can hold (steps of ${rules.step} from ${rules.origin}); ${nearest}`);
+  }
+  return integerWords(a, BigInt(k));
+}
+
+/** The registers of an integer raw value already checked against its type's range. */
+function integerWords(a: ResolvedAddress, raw: bigint): number[] {
+  if (a.count === 1) return [Number(BigInt.asUintN(16, raw))];
+  if (a.count === 2) {
+    scratch.setUint32(0, Number(BigInt.asUintN(32, raw)));
+    return words(a.byteOrder, 2);
+  }
+  scratch.setBigUint64(0, BigInt.asUintN(64, raw));
+  return words(a.byteOrder, 4);
 }
 
 /** Inverts scale and offset: (value - offset) / scale, multiplying by 1/scale when that is whole. */
@@ -222,50 +358,18 @@ function words(order: ByteOrder, n: number): number[] {
   return out;
 }
 
-function encodeInt64(a: ResolvedAddress, value: unknown): number[] {
-  const type = a.type as 'int64' | 'uint64';
-  const unscaled = a.scale === 1 && a.offset === 0;
-  let raw: number | bigint;
-  if (typeof value === 'string') {
-    const text = value.trim();
-    if (!/^[+-]?\d+$/.test(text)) {
-      throw new ValueError(`expected an integer (a number or a decimal string) for ${type}, got ${describeInput(value)}`);
-    }
-    raw = unscaled ? BigInt(text) : roundHalfAway(toRaw(a, Number(text)));
-  } else {
-    if (typeof value !== 'number') {
-      throw new ValueError(`expected an integer (a number or a decimal string) for ${type}, got ${describeInput(value)}`);
-    }
-    raw = roundHalfAway(toRaw(a, requireNumber(a, value)));
-    if (!Number.isFinite(raw)) throw new ValueError(outOfRange(a, value, raw, rangeText(type)));
-  }
-
-  if (typeof raw === 'number' && Math.abs(raw) <= Number.MAX_SAFE_INTEGER) {
-    if (type === 'uint64' && raw < 0) throw new ValueError(outOfRange(a, value, raw, rangeText(type)));
-    const high = Math.floor(raw / TWO_32);
-    scratch.setUint32(0, high >>> 0);
-    scratch.setUint32(4, raw - high * TWO_32);
-  } else {
-    const big = BigInt(raw);
-    const [min, max] = INT64_RANGES[type];
-    if (big < min || big > max) throw new ValueError(outOfRange(a, value, big, rangeText(type)));
-    scratch.setBigUint64(0, BigInt.asUintN(64, big));
-  }
-  return words(a.byteOrder, 4);
-}
-
-function rangeText(type: 'int64' | 'uint64'): string {
-  const [min, max] = INT64_RANGES[type];
-  return `${min}..${max}`;
-}
-
 function encodeString(a: ResolvedAddress, value: unknown): number[] {
   if (typeof value !== 'string') throw new ValueError(`expected text for string, got ${describeInput(value)}`);
   const capacity = a.count * 2;
   for (let i = 0; i < value.length; i++) {
-    if (value.charCodeAt(i) > 0x7f) {
+    const c = value.charCodeAt(i);
+    if (c > 0x7f) {
       const ch = String.fromCodePoint(value.codePointAt(i) ?? 0);
-      throw new ValueError(`"${value}" has the non-ASCII character "${ch}" at position ${i + 1}; string registers hold ASCII only`);
+      throw new ValueError(`"${value}" has the non-ASCII character "${ch}" at position ${i + 1}; string registers hold printable ASCII only`);
+    }
+    if (c < 0x20 || c === 0x7f) {
+      const code = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new ValueError(`${JSON.stringify(value)} has the control character ${code} at position ${i + 1}; string registers hold printable ASCII only`);
     }
   }
   if (value.length > capacity) {
@@ -279,9 +383,9 @@ function encodeString(a: ResolvedAddress, value: unknown): number[] {
   return registers;
 }
 
-function outOfRange(a: ResolvedAddress, value: unknown, raw: number | bigint, range: string): string {
-  const shown = typeof value === 'string' ? value.trim() : String(value);
-  if (a.scale === 1 && a.offset === 0) return `value ${shown} is out of range for ${a.type} (${range})`;
-  return `value ${shown} is out of range for ${a.key}: with scale ${a.scale} and offset ${a.offset} it becomes ${raw}, and ${a.type} holds ${range}`;
+/** "value … is out of range …"; for a scaled address it also says what raw value the value becomes. */
+function outOfRange(a: ResolvedAddress, value: number | string, range: string, raw?: number): string {
+  if (a.scale === 1 && a.offset === 0) return `value ${value} is out of range for ${a.type} (${range})`;
+  const becomes = raw ?? toRaw(a, Number(value));
+  return `value ${value} is out of range for ${a.key}: with scale ${a.scale} and offset ${a.offset} it becomes ${becomes}, and ${a.type} holds ${range}`;
 }
-

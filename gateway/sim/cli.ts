@@ -2,7 +2,7 @@
  * Runs Modbus TCP simulators in a process of their own, so that a benchmarked gateway does not
  * share its CPU with the device.
  *
- *   node dist/simulator.js [--port N] [--demo] [--bench-devices N]
+ *   node dist/simulator.js [--port N] [--demo] [--bench-devices N] [--holes MAP]
  *
  * Prints one JSON line to stdout, then runs until SIGINT/SIGTERM or until stdin closes (when stdin
  * is a pipe: the parent going away ends the simulators too):
@@ -13,12 +13,14 @@
 import * as fs from 'node:fs';
 import type { DeviceConfig } from '../protocol';
 import { startDemoPlant } from './demoPlant';
-import { ModbusTcpSimulator } from './modbusServer';
+import { ModbusTcpSimulator, parseHoleMap, type SimHole } from './modbusServer';
 
-const USAGE = `Usage: simulator [--port N] [--demo] [--bench-devices N]
+const USAGE = `Usage: simulator [--port N] [--demo] [--bench-devices N] [--holes MAP]
   --port N           port of the plain simulator (with --bench-devices: ports N, N+1, ...); default any free port
   --demo             start the demo plant (tank farm and boiler) on free ports
   --bench-devices N  start N simulators whose holding registers 0-999 all change every 100 ms
+  --holes MAP        addresses the plain and bench simulators do not have, e.g. holding:10-19,input:5
+                     (0-based, inclusive); a request touching one answers exception 2
 Without --demo or --bench-devices, one plain simulator (all registers 0) is started.`;
 
 /** Registers that change on bench devices, and how often. */
@@ -29,12 +31,13 @@ interface CliOptions {
   port: number;
   demo: boolean;
   benchDevices: number;
+  holes: SimHole[];
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): CliOptions | 'help' {
-  const opts: CliOptions = { port: 0, demo: false, benchDevices: 0 };
+  const opts: CliOptions = { port: 0, demo: false, benchDevices: 0, holes: [] };
   let portGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -57,6 +60,16 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
       case '--bench-devices':
         opts.benchDevices = intValue(1, 1000);
         break;
+      case '--holes': {
+        const text = argv[++i];
+        if (text === undefined) throw new UsageError('--holes needs a map, e.g. holding:10-19,input:5.');
+        try {
+          opts.holes.push(...parseHoleMap(text));
+        } catch (err) {
+          throw new UsageError(`--holes: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        break;
+      }
       case '--help':
       case '-h':
         return 'help';
@@ -92,7 +105,7 @@ async function main(): Promise<void> {
   try {
     const plainCount = opts.benchDevices > 0 ? opts.benchDevices : opts.demo ? 0 : 1;
     for (let i = 0; i < plainCount; i++) {
-      const sim = new ModbusTcpSimulator({ port: opts.port === 0 ? 0 : opts.port + i });
+      const sim = new ModbusTcpSimulator({ port: opts.port === 0 ? 0 : opts.port + i, holes: opts.holes });
       stops.push(() => sim.stop());
       ports.push(await sim.start());
       if (opts.benchDevices > 0) timers.push(startChanging(sim));

@@ -6,6 +6,7 @@
  * measure the gateway, not the simulator. Nothing is logged on the hot path.
  */
 import * as net from 'node:net';
+import type { ModbusArea } from '../protocol';
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -19,6 +20,44 @@ export interface SimulatorOptions {
   holdings?: number;
   /** Answer only these unit ids (requests for others get no answer); default any. */
   unitIds?: number[];
+  /**
+   * Addresses this device does not have, as many real devices have gaps in their map: any read
+   * or write touching one answers exception 2 (illegal data address). Default none.
+   */
+  holes?: readonly SimHole[];
+}
+
+/** A run of addresses a device does not have, inclusive. */
+export interface SimHole {
+  area: ModbusArea;
+  start: number;
+  end: number;
+}
+
+const HOLE_AREAS: readonly ModbusArea[] = ['coil', 'discrete', 'input', 'holding'];
+
+/**
+ * Parses a hole map as the command line takes it: `holding:10-19,input:5,coil:100-199`
+ * (0-based addresses, inclusive ranges).
+ */
+export function parseHoleMap(text: string): SimHole[] {
+  const holes: SimHole[] = [];
+  for (const part of text.split(',')) {
+    const m = /^\s*(coil|discrete|input|holding):(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!m) throw new RangeError(`'${part.trim()}' is not a hole: write area:address or area:first-last, area one of ${HOLE_AREAS.join(', ')} (e.g. holding:10-19,input:5)`);
+    const start = Number(m[2]);
+    const end = m[3] === undefined ? start : Number(m[3]);
+    holes.push(checkHole({ area: m[1] as ModbusArea, start, end }));
+  }
+  return holes;
+}
+
+function checkHole(h: SimHole): SimHole {
+  if (!HOLE_AREAS.includes(h.area)) throw new RangeError(`Hole area must be one of ${HOLE_AREAS.join(', ')}, got ${String(h.area)}.`);
+  if (!Number.isInteger(h.start) || !Number.isInteger(h.end) || h.start < 0 || h.end > 65535 || h.start > h.end) {
+    throw new RangeError(`Hole ${h.area}:${h.start}-${h.end} must be a range of addresses 0-65535, first <= last.`);
+  }
+  return h;
 }
 
 /**
@@ -63,6 +102,8 @@ export class ModbusTcpSimulator {
   /** Requests executed, by function code (for tests that care which one a client used). */
   readonly functionCodeCounts = new Uint32Array(256);
   onWrite?: (area: WritableArea, address: number, count: number) => void;
+  /** Called for every well-formed read (FC1-4, and FC23's read), before it is answered, hole or not. */
+  onRead?: (area: ModbusArea, address: number, count: number) => void;
 
   private readonly host: string;
   private boundPort: number;
@@ -72,6 +113,8 @@ export class ModbusTcpSimulator {
   private readonly sockets = new Set<net.Socket>();
   private requests = 0;
   private garbageSeed = 0x2545f491;
+  /** Per area, holes before each address (length 65537), or null: no hole in that area. */
+  private holesBefore: Record<ModbusArea, Uint32Array | null> = { coil: null, discrete: null, input: null, holding: null };
 
   constructor(opts: SimulatorOptions = {}) {
     this.host = opts.host ?? '127.0.0.1';
@@ -93,6 +136,31 @@ export class ModbusTcpSimulator {
     } else {
       this.unitFilter = null;
     }
+    if (opts.holes) this.setHoles(opts.holes);
+  }
+
+  /** Replaces the hole map: from now on any request touching one of these answers exception 2. */
+  setHoles(holes: readonly SimHole[]): void {
+    const next: Record<ModbusArea, Uint32Array | null> = { coil: null, discrete: null, input: null, holding: null };
+    const marks = new Map<ModbusArea, Uint8Array>();
+    for (const h of holes) {
+      checkHole(h);
+      let m = marks.get(h.area);
+      if (!m) marks.set(h.area, (m = new Uint8Array(BANK_MAX)));
+      m.fill(1, h.start, h.end + 1);
+    }
+    for (const [area, m] of marks) {
+      const before = new Uint32Array(BANK_MAX + 1);
+      for (let i = 0; i < BANK_MAX; i++) before[i + 1] = before[i]! + m[i]!;
+      next[area] = before;
+    }
+    this.holesBefore = next;
+  }
+
+  /** Whether address..address+count-1 of an area includes a hole. */
+  private touchesHole(area: ModbusArea, address: number, count: number): boolean {
+    const before = this.holesBefore[area];
+    return before !== null && before[Math.min(BANK_MAX, address + count)]! > before[address]!;
   }
 
   /** The bound port (after start), or the requested one before. */
@@ -219,10 +287,10 @@ export class ModbusTcpSimulator {
     switch (fc) {
       case 1:
       case 2:
-        return this.readBits(tid, unit, fc, buf, p, len, fc === 1 ? this.coils : this.discretes);
+        return this.readBits(tid, unit, fc, buf, p, len, fc === 1 ? 'coil' : 'discrete');
       case 3:
       case 4:
-        return this.readRegisters(tid, unit, fc, buf, p, len, fc === 3 ? this.holdings : this.inputs);
+        return this.readRegisters(tid, unit, fc, buf, p, len, fc === 3 ? 'holding' : 'input');
       case 5:
         return this.writeSingleCoil(tid, unit, buf, p, len);
       case 6:
@@ -240,12 +308,14 @@ export class ModbusTcpSimulator {
     }
   }
 
-  private readBits(tid: number, unit: number, fc: number, buf: Buffer, p: number, len: number, bank: Uint8Array): Buffer {
+  private readBits(tid: number, unit: number, fc: number, buf: Buffer, p: number, len: number, area: 'coil' | 'discrete'): Buffer {
     if (len !== 5) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
+    const bank = area === 'coil' ? this.coils : this.discretes;
     const address = (buf[p + 1] << 8) | buf[p + 2];
     const count = (buf[p + 3] << 8) | buf[p + 4];
     if (count < 1 || count > MAX_READ_BITS) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
-    if (address + count > bank.length) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataAddress);
+    this.onRead?.(area, address, count);
+    if (address + count > bank.length || this.touchesHole(area, address, count)) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataAddress);
     const byteCount = (count + 7) >> 3;
     const out = adu(tid, unit, 2 + byteCount);
     out[7] = fc;
@@ -257,12 +327,14 @@ export class ModbusTcpSimulator {
     return out;
   }
 
-  private readRegisters(tid: number, unit: number, fc: number, buf: Buffer, p: number, len: number, bank: Uint16Array): Buffer {
+  private readRegisters(tid: number, unit: number, fc: number, buf: Buffer, p: number, len: number, area: 'input' | 'holding'): Buffer {
     if (len !== 5) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
+    const bank = area === 'holding' ? this.holdings : this.inputs;
     const address = (buf[p + 1] << 8) | buf[p + 2];
     const count = (buf[p + 3] << 8) | buf[p + 4];
     if (count < 1 || count > MAX_READ_REGISTERS) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataValue);
-    if (address + count > bank.length) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataAddress);
+    this.onRead?.(area, address, count);
+    if (address + count > bank.length || this.touchesHole(area, address, count)) return exceptionAdu(tid, unit, fc, ModbusException.IllegalDataAddress);
     const out = adu(tid, unit, 2 + count * 2);
     out[7] = fc;
     out[8] = count * 2;
@@ -275,7 +347,7 @@ export class ModbusTcpSimulator {
     const address = (buf[p + 1] << 8) | buf[p + 2];
     const value = (buf[p + 3] << 8) | buf[p + 4];
     if (value !== 0xff00 && value !== 0x0000) return exceptionAdu(tid, unit, 5, ModbusException.IllegalDataValue);
-    if (address >= this.coils.length) return exceptionAdu(tid, unit, 5, ModbusException.IllegalDataAddress);
+    if (address >= this.coils.length || this.touchesHole('coil', address, 1)) return exceptionAdu(tid, unit, 5, ModbusException.IllegalDataAddress);
     this.coils[address] = value === 0xff00 ? 1 : 0;
     this.notifyWrite('coil', address, 1);
     return echo(tid, unit, buf, p, 5);
@@ -284,7 +356,7 @@ export class ModbusTcpSimulator {
   private writeSingleRegister(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
     if (len !== 5) return exceptionAdu(tid, unit, 6, ModbusException.IllegalDataValue);
     const address = (buf[p + 1] << 8) | buf[p + 2];
-    if (address >= this.holdings.length) return exceptionAdu(tid, unit, 6, ModbusException.IllegalDataAddress);
+    if (address >= this.holdings.length || this.touchesHole('holding', address, 1)) return exceptionAdu(tid, unit, 6, ModbusException.IllegalDataAddress);
     this.holdings[address] = (buf[p + 3] << 8) | buf[p + 4];
     this.notifyWrite('holding', address, 1);
     return echo(tid, unit, buf, p, 5);
@@ -298,7 +370,7 @@ export class ModbusTcpSimulator {
     if (count < 1 || count > MAX_WRITE_BITS || byteCount !== (count + 7) >> 3 || len !== 6 + byteCount) {
       return exceptionAdu(tid, unit, 15, ModbusException.IllegalDataValue);
     }
-    if (address + count > this.coils.length) return exceptionAdu(tid, unit, 15, ModbusException.IllegalDataAddress);
+    if (address + count > this.coils.length || this.touchesHole('coil', address, count)) return exceptionAdu(tid, unit, 15, ModbusException.IllegalDataAddress);
     for (let i = 0; i < count; i++) this.coils[address + i] = (buf[p + 6 + (i >> 3)] >> (i & 7)) & 1;
     this.notifyWrite('coil', address, count);
     return echo(tid, unit, buf, p, 5);
@@ -312,7 +384,7 @@ export class ModbusTcpSimulator {
     if (count < 1 || count > MAX_WRITE_REGISTERS || byteCount !== count * 2 || len !== 6 + byteCount) {
       return exceptionAdu(tid, unit, 16, ModbusException.IllegalDataValue);
     }
-    if (address + count > this.holdings.length) return exceptionAdu(tid, unit, 16, ModbusException.IllegalDataAddress);
+    if (address + count > this.holdings.length || this.touchesHole('holding', address, count)) return exceptionAdu(tid, unit, 16, ModbusException.IllegalDataAddress);
     takeRegisters(buf, p + 6, this.holdings, address, count);
     this.notifyWrite('holding', address, count);
     return echo(tid, unit, buf, p, 5);
@@ -321,7 +393,7 @@ export class ModbusTcpSimulator {
   private maskWriteRegister(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
     if (len !== 7) return exceptionAdu(tid, unit, 22, ModbusException.IllegalDataValue);
     const address = (buf[p + 1] << 8) | buf[p + 2];
-    if (address >= this.holdings.length) return exceptionAdu(tid, unit, 22, ModbusException.IllegalDataAddress);
+    if (address >= this.holdings.length || this.touchesHole('holding', address, 1)) return exceptionAdu(tid, unit, 22, ModbusException.IllegalDataAddress);
     const andMask = (buf[p + 3] << 8) | buf[p + 4];
     const orMask = (buf[p + 5] << 8) | buf[p + 6];
     this.holdings[address] = (this.holdings[address] & andMask) | (orMask & ~andMask);
@@ -344,7 +416,11 @@ export class ModbusTcpSimulator {
       return exceptionAdu(tid, unit, 23, ModbusException.IllegalDataValue);
     }
     const bank = this.holdings;
-    if (readAddress + readCount > bank.length || writeAddress + writeCount > bank.length) {
+    this.onRead?.('holding', readAddress, readCount);
+    if (
+      readAddress + readCount > bank.length || writeAddress + writeCount > bank.length ||
+      this.touchesHole('holding', readAddress, readCount) || this.touchesHole('holding', writeAddress, writeCount)
+    ) {
       return exceptionAdu(tid, unit, 23, ModbusException.IllegalDataAddress);
     }
     // The specification orders the write before the read.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ByteOrder, TagValue } from '../../gateway/protocol';
 import { resolveAddress, type ResolvedAddress } from '../../gateway/modbus/address';
-import { decodeBit, decodeRegisters, encodeValue, ValueError } from '../../gateway/modbus/codec';
+import { decodeBit, decodeRegisters, encodeValue, STEP_TOLERANCE, ValueError } from '../../gateway/modbus/codec';
 
 const at = (ref: string): ResolvedAddress => resolveAddress(ref);
 const registersOf = (a: ResolvedAddress, value: number | boolean | string): number[] => {
@@ -175,19 +175,34 @@ describe('codec: integer range and type checks', () => {
   it('rejects values of the wrong kind', () => {
     rejects('holding:0:float32', 'abc', /^expected a number for float32, got string "abc"$/);
     rejects('holding:0:float32', '12.5', /expected a number for float32/);
-    rejects('holding:0:int16', true, /expected a number for int16, got boolean true/);
+    rejects('holding:0:int16', true, /^expected an integer \(a number or a decimal string\) for int16, got boolean true$/);
     rejects('holding:0:int64', '1.5', /expected an integer \(a number or a decimal string\) for int64, got string "1.5"/);
     rejects('holding:0:uint64', true, /expected an integer/);
     rejects('holding:0:int32', null, /got null/);
+    rejects('holding:0:int32', [1], /got a list/);
+    rejects('holding:0:int16', NaN, /^expected a finite number for int16, got NaN$/);
+    rejects('holding:0:uint64', -Infinity, /finite number/);
     rejects('coil:0', 2, /^expected true\/false or 1\/0 for bool, got number 2$/);
     rejects('holding:3.1', 'true', /expected true\/false or 1\/0/);
   });
 
-  it('rounds integer types to the nearest whole number, halves away from zero', () => {
-    assert.deepEqual(registersOf(at('holding:0:int16'), 2.5), [3]);
-    assert.deepEqual(registersOf(at('holding:0:int16'), -2.5), [0xfffd]);
-    assert.deepEqual(registersOf(at('holding:0:int16'), 2.4), [2]);
-    assert.deepEqual(registersOf(at('holding:0:int64'), -0.4), [0, 0, 0, 0]);
+  it('never rounds: a fraction written to an integer type is refused', () => {
+    rejects('holding:0:int32', 1.5, /^1\.5 is not a whole number; int32 holds whole numbers$/);
+    rejects('holding:0:int16', 2.5, /^2\.5 is not a whole number; int16 holds whole numbers$/);
+    rejects('holding:0', 0.1, /not a whole number; uint16/);
+    rejects('holding:0:int64', -0.4, /^-0\.4 is not a whole number; int64 holds whole numbers$/);
+    rejects('holding:0:uint32', 4294967294.5, /not a whole number/);
+    rejects('holding:0:int16', Number.EPSILON, /not a whole number/);
+    assert.deepEqual(registersOf(at('holding:0:int16'), -2), [0xfffe]);
+    assert.deepEqual(registersOf(at('holding:0:int32'), 2), [0, 2]);
+  });
+
+  it('takes decimal strings for every integer type, every digit kept', () => {
+    assert.deepEqual(registersOf(at('holding:0:int16'), '-2'), [0xfffe]);
+    assert.deepEqual(registersOf(at('holding:0:uint32'), ' 4294967295 '), [0xffff, 0xffff]);
+    assert.deepEqual(registersOf(at('holding:0:uint64'), '9007199254740993'), [0x0020, 0, 0, 1]);
+    rejects('holding:0:int16', '32768', /^value 32768 is out of range for int16 \(-32768\.\.32767\)$/);
+    rejects('holding:0', '1e3', /expected an integer/);
   });
 });
 
@@ -203,23 +218,75 @@ describe('codec: scale and offset', () => {
     assert.equal(decodeRegisters(scaled('holding:0:int32', -3), [0, 5], 0), -15);
   });
 
-  it('encodes by inverting them, then rounding and range-checking the raw value', () => {
+  it('encodes by inverting them and range-checking the raw value', () => {
     const a = scaled('holding:0:int16', 0.1, -40);
     assert.deepEqual(registersOf(a, 25.3), [653]);
-    assert.deepEqual(registersOf(a, 25.34), [653]);
     assert.deepEqual(registersOf(a, -80), [0xfe70]);
+    assert.deepEqual(registersOf(a, 3236.7), [0x7fff]);
     assert.deepEqual(registersOf(scaled('holding:0:float32', 2, 1), 4), [0x3fc0, 0]);
+    assert.deepEqual(registersOf(scaled('holding:0:int32', -3), -15), [0, 5]);
     assert.throws(
       () => encodeValue(scaled('holding:0', 0.1), 7000),
       (e: unknown) => e instanceof ValueError && /^value 7000 is out of range for holding:0\*0\.1: .* becomes 70000, and uint16 holds 0\.\.65535$/.test(e.message),
     );
   });
 
+  it('refuses a value between two raw steps, naming the nearest that fit', () => {
+    const fails = (a: ResolvedAddress, v: number, m: RegExp) => assert.throws(() => encodeValue(a, v), (e: unknown) => e instanceof ValueError && m.test(e.message));
+    const a = scaled('holding:0:int16', 0.1, -40);
+    fails(a, 25.34, /^25\.34 is not a value holding:0:int16\*0\.1-40 can hold \(steps of 0\.1 from -40\); the nearest are 25\.3 and 25\.4$/);
+    fails(a, -3316.75, /the nearest are -3316\.8 and -3316\.7$/);
+    // Between the two highest steps; beyond the highest it is out of range.
+    fails(a, 3236.65, /the nearest are 3236\.6 and 3236\.7$/);
+    fails(a, 3236.75, /^value 3236\.75 is out of range for holding:0:int16\*0\.1-40: .* becomes 32767\.5, and int16 holds -32768\.\.32767$/);
+    fails(scaled('holding:0', 5, 2), 9.5, /steps of 5 from 2\); the nearest are 7 and 12$/);
+    fails(scaled('holding:0:int32', -0.5), 0.25, /steps of 0\.5 from 0\); the nearest are 0 and 0\.5$/);
+    fails(scaled('holding:0', 0.1), -0.05, /out of range/);
+  });
+
+  it('takes floating-point noise as the step it is, and nothing more (tolerance: 16 units of roundoff)', () => {
+    const a = scaled('holding:0:int16', 0.1);
+    assert.deepEqual(registersOf(a, 21.3), [213]);
+    // (2.3 - 0) / 0.01 and 2.3 * 100 are both 229.99999999999997: raw 230 all the same.
+    assert.equal(2.3 * 100, 229.99999999999997);
+    assert.deepEqual(registersOf(scaled('holding:0:int16', 0.01), 2.3), [230]);
+    assert.equal((21.3 + 40) / 0.1, 612.9999999999999);
+    assert.deepEqual(registersOf(scaled('holding:0:int16', 0.1, -40), 21.3), [613]);
+    assert.deepEqual(registersOf(a, 0.1 + 0.2), [3]);
+    assert.deepEqual(registersOf(a, 0.1 + 0.2 - 0.3), [0]); // 5.6e-17: noise around 0
+    // Both sides of the tolerance, at 21.3.
+    const inside = 21.3 * (1 + STEP_TOLERANCE / 2);
+    const outside = 21.3 * (1 + 2 * STEP_TOLERANCE);
+    assert.ok(inside !== 21.3 && outside !== inside);
+    assert.deepEqual(registersOf(a, inside), [213]);
+    assert.throws(() => encodeValue(a, outside), /nearest are 21\.3 and 21\.4/);
+    assert.throws(() => encodeValue(a, 21.3 + 1e-12), /nearest are 21\.3 and 21\.4/);
+    // A scale that is not 1/n: 71 * 0.3 is 21.299999999999997, and 21.3 is still raw 71.
+    assert.deepEqual(registersOf(scaled('holding:0', 0.3), 21.3), [71]);
+  });
+
   it('scales 64-bit integers; beyond 2^53 a scaled value is a number, not text', () => {
     const a = scaled('holding:0:uint64', 0.5);
     assert.equal(decodeRegisters(a, [0, 0, 0, 10], 0), 5);
     assert.equal(decodeRegisters(a, [0x0123, 0x4567, 0x89ab, 0xcdef], 0), Number(81985529216486895n) / 2);
-    assert.deepEqual(registersOf(a, '21'), [0, 0, 0, 42]);
+    assert.deepEqual(registersOf(a, 21), [0, 0, 0, 42]);
+    assert.deepEqual(registersOf(a, 21.5), [0, 0, 0, 43]);
+    assert.throws(() => encodeValue(a, '21'), /^ValueError: expected a number for holding:0:uint64\*0\.5, got string "21"$/);
+    assert.throws(() => encodeValue(a, 21.25), /nearest are 21 and 21\.5/);
+    // The top of a scaled int64 is 2^63 - 1024 raw (the last double below 2^63), never wrapped.
+    const top = scaled('holding:0:int64', 0.1);
+    const written = registersOf(top, 922337203685477500);
+    assert.deepEqual(written, [0x7fff, 0xffff, 0xffff, 0xfc00]);
+    assert.throws(() => encodeValue(top, 922337203685477500 * 1.000001), /out of range/);
+  });
+
+  it('checks scaled floats in engineering units, without steps', () => {
+    const a = scaled('holding:0:float32', 2, 1);
+    assert.deepEqual(registersOf(a, 2), [0x3f00, 0]); // raw 0.5
+    assert.throws(() => encodeValue(a, 7e38), /out of range for holding:0:float32\*2\+1: .* becomes 3\.5e\+38, and float32 holds ±3\.4028234663852886e\+38$/);
+    assert.deepEqual(registersOf(a, 2 * 3.4028234663852886e38 + 1), [0x7f7f, 0xffff]);
+    const b = scaled('holding:0:float64', 4);
+    assert.deepEqual(registersOf(b, Number.MAX_VALUE), registersOf(at('holding:0:float64'), Number.MAX_VALUE / 4));
   });
 });
 
@@ -241,12 +308,16 @@ describe('codec: strings', () => {
     assert.equal(decodeRegisters(a, registersOf(a, 'ABCDE'), 0), 'ABCDE');
   });
 
-  it('rejects text that is too long, not ASCII, or not text', () => {
+  it('rejects text that is too long, not printable ASCII, or not text', () => {
     const fails = (v: unknown, m: RegExp) => assert.throws(() => encodeValue(a, v as string), (e: unknown) => e instanceof ValueError && m.test(e.message));
     fails('HELLO!!', /^"HELLO!!" has 7 characters; holding:200:string:3 holds at most 6$/);
-    fails('héllo', /non-ASCII character "é" at position 2/);
+    fails('héllo', /non-ASCII character "é" at position 2; string registers hold printable ASCII only$/);
     fails('a😀', /non-ASCII character "😀"/);
+    fails('a\tb', /^"a\\tb" has the control character U\+0009 at position 2; string registers hold printable ASCII only$/);
+    fails('ab\0', /control character U\+0000 at position 3/);
+    fails('\x7f', /control character U\+007F at position 1/);
     fails(42, /^expected text for string, got number 42$/);
+    assert.deepEqual(registersOf(a, ' ~'), [0x207e, 0, 0]);
   });
 });
 

@@ -4,13 +4,15 @@
  * plant's process and generated config.
  */
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as readline from 'node:readline';
 import * as net from 'node:net';
 import { promisify } from 'node:util';
 import ModbusRTU from 'modbus-serial';
 import type { ByteOrder, DeviceConfig, ModbusDataType, TagConfig } from '../../gateway/protocol';
 import { BOILER_TAGS, DEMO_BOILER_ID, DEMO_TANK_ID, RunningDemoPlant, startDemoPlant, TANK_TAGS } from '../../gateway/sim/demoPlant';
-import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
+import { ModbusTcpSimulator, parseHoleMap } from '../../gateway/sim/modbusServer';
 
 const run = promisify(execFile);
 
@@ -253,6 +255,82 @@ describe('ModbusTcpSimulator', () => {
       assert.deepEqual((await c.readHoldingRegisters(8, 2)).data, [0, 0]);
       assert.equal(await modbusCodeOf(c.readHoldingRegisters(9, 2)), 2);
       assert.equal(await modbusCodeOf(c.writeCoil(8, true)), 2);
+    });
+  });
+
+  describe('a hole map', () => {
+    it('answers exception 2 to mbpoll for any read touching a hole, and serves around it', async () => {
+      sim.setHoles(parseHoleMap('holding:10-19,input:5,coil:8-9'));
+      for (let i = 0; i < 30; i++) sim.holdings[i] = 100 + i;
+      const illegal = (err: { stdout?: string; stderr?: string }) => /Illegal data address/i.test(`${err.stdout}${err.stderr}`);
+      await assert.rejects(mbpoll(port, ['-t', '4', '-r', '5', '-c', '10', '127.0.0.1']), illegal); // 5-14
+      await assert.rejects(mbpoll(port, ['-t', '4', '-r', '19', '-c', '1', '127.0.0.1']), illegal);
+      await assert.rejects(mbpoll(port, ['-t', '3', '-r', '0', '-c', '6', '127.0.0.1']), illegal);
+      await assert.rejects(mbpoll(port, ['-t', '0', '-r', '9', '-c', '1', '127.0.0.1']), illegal);
+      assert.deepEqual(mbpollValues(await mbpoll(port, ['-t', '4', '-r', '5', '-c', '5', '127.0.0.1'])), [105, 106, 107, 108, 109]);
+      assert.deepEqual(mbpollValues(await mbpoll(port, ['-t', '4', '-r', '20', '-c', '3', '127.0.0.1'])), [120, 121, 122]);
+      assert.deepEqual(mbpollValues(await mbpoll(port, ['-t', '3', '-r', '0', '-c', '5', '127.0.0.1'])), [0, 0, 0, 0, 0]);
+      // A hole is an address the device lacks: writes to it are refused too, and change nothing.
+      await assert.rejects(mbpoll(port, ['-t', '4', '-r', '12', '127.0.0.1', '7']), illegal);
+      assert.equal(sim.holdings[12], 112);
+    });
+
+    it('answers modbus-serial the same for every function code, logs every read, and can be cleared', async () => {
+      const sim2 = new ModbusTcpSimulator({ holes: [{ area: 'holding', start: 100, end: 100 }, { area: 'discrete', start: 0, end: 0 }] });
+      const p = await sim2.start();
+      cleanups.push(() => sim2.stop());
+      const reads: string[] = [];
+      sim2.onRead = (area, address, count) => reads.push(`${area}:${address}+${count}`);
+      const c = await client(p);
+      cleanups.push(() => closeClient(c));
+      assert.equal(await modbusCodeOf(c.readHoldingRegisters(99, 2)), 2);
+      assert.equal((await c.readHoldingRegisters(101, 2)).data.length, 2);
+      assert.equal(await modbusCodeOf(c.readDiscreteInputs(0, 8)), 2);
+      assert.equal(await modbusCodeOf(c.writeRegister(100, 1)), 2);
+      assert.equal(await modbusCodeOf(c.writeRegisters(98, [1, 2, 3])), 2);
+      assert.equal(await modbusCodeOf(c.maskWriteRegister(100, 0, 1)), 2);
+      assert.equal(await modbusCodeOf(c.readHoldingRegisters(0, 126)), 3, 'a bad count is exception 3 still');
+      assert.deepEqual(reads, ['holding:99+2', 'holding:101+2', 'discrete:0+8']);
+      sim2.setHoles([]);
+      assert.equal((await c.readHoldingRegisters(99, 2)).data.length, 2);
+    });
+
+    it('parses hole maps and refuses bad ones', () => {
+      assert.deepEqual(parseHoleMap('holding:10-19, input:5,coil:0-0'), [
+        { area: 'holding', start: 10, end: 19 },
+        { area: 'input', start: 5, end: 5 },
+        { area: 'coil', start: 0, end: 0 },
+      ]);
+      assert.throws(() => parseHoleMap('register:5'), /'register:5' is not a hole/);
+      assert.throws(() => parseHoleMap('holding:9-3'), /first <= last/);
+      assert.throws(() => parseHoleMap('holding:65536'), /0-65535/);
+      assert.throws(() => new ModbusTcpSimulator({ holes: [{ area: 'holding', start: -1, end: 2 }] }), /0-65535/);
+    });
+
+    it('comes from the command line: --holes', async function () {
+      this.timeout(30_000);
+      const cli = require.resolve('../../gateway/sim/cli.ts');
+      const child = spawn(process.execPath, ['--import', 'tsx', cli, '--holes', 'holding:10-19,input:5'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      cleanups.push(async () => {
+        if (child.exitCode === null) {
+          child.stdin.end(); // the simulator ends when its parent's pipe closes
+          await once(child, 'exit');
+        }
+      });
+      const [line] = (await once(readline.createInterface({ input: child.stdout }), 'line')) as [string];
+      const { ports } = JSON.parse(line) as { ports: number[] };
+      assert.equal(ports.length, 1);
+      const illegal = (err: { stdout?: string; stderr?: string }) => /Illegal data address/i.test(`${err.stdout}${err.stderr}`);
+      await assert.rejects(mbpoll(ports[0]!, ['-t', '4', '-r', '0', '-c', '11', '127.0.0.1']), illegal);
+      await assert.rejects(mbpoll(ports[0]!, ['-t', '3', '-r', '5', '127.0.0.1']), illegal);
+      assert.deepEqual(mbpollValues(await mbpoll(ports[0]!, ['-t', '4', '-r', '0', '-c', '10', '127.0.0.1'])), new Array(10).fill(0));
+
+      const bad = spawn(process.execPath, ['--import', 'tsx', cli, '--holes', 'holding:x'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      bad.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [code] = (await once(bad, 'exit')) as [number];
+      assert.equal(code, 2);
+      assert.match(stderr, /--holes: 'holding:x' is not a hole/);
     });
   });
 
