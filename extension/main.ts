@@ -1,17 +1,17 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { Config } from './config';
-import { ConfigSync } from './configSync';
-import { Ctx } from './ctx';
-import { DemoPlant } from './demo';
-import { DeviceStore } from './devices';
-import { GatewayValues } from './gatewayValues';
+import { Config } from './config/settings';
+import { ConfigSync } from './config/sync';
+import { Ctx } from './client/ctx';
+import { DemoPlant } from './client/demoPlant';
+import { DeviceStore } from './client/deviceStore';
+import { GatewayValues } from './client/gatewayValues';
 import { LiveDataPanels } from './liveData';
-import { Log } from './log';
-import { Prompts } from './prompts';
-import { StatusBar } from './statusBar';
-import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tagTree';
-import { TreeValues } from './treeValues';
+import { Log } from './log/log';
+import { Prompts } from './commands/prompts';
+import { StatusBar } from './statusBar/statusBar';
+import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tree/tagTree';
+import { TreeValues } from './tree/treeValues';
 
 let ctx: Ctx | undefined;
 

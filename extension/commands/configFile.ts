@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { DeviceConfig } from '../../gateway/protocol';
-import { appendDeviceEdits, checkDeviceId, checkHost, checkPort, checkUnitId, configuredDeviceIds, newConfigText } from '../configEdit';
-import { findNodeAtLocation, parseTree } from '../jsonc';
+import { appendDeviceEdits, checkDeviceId, checkHost, checkPort, checkUnitId, configuredDeviceIds, newConfigText } from '../config/edits';
+import { findNodeAtLocation, parseTree } from '../config/jsonc';
 import type { Services } from './services';
 import { Cancelled } from './targets';
 

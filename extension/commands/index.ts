@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { GatewayDownError, isConnectionError, userMessage } from '../errors';
+import { GatewayDownError, isConnectionError, userMessage } from '../client/errors';
 import { addDevice, openConfig } from './configFile';
 import { readDevice, readTag } from './read';
 import type { Services } from './services';

@@ -1,10 +1,10 @@
-import type { ChartTag } from '../liveValues';
-import type { ConfigSync } from '../configSync';
-import type { Ctx } from '../ctx';
-import type { DemoPlant } from '../demo';
-import type { DeviceStore } from '../devices';
-import type { Prompts } from '../prompts';
-import type { TreeValues } from '../treeValues';
+import type { ChartTag } from '../client/liveValues';
+import type { ConfigSync } from '../config/sync';
+import type { Ctx } from '../client/ctx';
+import type { DemoPlant } from '../client/demoPlant';
+import type { DeviceStore } from '../client/deviceStore';
+import type { Prompts } from './prompts';
+import type { TreeValues } from '../tree/treeValues';
 
 /** What the Live Data panels offer to commands. */
 export interface ChartPanels {

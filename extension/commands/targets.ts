@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { DeviceInfo, TagInfo } from '../../gateway/protocol';
-import type { DeviceStore } from '../devices';
-import type { TreeNode } from '../tagTree';
+import type { DeviceStore } from '../client/deviceStore';
+import type { TreeNode } from '../tree/tagTree';
 
 /**
  * Commands work from the tree (the clicked row is their argument) and from the palette (no

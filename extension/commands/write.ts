@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { DeviceInfo, TagInfo, TagReading, TagsRead, TagsWrite } from '../../gateway/protocol';
 import { describeReading, formatTime, formatValue } from '../format';
-import { describeExpected, parseWriteValue, writeTargetFromAddress } from '../writeValue';
+import { describeExpected, parseWriteValue, writeTargetFromAddress } from './writeInput';
 import type { Services } from './services';
 import { Cancelled, oneTag } from './targets';
 

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { BifrostTestApi } from '../../extension/main';
-import type { TreeNode } from '../../extension/tagTree';
+import type { TreeNode } from '../../extension/tree/tagTree';
 import type { DeviceConfig } from '../../gateway/protocol';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import { waitFor } from './waitFor';

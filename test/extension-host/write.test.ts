@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { PromptAnswerer } from '../../extension/prompts';
+import type { PromptAnswerer } from '../../extension/commands/prompts';
 import { findTag, getWorld, RIG, waitForTagText, World } from './world';
 
 interface Asked {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { DeviceConfig } from '../../gateway/protocol';
-import { appendDevice, checkDeviceId, checkHost, checkPort, checkUnitId, configuredDeviceIds, newConfigText } from '../../extension/configEdit';
-import { parseConfigText } from '../../extension/configDocument';
+import { appendDevice, checkDeviceId, checkHost, checkPort, checkUnitId, configuredDeviceIds, newConfigText } from '../../extension/config/edits';
+import { parseConfigText } from '../../extension/config/document';
 
 const device: DeviceConfig = { id: 'press-3', name: 'Press 3', protocol: 'modbus-tcp', host: '10.0.0.3', port: 502, unitId: 1, tags: [] };
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { SubscribeParams, SubscribeResult, TagReading } from '../../gateway/protocol';
-import { SubscriptionRegistry, SubscriptionTransport } from '../../extension/subscriptions';
+import { SubscriptionRegistry, SubscriptionTransport } from '../../extension/client/subscriptionRegistry';
 
 /** A transport that records requests and answers them when the test says so. */
 class ScriptedTransport implements SubscriptionTransport {

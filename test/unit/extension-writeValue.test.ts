@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { describeExpected, engineeringRange, parseWriteValue, writeTargetFromAddress } from '../../extension/writeValue';
+import { describeExpected, engineeringRange, parseWriteValue, writeTargetFromAddress } from '../../extension/commands/writeInput';
 
 describe('extension: Write… input checks', () => {
   it('accepts the four spellings of a boolean and nothing else', () => {

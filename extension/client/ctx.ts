@@ -19,10 +19,10 @@ import {
   GATEWAY_NODE_OPTIONS,
   Values,
   ValuesNotification,
-} from '../gateway/protocol';
-import type { Config } from './config';
+} from '../../gateway/protocol';
+import type { Config } from '../config/settings';
 import { GatewayDownError } from './errors';
-import type { Log } from './log';
+import type { Log } from '../log/log';
 
 export type GatewayState = 'starting' | 'running' | 'stopped';
 

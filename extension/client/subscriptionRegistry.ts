@@ -1,4 +1,4 @@
-import type { SubscribeParams, SubscribeResult, TagReading, ValuesNotification } from '../gateway/protocol';
+import type { SubscribeParams, SubscribeResult, TagReading, ValuesNotification } from '../../gateway/protocol';
 
 /**
  * The extension's own record of live subscriptions. Callers keep one handle for as long as they

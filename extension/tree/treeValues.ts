@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { TagReading } from '../gateway/protocol';
-import type { DeviceStore } from './devices';
-import type { LiveValueSource } from './liveValues';
+import type { TagReading } from '../../gateway/protocol';
+import type { DeviceStore } from '../client/deviceStore';
+import type { LiveValueSource } from '../client/liveValues';
 
 /** The key of one tag's value: device id and tag name. */
 export function tagKey(deviceId: string, tag: string): string {

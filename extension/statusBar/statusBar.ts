@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { Ctx } from './ctx';
-import type { DeviceStore } from './devices';
-import { escapeMarkdown as escape } from './format';
+import type { Ctx } from '../client/ctx';
+import type { DeviceStore } from '../client/deviceStore';
+import { escapeMarkdown as escape } from '../format';
 
 /** Gateway health at a glance: starting, running with connected/total devices, or stopped. Click: the log. */
 export class StatusBar implements vscode.Disposable {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { LOG_LEVELS, LogLevel } from './logLines';
+import { LOG_LEVELS, LogLevel } from '../log/logLines';
 
 /** Every setting the extension reads. Nothing else calls `getConfiguration`. */
 export interface Settings {

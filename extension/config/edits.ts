@@ -1,6 +1,6 @@
-import type { DeviceConfig } from '../gateway/protocol';
+import type { DeviceConfig } from '../../gateway/protocol';
 import { applyEdits, Edit, findNodeAtLocation, FormattingOptions, modify, Node } from './jsonc';
-import { parseConfigText } from './configDocument';
+import { parseConfigText } from './document';
 
 /**
  * Changes to bifrost.json made as text edits, so that the user's comments, order and layout stay

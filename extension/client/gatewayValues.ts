@@ -1,8 +1,8 @@
 import type * as vscode from 'vscode';
-import { Subscribe, TagReading, Unsubscribe } from '../gateway/protocol';
+import { Subscribe, TagReading, Unsubscribe } from '../../gateway/protocol';
 import type { Ctx } from './ctx';
 import type { LiveValueSource } from './liveValues';
-import { SubscriptionRegistry } from './subscriptions';
+import { SubscriptionRegistry } from './subscriptionRegistry';
 
 /**
  * Live values from the gateway, for the tree and the Live Data panels. Subscriptions are made on

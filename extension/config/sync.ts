@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
-import { BifrostConfig, ConfigLoad, ConfigLoadResult, ConfigProblem, ErrorCodes } from '../gateway/protocol';
-import type { Ctx } from './ctx';
-import { LineIndex, locatePointer, parseConfigText, SpanMessage } from './configDocument';
-import { userMessage } from './errors';
+import { BifrostConfig, ConfigLoad, ConfigLoadResult, ConfigProblem, ErrorCodes } from '../../gateway/protocol';
+import type { Ctx } from '../client/ctx';
+import { LineIndex, locatePointer, parseConfigText, SpanMessage } from './document';
+import { userMessage } from '../client/errors';
 
 const RELOAD_DELAY_MS = 250;
 

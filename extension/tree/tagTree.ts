@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import type { DeviceInfo, TagInfo, TagReading } from '../gateway/protocol';
+import type { DeviceInfo, TagInfo, TagReading } from '../../gateway/protocol';
 import { Coalescer } from './coalescer';
-import type { Ctx } from './ctx';
-import type { DeviceStore } from './devices';
-import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel, withoutDevicePrefix } from './format';
+import type { Ctx } from '../client/ctx';
+import type { DeviceStore } from '../client/deviceStore';
+import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel, withoutDevicePrefix } from '../format';
 import { tagKey, TreeValues } from './treeValues';
 
 export interface DeviceNode {

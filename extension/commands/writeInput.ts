@@ -1,4 +1,4 @@
-import type { ModbusDataType } from '../gateway/protocol';
+import type { ModbusDataType } from '../../gateway/protocol';
 
 /**
  * What a typed-in value may be for a tag, checked while the user types in the Write… box. The

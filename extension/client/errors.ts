@@ -1,5 +1,5 @@
 import { ErrorCodes as RpcErrorCodes, ResponseError } from 'vscode-languageclient/node';
-import { ErrorCodes } from '../gateway/protocol';
+import { ErrorCodes } from '../../gateway/protocol';
 
 /** Thrown by requests while no gateway is running: the message says what to do about it. */
 export class GatewayDownError extends Error {

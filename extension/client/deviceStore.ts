@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DeviceInfo, DevicesList, TagInfo } from '../gateway/protocol';
+import { DeviceInfo, DevicesList, TagInfo } from '../../gateway/protocol';
 import type { Ctx } from './ctx';
 
 /**
