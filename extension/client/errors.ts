@@ -1,4 +1,5 @@
-import { ErrorCodes as RpcErrorCodes, ResponseError } from 'vscode-languageclient/node';
+// The language client's errors are vscode-jsonrpc's own classes; importing them from there keeps this free of vscode.
+import { ErrorCodes as RpcErrorCodes, ResponseError } from 'vscode-jsonrpc';
 import { ErrorCodes } from '../../gateway/protocol';
 
 /** Thrown by requests while no gateway is running: the message says what to do about it. */
