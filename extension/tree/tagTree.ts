@@ -1,32 +1,61 @@
 import * as vscode from 'vscode';
-import type { DeviceInfo, TagInfo, TagReading } from '../../gateway/protocol';
+import { Browse } from '../../gateway/protocol';
+import type { BrowseItem } from '../../gateway/protocol';
+import { protocolCapabilities } from '../client/capabilities';
+import { userMessage } from '../client/errors';
+import type { Gateway } from '../client/gateway';
+import type { Gateways } from '../client/gateways';
+import type { Settings } from '../config/settings';
+import { BrowseCache, BrowseOutcome, BrowseRequest } from './browseCache';
 import { Coalescer } from './coalescer';
-import type { Ctx } from '../client/ctx';
-import type { DeviceStore } from '../client/deviceStore';
-import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel, withoutDevicePrefix } from '../format';
-import { tagKey, TreeValues } from './treeValues';
-
-export interface DeviceNode {
-  readonly kind: 'device';
-  readonly deviceId: string;
-}
-export interface TagNode {
-  readonly kind: 'tag';
-  readonly deviceId: string;
-  readonly tag: string;
-}
-export type TreeNode = DeviceNode | TagNode;
+import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, methodItem, tagItem } from './items';
+import {
+  browsedNodeId,
+  ContainerNode,
+  DeviceNode,
+  deviceNodeId,
+  GatewayNode,
+  gatewayNodeId,
+  isContainer,
+  itemOfTag,
+  TagNode,
+  TreeNode,
+  valueKey,
+} from './nodes';
+import type { ShownTags, TreeValues } from './treeValues';
 
 export const TAG_EXPLORER_VIEW = 'bifrost.tagExplorer';
 
+/** The children of one container as rows, built once per browse outcome. */
+interface Children {
+  readonly outcome: BrowseOutcome;
+  readonly nodes: TreeNode[];
+}
+
+/** What the tree holds of one device below its own row; forgotten as a whole when the device changes. */
+interface DeviceRows {
+  /** Per container id. */
+  readonly children: Map<string, Children>;
+  /** Containers whose children the view shows: listed, and not collapsed since. */
+  readonly expanded: Set<string>;
+  /** Tag rows per value key: one tag may show in several places. */
+  readonly tagRows: Map<string, TagNode[]>;
+  /** Row ids handed out, to keep them unique when a ref shows under two parents. */
+  readonly usedIds: Set<string>;
+}
+
 /**
- * The Tag Explorer: devices with their tags, live values while visible. Node objects are kept
- * stable so that a change can repaint just the rows it touches, batched to at most one repaint
- * per `bifrost.tree.refreshMs`.
+ * The Tag Explorer: gateway → device → folders → tags and methods. Below the device everything
+ * comes from `bifrost/browse`, lazily, when a row is expanded; the gateway level is left out
+ * while there is only one gateway. Values show while the view is visible, for the rows whose
+ * parents are expanded; repaints are batched to at most one per `bifrost.tree.refreshMs`.
  */
 export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
-  private deviceNodes = new Map<string, DeviceNode>();
-  private tagNodes = new Map<string, TagNode>();
+  private readonly cache = new BrowseCache(userMessage);
+  private readonly gatewayNodes = new Map<string, GatewayNode>();
+  private readonly deviceNodes = new Map<string, DeviceNode>();
+  /** Per device node id. */
+  private readonly rows = new Map<string, DeviceRows>();
   private readonly emitter = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
   private readonly repaint: Coalescer<string>;
   private readonly disposables: vscode.Disposable[] = [];
@@ -34,176 +63,243 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   readonly onDidChangeTreeData = this.emitter.event;
 
   constructor(
-    private readonly ctx: Ctx,
-    private readonly store: DeviceStore,
+    private readonly gateways: Gateways,
     private readonly values: TreeValues,
+    settings: Settings,
   ) {
     this.repaint = new Coalescer(
-      () => ctx.config.settings.treeRefreshMs,
+      () => settings.current.treeRefreshMs,
       (keys) => this.fireFor(keys),
     );
-    this.disposables.push(
-      this.emitter,
-      store.onDidChangeDevices(() => this.rebuild()),
-      store.onDidChangeStatus((d) => this.repaint.add(`device\u0000${d.id}`)),
-      values.onDidChange((keys) => keys.forEach((k) => this.repaint.add(k))),
-      ctx.onDidChangeState(() => this.emitter.fire(undefined)),
-    );
+    this.disposables.push(this.emitter, values.onDidChange((keys) => keys.forEach((k) => this.repaint.add(k))));
+    for (const gateway of gateways.all) {
+      this.disposables.push(
+        gateway.devices.onDidChangeDevices((change) => {
+          change.changed.forEach((id) => this.forgetDevice(gateway.id, id));
+          this.emitter.fire(undefined);
+          this.syncValues();
+        }),
+        gateway.devices.onDidChangeStatus((d) => {
+          // A device that could not be browsed may well be browsable once it is connected.
+          if (d.status === 'connected' && this.cache.dropFailed(gateway.id, d.id)) {
+            this.forgetDevice(gateway.id, d.id);
+            this.emitter.fire(this.deviceNode(gateway.id, d.id));
+          } else {
+            this.repaint.add(deviceNodeId(gateway.id, d.id));
+          }
+        }),
+        gateway.ctx.onDidChangeState(() => this.emitter.fire(undefined)),
+      );
+    }
   }
 
-  getChildren(node?: TreeNode): TreeNode[] {
-    if (!node) return this.store.devices.map((d) => this.deviceNode(d.id));
-    if (node.kind === 'device') return (this.store.device(node.deviceId)?.tags ?? []).map((t) => this.tagNode(node.deviceId, t.name));
-    return [];
+  getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
+    if (!node) {
+      const all = this.gateways.all;
+      return all.length === 1 ? this.devicesOf(all[0]) : all.map((g) => this.gatewayNode(g.id));
+    }
+    if (node.kind === 'gateway') {
+      const gateway = this.gateways.get(node.gatewayId);
+      return gateway ? this.devicesOf(gateway) : [];
+    }
+    return isContainer(node) ? this.childrenOf(node) : [];
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
-    return node.kind === 'tag' ? this.deviceNode(node.deviceId) : undefined;
+    switch (node.kind) {
+      case 'gateway':
+        return undefined;
+      case 'device':
+        return this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId);
+      default:
+        return node.parent;
+    }
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
-    const device = this.store.device(node.deviceId);
+    const gateway = this.gateways.get(node.gatewayId);
+    if (!gateway) return new vscode.TreeItem('(gone)');
+    if (node.kind === 'gateway') return gatewayItem(node, gateway.name, gateway.ctx.state);
+    const device = gateway.devices.device(node.deviceId);
     if (!device) return new vscode.TreeItem('(gone)');
-    if (node.kind === 'device') return deviceItem(device);
-    const tag = device.tags.find((t) => t.name === node.tag);
-    if (!tag) return new vscode.TreeItem(node.tag);
-    return tagItem(device, tag, this.values.reading(node.deviceId, node.tag));
+    switch (node.kind) {
+      case 'device':
+        return deviceItem(node, device, gateway.capabilities);
+      case 'folder':
+        return folderItem(node);
+      case 'method':
+        return methodItem(node);
+      case 'error':
+        return errorItem(node);
+      case 'tag':
+        return tagItem(node, device, gateway.values.last(node.deviceId, node.ref));
+    }
   }
 
   /** Device tooltips show statistics: fetch them fresh when the mouse rests on the row. */
   async resolveTreeItem(item: vscode.TreeItem, node: TreeNode): Promise<vscode.TreeItem> {
-    if (node.kind === 'device' && this.ctx.state === 'running') {
-      await this.store.refresh();
-      const device = this.store.device(node.deviceId);
-      if (device) item.tooltip = deviceTooltip(device);
+    const gateway = this.gateways.get(node.gatewayId);
+    if (node.kind === 'device' && gateway && gateway.ctx.state === 'running') {
+      await gateway.devices.refresh();
+      const device = gateway.devices.device(node.deviceId);
+      if (device) item.tooltip = deviceTooltip(device, gateway.capabilities);
     }
     return item;
   }
 
-  /** Nodes for a device and its tags, as the view knows them (for commands). */
-  nodeFor(deviceId: string, tag?: string): TreeNode {
-    return tag === undefined ? this.deviceNode(deviceId) : this.tagNode(deviceId, tag);
+  /** The view expanded or collapsed a row: its tags' values start or stop. */
+  setExpanded(node: TreeNode, expanded: boolean): void {
+    if (!isContainer(node)) return;
+    const { expanded: set } = this.rowsOf(node.gatewayId, node.deviceId);
+    if (expanded) set.add(node.id);
+    else set.delete(node.id);
+    this.syncValues();
   }
 
-  private deviceNode(id: string): DeviceNode {
-    let n = this.deviceNodes.get(id);
-    if (!n) this.deviceNodes.set(id, (n = { kind: 'device', deviceId: id }));
-    return n;
-  }
-
-  private tagNode(deviceId: string, tag: string): TagNode {
-    const key = tagKey(deviceId, tag);
-    let n = this.tagNodes.get(key);
-    if (!n) this.tagNodes.set(key, (n = { kind: 'tag', deviceId, tag }));
-    return n;
-  }
-
-  private rebuild(): void {
-    this.deviceNodes = new Map();
-    this.tagNodes = new Map();
+  /** Browses everything again (Refresh). */
+  refresh(): void {
+    this.cache.dropAll();
+    this.rows.clear();
     this.emitter.fire(undefined);
+    this.syncValues();
   }
 
+  // ------------------------------------------------------------------------------------------
+
+  private devicesOf(gateway: Gateway): DeviceNode[] {
+    return gateway.devices.devices.map((d) => this.deviceNode(gateway.id, d.id));
+  }
+
+  private gatewayNode(gatewayId: string): GatewayNode {
+    let n = this.gatewayNodes.get(gatewayId);
+    if (!n) this.gatewayNodes.set(gatewayId, (n = { kind: 'gateway', id: gatewayNodeId(gatewayId), gatewayId }));
+    return n;
+  }
+
+  private rowsOf(gatewayId: string, deviceId: string): DeviceRows {
+    const id = deviceNodeId(gatewayId, deviceId);
+    let r = this.rows.get(id);
+    if (!r) this.rows.set(id, (r = { children: new Map(), expanded: new Set(), tagRows: new Map(), usedIds: new Set() }));
+    return r;
+  }
+
+  private deviceNode(gatewayId: string, deviceId: string): DeviceNode {
+    const id = deviceNodeId(gatewayId, deviceId);
+    let n = this.deviceNodes.get(id);
+    if (!n) this.deviceNodes.set(id, (n = { kind: 'device', id, gatewayId, deviceId }));
+    return n;
+  }
+
+  private async childrenOf(container: ContainerNode): Promise<TreeNode[]> {
+    const gateway = this.gateways.get(container.gatewayId);
+    const device = gateway?.devices.device(container.deviceId);
+    if (!gateway || !device) return [];
+    const ref = container.kind === 'device' ? undefined : container.ref;
+    const outcome = await this.cache.children(gateway.id, device.id, ref, this.browser(gateway));
+    // Dropped while browsing: a refresh is on its way, with new rows.
+    if ('cancelled' in outcome) return [];
+    const rows = this.rowsOf(gateway.id, device.id);
+    let children = rows.children.get(container.id);
+    if (children?.outcome !== outcome) {
+      children = { outcome, nodes: this.nodesOf(rows, container, outcome) };
+      rows.children.set(container.id, children);
+    }
+    rows.expanded.add(container.id);
+    this.syncValues();
+    return children.nodes;
+  }
+
+  /** How rows of a gateway's devices are listed: by browsing, or from the configured tags where the protocol does not browse. */
+  private browser(gateway: Gateway): BrowseRequest {
+    return async (params, signal) => {
+      const device = gateway.devices.device(params.deviceId);
+      if (device && protocolCapabilities(gateway.capabilities, device.protocol)?.browse === 'none') {
+        return { items: params.node === undefined ? device.tags.map(itemOfTag) : [] };
+      }
+      const cancel = new vscode.CancellationTokenSource();
+      signal.addEventListener('abort', () => cancel.cancel(), { once: true });
+      try {
+        return await gateway.ctx.request(Browse, params, cancel.token);
+      } finally {
+        cancel.dispose();
+      }
+    };
+  }
+
+  private nodesOf(rows: DeviceRows, parent: ContainerNode, outcome: BrowseOutcome): TreeNode[] {
+    const { gatewayId, deviceId } = parent;
+    if ('error' in outcome) {
+      return [{ kind: 'error', id: JSON.stringify(['error', parent.id]), gatewayId, deviceId, message: outcome.error, parent }];
+    }
+    if (!('items' in outcome)) return [];
+    return outcome.items.map((item: BrowseItem) => {
+      let id = browsedNodeId(gatewayId, deviceId, item.ref);
+      if (rows.usedIds.has(id)) id = JSON.stringify([id, parent.id]);
+      rows.usedIds.add(id);
+      const base = { id, gatewayId, deviceId, ref: item.ref, item, parent };
+      switch (item.nodeClass) {
+        case 'variable': {
+          const node: TagNode = { kind: 'tag', ...base };
+          const key = valueKey(gatewayId, deviceId, item.ref);
+          rows.tagRows.set(key, [...(rows.tagRows.get(key) ?? []), node]);
+          return node;
+        }
+        case 'method':
+          return { kind: 'method', ...base };
+        default:
+          return { kind: 'folder', ...base };
+      }
+    });
+  }
+
+  /** A device changed: its rows are built again from a new browse. */
+  private forgetDevice(gatewayId: string, deviceId: string): void {
+    this.cache.drop(gatewayId, deviceId);
+    const id = deviceNodeId(gatewayId, deviceId);
+    this.rows.delete(id);
+    if (!this.gateways.get(gatewayId)?.devices.device(deviceId)) this.deviceNodes.delete(id);
+  }
+
+  /** Tells the values which tags are on screen: those under expanded rows, all the way up. */
+  private syncValues(): void {
+    const shown: ShownTags[] = [];
+    for (const gateway of this.gateways.all) {
+      for (const device of this.devicesOf(gateway)) {
+        const refs = new Set<string>();
+        this.collectShown(device, refs);
+        if (refs.size > 0) shown.push({ gateway, deviceId: device.deviceId, refs: [...refs] });
+      }
+    }
+    this.values.show(shown);
+  }
+
+  private collectShown(container: ContainerNode, refs: Set<string>): void {
+    const rows = this.rows.get(deviceNodeId(container.gatewayId, container.deviceId));
+    if (!rows?.expanded.has(container.id)) return;
+    for (const node of rows.children.get(container.id)?.nodes ?? []) {
+      if (node.kind === 'tag') refs.add(node.ref);
+      if (isContainer(node)) this.collectShown(node, refs);
+    }
+  }
+
+  /** Repaints the rows of device keys (device node ids) and value keys (see valueKey). */
   private fireFor(keys: string[]): void {
     const nodes: TreeNode[] = [];
     for (const k of keys) {
-      const [first, second] = k.split('\u0000');
-      const n = first === 'device' ? this.deviceNodes.get(second) : this.tagNodes.get(k);
-      if (n) nodes.push(n);
+      const device = this.deviceNodes.get(k);
+      if (device) {
+        nodes.push(device);
+        continue;
+      }
+      const [gatewayId, deviceId] = JSON.parse(k) as [string, string, string];
+      nodes.push(...(this.rows.get(deviceNodeId(gatewayId, deviceId))?.tagRows.get(k) ?? []));
     }
     if (nodes.length > 0) this.emitter.fire(nodes);
   }
 
   dispose(): void {
+    this.cache.dropAll();
     this.repaint.dispose();
     this.disposables.forEach((d) => d.dispose());
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Items
-// ---------------------------------------------------------------------------------------------
-
-function deviceItem(d: DeviceInfo): vscode.TreeItem {
-  const item = new vscode.TreeItem(d.name, d.tags.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-  item.id = `device:${d.id}`;
-  item.contextValue = d.source === 'demo' ? 'device.demo' : 'device';
-  item.iconPath = statusIcon(d);
-  item.description =
-    d.status === 'connected' ? d.endpoint : d.lastError ? `${statusLabel(d.status)}: ${withoutDevicePrefix(d.lastError, d.id)}` : statusLabel(d.status);
-  // The tooltip (with statistics) is filled in by resolveTreeItem.
-  return item;
-}
-
-function statusIcon(d: DeviceInfo): vscode.ThemeIcon {
-  switch (d.status) {
-    case 'connected':
-      return new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'));
-    case 'connecting':
-      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.yellow'));
-    case 'error':
-      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
-    case 'disconnected':
-      return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));
-  }
-}
-
-export function deviceTooltip(d: DeviceInfo): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
-  // Ids are letters, digits, '_', '.' and '-': safe inside a code span, where escapes would show.
-  md.appendMarkdown(`**${esc(d.name)}** \`${d.id}\`${d.source === 'demo' ? ' (demo plant)' : ''}\n\n`);
-  md.appendMarkdown(`$(${statusIcon(d).id.replace('~spin', '')}) ${esc(statusLabel(d.status))} · ${esc(d.endpoint)} · ${esc(d.protocol)}\n\n`);
-  if (d.lastError) md.appendMarkdown(`Last error: ${esc(d.lastError)}\n\n`);
-  md.appendMarkdown(`Polls every ${d.pollIntervalMs} ms · ${d.tags.length} tag(s) · writes ${d.allowWrites ? 'allowed' : 'refused'}\n\n`);
-  md.appendMarkdown('| | |\n|:--|--:|\n');
-  for (const [k, v] of statsRows(d.stats)) md.appendMarkdown(`| ${esc(k)} | ${esc(v)} |\n`);
-  return md;
-}
-
-function tagItem(d: DeviceInfo, t: TagInfo, r: TagReading | undefined): vscode.TreeItem {
-  const item = new vscode.TreeItem(t.name, vscode.TreeItemCollapsibleState.None);
-  item.id = `tag:${d.id}\u0000${t.name}`;
-  item.contextValue = t.writable ? 'tag.writable' : 'tag.readonly';
-  item.description = describeReading(r, t.unit, d.id);
-  item.iconPath = qualityIcon(t, r);
-  item.tooltip = tagTooltip(d, t, r);
-  return item;
-}
-
-function qualityIcon(t: TagInfo, r: TagReading | undefined): vscode.ThemeIcon {
-  if (!r) return new vscode.ThemeIcon('circle-outline', new vscode.ThemeColor('disabledForeground'));
-  if (r.quality === 'bad') return new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
-  if (r.quality === 'uncertain') return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
-  if (t.type === 'bool') return new vscode.ThemeIcon(r.value === true ? 'circle-filled' : 'circle-outline', new vscode.ThemeColor(r.value === true ? 'charts.green' : 'foreground'));
-  if (t.type === 'string') return new vscode.ThemeIcon('symbol-string');
-  return new vscode.ThemeIcon('symbol-number');
-}
-
-function tagTooltip(d: DeviceInfo, t: TagInfo, r: TagReading | undefined): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${esc(t.name)}** on ${esc(d.name)}\n\n`);
-  if (t.description) md.appendMarkdown(`${esc(t.description)}\n\n`);
-  const rows: [string, string][] = [
-    ['Address', `\`${t.address}\``],
-    ['Type', esc(t.type)],
-    ['Access', esc(accessText(d, t))],
-  ];
-  if (t.unit) rows.push(['Unit', esc(t.unit)]);
-  if (r) {
-    rows.push(['Value', esc(formatValue(r.value, t.unit))]);
-    rows.push(['Quality', esc(r.quality)]);
-    rows.push(['Time', esc(formatTime(r.timestamp))]);
-    if (r.error) rows.push(['Error', esc(r.error)]);
-  } else {
-    rows.push(['Value', 'no value yet']);
-  }
-  md.appendMarkdown('| | |\n|:--|:--|\n');
-  for (const [k, v] of rows) md.appendMarkdown(`| ${k} | ${v} |\n`);
-  return md;
-}
-
-export function accessText(d: DeviceInfo, t: TagInfo): string {
-  if (t.writable) return 'read/write';
-  if (t.access === 'readwrite' && !d.allowWrites) return 'read only (the device does not allow writes)';
-  return 'read only';
 }

@@ -1,38 +1,28 @@
 import * as vscode from 'vscode';
 import type { TagReading } from '../../gateway/protocol';
-import type { DeviceStore } from '../client/deviceStore';
 import type { LiveValueSource } from '../client/liveValues';
+import { valueKey } from './nodes';
 
-/** The key of one tag's value: device id and tag name. */
-export function tagKey(deviceId: string, tag: string): string {
-  return `${deviceId}\u0000${tag}`;
+/** The tags the tree shows on one device: rows whose parents are all expanded. */
+export interface ShownTags {
+  readonly gateway: { readonly id: string; readonly values: LiveValueSource };
+  readonly deviceId: string;
+  readonly refs: readonly string[];
 }
 
 /**
- * The Tag Explorer's live values: while the view is visible, one subscription per device for all
- * of its tags at the device's poll interval; none while it is hidden. Changes are reported as tag
- * keys; the tree batches them before repainting.
+ * The Tag Explorer's live values: while the view is visible, one subscription per device for the
+ * tags it shows, at the device's own interval; none while it is hidden. The values themselves
+ * stay in the gateway's value hub (the one cache); this only says which rows to repaint.
  */
 export class TreeValues implements vscode.Disposable {
-  private readonly readings = new Map<string, TagReading>();
-  /** Per device: what it is subscribed to, to make a new subscription only when that changes. */
+  private shown: readonly ShownTags[] = [];
   private readonly subscriptions = new Map<string, { signature: string; handle: vscode.Disposable }>();
   private visible = false;
   private readonly emitter = new vscode.EventEmitter<string[]>();
-  private readonly listener: vscode.Disposable;
 
+  /** Value keys (see valueKey) of rows whose reading changed. */
   readonly onDidChange = this.emitter.event;
-
-  constructor(
-    private readonly source: LiveValueSource,
-    private readonly store: DeviceStore,
-  ) {
-    this.listener = store.onDidChangeDevices(() => this.sync());
-  }
-
-  reading(deviceId: string, tag: string): TagReading | undefined {
-    return this.readings.get(tagKey(deviceId, tag));
-  }
 
   setVisible(visible: boolean): void {
     if (visible === this.visible) return;
@@ -40,48 +30,41 @@ export class TreeValues implements vscode.Disposable {
     this.sync();
   }
 
-  /** Fresh readings from a Read command count as values too. */
-  apply(deviceId: string, items: TagReading[]): void {
-    const changed: string[] = [];
-    for (const r of items) {
-      const key = tagKey(deviceId, r.tag);
-      const before = this.readings.get(key);
-      this.readings.set(key, r);
-      if (!before || before.value !== r.value || before.quality !== r.quality || before.error !== r.error) changed.push(key);
-    }
-    if (changed.length > 0) this.emitter.fire(changed);
+  /** What the tree shows now. */
+  show(shown: readonly ShownTags[]): void {
+    this.shown = shown;
+    this.sync();
   }
 
   private sync(): void {
-    const wanted = new Map<string, { signature: string; tags: string[]; interval: number }>();
+    const wanted = new Map<string, ShownTags & { signature: string }>();
     if (this.visible) {
-      for (const d of this.store.devices) {
-        if (d.tags.length === 0) continue;
-        const tags = d.tags.map((t) => t.name);
-        wanted.set(d.id, { signature: `${d.pollIntervalMs}\u0000${tags.join('\u0000')}`, tags, interval: d.pollIntervalMs });
+      for (const s of this.shown) {
+        if (s.refs.length === 0) continue;
+        wanted.set(JSON.stringify([s.gateway.id, s.deviceId]), { ...s, signature: s.refs.join('\u0000') });
       }
     }
-    for (const [id, sub] of this.subscriptions) {
-      if (wanted.get(id)?.signature === sub.signature) continue;
-      sub.handle.dispose();
-      this.subscriptions.delete(id);
+    for (const [key, w] of wanted) {
+      const had = this.subscriptions.get(key);
+      if (had?.signature === w.signature) continue;
+      const { id } = w.gateway;
+      const handle = w.gateway.values.subscribe(w.deviceId, [...w.refs], undefined, (items: TagReading[]) =>
+        this.emitter.fire(items.map((r) => valueKey(id, w.deviceId, r.tag))),
+      );
+      this.subscriptions.set(key, { signature: w.signature, handle });
+      // After the new one: the tags both want never stop being wanted.
+      had?.handle.dispose();
     }
-    for (const [id, w] of wanted) {
-      if (this.subscriptions.has(id)) continue;
-      const handle = this.source.subscribe(id, w.tags, w.interval, (items) => this.apply(id, items));
-      this.subscriptions.set(id, { signature: w.signature, handle });
-    }
-    // Forget values of devices that are gone, so a device that comes back starts clean.
-    const known = new Set(this.store.devices.map((d) => d.id));
-    for (const key of this.readings.keys()) {
-      if (!known.has(key.slice(0, key.indexOf('\u0000')))) this.readings.delete(key);
+    for (const [key, s] of this.subscriptions) {
+      if (wanted.has(key)) continue;
+      s.handle.dispose();
+      this.subscriptions.delete(key);
     }
   }
 
   dispose(): void {
     this.subscriptions.forEach((s) => s.handle.dispose());
     this.subscriptions.clear();
-    this.listener.dispose();
     this.emitter.dispose();
   }
 }
