@@ -1,178 +1,145 @@
-import type { ModbusDataType } from '../../gateway/protocol';
+import type { TagValue, WriteSpec } from '../../gateway/protocol';
 
 /**
- * What a typed-in value may be for a tag, checked while the user types in the Write… box. The
- * gateway checks again; this only spares a round trip and says the range in the tag's own units.
+ * What a typed-in value may be for a tag, checked while the user types in the Write… box, from
+ * the tag's `writeSpec`: the gateway's driver decides what a tag can hold, this only spares a
+ * round trip and says it in the tag's own units. The gateway checks again on the write.
+ * (An `enum` tag is written with a quick pick instead of typed.)
  */
 
-export interface WriteTarget {
-  type: ModbusDataType;
-  unit?: string;
-  /** Engineering value = raw * scale + offset. */
-  scale?: number;
-  offset?: number;
-  /** Registers of a `string` tag (2 ASCII characters each). */
-  length?: number;
-}
+export type ParsedWrite = { ok: true; value: TagValue } | { ok: false; message: string };
 
-export type ParsedWrite = { ok: true; value: number | boolean | string } | { ok: false; message: string };
-
-interface RawRange {
-  min: bigint;
-  max: bigint;
-}
-
-const INT_RANGES: Partial<Record<ModbusDataType, RawRange>> = {
-  int16: { min: -(2n ** 15n), max: 2n ** 15n - 1n },
-  uint16: { min: 0n, max: 2n ** 16n - 1n },
-  int32: { min: -(2n ** 31n), max: 2n ** 31n - 1n },
-  uint32: { min: 0n, max: 2n ** 32n - 1n },
-  int64: { min: -(2n ** 63n), max: 2n ** 63n - 1n },
-  uint64: { min: 0n, max: 2n ** 64n - 1n },
-};
-
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-function isScaled(t: WriteTarget): boolean {
-  return (t.scale !== undefined && t.scale !== 1) || (t.offset !== undefined && t.offset !== 0);
-}
-
-/** The engineering-unit range of a numeric tag, or undefined for bool and string tags. */
-export function engineeringRange(t: WriteTarget): { min: number; max: number } | undefined {
-  const scale = t.scale ?? 1;
-  const offset = t.offset ?? 0;
-  let rawMin: number;
-  let rawMax: number;
-  const ints = INT_RANGES[t.type];
-  if (ints) {
-    rawMin = Number(ints.min);
-    rawMax = Number(ints.max);
-  } else if (t.type === 'float32') {
-    rawMin = -FLOAT32_MAX;
-    rawMax = FLOAT32_MAX;
-  } else if (t.type === 'float64') {
-    rawMin = -Number.MAX_VALUE;
-    rawMax = Number.MAX_VALUE;
-  } else {
-    return undefined;
-  }
-  const a = rawMin * scale + offset;
-  const b = rawMax * scale + offset;
-  return { min: Math.min(a, b), max: Math.max(a, b) };
-}
-
-/** What the box expects, for its prompt: "an integer from -3276.8 to 3276.7 °C in steps of 0.1". */
-export function describeExpected(t: WriteTarget): string {
-  const unit = t.unit ? ` ${t.unit}` : '';
-  switch (t.type) {
-    case 'bool':
+/** What the box expects, for its prompt: "a number from -3276.8 to 3276.7 °C in steps of 0.1". */
+export function describeExpected(spec: WriteSpec, unit?: string): string {
+  const u = unit ? ` ${unit}` : '';
+  switch (spec.kind) {
+    case 'boolean':
       return 'true or false (or 1 / 0)';
-    case 'string':
-      return t.length !== undefined
-        ? `text of up to ${t.length * 2} ASCII characters`
-        : 'ASCII text';
-    case 'float32':
-    case 'float64':
-      if (!isScaled(t)) return `a number (${t.type})`;
-      break;
-    default:
-      if (!isScaled(t)) {
-        const r = INT_RANGES[t.type]!;
-        return `a whole number from ${r.min} to ${r.max}${unit} (${t.type})`;
-      }
+    case 'integer':
+      return `a whole number from ${spec.min} to ${spec.max}${u}`;
+    case 'number': {
+      const range =
+        spec.min !== undefined && spec.max !== undefined
+          ? ` from ${formatNumber(spec.min)} to ${formatNumber(spec.max)}${u}`
+          : spec.min !== undefined
+            ? ` of at least ${formatNumber(spec.min)}${u}`
+            : spec.max !== undefined
+              ? ` of at most ${formatNumber(spec.max)}${u}`
+              : u ? ` in${u}` : '';
+      const step = spec.step !== undefined ? ` in steps of ${formatNumber(spec.step)}` : '';
+      return `a number${range}${step}`;
+    }
+    case 'string': {
+      const chars = spec.ascii ? 'ASCII characters' : 'characters';
+      return spec.maxLength !== undefined ? `text of up to ${spec.maxLength} ${chars}` : spec.ascii ? 'ASCII text' : 'text';
+    }
+    case 'enum':
+      return `one of ${spec.values.map((v) => v.label).join(', ')}`;
+    case 'json':
+      return 'a JSON value (e.g. [1, 2, 3] or {"x": 1})';
   }
-  const range = engineeringRange(t)!;
-  const step = INT_RANGES[t.type] ? ` in steps of ${formatNumber(Math.abs(t.scale ?? 1))}` : '';
-  return `a number from ${formatNumber(range.min)} to ${formatNumber(range.max)}${unit}${step} (${t.type}, scaled)`;
 }
 
 /** Parses and checks the typed text; the message says what is wrong in words. */
-export function parseWriteValue(text: string, t: WriteTarget): ParsedWrite {
+export function parseWriteValue(text: string, spec: WriteSpec, unit?: string): ParsedWrite {
   const s = text.trim();
-  if (s === '') return { ok: false, message: `Enter ${describeExpected(t)}.` };
-  switch (t.type) {
-    case 'bool':
-      return parseBool(s);
+  if (s === '' && spec.kind !== 'string') return { ok: false, message: `Enter ${describeExpected(spec, unit)}.` };
+  switch (spec.kind) {
+    case 'boolean':
+      return parseBoolean(s);
+    case 'integer':
+      return parseInteger(s, spec);
+    case 'number':
+      return parseNumber(s, spec, unit);
     case 'string':
-      return parseString(text, t);
-    default:
-      return parseNumber(s, t);
+      return parseString(text, spec);
+    case 'enum':
+      return parseEnum(s, spec);
+    case 'json':
+      return parseJson(s);
   }
 }
 
-function parseBool(s: string): ParsedWrite {
+/** The text a value starts the box with. */
+export function valueText(value: TagValue): string {
+  if (value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function parseBoolean(s: string): ParsedWrite {
   const v = s.toLowerCase();
   if (v === 'true' || v === '1') return { ok: true, value: true };
   if (v === 'false' || v === '0') return { ok: true, value: false };
   return { ok: false, message: `"${s}" is not a boolean: enter true, false, 1 or 0.` };
 }
 
-function parseString(text: string, t: WriteTarget): ParsedWrite {
-  const bad = /[^\x20-\x7e]/.exec(text);
-  if (bad) return { ok: false, message: `Only printable ASCII characters fit in registers; "${bad[0]}" does not.` };
-  if (t.length !== undefined && text.length > t.length * 2) {
-    return { ok: false, message: `Too long: ${text.length} characters, the tag holds ${t.length * 2} (${t.length} registers).` };
-  }
-  return { ok: true, value: text };
-}
-
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 
-function parseNumber(s: string, t: WriteTarget): ParsedWrite {
-  if (!NUMBER.test(s)) return { ok: false, message: `"${s}" is not a number.` };
-  const ints = INT_RANGES[t.type];
-  if (ints && !isScaled(t)) return parseInteger(s, t, ints);
-  const v = Number(s);
-  if (!Number.isFinite(v)) return { ok: false, message: `${s} is too large.` };
-  const scale = t.scale ?? 1;
-  const offset = t.offset ?? 0;
-  // Checked on the raw side, where the limits are exact (no rounding noise from the scale).
-  const raw = (v - offset) / scale;
-  if (ints) {
-    // A scaled integer register stores whole steps: say so instead of rounding silently.
-    const steps = Math.round(raw);
-    if (Math.abs(raw - steps) > 1e-6) {
-      const [a, b] = [Math.floor(raw) * scale + offset, Math.ceil(raw) * scale + offset].sort((x, y) => x - y);
-      return { ok: false, message: `${s} falls between two steps of ${formatNumber(Math.abs(scale))}: the nearest values are ${formatNumber(a)} and ${formatNumber(b)}.` };
-    }
-    if (steps < Number(ints.min) || steps > Number(ints.max)) return { ok: false, message: `${s} is out of range: ${describeExpected(t)}.` };
-    return { ok: true, value: v };
+function parseInteger(s: string, spec: Extract<WriteSpec, { kind: 'integer' }>): ParsedWrite {
+  if (!INTEGER.test(s)) {
+    if (NUMBER.test(s)) return { ok: false, message: `This tag takes whole numbers only (like 42 or -7), not ${s}.` };
+    return { ok: false, message: `"${s}" is not a number.` };
   }
-  const limit = t.type === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
-  if (!Number.isFinite(raw) || Math.abs(raw) > limit) return { ok: false, message: `${s} is out of range: ${describeExpected(t)}.` };
-  return { ok: true, value: v };
-}
-
-function parseInteger(s: string, t: WriteTarget, r: RawRange): ParsedWrite {
-  if (!INTEGER.test(s)) return { ok: false, message: `${t.type} takes whole numbers only (like 42 or -7), not ${s}.` };
+  // Exact, also beyond 2^53 (64-bit registers): the limits come as decimal strings.
   const v = BigInt(s);
-  if (v < r.min || v > r.max) return { ok: false, message: `${s} is out of range for ${t.type} (${r.min} to ${r.max}).` };
+  if (v < BigInt(spec.min) || v > BigInt(spec.max)) return { ok: false, message: `${s} is out of range: enter a whole number from ${spec.min} to ${spec.max}.` };
   // Beyond ±2^53 a JavaScript number would lose digits: send the decimal string, as the protocol allows.
   const n = Number(v);
   return { ok: true, value: Number.isSafeInteger(n) ? n : v.toString() };
 }
 
-/** Short, exact-looking numbers: 0.1 stays 0.1, 3.4e38 stays readable. */
-export function formatNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
-  const p = Number(n.toPrecision(12));
-  return String(p);
+function parseNumber(s: string, spec: Extract<WriteSpec, { kind: 'number' }>, unit?: string): ParsedWrite {
+  if (!NUMBER.test(s)) return { ok: false, message: `"${s}" is not a number.` };
+  const v = Number(s);
+  if (!Number.isFinite(v)) return { ok: false, message: `${s} is too large.` };
+  if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
+    return { ok: false, message: `${s} is out of range: enter ${describeExpected(spec, unit)}.` };
+  }
+  if (spec.step !== undefined && spec.step !== 0) {
+    const origin = spec.stepOrigin ?? 0;
+    const k = (v - origin) / spec.step;
+    const whole = Math.round(k);
+    // Tolerates the float noise of decimal steps (21.5 / 0.1 = 214.99999999999997).
+    if (Math.abs(k - whole) > 1e-9 * Math.max(1, Math.abs(k))) {
+      const [a, b] = [origin + Math.floor(k) * spec.step, origin + Math.ceil(k) * spec.step].sort((x, y) => x - y);
+      return {
+        ok: false,
+        message: `${s} falls between two steps of ${formatNumber(Math.abs(spec.step))}: the nearest values are ${formatNumber(a)} and ${formatNumber(b)}.`,
+      };
+    }
+  }
+  return { ok: true, value: v };
 }
 
-const NUM = '[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?';
-const SCALE_OFFSET = new RegExp(`(?:\\*(${NUM}))?(?:([+-](?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?))?$`);
+function parseString(text: string, spec: Extract<WriteSpec, { kind: 'string' }>): ParsedWrite {
+  if (spec.ascii) {
+    const bad = /[^\x20-\x7e]/.exec(text);
+    if (bad) return { ok: false, message: `Only printable ASCII characters fit in this tag; "${bad[0]}" does not.` };
+  }
+  const length = [...text].length;
+  if (spec.maxLength !== undefined && length > spec.maxLength) {
+    return { ok: false, message: `Too long: ${length} characters, the tag holds ${spec.maxLength}.` };
+  }
+  return { ok: true, value: text };
+}
 
-/**
- * Reads scale, offset and string length back from a canonical address as the gateway writes it
- * (`holding:100:int16*0.1-40`, `holding:10:string:8`), so the input box knows the tag's range.
- */
-export function writeTargetFromAddress(address: string, type: ModbusDataType, unit?: string): WriteTarget {
-  const target: WriteTarget = { type, ...(unit ? { unit } : {}) };
-  const str = /:string:(\d+)/.exec(address);
-  if (str) target.length = Number(str[1]);
-  const m = SCALE_OFFSET.exec(address);
-  if (m?.[1] !== undefined) target.scale = Number(m[1]);
-  if (m?.[2] !== undefined) target.offset = Number(m[2]);
-  return target;
+function parseEnum(s: string, spec: Extract<WriteSpec, { kind: 'enum' }>): ParsedWrite {
+  const match = spec.values.find((v) => v.label === s || String(v.value) === s);
+  return match ? { ok: true, value: match.value } : { ok: false, message: `"${s}" is not one of ${spec.values.map((v) => v.label).join(', ')}.` };
+}
+
+function parseJson(s: string): ParsedWrite {
+  try {
+    return { ok: true, value: JSON.parse(s) as TagValue };
+  } catch (err) {
+    return { ok: false, message: `Not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Short, exact-looking numbers: 0.1 stays 0.1, 3.4e38 stays readable. */
+function formatNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
+  return String(Number(n.toPrecision(12)));
 }
