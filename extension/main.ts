@@ -18,7 +18,7 @@ let ctx: Ctx | undefined;
 /** What activate() returns in tests: the parts the extension-host suites look at and answer for. */
 export interface BifrostTestApi {
   readonly tree: TagTreeProvider;
-  readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState'>;
+  readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState' | 'capabilities'>;
   readonly prompts: Prompts;
   /** The local gateway's value hub: its gateway subscriptions, and the readings that crossed the wire. */
   readonly values: Pick<ValueHub, 'gatewaySubscriptions' | 'readingsReceived'>;
