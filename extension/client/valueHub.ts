@@ -86,8 +86,9 @@ const groupKey = (deviceId: string, intervalMs: number | undefined) => `${device
  *   left alone: remaking them would make the gateway send all their tags again and, for a moment,
  *   scan them twice.
  * - A gateway subscription ends when none of its tags is wanted any more. When at most half of
- *   its tags still are, a subscription for those replaces it (made before the old one ends, so
- *   nothing is missed): a closed panel does not leave a device scanned for tags nobody shows.
+ *   its tags still are, or another subscription took some of them over, a subscription for the
+ *   rest replaces it (made before the old one ends, so nothing is missed): a closed panel does
+ *   not leave a device scanned for tags nobody shows, and no tag is subscribed twice for long.
  * - Each tag has one owner, the gateway subscription whose readings of it are delivered; while a
  *   replacement overlaps the old one, the other's readings of that tag are dropped, so no view
  *   sees a reading twice.
@@ -276,8 +277,10 @@ export class ValueHub implements LiveValueSource {
         if (sub.state !== 'live') continue;
         const owned = sub.refs.filter((r) => group.owner.get(r) === sub);
         const stillWanted = owned.filter((r) => group.wanted.has(r));
+        // Tags another subscription took over would cross the wire twice for as long as this one runs.
+        const doubled = owned.length < sub.refs.length;
         if (stillWanted.length === 0) this.close(sub);
-        else if (stillWanted.length * 2 <= owned.length && !sub.replacedBy && !sub.keep) sub.replacedBy = this.open(group, stillWanted).sub;
+        else if ((doubled || stillWanted.length * 2 <= owned.length) && !sub.replacedBy && !sub.keep) sub.replacedBy = this.open(group, stillWanted).sub;
       }
     }
     if (group.consumers.size === 0 && group.subs.size === 0 && group.failed.size === 0) this.groups.delete(group.key);

@@ -233,6 +233,23 @@ describe('extension: value hub', () => {
     assert.deepEqual(gw.idsFor('plc', 'a'), [newId]);
   });
 
+  it('ends up with no tag in two subscriptions when views come back while a replacement is on its way', async () => {
+    let tree = hub.subscribe('plc', ['a', 'b', 'c', 'd'], undefined, () => undefined);
+    hub.subscribe('plc', ['a'], undefined, () => undefined);
+    await settle();
+    gw.hold = true;
+    tree.dispose(); // hidden: a replacement for 'a' is asked for
+    await settle();
+    tree = hub.subscribe('plc', ['a', 'b', 'c', 'd'], undefined, () => undefined); // shown again
+    await settle();
+    while (gw.waiting.length > 0) {
+      gw.answer();
+      await settle();
+    }
+    for (const t of ['a', 'b', 'c', 'd']) assert.equal(gw.idsFor('plc', t).length, 1, `${t} is in ${gw.idsFor('plc', t).length} gateway subscriptions`);
+    tree.dispose();
+  });
+
   it('a tag the gateway does not know turns only that tag bad; the others still get values', async () => {
     const errors: string[] = [];
     hub = new ValueHub({ onError: (d, m) => errors.push(`${d}: ${m}`) });
