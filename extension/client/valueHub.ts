@@ -78,9 +78,9 @@ const groupKey = (deviceId: string, intervalMs: number | undefined) => `${device
  * gateway reports only changes, so it would not send it again).
  *
  * How wishes become gateway subscriptions:
- * - One group per (device, interval). The gateway scans a device's tags of one interval together
- *   anyway, so views that ask for the same interval share readings at no cost; views that ask
- *   for the device's default (no interval) share the device's own.
+ * - One group per (device, interval). The gateway samples a device's tags of one interval
+ *   together anyway, so views that ask for the same interval share readings at no cost; views
+ *   that ask for the device's default (no interval) share the device's own.
  * - A tag wanted for the first time in its group joins a new gateway subscription for the newly
  *   wanted tags only; all tags wanted in one moment go in one request. Existing subscriptions are
  *   left alone: remaking them would make the gateway send all their tags again and, for a moment,
@@ -309,6 +309,7 @@ export class ValueHub implements LiveValueSource {
     this.early.delete(id);
     const group = sub.group;
     if (sub.state === 'closed') {
+      this.forgetEarlyWhenIdle();
       // Nothing of it was wanted any more by the time it came.
       group.subs.delete(sub);
       void transport.unsubscribe(id).catch(() => undefined);
@@ -326,6 +327,7 @@ export class ValueHub implements LiveValueSource {
     for (const other of group.subs) if (other.replacedBy === sub) other.replacedBy = undefined;
     this.byId.set(id, sub);
     early?.forEach((items) => this.route(sub, items));
+    this.forgetEarlyWhenIdle();
     // What this one took over may leave another with nothing to deliver.
     this.markDirty(group);
   }
@@ -333,6 +335,7 @@ export class ValueHub implements LiveValueSource {
   private refused(sub: GatewaySub, err: unknown): Promise<void> | undefined {
     if (sub.generation !== this.generation) return undefined;
     this.pending--;
+    this.forgetEarlyWhenIdle();
     const group = sub.group;
     group.subs.delete(sub);
     for (const other of group.subs) {
@@ -369,6 +372,11 @@ export class ValueHub implements LiveValueSource {
     // Say honestly that these tags have no value, and why.
     this.deliver(group, bad);
     return undefined;
+  }
+
+  /** With no answer outstanding, what is kept for one can only be for a subscription that has ended. */
+  private forgetEarlyWhenIdle(): void {
+    if (this.pending === 0) this.early.clear();
   }
 
   private close(sub: GatewaySub): void {
@@ -419,6 +427,7 @@ export class ValueHub implements LiveValueSource {
   }
 
   private call(consumer: Consumer, readings: TagReading[]): void {
+    if (consumer.disposed) return;
     try {
       consumer.onValues(readings);
     } catch (err) {

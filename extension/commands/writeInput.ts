@@ -82,7 +82,7 @@ function parseInteger(s: string, spec: Extract<WriteSpec, { kind: 'integer' }>):
     if (NUMBER.test(s)) return { ok: false, message: `This tag takes whole numbers only (like 42 or -7), not ${s}.` };
     return { ok: false, message: `"${s}" is not a number.` };
   }
-  // Exact, also beyond 2^53 (64-bit registers): the limits come as decimal strings.
+  // Exact, also beyond 2^53 (64-bit integers): the limits come as decimal strings.
   const v = BigInt(s);
   if (v < BigInt(spec.min) || v > BigInt(spec.max)) return { ok: false, message: `${s} is out of range: enter a whole number from ${spec.min} to ${spec.max}.` };
   // Beyond ±2^53 a JavaScript number would lose digits: send the decimal string, as the protocol allows.
