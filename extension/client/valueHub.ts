@@ -65,6 +65,9 @@ interface GatewaySub {
   keep?: boolean;
 }
 
+/** More live gateway subscriptions than this in one group are merged into one. */
+const MAX_SUBSCRIPTIONS_PER_GROUP = 4;
+
 /** Notifications that arrive before their subscribe answer: kept briefly, then replayed. */
 const EARLY_LIMIT = 64;
 
@@ -92,6 +95,7 @@ const groupKey = (deviceId: string, intervalMs: number | undefined) => `${device
  * - Each tag has one owner, the gateway subscription whose readings of it are delivered; while a
  *   replacement overlaps the old one, the other's readings of that tag are dropped, so no view
  *   sees a reading twice.
+ * - More than a few subscriptions in one group (tags added one by one) are merged into one.
  * - A new gateway process gets one subscription per group, for everything the group wants.
  * Changes are applied in a microtask: a view that drops and re-adds its tags in one go (a panel
  * re-subscribing a device with one more tag) costs no request for the tags it keeps.
@@ -282,8 +286,21 @@ export class ValueHub implements LiveValueSource {
         if (stillWanted.length === 0) this.close(sub);
         else if ((doubled || stillWanted.length * 2 <= owned.length) && !sub.replacedBy && !sub.keep) sub.replacedBy = this.open(group, stillWanted).sub;
       }
+      this.consolidate(group);
     }
     if (group.consumers.size === 0 && group.subs.size === 0 && group.failed.size === 0) this.groups.delete(group.key);
+  }
+
+  /**
+   * Tags added a few at a time (a panel filled tag by tag) would leave a group with many small
+   * subscriptions, each its own notification per interval: past a few, one subscription for
+   * everything the group wants takes their place.
+   */
+  private consolidate(group: Group): void {
+    const live = [...group.subs].filter((s) => s.state === 'live');
+    if (live.length <= MAX_SUBSCRIPTIONS_PER_GROUP || live.length < group.subs.size || live.some((s) => s.replacedBy || s.keep)) return;
+    const all = this.open(group, [...group.wanted.keys()].filter((r) => !group.failed.has(r))).sub;
+    for (const s of live) s.replacedBy = all;
   }
 
   /** Asks the gateway for a subscription of `refs`; `done` once answered (and split, if it had to be). */

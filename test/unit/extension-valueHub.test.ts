@@ -250,6 +250,21 @@ describe('extension: value hub', () => {
     tree.dispose();
   });
 
+  it('merges the small subscriptions of tags added one by one into one', async () => {
+    const panel = view();
+    const handles = [];
+    for (const t of ['a', 'b', 'c', 'd', 'e']) {
+      handles.push(hub.subscribe('plc', [t], undefined, panel.onValues));
+      await settle();
+    }
+    await settle();
+    assert.equal(gw.live.size, 1, `live: ${JSON.stringify([...gw.live.values()])}`);
+    assert.deepEqual([...gw.live.values()][0].tags, ['a', 'b', 'c', 'd', 'e']);
+    hub.dispatch({ subscriptionId: [...gw.live.keys()][0], items: [reading('e', 5)] });
+    assert.deepEqual(panel.got, ['e=5']);
+    handles.forEach((h) => h.dispose());
+  });
+
   it('a tag the gateway does not know turns only that tag bad; the others still get values', async () => {
     const errors: string[] = [];
     hub = new ValueHub({ onError: (d, m) => errors.push(`${d}: ${m}`) });
