@@ -40,8 +40,8 @@ interface DeviceRows {
   readonly expanded: Set<string>;
   /** Tag rows per value key: one tag may show in several places. */
   readonly tagRows: Map<string, TagNode[]>;
-  /** Row ids handed out, to keep them unique when a ref shows under two parents. */
-  readonly usedIds: Set<string>;
+  /** Row id → the container it was handed out under, to keep ids unique when a ref shows under two parents. */
+  readonly usedIds: Map<string, string>;
 }
 
 /**
@@ -82,7 +82,6 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
         gateway.devices.onDidChangeStatus((d) => {
           // A device that could not be browsed may well be browsable once it is connected.
           if (d.status === 'connected' && this.cache.dropFailed(gateway.id, d.id)) {
-            this.forgetDevice(gateway.id, d.id);
             this.emitter.fire(this.deviceNode(gateway.id, d.id));
           } else {
             this.repaint.add(deviceNodeId(gateway.id, d.id));
@@ -156,12 +155,10 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     this.syncValues();
   }
 
-  /** Browses everything again (Refresh). */
+  /** Browses everything again (Refresh). The rows stay until the new answers replace them, and so do their values. */
   refresh(): void {
     this.cache.dropAll();
-    this.rows.clear();
     this.emitter.fire(undefined);
-    this.syncValues();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -179,7 +176,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   private rowsOf(gatewayId: string, deviceId: string): DeviceRows {
     const id = deviceNodeId(gatewayId, deviceId);
     let r = this.rows.get(id);
-    if (!r) this.rows.set(id, (r = { children: new Map(), expanded: new Set(), tagRows: new Map(), usedIds: new Set() }));
+    if (!r) this.rows.set(id, (r = { children: new Map(), expanded: new Set(), tagRows: new Map(), usedIds: new Map() }));
     return r;
   }
 
@@ -196,11 +193,12 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     if (!gateway || !device) return [];
     const ref = container.kind === 'device' ? undefined : container.ref;
     const outcome = await this.cache.children(gateway.id, device.id, ref, this.browser(gateway));
-    // Dropped while browsing: a refresh is on its way, with new rows.
-    if ('cancelled' in outcome) return [];
     const rows = this.rowsOf(gateway.id, device.id);
     let children = rows.children.get(container.id);
+    // Dropped while browsing: a refresh is on its way; until then the rows stay as they were.
+    if ('cancelled' in outcome) return children?.nodes ?? [];
     if (children?.outcome !== outcome) {
+      this.forgetChildren(rows, container.id);
       children = { outcome, nodes: this.nodesOf(rows, container, outcome) };
       rows.children.set(container.id, children);
     }
@@ -235,7 +233,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     return outcome.items.map((item: BrowseItem) => {
       let id = browsedNodeId(gatewayId, deviceId, item.ref);
       if (rows.usedIds.has(id)) id = JSON.stringify([id, parent.id]);
-      rows.usedIds.add(id);
+      rows.usedIds.set(id, parent.id);
       const base = { id, gatewayId, deviceId, ref: item.ref, item, parent };
       switch (item.nodeClass) {
         case 'variable': {
@@ -252,12 +250,29 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     });
   }
 
-  /** A device changed: its rows are built again from a new browse. */
+  /** The rows a container had, before new ones take their place. */
+  private forgetChildren(rows: DeviceRows, containerId: string): void {
+    for (const node of rows.children.get(containerId)?.nodes ?? []) {
+      if (node.kind !== 'tag') continue;
+      const key = valueKey(node.gatewayId, node.deviceId, node.ref);
+      const left = (rows.tagRows.get(key) ?? []).filter((n) => n !== node);
+      if (left.length > 0) rows.tagRows.set(key, left);
+      else rows.tagRows.delete(key);
+    }
+    for (const [id, under] of rows.usedIds) if (under === containerId) rows.usedIds.delete(id);
+    rows.children.delete(containerId);
+  }
+
+  /**
+   * A device changed: it is browsed again, and its rows are replaced when the answer comes (the
+   * view asks again at once for the rows it shows). A device that is gone goes with its rows.
+   */
   private forgetDevice(gatewayId: string, deviceId: string): void {
     this.cache.drop(gatewayId, deviceId);
+    if (this.gateways.get(gatewayId)?.devices.device(deviceId)) return;
     const id = deviceNodeId(gatewayId, deviceId);
     this.rows.delete(id);
-    if (!this.gateways.get(gatewayId)?.devices.device(deviceId)) this.deviceNodes.delete(id);
+    this.deviceNodes.delete(id);
   }
 
   /** Tells the values which tags are on screen: those under expanded rows, all the way up. */

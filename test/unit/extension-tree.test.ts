@@ -318,4 +318,21 @@ describe('extension: Tag Explorer', () => {
     await settle();
     assert.equal(gw.live.size, 0, 'a gateway subscription outlived every view');
   });
+
+  it('Refresh browses again without stopping the values of the rows it shows', async () => {
+    build([device('plc', [tag('a'), tag('b')])]);
+    const [plc] = await children();
+    await children(plc);
+    values.setVisible(true);
+    await settle();
+    const before = [...gw.live.keys()];
+    tree.refresh();
+    await settle();
+    const again = await children(plc);
+    await settle();
+    assert.equal(gw.browses.length, 2, 'browsed again');
+    assert.deepEqual([...gw.live.keys()], before, 'the subscription was not made again');
+    gw.push('plc', [{ tag: 'a', value: 3, quality: 'good', timestamp: 1 }]);
+    assert.equal(item(again[0]).description, '3');
+  });
 });
