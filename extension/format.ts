@@ -1,14 +1,31 @@
-import type { DeviceStats, DeviceStatus, Quality, TagReading, TagValue } from '../gateway/protocol';
+import type { DeviceStats, DeviceStatus, TagReading, TagValue, ValueKind } from '../gateway/protocol';
 
 /** How values, times and statistics read in the tree, tooltips and notifications. */
 
-export function formatValue(value: TagValue, unit?: string): string {
+/** Longest text of an array or a structure in a row or a message; tooltips and panels show more. */
+const MAX_COMPOUND_TEXT = 80;
+
+/**
+ * A value for people. `kind` (the tag's valueKind) tells an integer beyond 2^53, which travels
+ * as a decimal string, from text: the first shows as a number with its unit, the second in quotes.
+ */
+export function formatValue(value: TagValue, unit?: string, kind?: ValueKind): string {
   if (value === null) return '—';
   let text: string;
-  if (typeof value === 'number') text = formatReadingNumber(value);
-  else if (typeof value === 'string') text = JSON.stringify(value);
-  else text = String(value);
-  return unit && typeof value !== 'boolean' && typeof value !== 'string' ? `${text} ${unit}` : text;
+  let numeric = false;
+  if (typeof value === 'number') {
+    text = formatReadingNumber(value);
+    numeric = true;
+  } else if (typeof value === 'string') {
+    numeric = kind === 'integer' && /^[+-]?\d+$/.test(value);
+    text = numeric ? value : JSON.stringify(value);
+  } else if (typeof value === 'boolean') {
+    text = String(value);
+  } else {
+    const json = JSON.stringify(value);
+    text = json.length > MAX_COMPOUND_TEXT ? `${json.slice(0, MAX_COMPOUND_TEXT - 1)}…` : json;
+  }
+  return unit && numeric ? `${text} ${unit}` : text;
 }
 
 /** Six significant digits: enough to see a change, without float32 noise (21.5000009537 → 21.5). */
@@ -18,12 +35,13 @@ function formatReadingNumber(n: number): string {
 }
 
 /** The tree's description of a tag: the value, or why there is none. */
-export function describeReading(r: TagReading | undefined, unit?: string, deviceId?: string): string {
+export function describeReading(r: TagReading | undefined, unit?: string, deviceId?: string, kind?: ValueKind): string {
   if (!r) return '';
   const error = r.error && deviceId ? withoutDevicePrefix(r.error, deviceId) : r.error;
-  if (r.quality === 'bad') return error ? `bad: ${error}` : 'bad';
-  const text = formatValue(r.value, unit);
-  return r.quality === 'uncertain' ? `${text} (uncertain${error ? `: ${error}` : ''})` : text;
+  const why = error ?? r.status;
+  if (r.quality === 'bad') return why ? `bad: ${why}` : 'bad';
+  const text = formatValue(r.value, unit, kind);
+  return r.quality === 'uncertain' ? `${text} (uncertain${why ? `: ${why}` : ''})` : text;
 }
 
 /** Gateway messages name their device ("press-1: timeout"); next to the device itself that is noise. */
@@ -55,10 +73,6 @@ export function statusLabel(status: DeviceStatus): string {
   }
 }
 
-export function qualityLabel(q: Quality): string {
-  return q;
-}
-
 /** One table row per statistic, for tooltips. */
 export function statsRows(s: DeviceStats): [string, string][] {
   return [
@@ -66,7 +80,7 @@ export function statsRows(s: DeviceStats): [string, string][] {
     ['Errors', String(s.errors)],
     ['Timeouts', String(s.timeouts)],
     ['Reconnects', String(s.reconnects)],
-    ['Skipped scans', String(s.skippedScans)],
+    ['Intervals missed', String(s.skippedScans)],
     ['Latency p50 / p99', `${formatLatency(s.latencyP50Ms)} / ${formatLatency(s.latencyP99Ms)}`],
   ];
 }

@@ -1,60 +1,69 @@
 import * as vscode from 'vscode';
+import { Ctx } from './client/ctx';
+import { Gateway } from './client/gateway';
+import { Gateways } from './client/gateways';
+import type { ValueHub } from './client/valueHub';
 import { registerCommands } from './commands';
-import { Config } from './config';
-import { ConfigSync } from './configSync';
-import { Ctx } from './ctx';
-import { DemoPlant } from './demo';
-import { DeviceStore } from './devices';
-import { GatewayValues } from './gatewayValues';
+import { Prompts } from './commands/prompts';
+import { Settings } from './config/settings';
+import { ConfigSync } from './config/sync';
 import { LiveDataPanels } from './liveData';
-import { Log } from './log';
-import { Prompts } from './prompts';
-import { StatusBar } from './statusBar';
-import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tagTree';
-import { TreeValues } from './treeValues';
+import { Log } from './log/log';
+import { StatusBar } from './statusBar/statusBar';
+import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tree/tagTree';
+import { TreeValues } from './tree/treeValues';
 
 let ctx: Ctx | undefined;
 
-/** What activate() returns: the parts the extension-host tests look at and answer for. */
+/** What activate() returns in tests: the parts the extension-host suites look at and answer for. */
 export interface BifrostTestApi {
   readonly tree: TagTreeProvider;
-  readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState'>;
+  readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState' | 'capabilities'>;
   readonly prompts: Prompts;
+  /** The local gateway's value hub: its gateway subscriptions, and the readings that crossed the wire. */
+  readonly values: Pick<ValueHub, 'gatewaySubscriptions' | 'readingsReceived'>;
 }
 
 /** Wiring only: each part owns its behaviour. */
 export function activate(context: vscode.ExtensionContext): BifrostTestApi | undefined {
+  // Hosts without a test runner of their own (a browser-based VS Code) run the extension-host
+  // suites when this names their bundle. Inert otherwise.
+  const tests = process.env.BIFROST_EXTENSION_TESTS;
+  // Only tests get the test API: no other extension can confirm a write in place of the user.
+  const testing = context.extensionMode === vscode.ExtensionMode.Test || Boolean(tests);
+
   const log = new Log();
-  const config = new Config();
-  ctx = new Ctx(context, log, config);
+  const settings = new Settings();
+  ctx = new Ctx(context, log, settings);
   const c = ctx;
-  c.pushExt(log, config);
+  c.pushExt(log, settings);
 
-  // Restore steps run in this order after every gateway start: config, demo plant, subscriptions.
+  // bifrost.json first: after every gateway start its devices come back before the demo plant
+  // and the subscriptions (registered by the gateway below).
   const configSync = new ConfigSync(c);
-  const demo = new DemoPlant(c);
-  const source = new GatewayValues(c);
+  const local = new Gateway('local', 'Local gateway', c, { countReadings: testing });
+  const gateways = new Gateways(local);
 
-  const store = new DeviceStore(c);
-  const values = new TreeValues(source, store);
-  const tree = new TagTreeProvider(c, store, values);
+  const treeValues = new TreeValues();
+  const tree = new TagTreeProvider(gateways, treeValues, settings);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  values.setVisible(view.visible);
-  const charts = new LiveDataPanels(context, source, log.channel);
+  treeValues.setVisible(view.visible);
+  const charts = new LiveDataPanels(context, local.values, log.channel);
   const prompts = new Prompts();
 
   c.pushExt(
     configSync,
-    source,
-    store,
-    values,
+    local,
+    treeValues,
     tree,
     view,
-    view.onDidChangeVisibility((e) => values.setVisible(e.visible)),
+    view.onDidChangeVisibility((e) => treeValues.setVisible(e.visible)),
+    view.onDidExpandElement((e) => tree.setExpanded(e.element, true)),
+    view.onDidCollapseElement((e) => tree.setExpanded(e.element, false)),
     charts,
-    new StatusBar(c, store),
-    ...registerCommands({ ctx: c, store, values, demo, configSync, charts, prompts }),
-    config.onDidChange((change) => {
+    new StatusBar(local),
+    ...registerCommands({ gateways, configSync, tree, charts, prompts }),
+    settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),
   );
@@ -62,16 +71,10 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // Not awaited: activation ends at once; commands wait for the gateway (or say it is down).
   void c.start();
 
-  // Hosts without a test runner of their own (a browser-based VS Code) run the extension-host
-  // suites when this names their bundle. Inert otherwise.
-  const tests = process.env.BIFROST_EXTENSION_TESTS;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  // Only tests get the seam that answers Write…'s questions: no other extension can confirm a
-  // write in place of the user.
-  const testing = context.extensionMode === vscode.ExtensionMode.Test || Boolean(tests);
-  return testing ? { tree, gateway: c, prompts } : undefined;
+  return testing ? { tree, gateway: c, prompts, values: local.values } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

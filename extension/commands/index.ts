@@ -1,9 +1,13 @@
 import * as vscode from 'vscode';
-import { GatewayDownError, isConnectionError, userMessage } from '../errors';
-import { addDevice, openConfig } from './configFile';
+import { GatewayDownError, isConnectionError, userMessage } from '../client/errors';
+import { addDevice } from './addDevice';
+import { addDeviceToChart, addToChart, openLiveData } from './chart';
+import { openConfig } from './configFile';
+import { copyAddress } from './copyAddress';
+import { startDemo, stopDemo } from './demo';
+import { ping, refresh, restartGateway, showLog } from './gateway';
 import { readDevice, readTag } from './read';
 import type { Services } from './services';
-import * as simple from './simple';
 import { Cancelled } from './targets';
 import { writeTag } from './write';
 
@@ -11,24 +15,22 @@ type Factory = (s: Services) => (...args: unknown[]) => unknown;
 
 /** Every command id with its factory; the ids match package.json. */
 const COMMANDS: Record<string, Factory> = {
-  'bifrost.startDemo': simple.startDemo,
-  'bifrost.stopDemo': simple.stopDemo,
+  'bifrost.startDemo': startDemo,
+  'bifrost.stopDemo': stopDemo,
   'bifrost.openConfig': openConfig,
   'bifrost.addDevice': addDevice,
-  'bifrost.refresh': simple.refresh,
+  'bifrost.refresh': refresh,
   'bifrost.read': readTag,
   'bifrost.readAll': readDevice,
   'bifrost.write': writeTag,
-  'bifrost.addToChart': simple.addToChart,
-  'bifrost.addAllToChart': simple.addDeviceToChart,
-  'bifrost.copyAddress': simple.copyAddress,
-  'bifrost.openLiveData': simple.openLiveData,
-  'bifrost.showLog': simple.showLog,
-  'bifrost.restartGateway': simple.restartGateway,
-  'bifrost.ping': simple.ping,
+  'bifrost.addToChart': addToChart,
+  'bifrost.addAllToChart': addDeviceToChart,
+  'bifrost.copyAddress': copyAddress,
+  'bifrost.openLiveData': openLiveData,
+  'bifrost.showLog': showLog,
+  'bifrost.restartGateway': restartGateway,
+  'bifrost.ping': ping,
 };
-
-export const COMMAND_IDS = Object.keys(COMMANDS);
 
 export function registerCommands(s: Services): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, factory]) => vscode.commands.registerCommand(id, guarded(s, factory(s))));
@@ -42,11 +44,12 @@ function guarded(s: Services, handler: (...args: unknown[]) => unknown) {
     } catch (err) {
       if (err instanceof Cancelled) return;
       const message = userMessage(err);
-      s.ctx.log.debug(`client: command failed: ${message}`);
+      const ctx = s.gateways.local.ctx;
+      ctx.log.debug(`client: command failed: ${message}`);
       if (err instanceof GatewayDownError || isConnectionError(err)) {
         const choice = await vscode.window.showErrorMessage(message, 'Restart Gateway', 'Show Log');
-        if (choice === 'Restart Gateway') await s.ctx.restart();
-        else if (choice === 'Show Log') s.ctx.log.show();
+        if (choice === 'Restart Gateway') await ctx.restart();
+        else if (choice === 'Show Log') ctx.log.show();
       } else {
         void vscode.window.showErrorMessage(message);
       }

@@ -1,10 +1,8 @@
-import type { ChartTag } from '../liveValues';
-import type { ConfigSync } from '../configSync';
-import type { Ctx } from '../ctx';
-import type { DemoPlant } from '../demo';
-import type { DeviceStore } from '../devices';
-import type { Prompts } from '../prompts';
-import type { TreeValues } from '../treeValues';
+import type { ChartTag } from '../client/liveValues';
+import type { Gateways } from '../client/gateways';
+import type { ConfigSync } from '../config/sync';
+import type { TagTreeProvider } from '../tree/tagTree';
+import type { Prompts } from './prompts';
 
 /** What the Live Data panels offer to commands. */
 export interface ChartPanels {
@@ -14,11 +12,9 @@ export interface ChartPanels {
 
 /** Everything a command may use; built once in main.ts. */
 export interface Services {
-  ctx: Ctx;
-  store: DeviceStore;
-  values: TreeValues;
-  demo: DemoPlant;
+  gateways: Gateways;
   configSync: ConfigSync;
+  tree: Pick<TagTreeProvider, 'refresh'>;
   charts: ChartPanels;
   prompts: Prompts;
 }

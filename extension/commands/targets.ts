@@ -1,15 +1,22 @@
 import * as vscode from 'vscode';
 import type { DeviceInfo, TagInfo } from '../../gateway/protocol';
-import type { DeviceStore } from '../devices';
-import type { TreeNode } from '../tagTree';
+import type { Gateway } from '../client/gateway';
+import type { Gateways } from '../client/gateways';
+import { hasDevice, isTreeNode, tagInfoOf } from '../tree/nodes';
 
 /**
  * Commands work from the tree (the clicked row is their argument) and from the palette (no
  * argument: they ask with a quick pick). These helpers turn either into a device or tags.
  */
 
-export interface TagTarget {
+export interface DeviceTarget {
+  gateway: Gateway;
   device: DeviceInfo;
+}
+
+export interface TagTarget extends DeviceTarget {
+  /** What requests name the tag by: its configured name, or the ref browsing gave. */
+  ref: string;
   tag: TagInfo;
 }
 
@@ -24,30 +31,31 @@ function noDevices(): Error {
   return new Error('There are no devices yet: start the demo plant or add a device to bifrost.json.');
 }
 
-function isNode(arg: unknown): arg is TreeNode {
-  return typeof arg === 'object' && arg !== null && 'kind' in arg && 'deviceId' in arg;
+function deviceOf(gateways: Gateways, gatewayId: string, deviceId: string): DeviceTarget {
+  const gateway = gateways.get(gatewayId);
+  const device = gateway?.devices.device(deviceId);
+  if (!gateway || !device) throw new Error(`The device "${deviceId}" is no longer there (the configuration changed).`);
+  return { gateway, device };
 }
 
-export function deviceOf(store: DeviceStore, deviceId: string): DeviceInfo {
-  const device = store.device(deviceId);
-  if (!device) throw new Error(`The device "${deviceId}" is no longer there (the configuration changed).`);
-  return device;
+/** The clicked tag row, if the argument is one. */
+function clickedTag(gateways: Gateways, arg: unknown): TagTarget | undefined {
+  if (!isTreeNode(arg) || arg.kind !== 'tag') return undefined;
+  return { ...deviceOf(gateways, arg.gatewayId, arg.deviceId), ref: arg.ref, tag: tagInfoOf(arg) };
 }
 
-function tagOf(store: DeviceStore, deviceId: string, name: string): TagTarget {
-  const device = deviceOf(store, deviceId);
-  const tag = device.tags.find((t) => t.name === name);
-  if (!tag) throw new Error(`The tag "${name}" is no longer configured on ${device.name}.`);
-  return { device, tag };
+function configuredTags(t: DeviceTarget): TagTarget[] {
+  return t.device.tags.map((tag) => ({ ...t, ref: tag.name, tag }));
 }
 
 /** The clicked tag, or one picked from all tags; `note` adds a remark to an entry (e.g. "read-only"). */
-export async function oneTag(store: DeviceStore, arg: unknown, title: string, note?: (t: TagTarget) => string | undefined): Promise<TagTarget> {
-  if (isNode(arg) && arg.kind === 'tag') return tagOf(store, arg.deviceId, arg.tag);
-  const choices = allTags(store);
-  if (choices.length === 0) throw store.devices.length === 0 ? noDevices() : new Error('The devices have no tags.');
+export async function oneTag(gateways: Gateways, arg: unknown, title: string, note?: (t: TagTarget) => string | undefined): Promise<TagTarget> {
+  const clicked = clickedTag(gateways, arg);
+  if (clicked) return clicked;
+  const choices = allTags(gateways);
+  if (choices.length === 0) throw noTags(gateways);
   const items = choices.map((t) => {
-    const item = tagPickItem(t);
+    const item = tagPickItem(gateways, t);
     const remark = note?.(t);
     return remark ? { ...item, description: `${item.description} · ${remark}` } : item;
   });
@@ -57,56 +65,70 @@ export async function oneTag(store: DeviceStore, arg: unknown, title: string, no
 }
 
 /** The selected tags (tree selection with several rows), the clicked one, or several picked. */
-export async function someTags(store: DeviceStore, arg: unknown, selection: unknown, title: string): Promise<TagTarget[]> {
+export async function someTags(gateways: Gateways, arg: unknown, selection: unknown, title: string): Promise<TagTarget[]> {
   if (Array.isArray(selection) && selection.length > 1) {
     const out: TagTarget[] = [];
     for (const n of selection) {
-      if (!isNode(n)) continue;
-      if (n.kind === 'tag') out.push(tagOf(store, n.deviceId, n.tag));
-      else out.push(...deviceOf(store, n.deviceId).tags.map((tag) => ({ device: deviceOf(store, n.deviceId), tag })));
+      if (!isTreeNode(n)) continue;
+      if (n.kind === 'tag') out.push(clickedTag(gateways, n)!);
+      else if (n.kind === 'device') out.push(...configuredTags(deviceOf(gateways, n.gatewayId, n.deviceId)));
     }
     return out;
   }
-  if (isNode(arg)) {
-    if (arg.kind === 'tag') return [tagOf(store, arg.deviceId, arg.tag)];
-    const device = deviceOf(store, arg.deviceId);
-    return device.tags.map((tag) => ({ device, tag }));
-  }
-  const choices = allTags(store);
-  if (choices.length === 0) throw store.devices.length === 0 ? noDevices() : new Error('The devices have no tags.');
-  const picked = await vscode.window.showQuickPick(choices.map(tagPickItem), { title, canPickMany: true, matchOnDescription: true, placeHolder: 'Tags' });
+  const clicked = clickedTag(gateways, arg);
+  if (clicked) return [clicked];
+  if (isTreeNode(arg) && arg.kind === 'device') return configuredTags(deviceOf(gateways, arg.gatewayId, arg.deviceId));
+  const choices = allTags(gateways);
+  if (choices.length === 0) throw noTags(gateways);
+  const picked = await vscode.window.showQuickPick(
+    choices.map((t) => tagPickItem(gateways, t)),
+    { title, canPickMany: true, matchOnDescription: true, placeHolder: 'Tags' },
+  );
   if (!picked || picked.length === 0) throw new Cancelled();
   return picked.map((p) => p.target);
 }
 
-/** The clicked device (or the device of a clicked tag), or one picked. */
-export async function oneDevice(store: DeviceStore, arg: unknown, title: string): Promise<DeviceInfo> {
-  if (isNode(arg)) return deviceOf(store, arg.deviceId);
-  if (store.devices.length === 0) throw noDevices();
-  if (store.devices.length === 1) return store.devices[0];
+/** The clicked device (or the device of a clicked row below it), or one picked. */
+export async function oneDevice(gateways: Gateways, arg: unknown, title: string): Promise<DeviceTarget> {
+  if (isTreeNode(arg) && hasDevice(arg)) return deviceOf(gateways, arg.gatewayId, arg.deviceId);
+  const all = gateways.all.flatMap((gateway) => gateway.devices.devices.map((device) => ({ gateway, device })));
+  if (all.length === 0) throw noDevices();
+  if (all.length === 1) return all[0];
   const picked = await vscode.window.showQuickPick(
-    store.devices.map((d) => ({ label: d.name, description: d.id, detail: `${d.endpoint} · ${d.status}`, device: d })),
+    all.map((t) => ({ label: t.device.name, description: where(gateways, t), detail: `${t.device.endpoint} · ${t.device.status}`, target: t })),
     { title, matchOnDescription: true, placeHolder: 'Device' },
   );
   if (!picked) throw new Cancelled();
-  return picked.device;
+  return picked.target;
 }
 
-/** A clicked row of either kind, or a tag picked. */
-export async function deviceOrTag(store: DeviceStore, arg: unknown, title: string): Promise<{ device: DeviceInfo; tag?: TagInfo }> {
-  if (isNode(arg) && arg.kind === 'device') return { device: deviceOf(store, arg.deviceId) };
-  return oneTag(store, arg, title);
+/** What Copy Address copies from a clicked row (a device's endpoint, a tag's address, a folder's ref), or from a picked tag. */
+export async function addressOf(gateways: Gateways, arg: unknown, title: string): Promise<string> {
+  if (isTreeNode(arg)) {
+    if (arg.kind === 'device') return deviceOf(gateways, arg.gatewayId, arg.deviceId).device.endpoint;
+    if (arg.kind === 'folder' || arg.kind === 'method') return arg.ref;
+  }
+  return (await oneTag(gateways, arg, title)).tag.address;
 }
 
-function allTags(store: DeviceStore): TagTarget[] {
-  return store.devices.flatMap((device) => device.tags.map((tag) => ({ device, tag })));
+function allTags(gateways: Gateways): TagTarget[] {
+  return gateways.all.flatMap((gateway) => gateway.devices.devices.flatMap((device) => configuredTags({ gateway, device })));
 }
 
-function tagPickItem(t: TagTarget): vscode.QuickPickItem & { target: TagTarget } {
+function noTags(gateways: Gateways): Error {
+  return gateways.all.every((g) => g.devices.devices.length === 0) ? noDevices() : new Error('The devices have no configured tags.');
+}
+
+/** The device's name, and the gateway's while there are several. */
+function where(gateways: Gateways, t: DeviceTarget): string {
+  return gateways.all.length > 1 ? `${t.device.name} · ${t.gateway.name}` : t.device.name;
+}
+
+function tagPickItem(gateways: Gateways, t: TagTarget): vscode.QuickPickItem & { target: TagTarget } {
   return {
     label: t.tag.name,
-    description: t.device.name,
-    detail: [t.tag.address, t.tag.type, t.tag.unit, t.tag.description].filter(Boolean).join(' · '),
+    description: where(gateways, t),
+    detail: [t.tag.address, t.tag.dataType, t.tag.unit, t.tag.description].filter(Boolean).join(' · '),
     target: t,
   };
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ChartTag, LiveValueSource } from '../liveValues';
+import type { ChartTag, LiveValueSource } from '../client/liveValues';
 import { LiveDataPanel, webviewRoot } from './liveDataPanel';
 import { restoreTags } from './panelTags';
 

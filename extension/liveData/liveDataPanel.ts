@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { TagReading } from '../../gateway/protocol';
 import type { FromWebview, LiveReading, PanelTag, ToWebview } from '../../webview/messages';
-import type { LiveValueSource } from '../liveValues';
+import type { LiveValueSource } from '../client/liveValues';
 import { makeNonce, renderLiveDataPage } from './html';
 import { seriesInfoOf, seriesKey } from './panelTags';
 import { SeriesStore } from './seriesStore';

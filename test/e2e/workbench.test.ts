@@ -127,6 +127,8 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
       },
       () => 'rows not yet complete',
     );
+    // One gateway: its level is left out, and the devices are the top rows.
+    assert.deepEqual(rows.filter((r) => r.level === 1).map((r) => r.label).sort(), [BOILER, TANK].sort(), `the top rows are not the devices: ${describeRows(rows)}`);
     for (const tag of ['level', 'inlet_flow', 'pump_running']) assert.ok(tagsOf(rows, TANK).some((t) => t.label === tag), `${TANK} › ${tag} missing: ${describeRows(rows)}`);
     for (const tag of ['temperature', 'setpoint', 'burner_on']) assert.ok(tagsOf(rows, BOILER).some((t) => t.label === tag), `${BOILER} › ${tag} missing: ${describeRows(rows)}`);
 

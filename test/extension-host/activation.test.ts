@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { gatewayPids } from './processes';
+import { GATEWAY_NODE_OPTIONS } from '../../gateway/protocol';
+import { gatewayProcesses } from './processes';
 import { waitFor } from './waitFor';
-import { EXTENSION_ID, getWorld, World } from './world';
+import { EXTENSION_ID, getWorld, RIG, World } from './world';
 
 export function activationSuite(): void {
   describe('Activation', () => {
@@ -13,10 +14,18 @@ export function activationSuite(): void {
       world = await getWorld();
     });
 
-    it('activates and hands its test API to the tests', () => {
+    it('activates, and the tree shows the devices at the top while there is one gateway', async () => {
       const extension = vscode.extensions.getExtension(EXTENSION_ID);
       assert.ok(extension?.isActive, 'the extension is not active');
-      assert.equal(typeof world.api.tree.getChildren, 'function');
+      const roots = await world.api.tree.getChildren();
+      assert.deepEqual(
+        roots.map((n) => n.kind),
+        roots.map(() => 'device'),
+        'a row above the devices: the gateway level should be collapsed while there is one gateway',
+      );
+      const rig = roots.find((n) => n.kind === 'device' && n.deviceId === RIG.id);
+      assert.ok(rig, `the rig is not at the top of the tree: ${JSON.stringify(roots)}`);
+      assert.equal(world.api.tree.getParent(rig), undefined);
     });
 
     it('registers every command that package.json contributes', async () => {
@@ -27,13 +36,25 @@ export function activationSuite(): void {
       assert.deepEqual(contributed.filter((id) => !registered.has(id)), [], 'contributed but not registered');
     });
 
-    it('starts its gateway as a child process of the extension host', async () => {
+    it('starts its gateway as a child process over IPC, with the gateway\'s node options', async () => {
       await waitFor('the gateway to be running', () => (world.api.gateway.state === 'running' ? true : undefined), () => world.api.gateway.state);
-      const pids = await waitFor('one gateway process under the extension host', () => {
-        const found = gatewayPids();
+      const [gateway] = await waitFor('one gateway process under the extension host', () => {
+        const found = gatewayProcesses();
         return found.length === 1 ? found : undefined;
-      }, () => `gateway pids: ${JSON.stringify(gatewayPids())}`);
-      assert.equal(pids.length, 1);
+      }, () => `gateway processes: ${JSON.stringify(gatewayProcesses())}`);
+      for (const option of [...GATEWAY_NODE_OPTIONS, '--node-ipc']) {
+        assert.ok(gateway.args.split(/\s+/).includes(option), `the gateway runs without ${option}: ${gateway.args}`);
+      }
+    });
+
+    it('knows what the gateway can do from its answer to initialize', () => {
+      const caps = world.api.gateway.capabilities;
+      assert.ok(caps, 'no capabilities from the gateway');
+      const modbus = caps.protocols['modbus-tcp'];
+      assert.ok(modbus, `the gateway lists no modbus-tcp driver: ${JSON.stringify(caps)}`);
+      assert.equal(modbus.browse, 'flat');
+      assert.ok(modbus.displayName.length > 0);
+      assert.ok(modbus.deviceFields.some((f) => f.key === 'host'), `Add Device would not ask for the host: ${JSON.stringify(modbus.deviceFields)}`);
     });
   });
 }

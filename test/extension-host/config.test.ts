@@ -43,7 +43,7 @@ export function configSuite(): void {
       const [first] = await waitForDiagnostics(world, 'a syntax error on bifrost.json', (list) => list.length > 0);
       assert.equal(first.severity, vscode.DiagnosticSeverity.Error);
 
-      assert.ok(findDevice(world.api, RIG.name), `the rig left the tree: ${describeTree(world.api)}`);
+      assert.ok(await findDevice(world.api, RIG.name), `the rig left the tree: ${await describeTree(world.api)}`);
       world.rig.holdings[0] = 4242;
       await waitForTagText(world.api, RIG.name, RIG.counter, '4242');
     });
@@ -68,7 +68,7 @@ export function configSuite(): void {
 
       world.rig.holdings[0] = 4343;
       await waitForTagText(world.api, RIG.name, RIG.counter, '4343');
-      assert.equal(findDevice(world.api, 'out-of-range'), undefined, `the invalid device is in the tree: ${describeTree(world.api)}`);
+      assert.equal(await findDevice(world.api, 'out-of-range'), undefined, `the invalid device is in the tree: ${await describeTree(world.api)}`);
     });
   });
 }

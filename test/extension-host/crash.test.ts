@@ -5,7 +5,7 @@ import { gatewayPids, isAlive } from './processes';
 import { measure } from './report';
 import { DEMO } from './tree.test';
 import { waitFor } from './waitFor';
-import { describeTree, findDevice, getWorld, RIG, waitForTagText, World } from './world';
+import { describeTree, findDevice, getWorld, RIG, tagsInSeveralSubscriptions, waitForTagText, World } from './world';
 
 export function crashSuite(): void {
   describe('Gateway crash', () => {
@@ -13,7 +13,7 @@ export function crashSuite(): void {
 
     before(async () => {
       world = await getWorld();
-      if (!findDevice(world.api, DEMO.tank)) await vscode.commands.executeCommand('bifrost.startDemo');
+      if (!(await findDevice(world.api, DEMO.tank))) await vscode.commands.executeCommand('bifrost.startDemo');
       await waitFor('the demo plant in the tree', () => findDevice(world.api, DEMO.boiler), () => describeTree(world.api));
     });
 
@@ -40,10 +40,13 @@ export function crashSuite(): void {
       await waitForTagText(api, RIG.name, RIG.counter, '5001');
       measure('gateway killed → tree live again', Math.round(performance.now() - killed), 'ms');
 
-      for (const name of [RIG.name, DEMO.tank, DEMO.boiler]) assert.ok(findDevice(api, name), `${name} did not come back: ${describeTree(api)}`);
-      const texts = () => (findDevice(api, DEMO.tank)?.tags ?? []).map((t) => t.description);
-      const first = texts();
-      await waitFor('the demo plant values to move again', () => (texts().some((t, i) => t !== '' && t !== first[i]) ? true : undefined), () => describeTree(api));
+      for (const name of [RIG.name, DEMO.tank, DEMO.boiler]) assert.ok(await findDevice(api, name), `${name} did not come back: ${await describeTree(api)}`);
+      const texts = async () => ((await findDevice(api, DEMO.tank))?.tags ?? []).map((t) => t.description);
+      const first = await texts();
+      await waitFor('the demo plant values to move again', async () => ((await texts()).some((t, i) => t !== '' && t !== first[i]) ? true : undefined), () => describeTree(api));
+      // Made again on the new process, and each tag in one gateway subscription only.
+      assert.deepEqual(tagsInSeveralSubscriptions(api), [], 'tags subscribed more than once after the restart');
+      assert.ok(api.values.gatewaySubscriptions().some((s) => s.deviceId === RIG.id), 'the rig was not subscribed again');
       assert.deepEqual(gatewayPids(), [fresh], 'exactly one gateway runs after the restart');
     });
   });

@@ -3,7 +3,7 @@ import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { browserBridge } from './browserBridge';
 import { waitFor } from './waitFor';
-import { findTag, getWorld, RIG, World } from './world';
+import { findTag, getWorld, RIG, tagsInSeveralSubscriptions, waitForTagText, World } from './world';
 
 function liveDataTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all
@@ -19,13 +19,15 @@ export function liveDataSuite(): void {
       world = await getWorld();
     });
 
+    async function addToChart(tag: string): Promise<void> {
+      const row = await findTag(world.api, RIG.name, tag);
+      assert.ok(row, `${RIG.name} › ${tag} is not in the tree`);
+      await vscode.commands.executeCommand('bifrost.addToChart', row.node);
+    }
+
     it('Add to Chart opens one panel for the tags added', async () => {
       assert.equal(liveDataTabs().length, 0, 'a Live Data panel was open before the test');
-      for (const tag of [RIG.counter, RIG.temperature]) {
-        const row = findTag(world.api, RIG.name, tag);
-        assert.ok(row, `${RIG.name} › ${tag} is not in the tree`);
-        await vscode.commands.executeCommand('bifrost.addToChart', row.node);
-      }
+      for (const tag of [RIG.counter, RIG.temperature]) await addToChart(tag);
       const [tab] = await waitFor('a Live Data tab', () => {
         const tabs = liveDataTabs();
         return tabs.length > 0 ? tabs : undefined;
@@ -33,6 +35,32 @@ export function liveDataSuite(): void {
       assert.equal(tab.label, 'Live Data');
       assert.equal(liveDataTabs().length, 1, 'the second tag opened a second panel');
       assert.ok(tab.isActive, 'the panel is not the active tab');
+    });
+
+    it('shares the gateway subscription with the tree: each tag subscribed once, each change received once', async () => {
+      const { api } = world;
+      // The panel shows counter and temperature (added again if an earlier test failed to).
+      for (const tag of [RIG.counter, RIG.temperature]) await addToChart(tag);
+      const rigTags = [RIG.counter, RIG.setpoint, RIG.temperature];
+      const subscriptions = () => api.values.gatewaySubscriptions().filter((s) => s.deviceId === RIG.id);
+      await waitFor(
+        'the rig\'s tags subscribed',
+        () => (rigTags.every((t) => subscriptions().some((s) => s.tags.includes(t))) ? true : undefined),
+        () => JSON.stringify(subscriptions()),
+      );
+      assert.deepEqual(tagsInSeveralSubscriptions(api), [], `a tag is in two gateway subscriptions: ${JSON.stringify(subscriptions())}`);
+
+      // On the wire: the gateway reports a change once per subscription that holds the tag, and
+      // the readings of one change all come before those of the next. Between the first change
+      // shown and the third, one subscription brings exactly the second and the third reading.
+      world.rig.holdings[0] = 1001;
+      await waitForTagText(api, RIG.name, RIG.counter, '1001');
+      const before = api.values.readingsReceived(RIG.id, RIG.counter);
+      world.rig.holdings[0] = 1002;
+      await waitForTagText(api, RIG.name, RIG.counter, '1002');
+      world.rig.holdings[0] = 1003;
+      await waitForTagText(api, RIG.name, RIG.counter, '1003');
+      assert.equal(api.values.readingsReceived(RIG.id, RIG.counter) - before, 2, 'readings of the counter crossed the wire more than once per change');
     });
 
     it('shows the values as they change (seen from the browser showing the workbench)', async function () {

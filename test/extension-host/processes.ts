@@ -21,9 +21,11 @@ export function listProcesses(): ProcessInfo[] {
 }
 
 /** Gateways started by this extension host: its children running the bundled gateway. */
+export function gatewayProcesses(): ProcessInfo[] {
+  return listProcesses().filter((p) => p.ppid === process.pid && /[\\/]dist[\\/]gateway\.js\b/.test(p.args));
+}
+
 export function gatewayPids(): number[] {
-  return listProcesses()
-    .filter((p) => p.ppid === process.pid && /[\\/]dist[\\/]gateway\.js\b/.test(p.args))
-    .map((p) => p.pid);
+  return gatewayProcesses().map((p) => p.pid);
 }
 

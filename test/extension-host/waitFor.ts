@@ -12,7 +12,7 @@ export interface WaitOptions {
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | Promise<T | undefined>,
-  lastSeen: () => string = () => '',
+  lastSeen: () => string | Promise<string> = () => '',
   { timeoutMs = 20_000, everyMs = 50 }: WaitOptions = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -26,7 +26,7 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      const seen = lastSeen();
+      const seen = await Promise.resolve().then(lastSeen).catch((err: unknown) => `(could not say: ${err instanceof Error ? err.message : String(err)})`);
       const failure = lastError instanceof Error ? `; last check failed: ${lastError.message}` : '';
       throw new Error(`Waited ${timeoutMs} ms for ${what}${seen ? `; last seen: ${seen}` : ''}${failure}`);
     }

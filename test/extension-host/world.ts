@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { BifrostTestApi } from '../../extension/main';
-import type { TreeNode } from '../../extension/tagTree';
+import type { TreeNode } from '../../extension/tree/nodes';
 import type { DeviceConfig } from '../../gateway/protocol';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import { waitFor } from './waitFor';
@@ -100,6 +100,7 @@ export interface Row {
 }
 
 export interface DeviceRow extends Row {
+  /** The rows under the device: its tags (a flat protocol), or why browsing it failed. */
   tags: Row[];
 }
 
@@ -110,21 +111,24 @@ function row(api: BifrostTestApi, node: TreeNode): Row {
   return { node, label, description, contextValue: item.contextValue ?? '' };
 }
 
-export function readTree(api: BifrostTestApi): DeviceRow[] {
-  return api.tree.getChildren().map((device) => ({ ...row(api, device), tags: api.tree.getChildren(device).map((tag) => row(api, tag)) }));
+/** The devices at the top of the tree (the gateway level is collapsed while there is one) and the rows below each. */
+export async function readTree(api: BifrostTestApi): Promise<DeviceRow[]> {
+  const roots = await api.tree.getChildren();
+  const devices = roots.filter((n) => n.kind === 'device');
+  return Promise.all(devices.map(async (device) => ({ ...row(api, device), tags: (await api.tree.getChildren(device)).map((n) => row(api, n)) })));
 }
 
-export function findDevice(api: BifrostTestApi, name: string): DeviceRow | undefined {
-  return readTree(api).find((d) => d.label === name);
+export async function findDevice(api: BifrostTestApi, name: string): Promise<DeviceRow | undefined> {
+  return (await readTree(api)).find((d) => d.label === name);
 }
 
-export function findTag(api: BifrostTestApi, device: string, tag: string): Row | undefined {
-  return findDevice(api, device)?.tags.find((t) => t.label === tag);
+export async function findTag(api: BifrostTestApi, device: string, tag: string): Promise<Row | undefined> {
+  return (await findDevice(api, device))?.tags.find((t) => t.node.kind === 'tag' && t.label === tag);
 }
 
 /** For timeouts: what the tree showed. */
-export function describeTree(api: BifrostTestApi): string {
-  const devices = readTree(api);
+export async function describeTree(api: BifrostTestApi): Promise<string> {
+  const devices = await readTree(api);
   if (devices.length === 0) return `an empty tree (gateway ${api.gateway.state})`;
   return devices.map((d) => `${d.label} [${d.description}]: ${d.tags.map((t) => `${t.label}=${t.description || '∅'}`).join(', ')}`).join(' | ');
 }
@@ -133,11 +137,18 @@ export function describeTree(api: BifrostTestApi): string {
 export function waitForTagText(api: BifrostTestApi, device: string, tag: string, description: string, timeoutMs = 20_000): Promise<Row> {
   return waitFor(
     `${device} › ${tag} to show "${description}" in the Tag Explorer`,
-    () => {
-      const r = findTag(api, device, tag);
+    async () => {
+      const r = await findTag(api, device, tag);
       return r?.description === description ? r : undefined;
     },
     () => describeTree(api),
     { timeoutMs },
   );
+}
+
+/** `device/tag` of every tag that more than one of the hub's gateway subscriptions carries. */
+export function tagsInSeveralSubscriptions(api: BifrostTestApi): string[] {
+  const count = new Map<string, number>();
+  for (const s of api.values.gatewaySubscriptions()) for (const t of s.tags) count.set(`${s.deviceId}/${t}`, (count.get(`${s.deviceId}/${t}`) ?? 0) + 1);
+  return [...count].filter(([, n]) => n > 1).map(([k]) => k);
 }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { PromptAnswerer } from '../../extension/prompts';
+import type { PromptAnswerer } from '../../extension/commands/prompts';
 import { findTag, getWorld, RIG, waitForTagText, World } from './world';
 
 interface Asked {
@@ -39,7 +39,7 @@ export function writeSuite(): void {
     afterEach(() => world.api.prompts.answerWith(undefined));
 
     async function writeCommand(tag: string): Promise<void> {
-      const row = findTag(world.api, RIG.name, tag);
+      const row = await findTag(world.api, RIG.name, tag);
       assert.ok(row, `${RIG.name} › ${tag} is not in the tree`);
       // As the tree's context menu calls it: with the clicked row.
       await vscode.commands.executeCommand('bifrost.write', row.node);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { Coalescer, Timers } from '../../extension/coalescer';
+import { Coalescer, Timers } from '../../extension/tree/coalescer';
 
 /** A clock the test moves by hand: no real time, no timing assertions. */
 class ManualClock implements Timers {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { LineIndex, locatePointer, parseConfigText, pointerSegments } from '../../extension/configDocument';
+import { LineIndex, locatePointer, parseConfigText, pointerSegments } from '../../extension/config/document';
 
 const TEXT = `{
   // comments are fine

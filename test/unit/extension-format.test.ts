@@ -11,10 +11,20 @@ describe('extension: value formatting', () => {
     assert.equal(formatValue('18446744073709551615'), '"18446744073709551615"');
   });
 
+  it('shows a 64-bit integer that travels as a string as a number with its unit, and compounds as short JSON', () => {
+    assert.equal(formatValue('18446744073709551615', 'Wh', 'integer'), '18446744073709551615 Wh');
+    assert.equal(formatValue('12', 'Wh', 'string'), '"12"');
+    assert.equal(formatValue([1, 2, 3], 'bar', 'array'), '[1,2,3]');
+    const long = formatValue({ samples: Array.from({ length: 40 }, (_, i) => i) }, undefined, 'structure');
+    assert.equal(long.length, 80);
+    assert.ok(long.endsWith('…'));
+  });
+
   it('says why a reading is bad instead of showing a value', () => {
     assert.equal(describeReading({ tag: 't', value: null, quality: 'bad', timestamp: 0, error: 'Timeout after 1000 ms' }), 'bad: Timeout after 1000 ms');
     assert.equal(describeReading({ tag: 't', value: 3, quality: 'uncertain', timestamp: 0 }, 'V'), '3 V (uncertain)');
     assert.equal(describeReading(undefined), '');
+    assert.equal(describeReading({ tag: 't', value: null, quality: 'bad', timestamp: 0, status: 'BadNodeIdUnknown' }), 'bad: BadNodeIdUnknown');
   });
 
   it('formats latencies', () => {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { LineSplitter, parseLogLine } from '../../extension/logLines';
+import { LineSplitter, parseLogLine } from '../../extension/log/logLines';
 
 describe('extension: gateway log lines', () => {
   it('reads the level prefix and keeps the message', () => {

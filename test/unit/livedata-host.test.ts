@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { TagReading } from '../../gateway/protocol';
 import type { LiveDataPanels as LiveDataPanelsClass } from '../../extension/liveData/index';
-import type { ChartTag } from '../../extension/liveValues';
+import type { ChartTag } from '../../extension/client/liveValues';
 import type { DeltaMessage, SnapshotMessage, ToWebview } from '../../webview/messages';
 import { fakeLog, fakeWindow, installFakeVscode, type FakeWebviewPanel, type LogLine } from './livedata-fakeVscode';
 

@@ -17,12 +17,14 @@ import {
   DeviceStatusChanged,
   DeviceStatusNotification,
   GATEWAY_NODE_OPTIONS,
+  GatewayCapabilities,
   Values,
   ValuesNotification,
-} from '../gateway/protocol';
-import type { Config } from './config';
+} from '../../gateway/protocol';
+import type { Settings } from '../config/settings';
+import type { Log } from '../log/log';
+import { capabilitiesOf } from './capabilities';
 import { GatewayDownError } from './errors';
-import type { Log } from './log';
 
 export type GatewayState = 'starting' | 'running' | 'stopped';
 
@@ -51,6 +53,7 @@ export class Ctx implements vscode.Disposable {
   /** Bumped for every new run, so that a slow restore of an old run cannot mark a new one running. */
   private runId = 0;
   private starting: Promise<void> | undefined;
+  private currentCapabilities: GatewayCapabilities | undefined;
 
   private readonly stateEmitter = new vscode.EventEmitter<GatewayState>();
   private readonly valuesEmitter = new vscode.EventEmitter<ValuesNotification>();
@@ -65,13 +68,18 @@ export class Ctx implements vscode.Disposable {
   constructor(
     readonly extension: vscode.ExtensionContext,
     readonly log: Log,
-    readonly config: Config,
+    readonly settings: Settings,
   ) {
     this.pushExt(this.stateEmitter, this.valuesEmitter, this.deviceStatusEmitter, this.devicesChangedEmitter);
   }
 
   get state(): GatewayState {
     return this.currentState;
+  }
+
+  /** What the running gateway said it can do in its answer to `initialize`; undefined before that. */
+  get capabilities(): GatewayCapabilities | undefined {
+    return this.currentCapabilities;
   }
 
   /** Why the gateway is stopped, for people (status bar tooltip, errors). */
@@ -108,6 +116,7 @@ export class Ctx implements vscode.Disposable {
     this.client = undefined;
     this.starting = undefined;
     this.runId++;
+    this.currentCapabilities = undefined;
     this.disposeRun();
     if (!client) return;
     this.stoppedReason = 'it was stopped';
@@ -145,11 +154,12 @@ export class Ctx implements vscode.Disposable {
     return this.client;
   }
 
+  /** A request to the running gateway; a cancelled `token` sends `$/cancelRequest`. */
   request<R>(type: RequestType0<R, void>): Promise<R>;
-  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
-  async request<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+  request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R>;
+  async request<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.whenRunning();
-    return this.send(client, type, params);
+    return this.send(client, type, params, token);
   }
 
   /**
@@ -164,15 +174,15 @@ export class Ctx implements vscode.Disposable {
     return this.send(client, type, params);
   }
 
-  private send<P, R>(client: LanguageClient, type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+  private send<P, R>(client: LanguageClient, type: RequestType0<R, void> | RequestType<P, R, void>, params?: P, token?: vscode.CancellationToken): Promise<R> {
     // The public overloads above keep callers typed; the method name is all the wire needs.
     if (type instanceof RequestType0) return client.sendRequest<R>(type.method);
-    return client.sendRequest<R>(type.method, params);
+    return client.sendRequest<R>(type.method, params, token);
   }
 
   private createClient(): LanguageClient {
     const module = this.extension.asAbsolutePath('dist/gateway.js');
-    const args = ['--log-level', this.config.settings.logLevel];
+    const args = ['--log-level', this.settings.current.logLevel];
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc, args, options: { execArgv: [...GATEWAY_NODE_OPTIONS] } },
       debug: { module, transport: TransportKind.ipc, args, options: { execArgv: [...GATEWAY_NODE_OPTIONS, '--inspect=6010'] } },
@@ -225,8 +235,11 @@ export class Ctx implements vscode.Disposable {
       this.setState('starting');
     } else if (state === State.Stopped || state === State.StartFailed) {
       this.runId++;
+      this.currentCapabilities = undefined;
       if (this.currentState !== 'stopped') this.setState('stopped');
     } else if (state === State.Running) {
+      this.currentCapabilities = capabilitiesOf(client.initializeResult);
+      if (!this.currentCapabilities) this.log.warn('client: the gateway did not say what it can do (no capabilities in its answer to initialize); is it older than the extension?');
       void this.restore(client, ++this.runId);
     }
   }

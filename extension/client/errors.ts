@@ -1,5 +1,6 @@
-import { ErrorCodes as RpcErrorCodes, ResponseError } from 'vscode-languageclient/node';
-import { ErrorCodes } from '../gateway/protocol';
+// The language client's errors are vscode-jsonrpc's own classes; importing them from there keeps this free of vscode.
+import { ErrorCodes as RpcErrorCodes, ResponseError } from 'vscode-jsonrpc';
+import { ErrorCodes } from '../../gateway/protocol';
 
 /** Thrown by requests while no gateway is running: the message says what to do about it. */
 export class GatewayDownError extends Error {

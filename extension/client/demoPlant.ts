@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DemoStart, DemoStop } from '../gateway/protocol';
+import { DemoStart, DemoStop } from '../../gateway/protocol';
 import type { Ctx } from './ctx';
 
 /**

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { TagReading, ValueKind } from '../gateway/protocol';
+import type { TagReading, ValueKind } from '../../gateway/protocol';
 
 /**
  * Where live values come from, for the tree and the Live Data panels. The gateway client

@@ -1,9 +1,15 @@
 import * as vscode from 'vscode';
-import { DeviceInfo, DevicesList, TagInfo } from '../gateway/protocol';
+import { DeviceInfo, DevicesList } from '../../gateway/protocol';
 import type { Ctx } from './ctx';
 
+/** Which devices came, went or changed what they hold (name, settings, tags). */
+export interface DevicesChange {
+  /** Ids of the devices added, removed or changed. */
+  readonly changed: readonly string[];
+}
+
 /**
- * What the gateway says about its devices: the list from `bifrost/devices/list` (fetched again on
+ * What a gateway says about its devices: the list from `bifrost/devices/list` (fetched again on
  * every `bifrost/devicesChanged` and after every gateway start) with statuses kept current by
  * `bifrost/deviceStatus`. The tree, the status bar and the pickers read from here.
  */
@@ -13,10 +19,10 @@ export class DeviceStore implements vscode.Disposable {
   /** Only the answer to the newest list request is applied. */
   private requestSeq = 0;
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly listEmitter = new vscode.EventEmitter<void>();
+  private readonly listEmitter = new vscode.EventEmitter<DevicesChange>();
   private readonly statusEmitter = new vscode.EventEmitter<DeviceInfo>();
 
-  /** The set of devices or their tags changed. */
+  /** The set of devices, their order, or what one of them holds changed. */
   readonly onDidChangeDevices = this.listEmitter.event;
   /** One device's status (or last error) changed. */
   readonly onDidChangeStatus = this.statusEmitter.event;
@@ -48,10 +54,6 @@ export class DeviceStore implements vscode.Disposable {
     return this.byId.get(id);
   }
 
-  tag(deviceId: string, tagName: string): TagInfo | undefined {
-    return this.byId.get(deviceId)?.tags.find((t) => t.name === tagName);
-  }
-
   /** Fetches the list again; also the way to get fresh statistics. Failures are logged, not thrown. */
   async refresh(): Promise<void> {
     const seq = ++this.requestSeq;
@@ -64,14 +66,21 @@ export class DeviceStore implements vscode.Disposable {
   }
 
   private apply(devices: DeviceInfo[]): void {
-    const structureChanged = !sameStructure(this.list, devices);
+    const before = this.byId;
+    const after = new Map(devices.map((d) => [d.id, d]));
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => {
+      const a = before.get(id);
+      const b = after.get(id);
+      return !a || !b || !sameStructure(a, b);
+    });
+    const reordered = changed.length === 0 && this.list.some((d, i) => devices[i]?.id !== d.id);
     const statusChanged = devices.filter((d) => {
-      const before = this.byId.get(d.id);
-      return before && (before.status !== d.status || before.lastError !== d.lastError);
+      const old = before.get(d.id);
+      return old && (old.status !== d.status || old.lastError !== d.lastError);
     });
     this.list = devices;
-    this.byId = new Map(devices.map((d) => [d.id, d]));
-    if (structureChanged) this.listEmitter.fire();
+    this.byId = after;
+    if (changed.length > 0 || reordered) this.listEmitter.fire({ changed });
     else statusChanged.forEach((d) => this.statusEmitter.fire(d));
   }
 
@@ -80,18 +89,16 @@ export class DeviceStore implements vscode.Disposable {
   }
 }
 
-/** Same devices with the same tags in the same order (statistics and statuses aside). */
-function sameStructure(a: readonly DeviceInfo[], b: readonly DeviceInfo[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((d, i) => {
-    const e = b[i];
-    return (
-      d.id === e.id &&
-      d.name === e.name &&
-      d.endpoint === e.endpoint &&
-      d.pollIntervalMs === e.pollIntervalMs &&
-      d.allowWrites === e.allowWrites &&
-      JSON.stringify(d.tags) === JSON.stringify(e.tags)
-    );
-  });
+/** The same device holding the same things (statistics and status aside). */
+function sameStructure(a: DeviceInfo, b: DeviceInfo): boolean {
+  return (
+    a.name === b.name &&
+    a.protocol === b.protocol &&
+    a.endpoint === b.endpoint &&
+    a.enabled === b.enabled &&
+    a.source === b.source &&
+    a.pollIntervalMs === b.pollIntervalMs &&
+    a.allowWrites === b.allowWrites &&
+    JSON.stringify(a.tags) === JSON.stringify(b.tags)
+  );
 }

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ResponseError } from 'vscode-languageclient/node';
-import { BifrostConfig, ConfigLoad, ConfigLoadResult, ConfigProblem, ErrorCodes } from '../gateway/protocol';
-import type { Ctx } from './ctx';
-import { LineIndex, locatePointer, parseConfigText, SpanMessage } from './configDocument';
-import { userMessage } from './errors';
+import { ResponseError } from 'vscode-jsonrpc';
+import { BifrostConfig, ConfigLoad, ConfigLoadResult, ConfigProblem, ErrorCodes } from '../../gateway/protocol';
+import type { Ctx } from '../client/ctx';
+import { LineIndex, locatePointer, parseConfigText, SpanMessage } from './document';
+import { userMessage } from '../client/errors';
 
 const RELOAD_DELAY_MS = 250;
 
@@ -27,7 +27,7 @@ export class ConfigSync implements vscode.Disposable {
     ctx.onRestore(() => this.enqueue(true));
     this.disposables.push(
       this.diagnostics,
-      ctx.config.onDidChange((change) => {
+      ctx.settings.onDidChange((change) => {
         if (!change.live.includes('configPath')) return;
         this.lastGood = undefined;
         this.diagnostics.clear();
@@ -44,7 +44,7 @@ export class ConfigSync implements vscode.Disposable {
 
   /** Where bifrost.json is (or would be); undefined without a workspace folder. */
   get uri(): vscode.Uri | undefined {
-    const configured = this.ctx.config.settings.configPath;
+    const configured = this.ctx.settings.current.configPath;
     if (path.isAbsolute(configured)) return vscode.Uri.file(configured);
     const folder = vscode.workspace.workspaceFolders?.[0];
     return folder ? vscode.Uri.joinPath(folder.uri, configured) : undefined;

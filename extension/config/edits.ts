@@ -1,6 +1,6 @@
-import type { DeviceConfig } from '../gateway/protocol';
 import { applyEdits, Edit, findNodeAtLocation, FormattingOptions, modify, Node } from './jsonc';
-import { parseConfigText } from './configDocument';
+import { parseConfigText } from './document';
+import type { DeviceEntry } from './newDevice';
 
 /**
  * Changes to bifrost.json made as text edits, so that the user's comments, order and layout stay
@@ -23,7 +23,7 @@ export function newConfigText(schemaUrl?: string): string {
  * Edits that append a device to the `devices` list, creating the list if there is none.
  * Throws with a readable message when the text is not JSON that can be edited safely.
  */
-export function appendDeviceEdits(text: string, device: DeviceConfig): Edit[] {
+export function appendDeviceEdits(text: string, device: DeviceEntry): Edit[] {
   const parsed = parseConfigText(text);
   if (parsed.errors.length > 0) {
     throw new Error('bifrost.json has syntax errors (see the Problems view): fix them before adding a device.');
@@ -87,7 +87,7 @@ function hasCommaAfter(text: string, from: number, to: number): boolean {
   return false;
 }
 
-export function appendDevice(text: string, device: DeviceConfig): string {
+export function appendDevice(text: string, device: DeviceEntry): string {
   return applyEdits(text, appendDeviceEdits(text, device));
 }
 
@@ -102,45 +102,10 @@ export function configuredDeviceIds(text: string): string[] {
 }
 
 /** Indentation as the file already uses it; two spaces for a new file. */
-export function detectFormatting(text: string): FormattingOptions {
+function detectFormatting(text: string): FormattingOptions {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const indented = /^([ \t]+)\S/m.exec(text);
   if (indented?.[1].startsWith('\t')) return { insertSpaces: false, tabSize: 1, eol };
   const width = indented ? indented[1].length : 2;
   return { insertSpaces: true, tabSize: Math.min(8, Math.max(1, width)), eol };
-}
-
-// ----- checks for the Add Device input steps; each returns a message, or undefined when fine -----
-
-export function checkDeviceId(id: string, existing: readonly string[]): string | undefined {
-  const v = id.trim();
-  if (v === '') return 'Enter an id, e.g. "press-3" or "boiler_1".';
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v)) {
-    return 'Use letters, digits, "-", "_" or "." (starting with a letter or digit); the id names the device in commands and charts.';
-  }
-  if (existing.includes(v)) return `A device "${v}" exists already: choose another id.`;
-  return undefined;
-}
-
-export function checkHost(host: string): string | undefined {
-  const v = host.trim();
-  if (v === '') return 'Enter the host name or IP address of the device, e.g. 192.168.0.10.';
-  if (/\s/.test(v)) return 'A host name has no spaces.';
-  if (/^[a-z]+:\/\//i.test(v)) return 'Enter only the host (e.g. 192.168.0.10), without "tcp://" or a port.';
-  if (/:\d+$/.test(v) && !v.includes('::')) return 'Enter the port in the next step, not here.';
-  return undefined;
-}
-
-export function checkPort(port: string): string | undefined {
-  const n = Number(port.trim());
-  if (!/^\d+$/.test(port.trim()) || n < 1 || n > 65535) return 'Enter a TCP port from 1 to 65535 (Modbus TCP uses 502).';
-  return undefined;
-}
-
-export function checkUnitId(unitId: string): string | undefined {
-  const n = Number(unitId.trim());
-  if (!/^\d+$/.test(unitId.trim()) || n > 255) {
-    return 'Enter a unit id from 0 to 255 (1 for most devices; 255 or 0 for some gateways).';
-  }
-  return undefined;
 }

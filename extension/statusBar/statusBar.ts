@@ -1,24 +1,20 @@
 import * as vscode from 'vscode';
-import type { Ctx } from './ctx';
-import type { DeviceStore } from './devices';
-import { escapeMarkdown as escape } from './format';
+import type { Gateway } from '../client/gateway';
+import { escapeMarkdown as escape } from '../format';
 
 /** Gateway health at a glance: starting, running with connected/total devices, or stopped. Click: the log. */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('bifrost.gateway', vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(
-    private readonly ctx: Ctx,
-    private readonly store: DeviceStore,
-  ) {
+  constructor(private readonly gateway: Gateway) {
     this.item.name = 'Bifrost Gateway';
     this.item.command = 'bifrost.showLog';
     this.disposables.push(
       this.item,
-      ctx.onDidChangeState(() => this.update()),
-      store.onDidChangeDevices(() => this.update()),
-      store.onDidChangeStatus(() => this.update()),
+      gateway.ctx.onDidChangeState(() => this.update()),
+      gateway.devices.onDidChangeDevices(() => this.update()),
+      gateway.devices.onDidChangeStatus(() => this.update()),
     );
     this.update();
     this.item.show();
@@ -28,13 +24,13 @@ export class StatusBar implements vscode.Disposable {
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.isTrusted = { enabledCommands: ['bifrost.restartGateway', 'bifrost.showLog'] };
     this.item.backgroundColor = undefined;
-    switch (this.ctx.state) {
+    switch (this.gateway.ctx.state) {
       case 'starting':
         this.item.text = '$(sync~spin) Bifrost';
         tooltip.appendMarkdown('Bifrost gateway: starting…');
         break;
       case 'running': {
-        const devices = this.store.devices;
+        const devices = this.gateway.devices.devices;
         const connected = devices.filter((d) => d.status === 'connected').length;
         this.item.text = devices.length > 0 ? `$(plug) Bifrost ${connected}/${devices.length}` : '$(plug) Bifrost';
         tooltip.appendMarkdown(
@@ -47,7 +43,7 @@ export class StatusBar implements vscode.Disposable {
       case 'stopped':
         this.item.text = '$(error) Bifrost';
         this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-        tooltip.appendMarkdown(`Bifrost gateway: stopped (${escape(this.ctx.stopReason)})`);
+        tooltip.appendMarkdown(`Bifrost gateway: stopped (${escape(this.gateway.ctx.stopReason)})`);
         break;
     }
     tooltip.appendMarkdown('\n\n[Restart Gateway](command:bifrost.restartGateway) · [Show Log](command:bifrost.showLog)');

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { LOG_LEVELS, LogLevel } from './logLines';
+import { LOG_LEVELS, LogLevel } from '../log/logLines';
 
 /** Every setting the extension reads. Nothing else calls `getConfiguration`. */
-export interface Settings {
+export interface SettingValues {
   /** Path of bifrost.json, relative to the first workspace folder (or absolute). */
   configPath: string;
   /** Passed to the gateway as `--log-level`. */
@@ -12,25 +12,26 @@ export interface Settings {
 }
 
 export interface SettingsChange {
-  settings: Settings;
+  settings: SettingValues;
   /** Only a new gateway process picks the change up. */
   restartGateway: boolean;
   /** Settings that apply while running; the listeners read what they need from `settings`. */
-  live: (keyof Settings)[];
+  live: (keyof SettingValues)[];
 }
 
 /** The tree freezes when signalled faster than about every 200 ms: never go below this. */
-export const MIN_TREE_REFRESH_MS = 300;
+const MIN_TREE_REFRESH_MS = 300;
 
 const SECTION = 'bifrost';
-const KEYS: Record<keyof Settings, { key: string; restart: boolean }> = {
+const KEYS: Record<keyof SettingValues, { key: string; restart: boolean }> = {
   configPath: { key: 'configPath', restart: false },
   logLevel: { key: 'gateway.logLevel', restart: true },
   treeRefreshMs: { key: 'tree.refreshMs', restart: false },
 };
 
-export class Config implements vscode.Disposable {
-  private current: Settings;
+/** The one reader of Bifrost's settings: the current values, and which changes need a new gateway. */
+export class Settings implements vscode.Disposable {
+  private values: SettingValues;
   private readonly emitter = new vscode.EventEmitter<SettingsChange>();
   private readonly listener: vscode.Disposable;
 
@@ -38,13 +39,13 @@ export class Config implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
 
   constructor() {
-    this.current = readSettings();
+    this.values = readSettings();
     this.listener = vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
-      const before = this.current;
+      const before = this.values;
       const after = readSettings();
-      this.current = after;
-      const changed = (Object.keys(KEYS) as (keyof Settings)[]).filter((k) => before[k] !== after[k]);
+      this.values = after;
+      const changed = (Object.keys(KEYS) as (keyof SettingValues)[]).filter((k) => before[k] !== after[k]);
       if (changed.length === 0) return;
       this.emitter.fire({
         settings: after,
@@ -54,8 +55,8 @@ export class Config implements vscode.Disposable {
     });
   }
 
-  get settings(): Settings {
-    return this.current;
+  get current(): SettingValues {
+    return this.values;
   }
 
   dispose(): void {
@@ -64,7 +65,7 @@ export class Config implements vscode.Disposable {
   }
 }
 
-function readSettings(): Settings {
+function readSettings(): SettingValues {
   const c = vscode.workspace.getConfiguration(SECTION);
   const configPath = c.get<string>(KEYS.configPath.key, 'bifrost.json').trim() || 'bifrost.json';
   const level = c.get<string>(KEYS.logLevel.key, 'info');

@@ -32,7 +32,7 @@ export function parseConfigText(text: string): ParsedConfigText {
   };
 }
 
-export function parseErrorMessage(code: ParseErrorCode): string {
+function parseErrorMessage(code: ParseErrorCode): string {
   // ParseErrorCode is a const enum in the typings: compare the names instead.
   switch (printParseErrorCode(code)) {
     case 'InvalidSymbol':

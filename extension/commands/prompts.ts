@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 export interface PromptAnswerer {
   inputBox(options: vscode.InputBoxOptions): Thenable<string | undefined>;
   warning(message: string, options: vscode.MessageOptions, ...items: string[]): Thenable<string | undefined>;
+  /** Without it, quick picks are shown to a person as usual. */
+  quickPick?<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
 }
 
 /**
@@ -21,6 +23,10 @@ export class Prompts {
 
   inputBox(options: vscode.InputBoxOptions): Thenable<string | undefined> {
     return this.answerer ? this.answerer.inputBox(options) : vscode.window.showInputBox(options);
+  }
+
+  quickPick<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined> {
+    return this.answerer?.quickPick ? this.answerer.quickPick(items, options) : vscode.window.showQuickPick(items, options);
   }
 
   warning(message: string, options: vscode.MessageOptions, ...items: string[]): Thenable<string | undefined> {

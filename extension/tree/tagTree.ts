@@ -1,0 +1,320 @@
+import * as vscode from 'vscode';
+import { Browse } from '../../gateway/protocol';
+import type { BrowseItem } from '../../gateway/protocol';
+import { protocolCapabilities } from '../client/capabilities';
+import { userMessage } from '../client/errors';
+import type { Gateway } from '../client/gateway';
+import type { Gateways } from '../client/gateways';
+import type { Settings } from '../config/settings';
+import { BrowseCache, BrowseOutcome, BrowseRequest } from './browseCache';
+import { Coalescer } from './coalescer';
+import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, methodItem, tagItem } from './items';
+import {
+  browsedNodeId,
+  ContainerNode,
+  DeviceNode,
+  deviceNodeId,
+  GatewayNode,
+  gatewayNodeId,
+  isContainer,
+  itemOfTag,
+  TagNode,
+  TreeNode,
+  valueKey,
+} from './nodes';
+import type { ShownTags, TreeValues } from './treeValues';
+
+export const TAG_EXPLORER_VIEW = 'bifrost.tagExplorer';
+
+/** The children of one container as rows, built once per browse outcome. */
+interface Children {
+  readonly outcome: BrowseOutcome;
+  readonly nodes: TreeNode[];
+}
+
+/** What the tree holds of one device below its own row; forgotten as a whole when the device changes. */
+interface DeviceRows {
+  /** Per container id. */
+  readonly children: Map<string, Children>;
+  /** Containers whose children the view shows: listed, and not collapsed since. */
+  readonly expanded: Set<string>;
+  /** Tag rows per value key: one tag may show in several places. */
+  readonly tagRows: Map<string, TagNode[]>;
+  /** Row id → the container it was handed out under, to keep ids unique when a ref shows under two parents. */
+  readonly usedIds: Map<string, string>;
+}
+
+/**
+ * The Tag Explorer: gateway → device → folders → tags and methods. Below the device everything
+ * comes from `bifrost/browse`, lazily, when a row is expanded; the gateway level is left out
+ * while there is only one gateway. Values show while the view is visible, for the rows whose
+ * parents are expanded; repaints are batched to at most one per `bifrost.tree.refreshMs`.
+ */
+export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly cache = new BrowseCache(userMessage);
+  private readonly gatewayNodes = new Map<string, GatewayNode>();
+  private readonly deviceNodes = new Map<string, DeviceNode>();
+  /** Per device node id. */
+  private readonly rows = new Map<string, DeviceRows>();
+  private readonly emitter = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
+  private readonly repaint: Coalescer<string>;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  constructor(
+    private readonly gateways: Gateways,
+    private readonly values: TreeValues,
+    settings: Settings,
+  ) {
+    this.repaint = new Coalescer(
+      () => settings.current.treeRefreshMs,
+      (keys) => this.fireFor(keys),
+    );
+    this.disposables.push(this.emitter, values.onDidChange((keys) => keys.forEach((k) => this.repaint.add(k))));
+    for (const gateway of gateways.all) {
+      this.disposables.push(
+        gateway.devices.onDidChangeDevices((change) => {
+          change.changed.forEach((id) => this.forgetDevice(gateway.id, id));
+          this.emitter.fire(undefined);
+          this.syncValues();
+        }),
+        gateway.devices.onDidChangeStatus((d) => {
+          // A device that could not be browsed may well be browsable once it is connected.
+          if (d.status === 'connected' && this.cache.dropFailed(gateway.id, d.id)) {
+            this.emitter.fire(this.deviceNode(gateway.id, d.id));
+          } else {
+            this.repaint.add(deviceNodeId(gateway.id, d.id));
+          }
+        }),
+        gateway.ctx.onDidChangeState(() => this.emitter.fire(undefined)),
+      );
+    }
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
+    if (!node) {
+      const all = this.gateways.all;
+      return all.length === 1 ? this.devicesOf(all[0]) : all.map((g) => this.gatewayNode(g.id));
+    }
+    if (node.kind === 'gateway') {
+      const gateway = this.gateways.get(node.gatewayId);
+      return gateway ? this.devicesOf(gateway) : [];
+    }
+    return isContainer(node) ? this.childrenOf(node) : [];
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    switch (node.kind) {
+      case 'gateway':
+        return undefined;
+      case 'device':
+        return this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId);
+      default:
+        return node.parent;
+    }
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    const gateway = this.gateways.get(node.gatewayId);
+    if (!gateway) return new vscode.TreeItem('(gone)');
+    if (node.kind === 'gateway') return gatewayItem(node, gateway.name, gateway.ctx.state);
+    const device = gateway.devices.device(node.deviceId);
+    if (!device) return new vscode.TreeItem('(gone)');
+    switch (node.kind) {
+      case 'device':
+        return deviceItem(node, device, gateway.capabilities);
+      case 'folder':
+        return folderItem(node);
+      case 'method':
+        return methodItem(node);
+      case 'error':
+        return errorItem(node);
+      case 'tag':
+        return tagItem(node, device, gateway.values.last(node.deviceId, node.ref));
+    }
+  }
+
+  /** Device tooltips show statistics: fetch them fresh when the mouse rests on the row. */
+  async resolveTreeItem(item: vscode.TreeItem, node: TreeNode): Promise<vscode.TreeItem> {
+    const gateway = this.gateways.get(node.gatewayId);
+    if (node.kind === 'device' && gateway && gateway.ctx.state === 'running') {
+      await gateway.devices.refresh();
+      const device = gateway.devices.device(node.deviceId);
+      if (device) item.tooltip = deviceTooltip(device, gateway.capabilities);
+    }
+    return item;
+  }
+
+  /** The view expanded or collapsed a row: its tags' values start or stop. */
+  setExpanded(node: TreeNode, expanded: boolean): void {
+    if (!isContainer(node)) return;
+    const { expanded: set } = this.rowsOf(node.gatewayId, node.deviceId);
+    if (expanded) set.add(node.id);
+    else set.delete(node.id);
+    this.syncValues();
+  }
+
+  /** Browses everything again (Refresh). The rows stay until the new answers replace them, and so do their values. */
+  refresh(): void {
+    this.cache.dropAll();
+    this.emitter.fire(undefined);
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private devicesOf(gateway: Gateway): DeviceNode[] {
+    return gateway.devices.devices.map((d) => this.deviceNode(gateway.id, d.id));
+  }
+
+  private gatewayNode(gatewayId: string): GatewayNode {
+    let n = this.gatewayNodes.get(gatewayId);
+    if (!n) this.gatewayNodes.set(gatewayId, (n = { kind: 'gateway', id: gatewayNodeId(gatewayId), gatewayId }));
+    return n;
+  }
+
+  private rowsOf(gatewayId: string, deviceId: string): DeviceRows {
+    const id = deviceNodeId(gatewayId, deviceId);
+    let r = this.rows.get(id);
+    if (!r) this.rows.set(id, (r = { children: new Map(), expanded: new Set(), tagRows: new Map(), usedIds: new Map() }));
+    return r;
+  }
+
+  private deviceNode(gatewayId: string, deviceId: string): DeviceNode {
+    const id = deviceNodeId(gatewayId, deviceId);
+    let n = this.deviceNodes.get(id);
+    if (!n) this.deviceNodes.set(id, (n = { kind: 'device', id, gatewayId, deviceId }));
+    return n;
+  }
+
+  private async childrenOf(container: ContainerNode): Promise<TreeNode[]> {
+    const gateway = this.gateways.get(container.gatewayId);
+    const device = gateway?.devices.device(container.deviceId);
+    if (!gateway || !device) return [];
+    const ref = container.kind === 'device' ? undefined : container.ref;
+    const outcome = await this.cache.children(gateway.id, device.id, ref, this.browser(gateway));
+    const rows = this.rowsOf(gateway.id, device.id);
+    let children = rows.children.get(container.id);
+    // Dropped while browsing: a refresh is on its way; until then the rows stay as they were.
+    if ('cancelled' in outcome) return children?.nodes ?? [];
+    if (children?.outcome !== outcome) {
+      this.forgetChildren(rows, container.id);
+      children = { outcome, nodes: this.nodesOf(rows, container, outcome) };
+      rows.children.set(container.id, children);
+    }
+    rows.expanded.add(container.id);
+    this.syncValues();
+    return children.nodes;
+  }
+
+  /** How rows of a gateway's devices are listed: by browsing, or from the configured tags where the protocol does not browse. */
+  private browser(gateway: Gateway): BrowseRequest {
+    return async (params, signal) => {
+      const device = gateway.devices.device(params.deviceId);
+      if (device && protocolCapabilities(gateway.capabilities, device.protocol)?.browse === 'none') {
+        return { items: params.node === undefined ? device.tags.map(itemOfTag) : [] };
+      }
+      const cancel = new vscode.CancellationTokenSource();
+      signal.addEventListener('abort', () => cancel.cancel(), { once: true });
+      try {
+        return await gateway.ctx.request(Browse, params, cancel.token);
+      } finally {
+        cancel.dispose();
+      }
+    };
+  }
+
+  private nodesOf(rows: DeviceRows, parent: ContainerNode, outcome: BrowseOutcome): TreeNode[] {
+    const { gatewayId, deviceId } = parent;
+    if ('error' in outcome) {
+      return [{ kind: 'error', id: JSON.stringify(['error', parent.id]), gatewayId, deviceId, message: outcome.error, parent }];
+    }
+    if (!('items' in outcome)) return [];
+    return outcome.items.map((item: BrowseItem) => {
+      let id = browsedNodeId(gatewayId, deviceId, item.ref);
+      if (rows.usedIds.has(id)) id = JSON.stringify([id, parent.id]);
+      rows.usedIds.set(id, parent.id);
+      const base = { id, gatewayId, deviceId, ref: item.ref, item, parent };
+      switch (item.nodeClass) {
+        case 'variable': {
+          const node: TagNode = { kind: 'tag', ...base };
+          const key = valueKey(gatewayId, deviceId, item.ref);
+          rows.tagRows.set(key, [...(rows.tagRows.get(key) ?? []), node]);
+          return node;
+        }
+        case 'method':
+          return { kind: 'method', ...base };
+        default:
+          return { kind: 'folder', ...base };
+      }
+    });
+  }
+
+  /** The rows a container had, before new ones take their place. */
+  private forgetChildren(rows: DeviceRows, containerId: string): void {
+    for (const node of rows.children.get(containerId)?.nodes ?? []) {
+      if (node.kind !== 'tag') continue;
+      const key = valueKey(node.gatewayId, node.deviceId, node.ref);
+      const left = (rows.tagRows.get(key) ?? []).filter((n) => n !== node);
+      if (left.length > 0) rows.tagRows.set(key, left);
+      else rows.tagRows.delete(key);
+    }
+    for (const [id, under] of rows.usedIds) if (under === containerId) rows.usedIds.delete(id);
+    rows.children.delete(containerId);
+  }
+
+  /**
+   * A device changed: it is browsed again, and its rows are replaced when the answer comes (the
+   * view asks again at once for the rows it shows). A device that is gone goes with its rows.
+   */
+  private forgetDevice(gatewayId: string, deviceId: string): void {
+    this.cache.drop(gatewayId, deviceId);
+    if (this.gateways.get(gatewayId)?.devices.device(deviceId)) return;
+    const id = deviceNodeId(gatewayId, deviceId);
+    this.rows.delete(id);
+    this.deviceNodes.delete(id);
+  }
+
+  /** Tells the values which tags are on screen: those under expanded rows, all the way up. */
+  private syncValues(): void {
+    const shown: ShownTags[] = [];
+    for (const gateway of this.gateways.all) {
+      for (const device of this.devicesOf(gateway)) {
+        const refs = new Set<string>();
+        this.collectShown(device, refs);
+        if (refs.size > 0) shown.push({ gateway, deviceId: device.deviceId, refs: [...refs] });
+      }
+    }
+    this.values.show(shown);
+  }
+
+  private collectShown(container: ContainerNode, refs: Set<string>): void {
+    const rows = this.rows.get(deviceNodeId(container.gatewayId, container.deviceId));
+    if (!rows?.expanded.has(container.id)) return;
+    for (const node of rows.children.get(container.id)?.nodes ?? []) {
+      if (node.kind === 'tag') refs.add(node.ref);
+      if (isContainer(node)) this.collectShown(node, refs);
+    }
+  }
+
+  /** Repaints the rows of device keys (device node ids) and value keys (see valueKey). */
+  private fireFor(keys: string[]): void {
+    const nodes: TreeNode[] = [];
+    for (const k of keys) {
+      const device = this.deviceNodes.get(k);
+      if (device) {
+        nodes.push(device);
+        continue;
+      }
+      const [gatewayId, deviceId] = JSON.parse(k) as [string, string, string];
+      nodes.push(...(this.rows.get(deviceNodeId(gatewayId, deviceId))?.tagRows.get(k) ?? []));
+    }
+    if (nodes.length > 0) this.emitter.fire(nodes);
+  }
+
+  dispose(): void {
+    this.cache.dropAll();
+    this.repaint.dispose();
+    this.disposables.forEach((d) => d.dispose());
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The slice of the `vscode` API the Tag Explorer uses, in memory, so that the tree's real code
+ * runs under mocha: tree items, icons, Markdown tooltips, events and cancellation.
+ */
+import Module from 'node:module';
+
+type Listener<T> = (e: T) => unknown;
+
+class EventEmitter<T> {
+  private listeners = new Set<Listener<T>>();
+  readonly event = (listener: Listener<T>) => {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+const TreeItemCollapsibleState = { None: 0, Collapsed: 1, Expanded: 2 } as const;
+
+class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: unknown;
+  contextValue?: string;
+  iconPath?: unknown;
+  constructor(
+    readonly label: string,
+    readonly collapsibleState: number = TreeItemCollapsibleState.None,
+  ) {}
+}
+
+class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+class ThemeIcon {
+  constructor(
+    readonly id: string,
+    readonly color?: ThemeColor,
+  ) {}
+}
+
+class MarkdownString {
+  constructor(
+    public value = '',
+    readonly supportThemeIcons = false,
+  ) {}
+  appendMarkdown(text: string): this {
+    this.value += text;
+    return this;
+  }
+}
+
+class CancellationTokenSource {
+  private readonly emitter = new EventEmitter<void>();
+  readonly token = { isCancellationRequested: false, onCancellationRequested: this.emitter.event };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+    this.emitter.fire();
+  }
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+export const fakeVscode = { EventEmitter, TreeItem, TreeItemCollapsibleState, ThemeIcon, ThemeColor, MarkdownString, CancellationTokenSource };
+
+export type FakeTreeItem = TreeItem;
+export type FakeMarkdown = MarkdownString;
+export { TreeItemCollapsibleState };
+
+const FAKE_ID = 'vscode (in-memory tree double)';
+
+/** Makes `require('vscode')` return the fake until the returned function is called. */
+export function installFakeVscode(): () => void {
+  const mod = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = mod._resolveFilename;
+  mod._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === 'vscode' ? FAKE_ID : original.call(this, request, ...rest);
+  };
+  require.cache[FAKE_ID] = { id: FAKE_ID, filename: FAKE_ID, loaded: true, exports: fakeVscode } as NodeJS.Module;
+  return () => {
+    mod._resolveFilename = original;
+    delete require.cache[FAKE_ID];
+  };
+}
