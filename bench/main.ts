@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import ModbusRTU from 'modbus-serial';
 import { spawnGateway, type GatewayProcess } from '../tools/gatewayClient';
 import { validateConfig } from '../gateway/config';
+import { builtinDrivers } from '../gateway/drivers';
 import { LinkPool } from '../gateway/core/links';
 import { log } from '../gateway/log';
 import { ModbusTcpDevice } from '../gateway/modbus/device';
@@ -103,7 +104,7 @@ async function singleRead(): Promise<void> {
     await bare.connectTCP('127.0.0.1', { port });
     bare.setID(1);
     bare.setTimeout(1000);
-    const { devices } = validateConfig({ devices: [tcp('bench', port)] });
+    const { devices } = validateConfig({ devices: [tcp('bench', port)] }, 'config', builtinDrivers());
     let connected = false;
     const settings = devices[0]!;
     const device = new ModbusTcpDevice(settings, settings.driver as ModbusTcpSettings, {

@@ -8,7 +8,6 @@ import type { ConfigProblem } from './protocol';
 import { alternatives, checkFields, escapePointer, show, warnUnknownKeys, type FieldRule } from './core/configRules';
 import type { CommonDeviceSettings, DeviceSettings, DeviceSource, ProblemSink } from './core/driver';
 import type { DriverRegistry } from './core/registry';
-import { builtinDrivers } from './drivers';
 
 export interface ValidatedConfig {
   devices: DeviceSettings[];
@@ -124,7 +123,7 @@ class Problems implements ProblemSink {
   }
 }
 
-export function validateConfig(doc: unknown, source: DeviceSource = 'config', registry: DriverRegistry = builtinDrivers()): ValidatedConfig {
+export function validateConfig(doc: unknown, source: DeviceSource, registry: DriverRegistry): ValidatedConfig {
   const p = new Problems();
   const devices: DeviceSettings[] = [];
   if (!isObject(doc)) {

@@ -153,7 +153,7 @@ export interface ConfigLoadResult {
 export interface DeviceField {
   key: string;
   label: string;
-  kind: 'string' | 'integer' | 'boolean';
+  kind: 'string' | 'integer' | 'number' | 'boolean';
   required: boolean;
   default?: string | number | boolean;
   min?: number;

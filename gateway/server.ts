@@ -30,7 +30,7 @@ import { DeviceManager } from './core/deviceManager';
 import type { DriverRegistry } from './core/registry';
 import { Subscriptions } from './core/subscriptions';
 import { builtinDrivers } from './drivers';
-import { BifrostError, toResponseError } from './errors';
+import { BifrostError, isBifrostError, toResponseError } from './errors';
 import { log } from './log';
 import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
 import { VERSION } from './version';
@@ -154,7 +154,7 @@ export class GatewayServer {
    * as they are; otherwise every valid device runs and every broken entry is reported.
    */
   async loadConfig(doc: unknown, source: 'config' | 'demo'): Promise<ConfigLoadResult> {
-    const { devices, problems, usable } = validateConfig(doc, source);
+    const { devices, problems, usable } = validateConfig(doc, source, this.drivers);
     for (const pr of problems) log[pr.severity === 'error' ? 'error' : 'warn'](`${source} ${pr.path || '/'}: ${pr.message}`);
     if (!usable) {
       const first = problems.find((p) => p.severity === 'error');
@@ -188,9 +188,16 @@ export class GatewayServer {
     const progressToken = p['progressToken'];
     if (progressToken !== undefined && typeof progressToken !== 'string' && typeof progressToken !== 'number') throw invalid('"progressToken" must be a string or a number');
     const abort = new AbortController();
-    const listener = token.onCancellationRequested(() => abort.abort());
+    // A driver that ignores the signal must not delay the answer: the cancellation wins the race.
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => (onAbort = () => reject(cancelled())));
+    aborted.catch(() => undefined);
+    const listener = token.onCancellationRequested(() => {
+      abort.abort();
+      onAbort();
+    });
     try {
-      const result = await driver.browse(
+      const browsing = driver.browse(
         { node, continuation, maxItems },
         {
           signal: abort.signal,
@@ -203,6 +210,8 @@ export class GatewayServer {
           },
         },
       );
+      browsing.catch(() => undefined);
+      const result = await Promise.race([browsing, aborted]);
       if (abort.signal.aborted) throw cancelled();
       return result;
     } catch (err) {
@@ -263,7 +272,7 @@ async function guard<T>(fn: () => T | Promise<T>): Promise<T | ResponseError<voi
   try {
     return await fn();
   } catch (err) {
-    if (!(err instanceof BifrostError)) log.error(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (!isBifrostError(err)) log.error(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return toResponseError(err);
   }
 }

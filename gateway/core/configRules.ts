@@ -135,10 +135,10 @@ export function deviceFieldsOf(rules: readonly FieldRule[]): DeviceField[] {
   const out: DeviceField[] = [];
   for (const r of rules) {
     if (!r.ask) continue;
-    const kind = r.kind === 'integer' ? 'integer' : r.kind === 'boolean' ? 'boolean' : 'string';
+    const kind = r.kind === 'integer' || r.kind === 'number' || r.kind === 'boolean' ? r.kind : 'string';
     const field: DeviceField = { key: r.key, label: r.ask.label, kind, required: Boolean(r.required), description: r.description };
     if (r.default !== undefined && (typeof r.default === 'string' || typeof r.default === 'number' || typeof r.default === 'boolean')) field.default = r.default;
-    if (r.kind === 'integer') {
+    if (r.kind === 'integer' || r.kind === 'number') {
       field.min = r.min;
       field.max = r.max;
     }

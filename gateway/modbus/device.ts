@@ -10,7 +10,8 @@ import { BifrostError, errorMessage } from '../errors';
 import { AddressError, isWritableArea, resolveAddress, type ResolvedAddress } from './address';
 import { decodeBit, decodeRegisters, encodeValue, ValueError } from './codec';
 import { MODBUS_TCP } from './driver';
-import { planReads, type PlannedRead } from './planner';
+import { HoleMemory, readSplitting, type PartResult } from './holes';
+import { planReads, tcpCost, type PlannedRead, type PlanOptions } from './planner';
 import type { Priority } from './requestQueue';
 import type { ModbusTcpSettings } from './settings';
 import type { ResolvedTag } from './tags';
@@ -33,6 +34,9 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private readonly poller: Poller<ResolvedTag>;
   private readonly tagsByName = new Map<string, ResolvedTag>();
   private readonly inlineTags = new Map<string, ResolvedTag>();
+  /** What reads taught about holes in this device's register map; plans never bridge them again. */
+  private readonly holes = new HoleMemory();
+  private readonly planOptions: PlanOptions = { cost: tcpCost(), holes: this.holes };
   private lease: LinkLease<ModbusTcpLink> | null = null;
   private stopped = false;
   /** Answered since the link last opened. */
@@ -170,8 +174,9 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private readPlanned(req: PlannedRead, priority: Priority): Promise<number[] | boolean[]> {
     const last = req.start + req.count - 1;
     const isBits = req.area === 'coil' || req.area === 'discrete';
-    const noun = isBits ? (req.area === 'coil' ? 'coils' : 'discrete inputs') : `${req.area} registers`;
-    const what = `reading ${noun} ${req.start}-${last}`;
+    const one = req.count === 1;
+    const noun = isBits ? (req.area === 'coil' ? (one ? 'coil' : 'coils') : one ? 'discrete input' : 'discrete inputs') : `${req.area} register${one ? '' : 's'}`;
+    const what = `reading ${noun} ${one ? req.start : `${req.start}-${last}`}`;
     return this.exec<number[] | boolean[]>(priority, what, (r) => (isBits ? r.readBits(req.area, req.start, req.count) : r.readRegisters(req.area, req.start, req.count)));
   }
 
@@ -182,27 +187,35 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     return valueReading(tag.key, value, timestamp, () => `${this.id}: ${tag.key}`);
   }
 
-  /** Reads one planned request and decodes its members; a failure makes them bad with its reason. */
-  private async readMembers(req: PlannedRead, tags: readonly ResolvedTag[], priority: Priority): Promise<TagReading[]> {
-    try {
-      const data = await this.readPlanned(req, priority);
+  /**
+   * Reads one planned request, split where the device refuses a range (a hole), and decodes
+   * each member from its own part: a bad neighbour never turns good tags bad. With `rethrow`, a
+   * failure that is not the device's refusal (the connection went) rejects as a whole.
+   */
+  private async readMembers(req: PlannedRead, tags: readonly ResolvedTag[], priority: Priority, rethrow: boolean): Promise<TagReading[]> {
+    const addrs = tags.map((t) => t.address);
+    const learned = this.holes.size;
+    const parts: PartResult[] = await readSplitting(req, addrs, (area, start, count) => this.readPlanned({ area, start, count, members: [] }, priority), this.holes);
+    // Something was learned about the register map: every scan group plans again around it.
+    if (this.holes.size !== learned || parts.length > 1) this.poller.replan();
+    const out: TagReading[] = [];
+    for (const part of parts) {
       const ts = Date.now();
-      return req.members.map((m) => this.decode(tags[m]!, req, data, ts));
-    } catch (err) {
-      const ts = Date.now();
-      const status = err instanceof ModbusException ? err.status : undefined;
-      return req.members.map((m) => badReading(tags[m]!.key, errorMessage(err), ts, status));
+      if ('data' in part) {
+        for (const m of part.req.members) out.push(this.decode(tags[m]!, part.req, part.data, ts));
+        continue;
+      }
+      if (rethrow && !(part.error instanceof ModbusException)) throw part.error;
+      const status = part.error instanceof ModbusException ? part.error.status : undefined;
+      for (const m of part.req.members) out.push(badReading(tags[m]!.key, errorMessage(part.error), ts, status));
     }
+    return out;
   }
 
   plan(tags: readonly ResolvedTag[]): ScanStep[] {
-    return planReads(tags.map((t) => t.address), this.settings.limits).map((req) => ({
+    return planReads(tags.map((t) => t.address), this.settings.limits, this.planOptions).map((req) => ({
       keys: req.members.map((m) => tags[m]!.key),
-      read: async () => {
-        const data = await this.readPlanned(req, 'scan');
-        const ts = Date.now();
-        return req.members.map((m) => this.decode(tags[m]!, req, data, ts));
-      },
+      read: () => this.readMembers(req, tags, 'scan', true),
     }));
   }
 
@@ -248,9 +261,13 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       return badReadings(tags.map((t) => t.key), error);
     }
     const out: TagReading[] = new Array(tags.length);
-    for (const req of planReads(tags.map((t) => t.address), this.settings.limits)) {
-      const readings = await this.readMembers(req, tags, 'user');
-      req.members.forEach((m, i) => (out[m] = readings[i]!));
+    const index = new Map<string, number[]>();
+    tags.forEach((t, i) => index.set(t.key, [...(index.get(t.key) ?? []), i]));
+    for (const req of planReads(tags.map((t) => t.address), this.settings.limits, this.planOptions)) {
+      for (const r of await this.readMembers(req, tags, 'user', false)) {
+        // A ref named twice was read once: each place in the answer gets the reading.
+        for (const i of index.get(r.tag) ?? []) if (out[i] === undefined) out[i] = r;
+      }
     }
     return out;
   }
@@ -319,8 +336,8 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     if (request.node !== undefined && request.node !== '') {
       throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: a Modbus device has no nodes to browse into ("${request.node}"); browse without "node" for its tags`);
     }
-    const start = request.continuation === undefined ? 0 : Number(request.continuation);
-    if (!Number.isInteger(start) || start < 0 || start > this.settings.tags.length) {
+    const start = request.continuation === undefined ? 0 : /^\d{1,9}$/.test(request.continuation) ? Number(request.continuation) : -1;
+    if (start < 0 || start > this.settings.tags.length) {
       throw new BifrostError(ErrorCodes.InvalidParams, `"continuation" ${JSON.stringify(request.continuation)} does not come from a browse of ${this.id}`);
     }
     const page = this.settings.tags.slice(start, start + request.maxItems);

@@ -272,8 +272,9 @@ export function validateModbusTcp({ values, tags }: ValidationInput, p: ProblemS
     limits: {
       maxRegisters,
       maxBits,
-      maxRegisterGap: maxGap ?? MODBUS_DEFAULTS.maxRegisterGap,
-      maxBitGap: maxGap ?? MODBUS_DEFAULTS.maxBitGap,
+      // Unset: planned by cost alone; set: it also caps how many unused addresses a read bridges.
+      maxRegisterGap: maxGap,
+      maxBitGap: maxGap,
     },
     tags: resolved,
   };

@@ -15,8 +15,6 @@ export interface ModbusTcpSettings {
 export const MODBUS_DEFAULTS = {
   port: 502,
   unitId: 1,
-  maxRegisterGap: 8,
-  maxBitGap: 32,
   maxRegisters: 125,
   maxBits: 2000,
 } as const;

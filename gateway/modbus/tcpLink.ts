@@ -52,6 +52,11 @@ export class ModbusException extends BifrostError {
     super(ErrorCodes.DeviceException, message);
   }
 
+  /** As modbus-serial names it; the hole splitting reads it. */
+  get modbusCode(): number {
+    return this.exceptionCode;
+  }
+
   /** The status name readings carry: `Modbus exception 2`. */
   get status(): string {
     return `Modbus exception ${this.exceptionCode}`;

@@ -97,7 +97,7 @@ describe('Modbus TCP connections', function () {
       assert.deepEqual(mine.filter((s) => s.status === 'connected'), [], `never connected: ${mine.map((s) => s.status).join(', ')}`);
       const last = mine[mine.length - 1]!;
       assert.equal(last.status, 'error');
-      assert.match(last.lastError ?? '', /^mute: no answer within 100 ms reading holding registers 0-/);
+      assert.match(last.lastError ?? '', /^mute: no answer within 100 ms reading holding register/);
       const [device] = await list();
       assert.equal(device!.status, 'error');
       assert.match(device!.lastError ?? '', /^mute: no answer within 100 ms/);

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { builtinDrivers } from '../../gateway/drivers';
 import { validateConfig } from '../../gateway/config';
 import type { ModbusTcpSettings } from '../../gateway/modbus/settings';
 
@@ -8,7 +9,7 @@ const device = (tags: unknown[], extra: object = {}) => ({ devices: [{ id: 'plc1
 
 describe('configuration validation', () => {
   it('fills in the defaults', () => {
-    const { devices, problems, usable } = validateConfig(device([]));
+    const { devices, problems, usable } = validateConfig(device([]), 'config', builtinDrivers());
     assert.equal(usable, true);
     assert.deepEqual(problems, []);
     const d = devices[0]!;
@@ -16,14 +17,14 @@ describe('configuration validation', () => {
       [own(d).port, own(d).unitId, d.timeoutMs, d.pollIntervalMs, d.allowWrites, d.enabled, d.name],
       [502, 1, 1000, 1000, false, true, 'plc1'],
     );
-    assert.deepEqual(own(d).limits, { maxRegisters: 125, maxBits: 2000, maxRegisterGap: 8, maxBitGap: 32 });
+    assert.deepEqual(own(d).limits, { maxRegisters: 125, maxBits: 2000, maxRegisterGap: undefined, maxBitGap: undefined }, 'reads are planned by cost unless "maxGap" caps them');
   });
 
   it('takes scale and offset beside an address string, but not twice', () => {
-    const ok = validateConfig(device([{ name: 'f', address: '40101', scale: 0.01, offset: 5 }]));
+    const ok = validateConfig(device([{ name: 'f', address: '40101', scale: 0.01, offset: 5 }]), 'config', builtinDrivers());
     assert.deepEqual(ok.problems, []);
     assert.deepEqual([own(ok.devices[0]!).tags[0]!.address.scale, own(ok.devices[0]!).tags[0]!.address.offset], [0.01, 5]);
-    const twice = validateConfig(device([{ name: 'f', address: '40101*0.01', offset: 5 }]));
+    const twice = validateConfig(device([{ name: 'f', address: '40101*0.01', offset: 5 }]), 'config', builtinDrivers());
     assert.equal(twice.problems[0]!.path, '/devices/0/tags/0/offset');
     assert.match(twice.problems[0]!.message, /already sets the scale and offset/);
     assert.equal(own(twice.devices[0]!).tags.length, 0);
@@ -31,20 +32,20 @@ describe('configuration validation', () => {
 
   it('refuses a document that is not a configuration, so that nothing of it is applied', () => {
     for (const doc of [null, [], 'devices', {}, { devices: {} }]) {
-      const r = validateConfig(doc);
+      const r = validateConfig(doc, 'config', builtinDrivers());
       assert.equal(r.usable, false, JSON.stringify(doc));
       assert.equal(r.problems[0]!.severity, 'error');
     }
   });
 
   it('warns about unknown settings and keeps the device', () => {
-    const r = validateConfig(device([{ name: 'x', area: 'holding', address: 1, colour: 'red' }], { speed: 'fast' }));
+    const r = validateConfig(device([{ name: 'x', area: 'holding', address: 1, colour: 'red' }], { speed: 'fast' }), 'config', builtinDrivers());
     assert.deepEqual(r.problems.map((p) => [p.path, p.severity]), [['/devices/0/speed', 'warning'], ['/devices/0/tags/0/colour', 'warning']]);
     assert.equal(own(r.devices[0]!).tags.length, 1);
   });
 
   it('refuses a tag larger than the device reads at once', () => {
-    const r = validateConfig(device([{ name: 's', address: 'holding:0:string:100' }], { maxRegistersPerRead: 60 }));
+    const r = validateConfig(device([{ name: 's', address: 'holding:0:string:100' }], { maxRegistersPerRead: 60 }), 'config', builtinDrivers());
     assert.match(r.problems[0]!.message, /spans 100 registers, more than this device reads at once \(60\)/);
   });
 });

@@ -246,7 +246,7 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
 describe('bifrost.json schema: the cases the gateway refuses', () => {
   it('accepts the example, and so does the gateway', () => {
     assert.deepEqual(errorsOf(validateCommitted, example), []);
-    assert.deepEqual(validateConfig(example).problems, []);
+    assert.deepEqual(validateConfig(example, 'config', builtinDrivers()).problems, []);
   });
 
   it('accepts both address forms', () => {
@@ -274,7 +274,7 @@ describe('bifrost.json schema: the cases the gateway refuses', () => {
   for (const [what, tag] of refused) {
     it(`refuses ${what}, as the gateway does`, () => {
       assert.notDeepEqual(errorsOf(validateCommitted, withTag(tag)), [], 'the schema accepted it');
-      assert.ok(validateConfig(withTag(tag)).problems.some((p) => p.severity === 'error'), 'the gateway accepted it');
+      assert.ok(validateConfig(withTag(tag), 'config', builtinDrivers()).problems.some((p) => p.severity === 'error'), 'the gateway accepted it');
     });
   }
 
