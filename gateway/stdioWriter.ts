@@ -2,13 +2,21 @@ import { AbstractMessageWriter, type Message, type MessageWriter } from 'vscode-
 import { Values, type ValuesNotification } from './protocol';
 import { valuesNotificationJson } from './valuesJson';
 
+/** Frames waiting beyond this many bytes are written at once rather than at the end of the turn. */
+const FLUSH_BYTES = 1 << 20;
+
 /**
- * Writes each JSON-RPC message to stdout as one buffer, header and body together: one system call
- * per message instead of two (a pipe write is synchronous in Node on Linux, and at 100,000
- * values/s the calls add up). Encoding is synchronous, so messages leave in the order sent.
+ * Writes JSON-RPC messages to stdout, header and body together, and every message of one turn of
+ * the event loop in one write: a pipe write is synchronous in Node on Linux, and with thousands
+ * of devices each scan's notification would otherwise be a system call of its own (and block
+ * whenever the reader lags). Encoding is synchronous, so messages leave in the order sent; the
+ * wait is at most one turn of the loop.
  */
 export class StdioMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private errorCount = 0;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
 
   constructor(private readonly out: NodeJS.WriteStream) {
     super();
@@ -18,14 +26,15 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
 
   write(msg: Message): Promise<void> {
     try {
-      // One buffer per message, header and body encoded straight into it.
       const text = encode(msg);
       const length = Buffer.byteLength(text, 'utf8');
-      const header = `Content-Length: ${length}\r\n\r\n`;
-      const frame = Buffer.allocUnsafe(header.length + length);
-      frame.write(header, 0, 'latin1');
-      frame.write(text, header.length, 'utf8');
-      this.out.write(frame);
+      this.pending.push(`Content-Length: ${length}\r\n\r\n`, text);
+      this.pendingBytes += length + 32;
+      if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
       this.errorCount = 0;
       return Promise.resolve();
     } catch (err) {
@@ -35,7 +44,19 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
     }
   }
 
-  end(): void {}
+  /** Writes what waits, as one buffer. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.length === 2 ? this.pending[0]! + this.pending[1]! : this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.out.write(chunk, 'utf8');
+  }
+
+  end(): void {
+    this.flush();
+  }
 }
 
 /** `bifrost/values` is written by hand (the hot path); everything else by JSON.stringify. */

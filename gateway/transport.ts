@@ -50,7 +50,10 @@ export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: stri
       },
     },
   });
-  writer = new StdioMessageWriter(process.stdout);
+  const stdioWriter = new StdioMessageWriter(process.stdout);
+  writer = stdioWriter;
+  // Whatever waits for the end of the turn still leaves when the process exits (pipe writes are synchronous).
+  process.on('exit', () => stdioWriter.flush());
   process.stdin.on('end', () => onClientGone('stdin closed'));
   return createMessageConnection(reader, writer, logger);
 }

@@ -20,9 +20,9 @@ export function badReadings(tags: Iterable<string>, error: string, timestamp = D
  * A value as read. A number that is not finite (a float register holding NaN or Infinity) is
  * not a measurement: it is reported `uncertain`, without a value, with the reason.
  */
-export function valueReading(tag: string, value: TagValue, timestamp: number, describe: () => string): TagReading {
+export function valueReading(tag: string, value: TagValue, timestamp: number, deviceId: string): TagReading {
   if (typeof value === 'number' && !Number.isFinite(value)) {
-    return { tag, value: null, quality: 'uncertain', timestamp, error: `${describe()} holds ${value}, not a finite number` };
+    return { tag, value: null, quality: 'uncertain', timestamp, error: `${deviceId}: ${tag} holds ${value}, not a finite number` };
   }
   return { tag, value, quality: 'good', timestamp };
 }

@@ -1,6 +1,25 @@
 import type { DeviceStats } from '../protocol';
 
-const WINDOW = 1024;
+/**
+ * Latencies go into buckets 15 % wide, from 10 µs up to a minute: p50 and p99 come out within
+ * about ±7 % of the exact value, and a device's statistics take under a kilobyte instead of a
+ * window of samples (at 10,000 devices, 9 MB instead of 80 MB), with nothing to sort per query.
+ */
+const SMALLEST_MS = 0.01;
+const RATIO = 1.15;
+const BUCKETS = Math.ceil(Math.log(60_000 / SMALLEST_MS) / Math.log(RATIO)) + 1;
+/** The window: the last 512 to 1024 requests (two halves, the older dropped when the newer fills). */
+const HALF = 512;
+
+export function bucketOf(ms: number): number {
+  if (!(ms > SMALLEST_MS)) return 0;
+  return Math.min(BUCKETS - 1, Math.floor(Math.log(ms / SMALLEST_MS) / Math.log(RATIO)));
+}
+
+/** The value a bucket stands for: its geometric middle. */
+export function bucketValue(i: number): number {
+  return SMALLEST_MS * Math.pow(RATIO, i + 0.5);
+}
 
 /** Per-device counters and a sliding window of request latencies for p50/p99. */
 export class DeviceStatsCollector {
@@ -9,33 +28,46 @@ export class DeviceStatsCollector {
   timeouts = 0;
   reconnects = 0;
   skippedScans = 0;
-  private readonly latencies = new Float64Array(WINDOW);
-  private filled = 0;
-  private next = 0;
+  private current = new Uint16Array(BUCKETS);
+  private previous = new Uint16Array(BUCKETS);
+  private inCurrent = 0;
+  private inPrevious = 0;
 
   recordLatency(ms: number): void {
-    this.latencies[this.next] = ms;
-    this.next = (this.next + 1) % WINDOW;
-    if (this.filled < WINDOW) this.filled++;
+    if (this.inCurrent === HALF) {
+      const old = this.previous;
+      this.previous = this.current;
+      this.inPrevious = this.inCurrent;
+      old.fill(0);
+      this.current = old;
+      this.inCurrent = 0;
+    }
+    this.current[bucketOf(ms)]!++;
+    this.inCurrent++;
   }
 
   snapshot(): DeviceStats {
-    let p50: number | null = null;
-    let p99: number | null = null;
-    if (this.filled > 0) {
-      const sorted = this.latencies.slice(0, this.filled).sort();
-      p50 = round3(percentile(sorted, 0.5));
-      p99 = round3(percentile(sorted, 0.99));
-    }
+    const n = this.inCurrent + this.inPrevious;
     return {
       requests: this.requests,
       errors: this.errors,
       timeouts: this.timeouts,
       reconnects: this.reconnects,
       skippedScans: this.skippedScans,
-      latencyP50Ms: p50,
-      latencyP99Ms: p99,
+      latencyP50Ms: n === 0 ? null : round3(this.percentile(0.5, n)),
+      latencyP99Ms: n === 0 ? null : round3(this.percentile(0.99, n)),
     };
+  }
+
+  /** Nearest rank over the window's buckets. */
+  private percentile(p: number, n: number): number {
+    const rank = Math.max(1, Math.ceil(p * n));
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.current[i]! + this.previous[i]!;
+      if (seen >= rank) return bucketValue(i);
+    }
+    return bucketValue(BUCKETS - 1);
   }
 }
 

@@ -15,7 +15,7 @@ import { planReads, tcpCost, type PlannedRead, type PlanOptions } from './planne
 import type { Priority } from './requestQueue';
 import type { ModbusTcpSettings } from './settings';
 import type { ResolvedTag } from './tags';
-import { ModbusException, ModbusTcpLink, type LinkClient, type ModbusRequester } from './tcpLink';
+import { ModbusException, ModbusTcpLink, type Describe, type LinkClient, type ModbusRequester } from './tcpLink';
 import { valueKindOf, writeSpecOf } from './writeSpec';
 
 /** Inline refs clients repeat are parsed once; the oldest are forgotten past this many. */
@@ -142,10 +142,10 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     this.stats.skippedScans++;
   }
 
-  private exec<T>(priority: Priority, what: string, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
+  private exec<T>(priority: Priority, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
     const lease = this.lease;
     if (!lease || this.stopped) {
-      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `${this.id}: not connected, cannot do ${what}: ${this.lastError ?? this.status}`));
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `${this.id}: not connected, cannot do ${typeof what === 'string' ? what : what()}: ${this.lastError ?? this.status}`));
     }
     this.stats.requests++;
     const t0 = performance.now();
@@ -171,20 +171,23 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     );
   }
 
-  private readPlanned(req: PlannedRead, priority: Priority): Promise<number[] | boolean[]> {
-    const last = req.start + req.count - 1;
-    const isBits = req.area === 'coil' || req.area === 'discrete';
-    const one = req.count === 1;
-    const noun = isBits ? (req.area === 'coil' ? (one ? 'coil' : 'coils') : one ? 'discrete input' : 'discrete inputs') : `${req.area} register${one ? '' : 's'}`;
-    const what = `reading ${noun} ${one ? req.start : `${req.start}-${last}`}`;
-    return this.exec<number[] | boolean[]>(priority, what, (r) => (isBits ? r.readBits(req.area, req.start, req.count) : r.readRegisters(req.area, req.start, req.count)));
+  private readPlanned(req: { area: PlannedRead['area']; start: number; count: number }, priority: Priority): Promise<number[] | boolean[]> {
+    const { area, start, count } = req;
+    const isBits = area === 'coil' || area === 'discrete';
+    // Described only when something goes wrong: this runs for every request of every scan.
+    const what = () => {
+      const one = count === 1;
+      const noun = isBits ? (area === 'coil' ? (one ? 'coil' : 'coils') : one ? 'discrete input' : 'discrete inputs') : `${area} register${one ? '' : 's'}`;
+      return `reading ${noun} ${one ? start : `${start}-${start + count - 1}`}`;
+    };
+    return this.exec<number[] | boolean[]>(priority, what, (r) => (isBits ? r.readBits(area, start, count) : r.readRegisters(area, start, count)));
   }
 
   private decode(tag: ResolvedTag, req: PlannedRead, data: number[] | boolean[], timestamp: number): TagReading {
     const a = tag.address;
     const at = a.address - req.start;
     const value = a.area === 'coil' || a.area === 'discrete' ? decodeBit(data as boolean[], at) : decodeRegisters(a, data as number[], at);
-    return valueReading(tag.key, value, timestamp, () => `${this.id}: ${tag.key}`);
+    return valueReading(tag.key, value, timestamp, this.id);
   }
 
   /**
@@ -192,10 +195,9 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
    * each member from its own part: a bad neighbour never turns good tags bad. With `rethrow`, a
    * failure that is not the device's refusal (the connection went) rejects as a whole.
    */
-  private async readMembers(req: PlannedRead, tags: readonly ResolvedTag[], priority: Priority, rethrow: boolean): Promise<TagReading[]> {
-    const addrs = tags.map((t) => t.address);
+  private async readMembers(req: PlannedRead, tags: readonly ResolvedTag[], addrs: readonly ResolvedAddress[], priority: Priority, rethrow: boolean): Promise<TagReading[]> {
     const learned = this.holes.size;
-    const parts: PartResult[] = await readSplitting(req, addrs, (area, start, count) => this.readPlanned({ area, start, count, members: [] }, priority), this.holes);
+    const parts: PartResult[] = await readSplitting(req, addrs, (area, start, count) => this.readPlanned({ area, start, count }, priority), this.holes);
     // Something was learned about the register map: every scan group plans again around it.
     if (this.holes.size !== learned || parts.length > 1) this.poller.replan();
     const out: TagReading[] = [];
@@ -213,9 +215,10 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   }
 
   plan(tags: readonly ResolvedTag[]): ScanStep[] {
-    return planReads(tags.map((t) => t.address), this.settings.limits, this.planOptions).map((req) => ({
+    const addrs = tags.map((t) => t.address);
+    return planReads(addrs, this.settings.limits, this.planOptions).map((req) => ({
       keys: req.members.map((m) => tags[m]!.key),
-      read: () => this.readMembers(req, tags, 'scan', true),
+      read: () => this.readMembers(req, tags, addrs, 'scan', true),
     }));
   }
 
@@ -263,8 +266,9 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     const out: TagReading[] = new Array(tags.length);
     const index = new Map<string, number[]>();
     tags.forEach((t, i) => index.set(t.key, [...(index.get(t.key) ?? []), i]));
-    for (const req of planReads(tags.map((t) => t.address), this.settings.limits, this.planOptions)) {
-      for (const r of await this.readMembers(req, tags, 'user', false)) {
+    const addrs = tags.map((t) => t.address);
+    for (const req of planReads(addrs, this.settings.limits, this.planOptions)) {
+      for (const r of await this.readMembers(req, tags, addrs, 'user', false)) {
         // A ref named twice was read once: each place in the answer gets the reading.
         for (const i of index.get(r.tag) ?? []) if (out[i] === undefined) out[i] = r;
       }

@@ -1,4 +1,3 @@
-import ModbusRTU from 'modbus-serial';
 import type { ModbusArea } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import { Backoff } from '../backoff';
@@ -6,6 +5,7 @@ import type { SharedLink } from '../core/links';
 import { BifrostError, errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { RequestQueue, type Priority } from './requestQueue';
+import { ModbusTcpClient } from './tcpClient';
 
 /** A device using a link: told when the connection opens and when it is lost. */
 export interface LinkClient {
@@ -23,6 +23,8 @@ export interface TcpLinkOptions {
 
 /** What a request may do with the connection. */
 export interface ModbusRequester {
+  /** The unit id the following requests go to; the link sets it before each job. */
+  unit(id: number): void;
   readRegisters(area: ModbusArea, start: number, count: number): Promise<number[]>;
   readBits(area: ModbusArea, start: number, count: number): Promise<boolean[]>;
   writeCoil(address: number, value: boolean, multiple: boolean): Promise<void>;
@@ -30,6 +32,13 @@ export interface ModbusRequester {
 }
 
 export type LinkState = 'idle' | 'connecting' | 'open' | 'down';
+
+/** What a request does, for messages; a function when it is only worth the work on failure. */
+export type Describe = string | (() => string);
+
+function text(what: Describe): string {
+  return typeof what === 'string' ? what : what();
+}
 
 const EXCEPTION_NAMES: Record<number, string> = {
   1: 'illegal function',
@@ -70,14 +79,14 @@ export class ModbusException extends BifrostError {
 
 /**
  * One Modbus TCP connection with its one-request-in-flight queue, shared by the devices (unit
- * ids) that use it. modbus-serial runs one request at a time per client and never reconnects by
- * itself: this class connects, reconnects with backoff, and drops the connection whenever an
+ * ids) that use it. It connects, reconnects with backoff, and drops the connection whenever an
  * answer is missing or garbled (a late answer could otherwise be taken for the next request's).
  * The backoff starts again only after a request was answered: a device that accepts TCP but
  * never answers is retried ever more slowly instead of five times a second.
  */
 export class ModbusTcpLink implements SharedLink {
-  private client: ModbusRTU | null = null;
+  private client: ModbusTcpClient | null = null;
+  private requests: ModbusRequester | null = null;
   private readonly clients = new Set<LinkClient>();
   private readonly queue: RequestQueue;
   private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
@@ -132,29 +141,25 @@ export class ModbusTcpLink implements SharedLink {
    * Runs one request for unit `unitId` through the queue. Failures come back as BifrostErrors
    * with a clear message; a timeout or a garbled answer also drops the connection.
    */
-  exec<T>(unitId: number, timeoutMs: number, priority: Priority, what: string, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
+  exec<T>(unitId: number, timeoutMs: number, priority: Priority, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
     if (this.current !== 'open') {
-      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `not connected, cannot do ${what}: ${this.lastError ?? this.current}`));
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `not connected, cannot do ${text(what)}: ${this.lastError ?? this.current}`));
     }
     const generation = this.generation;
     return this.queue.enqueue(priority, async () => {
       const client = this.client;
-      if (generation !== this.generation || !client || !client.isOpen) {
-        throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${what}`);
+      const requests = this.requests;
+      if (generation !== this.generation || !client || !requests || !client.isOpen) {
+        throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${text(what)}`);
       }
-      client.setID(unitId);
-      if (client.getTimeout() !== timeoutMs) client.setTimeout(timeoutMs);
+      client.timeoutMs = timeoutMs;
+      requests.unit(unitId);
       try {
-        const result = await fn(requester(client));
+        const result = await fn(requests);
         this.backoff.reset();
         return result;
       } catch (err) {
-        throw this.classify(err, what, timeoutMs, generation);
-      } finally {
-        // modbus-serial keeps the last 256 transactions of a client, each holding its answer; at
-        // hundreds of requests a second those outlive the young generation and fill the old one.
-        // With one request in flight, nothing else is pending when it settles.
-        (client as unknown as { _transactions: Record<number, unknown> })._transactions = {};
+        throw this.classify(err, text(what), timeoutMs, generation);
       }
     });
   }
@@ -188,35 +193,24 @@ export class ModbusTcpLink implements SharedLink {
   private async connect(): Promise<void> {
     if (this.closed) return;
     this.current = 'connecting';
-    const client = new ModbusRTU();
-    // modbus-serial re-emits socket errors; without a listener they would crash the process.
-    client.on('error', () => undefined);
-    let timer: NodeJS.Timeout | undefined;
+    const client = new ModbusTcpClient();
     try {
-      await Promise.race([
-        client.connectTCP(this.opts.host, { port: this.opts.port }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`connect timed out after ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs);
-        }),
-      ]);
+      await client.connect(this.opts.host, this.opts.port, this.opts.connectTimeoutMs);
     } catch (err) {
-      client.destroy(() => undefined);
+      client.destroy();
       if (this.closed) return;
       this.goDown(describeSocketError(err, this.opts));
       return;
-    } finally {
-      clearTimeout(timer);
     }
     if (this.closed) {
-      client.destroy(() => undefined);
+      client.destroy();
       return;
     }
-    // Set after connecting: set before, modbus-serial also arms an idle timeout on the socket.
-    client.setTimeout(this.opts.connectTimeoutMs);
-    client.on('close', () => {
-      if (this.client === client) this.connectionLost('the device closed the connection');
+    client.onClosed((reason) => {
+      if (this.client === client) this.connectionLost(reason);
     });
     this.client = client;
+    this.requests = requester(client);
     this.current = 'open';
     this.lastError = null;
     this.log.debug(`${this.where}: TCP connection open`);
@@ -250,33 +244,23 @@ export class ModbusTcpLink implements SharedLink {
   private dropClient(): void {
     const client = this.client;
     this.client = null;
-    if (client) client.destroy(() => undefined);
+    this.requests = null;
+    if (client) client.destroy();
   }
 }
 
-function requester(c: ModbusRTU): ModbusRequester {
+/** The requests of one connection, bound once per connection (not per request). */
+function requester(c: ModbusTcpClient): ModbusRequester {
+  let unit = 1;
   return {
-    async readRegisters(area, start, count) {
-      const res = await (area === 'holding' ? c.readHoldingRegisters(start, count) : c.readInputRegisters(start, count));
-      if (!res || !Array.isArray(res.data) || res.data.length < count) {
-        throw new Error(`short answer: expected ${count} registers, got ${res?.data?.length ?? 0}`);
-      }
-      return res.data;
+    unit(id) {
+      unit = id;
     },
-    async readBits(area, start, count) {
-      const res = await (area === 'coil' ? c.readCoils(start, count) : c.readDiscreteInputs(start, count));
-      // Answers come padded to whole bytes; fewer than asked for is a broken frame.
-      if (!res || !Array.isArray(res.data) || res.data.length < count) {
-        throw new Error(`short answer: expected ${count} bits, got ${res?.data?.length ?? 0}`);
-      }
-      return res.data;
-    },
-    async writeCoil(address, value, multiple) {
-      await (multiple ? c.writeCoils(address, [value]) : c.writeCoil(address, value));
-    },
-    async writeRegisters(address, values, multiple) {
-      await (values.length === 1 && !multiple ? c.writeRegister(address, values[0]!) : c.writeRegisters(address, values));
-    },
+    readRegisters: (area, start, count) => c.readRegisters(unit, area, start, count),
+    readBits: (area, start, count) => c.readBits(unit, area, start, count),
+    writeCoil: (address, value, multiple) => (multiple ? c.writeCoils(unit, address, [value]) : c.writeCoil(unit, address, value)),
+    writeRegisters: (address, values, multiple) =>
+      values.length === 1 && !multiple ? c.writeRegister(unit, address, values[0]!) : c.writeRegisters(unit, address, values),
   };
 }
 
