@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 import { isGateway, kill, markedProcesses, RUN_MARK_VARIABLE } from './code-server-processes';
+import { testDriversEnv } from './e2e-env';
 
 const ROOT = resolve(__dirname, '..');
 const VSCODE_VERSION = '1.100.3';
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
       vscodeExecutablePath,
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: TEST_BUNDLE,
-      extensionTestsEnv: { [RUN_MARK_VARIABLE]: mark, BIFROST_EXTENSION_TEST_RESULTS: join(scratch, 'results.jsonl') },
+      extensionTestsEnv: { [RUN_MARK_VARIABLE]: mark, BIFROST_EXTENSION_TEST_RESULTS: join(scratch, 'results.jsonl'), ...testDriversEnv() },
       launchArgs: [workspace, '--user-data-dir', userData, '--extensions-dir', join(scratch, 'extensions'), '--disable-workspace-trust', '--disable-extensions'],
     });
   } catch (err) {
