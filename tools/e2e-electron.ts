@@ -5,7 +5,8 @@
  * this says so and fails at once; `npm run test:e2e` runs the same suites in code-server.
  *
  * Here the suites cannot look into webviews (no browser to ask), so the Live Data check that
- * reads the panel's values is skipped; everything else runs as in the code-server run.
+ * reads the panel's page is skipped (the one of what the panel delivers to its webview runs);
+ * everything else runs as in the code-server run, the in-memory test protocol included.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
