@@ -34,11 +34,15 @@ function formatReadingNumber(n: number): string {
   return String(Number(n.toPrecision(6)));
 }
 
-/** The tree's description of a tag: the value, or why there is none. */
+/**
+ * The tree's description of a tag: the value, or why there is none. Where the protocol names the
+ * reading's status (`BadSensorFailure`, `Modbus exception 2`), that short name is the reason: the
+ * error explaining it is longer and would be cut off in a row (tooltips show both).
+ */
 export function describeReading(r: TagReading | undefined, unit?: string, deviceId?: string, kind?: ValueKind): string {
   if (!r) return '';
   const error = r.error && deviceId ? withoutDevicePrefix(r.error, deviceId) : r.error;
-  const why = error ?? r.status;
+  const why = r.status ?? error;
   if (r.quality === 'bad') return why ? `bad: ${why}` : 'bad';
   const text = formatValue(r.value, unit, kind);
   return r.quality === 'uncertain' ? `${text} (uncertain${why ? `: ${why}` : ''})` : text;

@@ -22,6 +22,8 @@ export interface BifrostTestApi {
   readonly prompts: Prompts;
   /** The local gateway's value hub: its gateway subscriptions, and the readings that crossed the wire. */
   readonly values: Pick<ValueHub, 'gatewaySubscriptions' | 'readingsReceived'>;
+  /** The Live Data panels' host side: what each holds, and every message posted to a webview. */
+  readonly liveData: Pick<LiveDataPanels, 'contents' | 'onDidPost'>;
 }
 
 /** Wiring only: each part owns its behaviour. */
@@ -74,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return testing ? { tree, gateway: c, prompts, values: local.values } : undefined;
+  return testing ? { tree, gateway: c, prompts, values: local.values, liveData: charts } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

@@ -119,6 +119,8 @@ export class CodeServer {
         handleSIGTERM: false,
         handleSIGHUP: false,
       });
+      // Copy Address writes through the browser's clipboard, which a page may only use when allowed.
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
       const page = context.pages()[0] ?? (await context.newPage());
       const browserLog = join(scratch, 'browser-console.log');
       page.on('console', (m) => appendFileSync(browserLog, `${m.type()}: ${m.text()}\n`));

@@ -5,13 +5,15 @@
  * this says so and fails at once; `npm run test:e2e` runs the same suites in code-server.
  *
  * Here the suites cannot look into webviews (no browser to ask), so the Live Data check that
- * reads the panel's values is skipped; everything else runs as in the code-server run.
+ * reads the panel's page is skipped (the one of what the panel delivers to its webview runs);
+ * everything else runs as in the code-server run, the in-memory test protocol included.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 import { isGateway, kill, markedProcesses, RUN_MARK_VARIABLE } from './code-server-processes';
+import { testDriversEnv } from './e2e-env';
 
 const ROOT = resolve(__dirname, '..');
 const VSCODE_VERSION = '1.100.3';
@@ -58,7 +60,7 @@ async function main(): Promise<number> {
       vscodeExecutablePath,
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: TEST_BUNDLE,
-      extensionTestsEnv: { [RUN_MARK_VARIABLE]: mark, BIFROST_EXTENSION_TEST_RESULTS: join(scratch, 'results.jsonl') },
+      extensionTestsEnv: { [RUN_MARK_VARIABLE]: mark, BIFROST_EXTENSION_TEST_RESULTS: join(scratch, 'results.jsonl'), ...testDriversEnv() },
       launchArgs: [workspace, '--user-data-dir', userData, '--extensions-dir', join(scratch, 'extensions'), '--disable-workspace-trust', '--disable-extensions'],
     });
   } catch (err) {

@@ -3,6 +3,7 @@
  * loads in the launcher's process: environment variables, and a file of measurements.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export const E2E_ENV = {
   /** code-server's entry script. */
@@ -15,6 +16,19 @@ export const E2E_ENV = {
   /** "1": also refresh the README's screenshots in docs/images/. */
   updateDocsImages: 'BIFROST_E2E_UPDATE_DOCS_IMAGES',
 } as const;
+
+/**
+ * The in-memory test protocol (test/fixtures/memoryDriver.ts), bundled on its own by esbuild.mjs
+ * and never part of the VSIX. The runs hand it to the extension's gateway through the environment
+ * the extension host passes on, as a user would plug in a driver written elsewhere.
+ */
+export const MEMORY_DRIVER = join(resolve(__dirname, '..'), 'dist', 'test', 'memory-driver.js');
+
+/** The environment that plugs the test drivers into every gateway the extension starts. */
+export function testDriversEnv(): Record<string, string> {
+  if (!existsSync(MEMORY_DRIVER)) throw new Error(`the memory test driver was not built: ${MEMORY_DRIVER} is missing (node esbuild.mjs builds it)`);
+  return { BIFROST_DRIVERS: MEMORY_DRIVER };
+}
 
 export interface Measurement {
   name: string;

@@ -6,20 +6,21 @@
  *
  * 1. installs code-server into .cache/ once (tools/code-server-install.sh);
  * 2. builds and packages bifrost.vsix, as `npm run package` does for a release;
- * 3. runs the extension-host suites (test/extension-host) in the workbench's extension host;
+ * 3. runs the extension-host suites (test/extension-host) in the workbench's extension host, with
+ *    the in-memory test protocol plugged into the extension's gateway (BIFROST_DRIVERS);
  * 4. runs the workbench checks (test/e2e) in the browser, with screenshots in test-results/.
  * After each run it checks that no gateway outlived VS Code. Exits non-zero on any failure, with
  * the logs that explain it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import { CodeServer, EXTENSION_ID, type StopReport } from './code-server';
 import { kill, markedProcesses } from './code-server-processes';
 import { startBridge } from './e2e-bridge';
-import { E2E_ENV, type Measurement, readMeasurements } from './e2e-env';
+import { E2E_ENV, type Measurement, readMeasurements, testDriversEnv } from './e2e-env';
 import type { ReportLine } from '../test/extension-host/report';
 
 const ROOT = resolve(__dirname, '..');
@@ -150,6 +151,14 @@ function saveLogs(server: CodeServer, name: string): void {
   writeFileSync(join(dir, `${name}-code-server.log`), server.serverLog());
 }
 
+/** The installed extension holds what it runs, never the test bundles this run hands it from the repository. */
+function shippedTestFiles(server: CodeServer): string[] {
+  const installed = readdirSync(server.extensionsDir).find((name) => name.startsWith(`${EXTENSION_ID}-`));
+  if (!installed) return [`the VSIX is not installed under ${server.extensionsDir}`];
+  const files = readdirSync(join(server.extensionsDir, installed), { recursive: true, encoding: 'utf8' });
+  return files.filter((f) => /^dist[\\/]test\b/.test(f)).map((f) => `the VSIX ships a test file: ${f}`);
+}
+
 function checkStop(report: StopReport, what: string): string[] {
   const problems: string[] = [];
   for (const p of report.gatewaysLeft) problems.push(`${what}: a gateway outlived VS Code (pid ${p.pid}: ${p.args})`);
@@ -171,9 +180,10 @@ async function extensionHostPhase(entry: string, vsix: string, scratch: string):
       vsix,
       workspace,
       scratch,
-      env: { BIFROST_EXTENSION_TESTS: TEST_BUNDLE, BIFROST_EXTENSION_TEST_RESULTS: results, BIFROST_E2E_BROWSER: bridge.url },
+      env: { BIFROST_EXTENSION_TESTS: TEST_BUNDLE, BIFROST_EXTENSION_TEST_RESULTS: results, BIFROST_E2E_BROWSER: bridge.url, ...testDriversEnv() },
       log,
     });
+    problems.push(...shippedTestFiles(server));
     log('workbench open; waiting for the extension-host suites');
     let outcome: SuiteOutcome | undefined;
     try {

@@ -57,7 +57,7 @@ export const addDevice = (s: Services) => async () => {
   }
   const editor = await vscode.window.showTextDocument(uri);
   revealDevice(editor, device.id);
-  void vscode.window.showInformationMessage(`Added ${name || id} to bifrost.json. Add its tags under "tags" (completion knows the fields).`);
+  void s.prompts.notify('info', `Added ${name || id} to bifrost.json. Add its tags under "tags" (completion knows the fields).`);
 };
 
 /** The protocol of the new device: asked only when the gateway speaks more than one. */

@@ -4,7 +4,7 @@ import type { Services } from './services';
 export const startDemo = (s: Services) => async () => {
   const names = await s.gateways.local.demo.start();
   await vscode.commands.executeCommand('workbench.view.extension.bifrost');
-  void vscode.window.showInformationMessage(`Demo plant running: ${names.join(', ')}. Its devices are simulated on this computer.`);
+  void s.prompts.notify('info', `Demo plant running: ${names.join(', ')}. Its devices are simulated on this computer.`);
 };
 
 export const stopDemo = (s: Services) => async () => {

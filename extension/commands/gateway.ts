@@ -1,4 +1,3 @@
-import * as vscode from 'vscode';
 import { Ping } from '../../gateway/protocol';
 import type { Services } from './services';
 
@@ -17,7 +16,8 @@ export const ping = (s: Services) => async () => {
   const started = performance.now();
   const r = await s.gateways.local.ctx.request(Ping);
   const ms = performance.now() - started;
-  void vscode.window.showInformationMessage(
+  void s.prompts.notify(
+    'info',
     `Bifrost gateway ${r.version}: up ${formatUptime(r.uptimeMs)}, answered in ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms.`,
   );
 };

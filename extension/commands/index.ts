@@ -47,11 +47,11 @@ function guarded(s: Services, handler: (...args: unknown[]) => unknown) {
       const ctx = s.gateways.local.ctx;
       ctx.log.debug(`client: command failed: ${message}`);
       if (err instanceof GatewayDownError || isConnectionError(err)) {
-        const choice = await vscode.window.showErrorMessage(message, 'Restart Gateway', 'Show Log');
+        const choice = await s.prompts.notify('error', message, 'Restart Gateway', 'Show Log');
         if (choice === 'Restart Gateway') await ctx.restart();
         else if (choice === 'Show Log') ctx.log.show();
       } else {
-        void vscode.window.showErrorMessage(message);
+        void s.prompts.notify('error', message);
       }
     }
   };

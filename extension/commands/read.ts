@@ -12,11 +12,11 @@ export const readTag = (s: Services) => async (arg?: unknown) => {
   gateway.values.publish(device.id, [r]);
   const where = `${device.name} › ${tag.name}`;
   if (r.quality === 'bad') {
-    void vscode.window.showWarningMessage(`${where}: no value (${r.error ?? r.status ?? 'bad quality'}) at ${formatTime(r.timestamp)}.`);
+    void s.prompts.notify('warning', `${where}: no value (${r.error ?? r.status ?? 'bad quality'}) at ${formatTime(r.timestamp)}.`);
   } else {
     const why = r.error ?? r.status;
     const remark = r.quality === 'uncertain' ? `uncertain${why ? `: ${why}` : ''}` : 'good';
-    void vscode.window.showInformationMessage(`${where} = ${formatValue(r.value, tag.unit, tag.valueKind)} (${remark}, ${formatTime(r.timestamp)})`);
+    void s.prompts.notify('info', `${where} = ${formatValue(r.value, tag.unit, tag.valueKind)} (${remark}, ${formatTime(r.timestamp)})`);
   }
 };
 

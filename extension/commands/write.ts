@@ -1,4 +1,3 @@
-import * as vscode from 'vscode';
 import { TagReading, TagsRead, TagsWrite, TagValue, WriteSpec } from '../../gateway/protocol';
 import { describeReading, formatTime, formatValue } from '../format';
 import type { Services } from './services';
@@ -38,7 +37,7 @@ export const writeTag = (s: Services) => async (arg?: unknown) => {
   const result = await target.gateway.ctx.request(TagsWrite, { deviceId: device.id, tag: target.ref, value });
   const written = formatValue(result.value, tag.unit, tag.valueKind);
   target.gateway.ctx.log.info(`client: wrote ${written} to ${device.id}/${target.ref}`);
-  void vscode.window.showInformationMessage(`${device.name} › ${tag.name} is now ${written} (confirmed by the device at ${formatTime(result.timestamp)}).`);
+  void s.prompts.notify('info', `${device.name} › ${tag.name} is now ${written} (confirmed by the device at ${formatTime(result.timestamp)}).`);
 };
 
 /** The new value: picked from the tag's values (enum), or typed and checked as it is typed. */

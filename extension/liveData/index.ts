@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChartTag, LiveValueSource } from '../client/liveValues';
-import { LiveDataPanel, webviewRoot } from './liveDataPanel';
+import { LiveDataPanel, type PostedMessage, webviewRoot } from './liveDataPanel';
+import type { SeriesContents } from './seriesStore';
 import { restoreTags } from './panelTags';
 
 export const LIVE_DATA_VIEW_TYPE = 'bifrost.liveData';
@@ -17,6 +18,10 @@ export class LiveDataPanels implements vscode.Disposable {
   /** Most recently focused first. */
   private focusOrder: LiveDataPanel[] = [];
   private readonly registration: vscode.Disposable;
+  private readonly postEmitter = new vscode.EventEmitter<PostedMessage>();
+
+  /** Every message any panel posted to its webview, with whether it was delivered (tests and diagnostics). */
+  readonly onDidPost = this.postEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -49,9 +54,15 @@ export class LiveDataPanels implements vscode.Disposable {
     this.create([]);
   }
 
+  /** What each open panel holds, most recently focused first (tests and diagnostics). */
+  contents(): SeriesContents[][] {
+    return this.focusOrder.map((p) => p.contents());
+  }
+
   dispose(): void {
     this.registration.dispose();
     for (const panel of [...this.panels]) panel.dispose();
+    this.postEmitter.dispose();
   }
 
   private create(tags: ChartTag[]): LiveDataPanel {
@@ -65,6 +76,7 @@ export class LiveDataPanels implements vscode.Disposable {
   private track(panel: LiveDataPanel): LiveDataPanel {
     this.panels.add(panel);
     this.focusOrder.unshift(panel);
+    panel.onDidPost((posted) => this.postEmitter.fire(posted));
     panel.onDidFocus(() => {
       this.focusOrder = [panel, ...this.focusOrder.filter((p) => p !== panel)];
     });

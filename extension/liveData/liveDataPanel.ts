@@ -4,7 +4,7 @@ import type { FromWebview, LiveReading, PanelTag, ToWebview } from '../../webvie
 import type { LiveValueSource } from '../client/liveValues';
 import { makeNonce, renderLiveDataPage } from './html';
 import { seriesInfoOf, seriesKey } from './panelTags';
-import { SeriesStore } from './seriesStore';
+import { type SeriesContents, SeriesStore } from './seriesStore';
 
 /** History kept per series: the longest time window the chart offers. */
 export const RETENTION_MS = 10 * 60_000;
@@ -12,6 +12,12 @@ export const RETENTION_MS = 10 * 60_000;
 export const MAX_POINTS_PER_SERIES = 12_000;
 /** Deltas to a visible panel are batched at most this often. */
 const DELTA_INTERVAL_MS = 75;
+
+/** A message a panel posted to its webview, and whether VS Code delivered it. */
+export interface PostedMessage {
+  readonly message: ToWebview;
+  readonly delivered: boolean;
+}
 
 export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
@@ -28,6 +34,7 @@ export class LiveDataPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   private readonly focusEmitter = new vscode.EventEmitter<void>();
+  private readonly postEmitter = new vscode.EventEmitter<PostedMessage>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
 
@@ -35,6 +42,8 @@ export class LiveDataPanel implements vscode.Disposable {
   readonly onDidDispose = this.disposeEmitter.event;
   /** Fires when the panel becomes the active one. */
   readonly onDidFocus = this.focusEmitter.event;
+  /** Fires for every message posted to the webview, once VS Code says whether it was delivered (tests and diagnostics). */
+  readonly onDidPost = this.postEmitter.event;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -56,6 +65,7 @@ export class LiveDataPanel implements vscode.Disposable {
     this.disposables.push(
       this.disposeEmitter,
       this.focusEmitter,
+      this.postEmitter,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => this.viewStateChanged()),
       webview.onDidReceiveMessage((m: unknown) => this.received(m)),
@@ -83,6 +93,11 @@ export class LiveDataPanel implements vscode.Disposable {
     for (const deviceId of devices) this.resubscribe(deviceId);
     if (added > 0 || described) this.scheduleFlush();
     return added;
+  }
+
+  /** The series and their last readings, as the panel holds them. */
+  contents(): SeriesContents[] {
+    return this.store.contents();
   }
 
   reveal(): void {
@@ -200,6 +215,7 @@ export class LiveDataPanel implements vscode.Disposable {
   private post(message: ToWebview): void {
     this.panel.webview.postMessage(message).then(
       (delivered) => {
+        this.postEmitter.fire({ message, delivered });
         // Not delivered: the page is (re)loading; it asks for a snapshot once it is ready.
         if (!delivered) this.log.trace(`Live Data: a ${message.type} message was not delivered.`);
       },

@@ -16,6 +16,14 @@ export interface SeriesStoreOptions {
   maxPoints: number;
 }
 
+/** One series as the store holds it: its description, last reading, min/max and how many points it charts. */
+export interface SeriesContents {
+  info: SeriesInfo;
+  last: LiveReading | null;
+  range: SeriesRange;
+  points: number;
+}
+
 /** Changes collected since the last snapshot or delta. */
 export interface StoreDelta {
   removed: string[];
@@ -65,6 +73,11 @@ export class SeriesStore {
   /** The series in display order. */
   list(): SeriesInfo[] {
     return [...this.entries.values()].map((e) => e.info);
+  }
+
+  /** What the store holds, in display order, without touching the changes it collects (tests and diagnostics). */
+  contents(): SeriesContents[] {
+    return [...this.entries.values()].map((e) => ({ info: { ...e.info }, last: e.last ? { ...e.last } : null, range: { ...e.range }, points: e.ring.length }));
   }
 
   /** Whether changes are collected for deltas. Turning it on or off forgets collected changes. */

@@ -11,9 +11,10 @@ import type { Page } from 'playwright-core';
 import type { DeviceConfig } from '../../gateway/protocol';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import { CodeServer } from '../../tools/code-server';
-import { E2E_ENV, recordMeasurement } from '../../tools/e2e-env';
+import { E2E_ENV, recordMeasurement, testDriversEnv } from '../../tools/e2e-env';
+import { MEMORY_PLANT, memoryPlant } from '../fixtures/memoryPlant';
 import { waitFor } from '../extension-host/waitFor';
-import { clickInlineAction, describeRows, DIALOG, QUICK_INPUT, restMouse, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
+import { clickInlineAction, describeRows, DIALOG, expandRow, QUICK_INPUT, restMouse, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
 
 const ROOT = resolve(__dirname, '../..');
 const RESULTS = join(ROOT, 'test-results');
@@ -78,6 +79,8 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
       workspace,
       scratch,
       settings: { 'workbench.colorTheme': 'Default Light Modern' },
+      // The in-memory test protocol, plugged into the extension's gateway for the check of a second protocol.
+      env: testDriversEnv(),
       log: (line) => console.log(`      ${line}`),
     });
     page = server.page;
@@ -221,6 +224,57 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
 
     await waitFor('the device to hold 1450', () => (rig.holdings[SETPOINT_REGISTER] === 1450 ? true : undefined), () => String(rig.holdings[SETPOINT_REGISTER]));
     await setpointRow.locator('.label-description', { hasText: /^1450 rpm$/ }).waitFor({ state: 'visible' });
+  });
+
+  it('a device of a plug-in protocol (the in-memory test driver) opens folder by folder, shows its values and charts them', async () => {
+    // The plant's device alone in the tree and the editor area.
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Bifrost: Stop Demo Plant');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    writeFileSync(join(workspace, 'bifrost.json'), `${JSON.stringify({ devices: [memoryPlant()] }, null, 2)}\n`);
+    const device = treeRow(page, MEMORY_PLANT.name, 1);
+    await device.waitFor({ state: 'visible' });
+    await expandRow(device);
+    await expandRow(treeRow(page, 'Line1', 2));
+    await expandRow(treeRow(page, 'Ramps', 2));
+    let rows: TreeRow[] = [];
+    const shown = (label: string) => rows.find((r) => r.level === 3 && r.label === label)?.description ?? '';
+    await waitFor(
+      'the variables of Line1 and Ramps with their values',
+      async () => {
+        rows = await treeRows(page);
+        return shown('Speed') === '12.5 m/min' && shown('Batch') === '"B-17"' && /^bad: /.test(shown('Probe')) && /^\d+(\.\d+)? %$/.test(shown('Saw')) ? true : undefined;
+      },
+      () => describeRows(rows),
+    );
+    const count = shown('Count');
+    await waitFor('Line1 › Count to change on screen', async () => {
+      rows = await treeRows(page);
+      return shown('Count') !== count ? true : undefined;
+    }, () => describeRows(rows), { everyMs: 250 });
+    await restMouse(page);
+    await screenshot(page, 'plugin-tree');
+
+    for (const name of ['Count', 'Speed', 'Energy', 'Running', 'Batch', 'Profile']) await clickInlineAction(treeRow(page, name, 3), 'Add to Chart');
+    await clickInlineAction(treeRow(page, 'Saw', 3), 'Add to Chart');
+    const panel = await webviewWith(page, 'table.readings tbody tr', 'the Live Data panel with the memory plant\'s variables');
+    const tableRows = panel.locator('table.readings tbody tr');
+    await waitFor('7 rows in the Live Data table, each with a value', async () => {
+      const values = await tableRows.locator('td.value').allInnerTexts();
+      return values.length === 7 && values.every((v) => v !== '' && v !== '—') ? true : undefined;
+    }, async () => JSON.stringify(await tableRows.allInnerTexts()));
+    const table = (await tableRows.allInnerTexts()).join('\n');
+    for (const text of ['Line1/Batch', 'B-17', 'Ramps/Saw', '9007199254740993']) assert.ok(table.includes(text), `the table lacks ${text}: ${table}`);
+    assert.ok(await panel.locator('.plot canvas').first().isVisible(), 'the chart is not shown');
+    // A few seconds of the ramps on the chart: Count steps ten times a second.
+    const counted = async () => Number.parseInt(await tableRows.filter({ hasText: 'Line1/Count' }).locator('td.value').innerText(), 10);
+    const firstCount = await counted();
+    let lastCount = firstCount;
+    await waitFor('Count to climb by 50 in the table', async () => ((lastCount = await counted()) >= firstCount + 50 ? true : undefined), () => `from ${firstCount} to ${lastCount}`, {
+      everyMs: 250,
+    });
+    await restMouse(page);
+    await screenshot(page, 'plugin-live-data');
   });
 
   it('VS Code reports the extension active, with its activation time', async () => {

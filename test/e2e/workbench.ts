@@ -39,11 +39,18 @@ export function describeRows(rows: TreeRow[]): string {
   return rows.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.label} ${r.description}`.trimEnd()).join(' | ') || '(no rows)';
 }
 
-/** A row of the Tag Explorer: a device (level 1) or a tag of that device. */
-export function treeRow(page: Page, label: string, level: 1 | 2): Locator {
+/** A row of the Tag Explorer: a device (level 1), or a row below it (a tag, a folder, a folder's rows at 3 and deeper). */
+export function treeRow(page: Page, label: string, level: number): Locator {
   return page.locator(`.part.sidebar .monaco-list-row[aria-level="${level}"]`).filter({
     has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }),
   });
+}
+
+/** Opens a collapsed row by its twistie, as a person would, and waits until its children show. */
+export async function expandRow(row: Locator): Promise<void> {
+  if ((await row.getAttribute('aria-expanded')) === 'true') return;
+  await row.locator('.monaco-tl-twistie').click();
+  await row.and(row.page().locator('[aria-expanded="true"]')).waitFor({ state: 'visible' });
 }
 
 /** Parks the mouse on the empty middle of the activity bar, where nothing shows a tooltip. */

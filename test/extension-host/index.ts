@@ -4,19 +4,21 @@
  * the extension calls it itself when BIFROST_EXTENSION_TESTS names this bundle.
  *
  * The suites build on one another in this order (the demo plant started by the tree suite is
- * what the crash suite expects back), and share the world in world.ts.
+ * what the crash suite expects back), and share the world in world.ts. The plug-in suite needs
+ * the in-memory test driver in the gateway (BIFROST_DRIVERS, which both launchers set).
  */
 import Mocha from 'mocha';
 import { activationSuite } from './activation.test';
 import { configSuite } from './config.test';
 import { crashSuite } from './crash.test';
 import { liveDataSuite } from './liveData.test';
+import { pluginSuite } from './plugin.test';
 import { report } from './report';
 import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, pluginSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });

@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import { seriesKey } from '../../extension/liveData/panelTags';
 import { browserBridge } from './browserBridge';
+import { heldSeries, watchPanels } from './panels';
 import { waitFor } from './waitFor';
 import { findTag, getWorld, RIG, tagsInSeveralSubscriptions, waitForTagText, World } from './world';
 
@@ -61,6 +63,27 @@ export function liveDataSuite(): void {
       world.rig.holdings[0] = 1003;
       await waitForTagText(api, RIG.name, RIG.counter, '1003');
       assert.equal(api.values.readingsReceived(RIG.id, RIG.counter) - before, 2, 'readings of the counter crossed the wire more than once per change');
+    });
+
+    it('sends its webview the values as they change, and holds them (seen from the host side, in every host)', async () => {
+      const { api } = world;
+      const key = seriesKey(RIG.id, RIG.counter);
+      const watch = watchPanels(api);
+      const delivered = (value: number) => () => (watch.delivered(key).some((r) => r.value === value && r.quality === 'good') ? true : undefined);
+      const seen = () => JSON.stringify(watch.delivered(key).slice(-5).map((r) => r.value));
+      try {
+        world.rig.holdings[0] = 16180;
+        await waitFor('counter = 16180 delivered to the panel\'s webview', delivered(16180), seen);
+        world.rig.holdings[0] = 16181;
+        await waitFor('counter = 16181 delivered to the panel\'s webview', delivered(16181), seen);
+      } finally {
+        watch.dispose();
+      }
+      const held = heldSeries(api, key);
+      assert.ok(held, `no panel holds ${key}: ${JSON.stringify(api.liveData.contents().map((p) => p.map((s) => s.info.key)))}`);
+      assert.equal(held.last?.value, 16181);
+      assert.equal(held.info.valueKind, 'integer', 'the kind comes from the tag (uint16), not from a value');
+      assert.ok(held.points >= 2, `the counter has ${held.points} chart point(s)`);
     });
 
     it('shows the values as they change (seen from the browser showing the workbench)', async function () {

@@ -104,7 +104,7 @@ export interface DeviceRow extends Row {
   tags: Row[];
 }
 
-function row(api: BifrostTestApi, node: TreeNode): Row {
+export function row(api: BifrostTestApi, node: TreeNode): Row {
   const item = api.tree.getTreeItem(node);
   const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
   const description = typeof item.description === 'string' ? item.description : '';
@@ -124,6 +124,31 @@ export async function findDevice(api: BifrostTestApi, name: string): Promise<Dev
 
 export async function findTag(api: BifrostTestApi, device: string, tag: string): Promise<Row | undefined> {
   return (await findDevice(api, device))?.tags.find((t) => t.node.kind === 'tag' && t.label === tag);
+}
+
+/** The row at `path` (labels, one per level) below a device, listing each level's children as the view does when expanded. */
+export async function findRow(api: BifrostTestApi, device: string, path: readonly string[]): Promise<Row | undefined> {
+  let at = (await findDevice(api, device))?.node;
+  for (const label of path) {
+    if (!at) return undefined;
+    at = (await api.tree.getChildren(at)).find((n) => row(api, n).label === label);
+  }
+  return at && row(api, at);
+}
+
+/** Waits until the row at `path` below a device shows exactly `description`. */
+export function waitForRowText(api: BifrostTestApi, device: string, path: readonly string[], description: string, timeoutMs = 20_000): Promise<Row> {
+  let seen: string | undefined;
+  return waitFor(
+    `${[device, ...path].join(' › ')} to show "${description}" in the Tag Explorer`,
+    async () => {
+      const r = await findRow(api, device, path);
+      seen = r?.description;
+      return r?.description === description ? r : undefined;
+    },
+    () => (seen === undefined ? 'no such row' : JSON.stringify(seen)),
+    { timeoutMs },
+  );
 }
 
 /** For timeouts: what the tree showed. */

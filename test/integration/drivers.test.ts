@@ -335,6 +335,16 @@ describe('plug-in drivers', function () {
       assert.match(err.message, /"continuation" "10\|Many" does not come from a browse of "Line1" on mem/);
     });
 
+    it('answers fewer items than asked when its browseMaxItems says so; the rest follow by continuation', async () => {
+      const capped = { ...plant(), id: 'mem-capped', browseMaxItems: 4 };
+      await gw.connection.sendRequest<ConfigLoadResult>('bifrost/config/load', { devices: [plant(), { ...plant(), id: 'mem-ro', allowWrites: false }, capped] });
+      const { pages, items } = await browseAll(gw, 'mem-capped', 'Line1', 1000);
+      assert.deepEqual(pages.map((p) => p.items.length), [4, 4, 1]);
+      assert.deepEqual(items.map((i) => i.name), ['Speed', 'Count', 'Energy', 'Mode', 'Running', 'Batch', 'Profile', 'Recipe', 'Probe']);
+      // Asked for fewer than the cap, a page is as small as asked.
+      assert.deepEqual((await browseAll(gw, 'mem-capped', 'Line1', 3)).pages.map((p) => p.items.length), [3, 3, 3]);
+    });
+
     it('reads every kind of value, 64-bit integers beyond 2^53 as decimal strings, with source and server timestamps', async () => {
       const refs = ['speed', 'Line1/Count', 'Line1/Energy', 'Line1/Mode', 'running', 'Line1/Batch', 'Line1/Profile', 'Line1/Recipe', 'Line1/Probe'];
       const before = Date.now();

@@ -27,6 +27,12 @@ describe('extension: value formatting', () => {
     assert.equal(describeReading({ tag: 't', value: null, quality: 'bad', timestamp: 0, status: 'BadNodeIdUnknown' }), 'bad: BadNodeIdUnknown');
   });
 
+  it('gives the protocol\'s status name as the reason when there is one, which a row has room for', () => {
+    const probe = { tag: 'Line1/Probe', value: null, quality: 'bad' as const, timestamp: 0, status: 'BadSensorFailure', error: 'mem: Line1/Probe: the device reports BadSensorFailure' };
+    assert.equal(describeReading(probe, undefined, 'mem'), 'bad: BadSensorFailure');
+    assert.equal(describeReading({ ...probe, value: 4, quality: 'uncertain', status: 'UncertainLastUsableValue' }, 'A', 'mem'), '4 A (uncertain: UncertainLastUsableValue)');
+  });
+
   it('formats latencies', () => {
     assert.equal(formatLatency(null), '—');
     assert.equal(formatLatency(0.456), '0.46 ms');

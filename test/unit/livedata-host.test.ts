@@ -117,6 +117,41 @@ describe('livedata: panel host (extension side, in-memory vscode)', () => {
     assert.deepEqual(pump?.points, { t: [1000], v: [1] }, 'booleans chart as 0/1');
   });
 
+  it('tells what each panel holds and every message it posted, with whether it was delivered, without changing what it sends', async () => {
+    const posted: { type: string; delivered: boolean }[] = [];
+    const listener = panels.onDidPost(({ message, delivered }) => posted.push({ type: message.type, delivered }));
+    try {
+      const panel = openWithReady([tag('plc1', 'level', '%'), tag('plc1', 'batch')]);
+      const [sub] = source.live('plc1');
+      sub.push([good('level', 41.5, 1000), good('batch', 'B-17', 1000)]);
+      sub.push([good('level', 42, 1100)]);
+      const [contents] = panels.contents();
+      assert.deepEqual(
+        contents.map((c) => [c.info.tag, c.last?.value, c.points, c.range]),
+        [
+          ['level', 42, 2, { min: 41.5, max: 42 }],
+          // Inferred a string: in the table, not on the chart.
+          ['batch', 'B-17', 0, { min: null, max: null }],
+        ],
+      );
+      await until('a delta', () => sent(panel).some((m) => m.type === 'delta'));
+      const delta = lastOf(panel, 'delta')!;
+      assert.deepEqual(delta.series.find((d) => d.key === contents[0].info.key)?.points, { t: [1000, 1100], v: [41.5, 42] }, 'looking did not take the changes');
+      await until('the delta reported', () => posted.some((p) => p.type === 'delta'));
+      assert.deepEqual(posted, [
+        { type: 'snapshot', delivered: true },
+        { type: 'delta', delivered: true },
+      ]);
+
+      panel.webview.alive = false;
+      sub.push([good('level', 43, 1200)]);
+      await until('an undelivered delta reported', () => posted.length === 3);
+      assert.deepEqual(posted[2], { type: 'delta', delivered: false });
+    } finally {
+      listener.dispose();
+    }
+  });
+
   it('sends nothing to a hidden panel, and one snapshot with everything when it is shown', async () => {
     const panel = openWithReady([tag('plc1', 'level')]);
     panel.setView(false, false);
