@@ -23,6 +23,11 @@ export class ChangeFilter {
     private readonly deadband?: Deadband,
   ) {}
 
+  /** False when every reading passes (the subscription does not report by exception). */
+  get filters(): boolean {
+    return this.onChangeOnly;
+  }
+
   passes(r: TagReading, tagDeadband?: Deadband): boolean {
     if (!this.onChangeOnly) return true;
     const prev = this.last.get(r.tag);

@@ -8,12 +8,16 @@ import { ScanGroup, type PollTag, type ScanHost } from './scanGroup';
 export class Poller<T extends PollTag> {
   private readonly groups = new Map<number, ScanGroup<T>>();
 
-  constructor(private readonly host: ScanHost<T>) {}
+  constructor(
+    private readonly host: ScanHost<T>,
+    /** The device's id: groups of crowded intervals spread over phases by it. */
+    private readonly deviceId = '',
+  ) {}
 
   subscribe(tags: readonly T[], options: SubscribeOptions, sink: ValueSink): DriverSubscription {
     let group = this.groups.get(options.intervalMs);
     if (!group) {
-      group = new ScanGroup(options.intervalMs, this.host);
+      group = new ScanGroup(options.intervalMs, this.host, this.deviceId);
       this.groups.set(options.intervalMs, group);
     }
     const g = group;

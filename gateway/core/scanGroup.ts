@@ -30,6 +30,27 @@ export interface ScanHost<T extends PollTag> {
   countSkippedScan(): void;
 }
 
+/** Groups per interval, across every device: how crowded each grid is. */
+const groupsPerInterval = new Map<number, number>();
+/** Up to this many groups of one interval tick together; beyond, they spread over phases. */
+const GROUPS_PER_PHASE = 256;
+const MAX_PHASES = 64;
+
+/**
+ * The phase of a group within its interval. A few hundred groups tick together on the grid, so
+ * the process wakes once for all of them; thousands (a gateway of 10,000 devices) would all send
+ * their requests in the same instant, hold them all in flight at once and make the garbage
+ * collector promote what should die young, so they spread over up to 64 phases, by device.
+ */
+function phaseOf(key: string, intervalMs: number, groups: number): number {
+  let phases = 1;
+  while (phases < MAX_PHASES && groups > phases * GROUPS_PER_PHASE) phases *= 2;
+  if (phases === 1) return 0;
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return ((h >>> 0) % phases) * Math.floor(intervalMs / phases);
+}
+
 interface Subscriber {
   keys: Set<string>;
   filter: ChangeFilter;
@@ -51,10 +72,13 @@ export class ScanGroup<T extends PollTag> {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private nextDue = 0;
+  private counted = false;
 
   constructor(
     readonly intervalMs: number,
     private readonly host: ScanHost<T>,
+    /** Which device the group belongs to, to spread crowded grids (phaseOf). */
+    private readonly phaseKey = '',
   ) {}
 
   get isEmpty(): boolean {
@@ -105,6 +129,12 @@ export class ScanGroup<T extends PollTag> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.counted) {
+      this.counted = false;
+      const n = (groupsPerInterval.get(this.intervalMs) ?? 1) - 1;
+      if (n > 0) groupsPerInterval.set(this.intervalMs, n);
+      else groupsPerInterval.delete(this.intervalMs);
+    }
   }
 
   /** Tells every subscriber at once that its tags are bad (connection lost, device removed). */
@@ -117,8 +147,12 @@ export class ScanGroup<T extends PollTag> {
     // it since the epoch), so that groups of one interval on every device tick together and the
     // process wakes once for all of them; the grid also keeps intervals from drifting.
     this.startScan();
+    const groups = (groupsPerInterval.get(this.intervalMs) ?? 0) + 1;
+    groupsPerInterval.set(this.intervalMs, groups);
+    this.counted = true;
+    const phase = phaseOf(this.phaseKey, this.intervalMs, groups);
     const now = Date.now();
-    let due = Math.ceil(now / this.intervalMs) * this.intervalMs;
+    let due = Math.ceil((now - phase) / this.intervalMs) * this.intervalMs + phase;
     if (due - now < this.intervalMs / 2) due += this.intervalMs;
     this.nextDue = due;
     this.timer = setTimeout(() => this.tick(), due - now);
@@ -196,7 +230,8 @@ export class ScanGroup<T extends PollTag> {
       const items: TagReading[] = [];
       for (const r of readings) {
         if (!all && !sub.keys.has(r.tag)) continue;
-        if (sub.filter.passes(r, this.tags.get(r.tag)?.tag.deadband)) items.push(r);
+        // The tag's deadband is looked up only by subscriptions that report by exception.
+        if (!sub.filter.filters || sub.filter.passes(r, this.tags.get(r.tag)?.tag.deadband)) items.push(r);
       }
       if (items.length > 0) sub.sink(items);
     }

@@ -48,7 +48,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     private readonly settings: ModbusTcpSettings,
     private readonly host: DriverHost,
   ) {
-    this.poller = new Poller(this);
+    this.poller = new Poller(this, common.id);
     for (const t of settings.tags) this.tagsByName.set(t.key, t);
   }
 
