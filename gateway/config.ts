@@ -28,6 +28,7 @@ export const COMMON_DEVICE_RULES: readonly FieldRule[] = [
     kind: 'string',
     required: true,
     pattern: DEVICE_ID,
+    missing: `every device needs an "id": ${DEVICE_ID.message}`,
     description: 'A short, unique name for the device, used by commands, charts and subscriptions. Letters, digits, "_", "." or "-".',
   },
   { key: 'name', kind: 'string', description: 'The name shown to people. Default: the id.' },

@@ -42,7 +42,7 @@ const MAX_PHASES = 64;
  * their requests in the same instant, hold them all in flight at once and make the garbage
  * collector promote what should die young, so they spread over up to 64 phases, by device.
  */
-function phaseOf(key: string, intervalMs: number, groups: number): number {
+export function phaseOf(key: string, intervalMs: number, groups: number): number {
   let phases = 1;
   while (phases < MAX_PHASES && groups > phases * GROUPS_PER_PHASE) phases *= 2;
   if (phases === 1) return 0;

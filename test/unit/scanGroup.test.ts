@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { TagReading } from '../../gateway/protocol';
 import { ChangeFilter } from '../../gateway/core/changeFilter';
-import { ScanGroup, type PollTag, type ScanHost, type ScanStep } from '../../gateway/core/scanGroup';
+import { phaseOf, ScanGroup, type PollTag, type ScanHost, type ScanStep } from '../../gateway/core/scanGroup';
 
 const good = (tag: string, value: number, timestamp = Date.now()): TagReading => ({ tag, value, quality: 'good', timestamp });
 
@@ -144,6 +144,22 @@ describe('scan group', () => {
     assert.deepEqual([...new Set(first.map((r) => r.tag))].sort(), ['a', 'b']);
     assert.equal(first.length, 2, 'unchanged values are reported once to an onChangeOnly subscriber');
     assert.ok(second.every((r) => r.tag === 'b'));
+  });
+});
+
+describe('scan phases', () => {
+  it('lets a few hundred groups of one interval tick together, and spreads thousands over the interval', () => {
+    assert.equal(phaseOf('plc1', 1000, 1), 0);
+    assert.equal(phaseOf('plc1', 1000, 256), 0);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 10_000; i++) {
+      const phase = phaseOf(`dev${i}`, 1000, 10_000);
+      assert.ok(phase >= 0 && phase < 1000, `phase ${phase}`);
+      counts.set(phase, (counts.get(phase) ?? 0) + 1);
+    }
+    assert.equal(counts.size, 64, 'every phase is used');
+    assert.ok(Math.max(...counts.values()) < 2 * (10_000 / 64), `no phase is crowded: ${Math.max(...counts.values())}`);
+    assert.equal(phaseOf('dev7', 1000, 10_000), phaseOf('dev7', 1000, 10_000), 'a device keeps its phase');
   });
 });
 
