@@ -10,13 +10,14 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 export const GATEWAY_NAME = 'bifrost-gateway';
 
 /**
- * Node options every launcher gives the gateway. A young generation large enough that the
- * objects of requests in flight die young instead of being promoted: with 10,000 devices polled
- * every second, 32 MB semi-spaces took CPU from 109 % to 61 % of a core and RSS from 582 MB to
- * 358 MB against 4 MB ones; at 100,000 values/s from 20 devices RSS stayed the same and CPU went
- * down (docs/benchmarks.md).
+ * Node options every launcher gives the gateway. A small young generation keeps the resident size
+ * down under heavy polling of a few devices (at 100,000 values/s from 20 devices, about 35 MB less
+ * than with 32 MB semi-spaces). A gateway of thousands of devices should run with
+ * `--max-semi-space-size=32` instead: the objects of thousands of requests in flight then die
+ * young rather than being promoted (docs/benchmarks.md: at 10,000 devices, about a third less CPU
+ * and memory).
  */
-export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=32'];
+export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4'];
 
 // ---------------------------------------------------------------------------------------------
 // Protocols, tags and values

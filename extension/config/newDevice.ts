@@ -36,6 +36,13 @@ export function checkField(field: DeviceField, text: string): string | undefined
       if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max)) return `${v} is out of range: enter a whole number${range}.`;
       return undefined;
     }
+    case 'number': {
+      const range = rangeText(field);
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return `Enter a number${range}.`;
+      const n = Number(v);
+      if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max)) return `${v} is out of range: enter a number${range}.`;
+      return undefined;
+    }
     case 'boolean':
       return /^(true|false)$/i.test(v) ? undefined : 'Enter true or false.';
     case 'string':
@@ -49,6 +56,7 @@ function fieldValue(field: DeviceField, text: string): string | number | boolean
   if (v === '') return undefined;
   switch (field.kind) {
     case 'integer':
+    case 'number':
       return Number(v);
     case 'boolean':
       return v.toLowerCase() === 'true';

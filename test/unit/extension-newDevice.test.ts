@@ -5,6 +5,7 @@ import { checkDeviceId, checkField, newDevice } from '../../extension/config/new
 const host: DeviceField = { key: 'host', label: 'Host name or IP address', kind: 'string', required: true, placeholder: '192.168.0.10' };
 const port: DeviceField = { key: 'port', label: 'TCP port', kind: 'integer', required: false, default: 502, min: 1, max: 65535 };
 const shared: DeviceField = { key: 'shareConnection', label: 'Share the connection', kind: 'boolean', required: false };
+const rate: DeviceField = { key: 'rate', label: 'Sampling rate', kind: 'number', required: true, min: 0.5, max: 100 };
 
 describe('extension: a new device from the protocol\'s fields', () => {
   it('checks each field from its kind, limits and whether it is required', () => {
@@ -25,6 +26,13 @@ describe('extension: a new device from the protocol\'s fields', () => {
     ]);
     assert.deepEqual(entry, { id: 'press-3', name: 'Press 3', protocol: 'modbus-tcp', host: '10.0.0.3', port: 1502, tags: [] });
     assert.deepEqual(Object.keys(newDevice('memory', 'm', '', [])), ['id', 'protocol', 'tags']);
+  });
+
+  it('takes numbers with fractions for a number field, within its limits', () => {
+    assert.equal(checkField(rate, '2.5'), undefined);
+    assert.match(checkField(rate, '0.1')!, /out of range: enter a number from 0.5 to 100/);
+    assert.match(checkField(rate, 'fast')!, /^Enter a number from 0.5 to 100\.$/);
+    assert.deepEqual(newDevice('memory', 'm', '', [{ field: rate, text: '2.5' }]), { id: 'm', protocol: 'memory', rate: 2.5, tags: [] });
   });
 
   it('checks the id', () => {
