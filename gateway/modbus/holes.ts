@@ -8,7 +8,7 @@
  */
 import type { ModbusArea } from '../protocol';
 import type { ResolvedAddress } from './address';
-import type { AddressRange, KnownHoles, PlannedRead } from './planner';
+import { firstAtLeast, type AddressRange, type KnownHoles, type PlannedRead } from './planner';
 
 /** Modbus exceptions that say "not this range", after which a read is split and retried. */
 export const SPLITTABLE_EXCEPTIONS: readonly number[] = [2, 3];
@@ -95,7 +95,7 @@ export class HoleMemory implements KnownHoles {
     checkRange(start, end);
     const ranges = this.learned(area).ranges;
     // Merge with every range that overlaps or touches [start, end].
-    const lo = firstIndex(ranges.length, (i) => ranges[i]!.end >= start - 1);
+    const lo = firstAtLeast(ranges.length, (i) => ranges[i]!.end >= start - 1);
     let hi = lo;
     while (hi < ranges.length && ranges[hi]!.start <= end + 1) hi++;
     if (hi > lo) {
@@ -111,7 +111,7 @@ export class HoleMemory implements KnownHoles {
   learnCut(area: ModbusArea, at: number): void {
     checkRange(at - 1, at);
     const cuts = this.learned(area).cuts;
-    const i = firstIndex(cuts.length, (k) => cuts[k]!.at >= at);
+    const i = firstAtLeast(cuts.length, (k) => cuts[k]!.at >= at);
     if (cuts[i]?.at === at) {
       cuts[i]!.seq = ++this.seq;
       return;
@@ -129,7 +129,7 @@ export class HoleMemory implements KnownHoles {
     const learned = this.areas.get(area);
     if (!learned) return;
     const { ranges, cuts } = learned;
-    const lo = firstIndex(ranges.length, (i) => ranges[i]!.end >= start);
+    const lo = firstAtLeast(ranges.length, (i) => ranges[i]!.end >= start);
     let hi = lo;
     while (hi < ranges.length && ranges[hi]!.start <= end) hi++;
     if (hi > lo) {
@@ -141,7 +141,7 @@ export class HoleMemory implements KnownHoles {
       ranges.splice(lo, hi - lo, ...keep);
       this.entries += keep.length - (hi - lo);
     }
-    const c0 = firstIndex(cuts.length, (k) => cuts[k]!.at > start);
+    const c0 = firstAtLeast(cuts.length, (k) => cuts[k]!.at > start);
     let c1 = c0;
     while (c1 < cuts.length && cuts[c1]!.at <= end) c1++;
     if (c1 > c0) {
@@ -204,17 +204,6 @@ function checkRange(start: number, end: number): void {
   }
 }
 
-/** The first index in [0, n) where `ok` holds (ok is monotone), or n. */
-function firstIndex(n: number, ok: (i: number) => boolean): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ok(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Splitting a failed read

@@ -344,7 +344,7 @@ function touchesHole(unreadable: readonly AddressRange[], cuts: readonly number[
 }
 
 /** The first index in [0, n) where `ok` holds (ok is monotone), or n. */
-function firstAtLeast(n: number, ok: (m: number) => boolean): number {
+export function firstAtLeast(n: number, ok: (m: number) => boolean): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {
