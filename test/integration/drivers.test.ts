@@ -428,7 +428,8 @@ describe('plug-in drivers', function () {
         const plain = await subscribe({ tags: ['Ramps/Fast', 'Ramps/Cycle'] });
         const banded = await subscribe({ tags: ['Ramps/Fast'], deadband: { type: 'absolute', value: 10 } });
         try {
-          await waitFor('several banded values', () => numbers(series(values, banded.subscriptionId, 'Ramps/Fast')).length >= 5);
+          // Both ramps run on the device's clock: wait until each has moved, not for a time.
+          await waitFor('several banded values and a step of the cycle', () => numbers(series(values, banded.subscriptionId, 'Ramps/Fast')).length >= 5 && new Set(numbers(series(values, plain.subscriptionId, 'Ramps/Cycle'))).size > 1);
           const cycle = numbers(series(values, plain.subscriptionId, 'Ramps/Cycle'));
           assert.ok(cycle.every((x) => Number.isInteger(x) && x >= 0 && x <= 3) && new Set(cycle).size > 1, `an integer ramp wraps within 0..3: ${cycle.join(' ')}`);
           const all = numbers(series(values, plain.subscriptionId, 'Ramps/Fast'));
