@@ -6,7 +6,7 @@
  */
 import type { ConfigProblem } from './protocol';
 import { alternatives, checkFields, escapePointer, show, warnUnknownKeys, type FieldRule } from './core/configRules';
-import type { CommonDeviceSettings, DeviceSettings, DeviceSource, ProblemSink } from './core/driver';
+import type { CommonDeviceSettings, DeviceSettings, DeviceSource, DriverModule, ProblemSink } from './core/driver';
 import type { DriverRegistry } from './core/registry';
 
 export interface ValidatedConfig {
@@ -191,7 +191,7 @@ function validateDevice(entry: unknown, at: string, p: Problems, source: DeviceS
   const common = checkFields(entry, COMMON_DEVICE_RULES, at, p).values;
   if (!module) return null;
   const own = checkFields(entry, module.rules.device, at, p).values;
-  warnUnknownKeys(entry, new Set(['protocol', 'tags', ...COMMON_DEVICE_RULES.map((r) => r.key), ...module.rules.device.map((r) => r.key)]), at, 'device setting', p);
+  warnUnknownKeys(entry, knownKeys(module).device, at, 'device setting', p);
   if (p.errors > before) return null;
 
   const settings: CommonDeviceSettings = {
@@ -205,19 +205,18 @@ function validateDevice(entry: unknown, at: string, p: Problems, source: DeviceS
     enabled: common['enabled'] as boolean,
   };
   if (typeof common['description'] === 'string') settings.description = common['description'];
-  const tags = checkTags(entry['tags'], `${at}/tags`, p, module.rules.tag);
+  const tags = checkTags(entry['tags'], `${at}/tags`, p, module.rules.tag, knownKeys(module).tag);
   const driver = module.validate({ common: settings, values: own, tags, at }, p);
   if (driver === null) return null;
   return { ...settings, driver };
 }
 
-function checkTags(list: unknown, at: string, p: Problems, own: readonly FieldRule[]): { at: string; values: Record<string, unknown> }[] {
+function checkTags(list: unknown, at: string, p: Problems, own: readonly FieldRule[], known: ReadonlySet<string>): { at: string; values: Record<string, unknown> }[] {
   if (list === undefined) return [];
   if (!Array.isArray(list)) {
     p.error(at, '"tags" must be an array');
     return [];
   }
-  const known = new Set([...COMMON_TAG_RULES.map((r) => r.key), ...own.map((r) => r.key)]);
   const names = new Set<string>();
   const out: { at: string; values: Record<string, unknown> }[] = [];
   list.forEach((entry, i) => {
@@ -243,6 +242,20 @@ function checkTags(list: unknown, at: string, p: Problems, own: readonly FieldRu
     out.push({ at: tagAt, values: { ...ownValues.values, ...common.values } });
   });
   return out;
+}
+
+/** The keys a device entry and a tag of a protocol may have; worked out once per module, not per device. */
+const keysByModule = new WeakMap<DriverModule, { device: ReadonlySet<string>; tag: ReadonlySet<string> }>();
+function knownKeys(module: DriverModule): { device: ReadonlySet<string>; tag: ReadonlySet<string> } {
+  let keys = keysByModule.get(module);
+  if (!keys) {
+    keys = {
+      device: new Set(['protocol', 'tags', ...COMMON_DEVICE_RULES.map((r) => r.key), ...module.rules.device.map((r) => r.key)]),
+      tag: new Set([...COMMON_TAG_RULES.map((r) => r.key), ...module.rules.tag.map((r) => r.key)]),
+    };
+    keysByModule.set(module, keys);
+  }
+  return keys;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

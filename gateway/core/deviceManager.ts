@@ -84,7 +84,8 @@ export class DeviceManager {
       // status it reports while stopping is ignored (it is no longer the current driver).
       this.events.onDeviceReplaced(settings.id, driver);
       if (current) stops.push(current.driver.stop());
-      log.info(`${settings.id}: ${current ? 'reconfigured' : 'added'} (${driver.info().endpoint}, ${driver.info().tags.length} tags)`);
+      const info = driver.info();
+      log.info(`${settings.id}: ${current ? 'reconfigured' : 'added'} (${info.endpoint}, ${info.tags.length} tags)`);
     }
     await Promise.all(stops);
     this.events.onListChanged();

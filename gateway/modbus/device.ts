@@ -34,6 +34,8 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private readonly poller: Poller<ResolvedTag>;
   private readonly tagsByName = new Map<string, ResolvedTag>();
   private readonly inlineTags = new Map<string, ResolvedTag>();
+  /** The configured tags as clients see them: fixed by the settings, built on first use. */
+  private tagInfos: TagInfo[] | null = null;
   /** What reads taught about holes in this device's register map; plans never bridge them again. */
   private readonly holes = new HoleMemory();
   private readonly planOptions: PlanOptions = { cost: tcpCost(), holes: this.holes };
@@ -263,17 +265,13 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       const error = availability === 'wait' ? `${this.id}: not connected yet (connecting to ${this.endpoint()})` : availability.down;
       return badReadings(tags.map((t) => t.key), error);
     }
-    const out: TagReading[] = new Array(tags.length);
-    const index = new Map<string, number[]>();
-    tags.forEach((t, i) => index.set(t.key, [...(index.get(t.key) ?? []), i]));
+    // A ref named twice is read once: every place in the answer gets that reading.
+    const byKey = new Map<string, TagReading>();
     const addrs = tags.map((t) => t.address);
     for (const req of planReads(addrs, this.settings.limits, this.planOptions)) {
-      for (const r of await this.readMembers(req, tags, addrs, 'user', false)) {
-        // A ref named twice was read once: each place in the answer gets the reading.
-        for (const i of index.get(r.tag) ?? []) if (out[i] === undefined) out[i] = r;
-      }
+      for (const r of await this.readMembers(req, tags, addrs, 'user', false)) if (!byKey.has(r.tag)) byKey.set(r.tag, r);
     }
-    return out;
+    return tags.map((t) => byKey.get(t.key)!);
   }
 
   /** The one owner of whether a tag may be written, and why not. */
@@ -344,13 +342,14 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     if (start < 0 || start > this.settings.tags.length) {
       throw new BifrostError(ErrorCodes.InvalidParams, `"continuation" ${JSON.stringify(request.continuation)} does not come from a browse of ${this.id}`);
     }
-    const page = this.settings.tags.slice(start, start + request.maxItems);
-    const items = page.map((t) => {
-      const info = this.tagInfo(t);
-      return { ref: t.key, name: t.key, nodeClass: 'variable' as const, dataType: info.dataType, hasChildren: false, writable: info.writable, tag: info };
-    });
+    const page = this.configuredTagInfos().slice(start, start + request.maxItems);
+    const items = page.map((info) => ({ ref: info.name, name: info.name, nodeClass: 'variable' as const, dataType: info.dataType, hasChildren: false, writable: info.writable, tag: info }));
     const next = start + page.length;
     return Promise.resolve(next < this.settings.tags.length ? { items, continuation: String(next) } : { items });
+  }
+
+  private configuredTagInfos(): TagInfo[] {
+    return (this.tagInfos ??= this.settings.tags.map((t) => this.tagInfo(t)));
   }
 
   private tagInfo(t: ResolvedTag): TagInfo {
@@ -384,7 +383,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       source: c.source,
       enabled: c.enabled,
       stats: this.stats.snapshot(),
-      tags: this.settings.tags.map((t) => this.tagInfo(t)),
+      tags: this.configuredTagInfos(),
     };
   }
 

@@ -14,7 +14,7 @@ import { firstAtLeast, type AddressRange, type KnownHoles, type PlannedRead } fr
 export const SPLITTABLE_EXCEPTIONS: readonly number[] = [2, 3];
 
 /**
- * The default test: an error with a numeric `modbusCode` (as modbus-serial rejects with) of 2
+ * The default test: an error with a numeric `modbusCode` (as the Modbus clients reject with) of 2
  * (illegal data address) or 3 (illegal data value, which some devices send for reads that are too
  * long). Timeouts, broken frames and other exceptions are not splittable.
  */

@@ -2,7 +2,7 @@ import { ErrorCodes } from '../protocol';
 import { BifrostError } from '../errors';
 
 /**
- * Runs one request at a time on a connection (modbus-serial cannot pipeline). User requests
+ * Runs one request at a time on a connection (Modbus devices rarely pipeline). User requests
  * (reads and writes from a client) go before scan requests; the queue is bounded so that overload
  * shows up as an error instead of a hidden backlog.
  */

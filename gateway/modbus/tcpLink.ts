@@ -61,7 +61,7 @@ export class ModbusException extends BifrostError {
     super(ErrorCodes.DeviceException, message);
   }
 
-  /** As modbus-serial names it; the hole splitting reads it. */
+  /** The exception code under the name the hole splitting reads (holes.ts). */
   get modbusCode(): number {
     return this.exceptionCode;
   }

@@ -2,7 +2,7 @@
  * The slice of the `vscode` API the Tag Explorer uses, in memory, so that the tree's real code
  * runs under mocha: tree items, icons, Markdown tooltips, events and cancellation.
  */
-import Module from 'node:module';
+import { installFakeModule } from './fakeModule';
 
 type Listener<T> = (e: T) => unknown;
 
@@ -74,18 +74,7 @@ export type FakeTreeItem = TreeItem;
 export type FakeMarkdown = MarkdownString;
 export { TreeItemCollapsibleState };
 
-const FAKE_ID = 'vscode (in-memory tree double)';
-
 /** Makes `require('vscode')` return the fake until the returned function is called. */
 export function installFakeVscode(): () => void {
-  const mod = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-  const original = mod._resolveFilename;
-  mod._resolveFilename = function (request: string, ...rest: unknown[]) {
-    return request === 'vscode' ? FAKE_ID : original.call(this, request, ...rest);
-  };
-  require.cache[FAKE_ID] = { id: FAKE_ID, filename: FAKE_ID, loaded: true, exports: fakeVscode } as NodeJS.Module;
-  return () => {
-    mod._resolveFilename = original;
-    delete require.cache[FAKE_ID];
-  };
+  return installFakeModule('vscode', 'in-memory tree double', fakeVscode);
 }

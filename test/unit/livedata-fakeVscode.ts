@@ -3,7 +3,7 @@
  * run under mocha: panels whose visibility the test sets, webviews that record what they were
  * sent, and a way to deliver messages from the page.
  */
-import Module from 'node:module';
+import { installFakeModule } from './fakeModule';
 
 type Listener<T> = (e: T) => unknown;
 
@@ -124,18 +124,7 @@ export function fakeLog(lines: LogLine[]) {
   return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-const FAKE_ID = 'vscode (in-memory test double)';
-
 /** Makes `require('vscode')` return the fake until the returned function is called. */
 export function installFakeVscode(): () => void {
-  const mod = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-  const original = mod._resolveFilename;
-  mod._resolveFilename = function (request: string, ...rest: unknown[]) {
-    return request === 'vscode' ? FAKE_ID : original.call(this, request, ...rest);
-  };
-  require.cache[FAKE_ID] = { id: FAKE_ID, filename: FAKE_ID, loaded: true, exports: fakeVscode } as NodeJS.Module;
-  return () => {
-    mod._resolveFilename = original;
-    delete require.cache[FAKE_ID];
-  };
+  return installFakeModule('vscode', 'in-memory test double', fakeVscode);
 }
