@@ -187,6 +187,24 @@ describe('plug-in drivers', function () {
     }
   });
 
+  it('reports a device its driver cannot start as a problem at the device, and runs the others', async () => {
+    const gw = await gatewayWithMemory();
+    try {
+      const res = await gw.connection.sendRequest<ConfigLoadResult>('bifrost/config/load', {
+        devices: [plant(), { id: 'broken', protocol: 'memory', nodes: {}, failToStart: 'the simulated hardware is missing' }],
+      });
+      assert.deepEqual(res.devices, ['mem']);
+      assert.deepEqual(res.problems.filter((p) => p.severity === 'error'), [
+        { path: '/devices/1', message: 'broken: the memory driver could not start this device: the simulated hardware is missing', severity: 'error' },
+      ]);
+      const { devices } = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+      assert.deepEqual(devices.map((d) => d.id), ['mem']);
+      assert.equal((await rpcError(gw.connection.sendRequest('bifrost/tags/read', { deviceId: 'broken', tags: ['x'] }))).code, 1001);
+    } finally {
+      await gw.close();
+    }
+  });
+
   describe('a device of the plug-in protocol', () => {
     let gw: GatewayProcess;
     let values: ValueLog;
