@@ -1,7 +1,8 @@
 import uPlot from 'uplot';
 import type { Cell } from './alignedData';
 import type { ChartStyle } from '../messages';
-import { formatAxisNumbers, formatClock, formatNumber } from './format';
+import { formatAxisNumbers } from './axisLabels';
+import { formatClock, formatNumber } from './format';
 import { laneRange, layoutScales, layoutSignature, numericRange, stripHeight, type ScaleLayout, type UnitGroup } from './scaleLayout';
 import { DASHES, PALETTE_VARIABLES, type ChartTheme } from './theme';
 

@@ -9,30 +9,6 @@ export function formatNumber(n: number): string {
   return String(Number(n.toPrecision(6)));
 }
 
-const SI: readonly [number, string][] = [
-  [1e18, 'E'],
-  [1e15, 'P'],
-  [1e12, 'T'],
-  [1e9, 'G'],
-  [1e6, 'M'],
-  [1e3, 'k'],
-];
-
-/**
- * Y-axis labels that fit the axis: large values in k/M/G/T, one suffix for the whole axis (chosen
- * by its largest tick), with just enough decimals to tell neighbouring ticks apart (`step` is the
- * distance between ticks).
- */
-export function formatAxisNumbers(ticks: readonly number[], step: number): string[] {
-  const largest = Math.max(0, ...ticks.map((t) => Math.abs(t)));
-  const unit = SI.find(([factor]) => largest >= 10 * factor);
-  if (!unit) return ticks.map((t) => formatNumber(t));
-  const [factor, suffix] = unit;
-  // Up to 12: a 64-bit counter moves little against its size (18.4467440737E, …441E).
-  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
-  return ticks.map((t) => (t === 0 ? '0' : `${(t / factor).toFixed(decimals)}${suffix}`));
-}
-
 /**
  * A reading's value for the table. Integers show every digit (64-bit ones arrive as decimal
  * strings); arrays and structures show compactly, cut with … past `maxChars`.
