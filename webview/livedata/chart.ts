@@ -4,7 +4,7 @@ import type { ChartStyle } from '../messages';
 import { formatAxisNumbers } from './axisLabels';
 import { formatClock, formatNumber } from './format';
 import { laneRange, layoutScales, layoutSignature, numericRange, stripHeight, type ScaleLayout, type UnitGroup } from './scaleLayout';
-import { DASHES, PALETTE_VARIABLES, type ChartTheme } from './theme';
+import { dashOf, seriesClasses, type ChartTheme } from './theme';
 
 /** A line on the chart. */
 export interface ChartLine {
@@ -277,7 +277,7 @@ export class LiveChart {
 
   private seriesOptions(line: ChartLine, scale: string, theme: ChartTheme, show: boolean): uPlot.Series {
     const colour = lineColour(line, theme);
-    const dash = DASHES[Math.floor(line.colorIndex / theme.palette.length) % DASHES.length];
+    const dash = dashOf(line.colorIndex);
     const unit = line.unit ? ` ${line.unit}` : '';
     const bool = line.style === 'lane';
     const series: uPlot.Series = {
@@ -335,7 +335,7 @@ function lineColour(line: ChartLine, theme: ChartTheme): string {
 }
 
 function colourClass(line: ChartLine): string {
-  return `series-color-${line.colorIndex % PALETTE_VARIABLES.length}`;
+  return seriesClasses(line.colorIndex);
 }
 
 /** What the axis is labelled: its unit; for lines without one, the line's name if it is alone. */
