@@ -1,6 +1,7 @@
 import type { ToWebview } from '../messages';
 import { LiveChart, type ChartFrame, type ChartLine } from './chart';
 import { ChartFrameBuilder, frozenCopy } from './chartFrames';
+import { formatLatest } from './format';
 import { isCharted, LiveDataModel, type SeriesView } from './panelModel';
 import { ReadingsTable } from './readingsTable';
 import { ColourSlots } from './colourSlots';
@@ -215,7 +216,12 @@ export class LiveDataApp {
 
   private buildFrame(range: [number, number]): ChartFrame {
     const series = this.chartKeys.map((key) => this.model.indexOf(key));
-    return this.frames.build(this.model.data, series, range, this.chart.plotWidth || this.chartSection.clientWidth);
+    const points = this.frames.build(this.model.data, series, range, this.chart.plotWidth || this.chartSection.clientWidth);
+    const latest = series.map((i) => {
+      const view = this.model.series[i];
+      return formatLatest(view.last, view.info.valueKind, view.info.unit);
+    });
+    return { ...points, latest };
   }
 
   /** What a paused chart shows: the data as it is now, over `range`, copied. */

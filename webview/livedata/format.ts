@@ -1,4 +1,4 @@
-import type { LiveValue, LiveValueKind } from '../messages';
+import type { LiveReading, LiveValue, LiveValueKind } from '../messages';
 
 /** A number as people read it on a panel: up to 6 significant digits, no float noise. */
 export function formatNumber(n: number): string {
@@ -20,6 +20,17 @@ export function formatValue(value: LiveValue | undefined, kind: LiveValueKind | 
   const text = typeof value === 'number' ? (kind === 'integer' && Number.isInteger(value) ? String(value) : formatNumber(value)) : value;
   const numeric = typeof value === 'number' || ((kind === 'integer' || kind === 'number') && DECIMAL_INTEGER.test(value));
   return unit && numeric ? `${text} ${unit}` : text;
+}
+
+/**
+ * A series' latest reading for the chart's legend: as the table shows it (every digit of a
+ * 64-bit integer, true/false, the unit), `bad` when the device did not deliver it, `—` before
+ * the first reading.
+ */
+export function formatLatest(reading: LiveReading | null, kind: LiveValueKind | undefined, unit?: string): string {
+  if (!reading) return '—';
+  if (reading.quality === 'bad') return 'bad';
+  return formatValue(reading.value, kind, unit);
 }
 
 /**
