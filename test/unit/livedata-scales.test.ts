@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { laneRange, layoutScales, layoutSignature, MAX_AXES, numericRange, stripHeight, type ScaleLine } from '../../webview/livedata/scaleLayout';
+import { LANE_MIN_PX, LANE_PX, laneRange, layoutScales, layoutSignature, MAX_AXES, numericRange, STRIP_GAP_PX, stripHeight, type ScaleLine } from '../../webview/livedata/scaleLayout';
 
 const num = (unit?: string): ScaleLine => (unit === undefined ? { style: 'line' } : { style: 'line', unit });
 const bool: ScaleLine = { style: 'lane' };
@@ -78,9 +78,14 @@ describe('Live Data scale layout', () => {
     assert.ok(at(bottom, 1) < at(top, 0), 'lanes do not overlap');
   });
 
-  it('keeps the strip small in a short plot, and gives booleans the whole plot when they are alone', () => {
+  it('keeps the strip small in a short plot, tall enough to name each lane, and gives booleans the whole plot when they are alone', () => {
+    const some = layoutScales([num('bar'), ...Array<ScaleLine>(3).fill(bool)], Array<boolean>(4).fill(true));
+    assert.equal(stripHeight(some, 400), 3 * LANE_PX + STRIP_GAP_PX, 'roomy lanes in a tall plot');
+    assert.equal(stripHeight(some, 120), 48, 'in a short one at most 40%, while that leaves each lane room for its name');
+    const five = layoutScales([num('bar'), ...Array<ScaleLine>(5).fill(bool)], Array<boolean>(6).fill(true));
+    assert.equal(stripHeight(five, 120), 5 * LANE_MIN_PX + STRIP_GAP_PX, 'more than 40% rather than nameless lanes');
     const many = layoutScales([num('bar'), ...Array<ScaleLine>(10).fill(bool)], Array<boolean>(11).fill(true));
-    assert.ok(stripHeight(many, 200) <= 80);
+    assert.equal(stripHeight(many, 100), 60, 'never more than 60%: the numbers keep room');
     const alone = layoutScales([bool, bool], [true, true]);
     const lane = laneRange(0, alone, 300);
     assert.ok(at(lane, 1) > 0.8, 'the top lane reaches the top of the plot');

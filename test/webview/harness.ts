@@ -1,6 +1,6 @@
 /**
  * Loads the built Live Data webview in headless Chromium, in a page shaped like the one VS Code
- * shows: the panel's real HTML and CSP, VS Code's dark theme variables on <body>, and a stand-in
+ * shows: the panel's real HTML and CSP, VS Code's dark (or light) theme variables on <body>, and a stand-in
  * for the host API that records what the panel posts and keeps its saved state.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -77,10 +77,20 @@ export const LIGHT_THEME: Record<string, string> = {
   '--vscode-list-hoverBackground': '#f2f2f2',
   '--vscode-panel-border': '#e5e5e5',
   '--vscode-editorWidget-border': '#c8c8c8',
+  '--vscode-icon-foreground': '#3b3b3b',
+  '--vscode-dropdown-background': '#ffffff',
+  '--vscode-dropdown-border': '#cecece',
+  '--vscode-dropdown-foreground': '#3b3b3b',
+  '--vscode-settings-dropdownBackground': '#ffffff',
+  '--vscode-settings-dropdownBorder': '#cecece',
+  '--vscode-settings-dropdownForeground': '#3b3b3b',
+  '--vscode-settings-dropdownListBorder': '#c8c8c8',
+  '--vscode-list-activeSelectionBackground': '#e8e8e8',
+  '--vscode-list-activeSelectionForeground': '#000000',
 };
 
 /** Runs in the page before the panel's script: what VS Code provides to a webview. */
-function standInHostScript(theme: Record<string, string>, savedState: unknown): string {
+function standInHostScript(theme: Record<string, string>, kind: 'dark' | 'light', savedState: unknown): string {
   return `
 window.__posted = [];
 window.__state = ${JSON.stringify(savedState ?? null)};
@@ -99,8 +109,8 @@ window.acquireVsCodeApi = () => {
     setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
   };
 };
-document.body.classList.add('vscode-dark');
-document.body.dataset.vscodeThemeKind = 'vscode-dark';
+document.body.classList.add('vscode-${kind}');
+document.body.dataset.vscodeThemeKind = 'vscode-${kind}';
 for (const [k, v] of Object.entries(${JSON.stringify(theme)})) document.body.style.setProperty(k, v);
 `;
 }
@@ -127,7 +137,8 @@ export interface PanelPage {
 
 export interface Harness {
   browser: BrowserContext;
-  open(options?: { savedState?: unknown; width?: number; height?: number }): Promise<PanelPage>;
+  /** `theme`: the variables on <body> (dark by default); `initScript`: runs before the panel's script. */
+  open(options?: { savedState?: unknown; width?: number; height?: number; theme?: 'dark' | 'light'; initScript?: string }): Promise<PanelPage>;
   close(): Promise<void>;
 }
 
@@ -169,7 +180,7 @@ export async function startHarness(): Promise<Harness> {
     browser,
     async open(options = {}) {
       const nonce = 'test' + Math.random().toString(36).slice(2);
-      hostScript = standInHostScript(DARK_THEME, options.savedState);
+      hostScript = standInHostScript(options.theme === 'light' ? LIGHT_THEME : DARK_THEME, options.theme ?? 'dark', options.savedState);
       pageHtml = renderLiveDataPage({
         cspSource: origin,
         nonce,
@@ -181,6 +192,7 @@ export async function startHarness(): Promise<Harness> {
       // The test runner's transpiler wraps named functions in __name(); page.evaluate sends
       // their source to the page, which needs the helper too.
       await page.addInitScript('globalThis.__name = (f) => f;');
+      if (options.initScript) await page.addInitScript(options.initScript);
       await page.setViewportSize({ width: options.width ?? 1000, height: options.height ?? 720 });
       await page.goto(origin + '/');
       await page.waitForFunction(() => (window as unknown as StandIn).__posted.some((m) => m.type === 'ready'));

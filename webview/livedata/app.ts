@@ -1,9 +1,11 @@
 import type { ToWebview } from '../messages';
 import { LiveChart, type ChartFrame, type ChartLine } from './chart';
 import { ChartFrameBuilder, frozenCopy } from './chartFrames';
+import { formatLatest } from './format';
 import { isCharted, LiveDataModel, type SeriesView } from './panelModel';
 import { ReadingsTable } from './readingsTable';
-import { readTheme, watchTheme, type ChartTheme } from './theme';
+import { ColourSlots } from './colourSlots';
+import { applyPalette, readTheme, watchTheme, type ChartTheme } from './theme';
 import { Toolbar } from './toolbar';
 import { restoreSettings, viewStateOf, type ViewSettings } from './viewState';
 import type { PanelHost } from './vscodeApi';
@@ -36,14 +38,14 @@ export class LiveDataApp {
   private gotSnapshot = false;
   /** Keys of the charted series, in chart order. */
   private chartKeys: string[] = [];
-  /** Colours stay with a series while it is charted, whatever else is added or removed. */
-  private readonly colours = new Map<string, number>();
+  private readonly colours = new ColourSlots();
   /** While paused, the chart shows this copy; the live data keeps growing beside it. */
   private frozen: ChartFrame | undefined;
 
   constructor(root: HTMLElement, private readonly host: PanelHost) {
     this.settings = restoreSettings(host.getState());
     this.theme = readTheme();
+    applyPalette(root, this.theme.palette);
 
     this.toolbar = new Toolbar(root, this.settings.windowMs, {
       windowChanged: (ms) => this.setWindow(ms),
@@ -85,6 +87,7 @@ export class LiveDataApp {
     window.addEventListener('message', (event: MessageEvent<unknown>) => this.receive(event.data));
     watchTheme(() => {
       this.theme = readTheme();
+      applyPalette(root, this.theme.palette);
       this.rebuildChart();
     });
     host.postMessage({ type: 'ready' });
@@ -131,16 +134,7 @@ export class LiveDataApp {
   private layout(): void {
     const charted = this.model.series.filter(isCharted);
     this.chartKeys = charted.map((v) => v.info.key);
-    const keep = new Set(this.chartKeys);
-    for (const key of [...this.colours.keys()]) if (!keep.has(key)) this.colours.delete(key);
-    const used = new Set(this.colours.values());
-    let next = 0;
-    for (const key of this.chartKeys) {
-      if (this.colours.has(key)) continue;
-      while (used.has(next)) next++;
-      this.colours.set(key, next);
-      used.add(next);
-    }
+    this.colours.assign(this.chartKeys);
     this.table.rebuild(this.model.series, (key) => this.colours.get(key));
     this.showSections();
     this.rebuildChart();
@@ -222,7 +216,12 @@ export class LiveDataApp {
 
   private buildFrame(range: [number, number]): ChartFrame {
     const series = this.chartKeys.map((key) => this.model.indexOf(key));
-    return this.frames.build(this.model.data, series, range, this.chart.plotWidth || this.chartSection.clientWidth);
+    const points = this.frames.build(this.model.data, series, range, this.chart.plotWidth || this.chartSection.clientWidth);
+    const latest = series.map((i) => {
+      const view = this.model.series[i];
+      return formatLatest(view.last, view.info.valueKind, view.info.unit);
+    });
+    return { ...points, latest };
   }
 
   /** What a paused chart shows: the data as it is now, over `range`, copied. */

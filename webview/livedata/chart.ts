@@ -1,9 +1,10 @@
 import uPlot from 'uplot';
 import type { Cell } from './alignedData';
 import type { ChartStyle } from '../messages';
-import { formatAxisNumbers, formatClock, formatNumber } from './format';
-import { laneRange, layoutScales, layoutSignature, numericRange, stripHeight, type ScaleLayout, type UnitGroup } from './scaleLayout';
-import { DASHES, PALETTE_VARIABLES, type ChartTheme } from './theme';
+import { formatAxisNumbers } from './axisLabels';
+import { formatClock, formatNumber, formatTime } from './format';
+import { LANE_MIN_PX, laneRange, layoutScales, layoutSignature, numericRange, STRIP_GAP_PX, stripHeight, type ScaleLayout, type UnitGroup } from './scaleLayout';
+import { dashOf, seriesClasses, type ChartTheme } from './theme';
 
 /** A line on the chart. */
 export interface ChartLine {
@@ -17,11 +18,16 @@ export interface ChartLine {
 }
 
 /** What the chart draws: a shared time column and one value array per line, in line order. */
-export interface ChartFrame {
+export interface ChartPoints {
   x: number[];
   ys: Cell[][];
   /** The time span shown, in milliseconds since the epoch. */
   range: [number, number];
+}
+
+export interface ChartFrame extends ChartPoints {
+  /** What the legend shows for each line while the cursor is not over the plot: its latest reading. */
+  latest: string[];
 }
 
 export interface LiveChartEvents {
@@ -79,6 +85,9 @@ export class LiveChart {
     const shown = lines.map((line) => !hidden.has(line.key));
     const layout = layoutScales(lines, shown);
     this.layout = layout;
+    // Room for every lane with its name, and some for the numbers: the table gives way first.
+    const lanesPx = layout.laneCount * LANE_MIN_PX + (layout.numericShown ? STRIP_GAP_PX + NUMERIC_MIN_PX : 0);
+    this.plotBox.style.minHeight = layout.laneCount > 0 ? `${UNIT_ROW_PX + lanesPx + TIME_AXIS_PX}px` : '';
     const axisGroups = layout.groups.filter((g) => g.side !== undefined);
     const { width, height } = this.boxSize();
 
@@ -129,10 +138,10 @@ export class LiveChart {
       },
       scales,
       axes: [
-        axisStyle(theme, theme.mutedForeground, { space: 80, values: (_u, splits) => splits.map((t) => formatClock(t)) }),
+        axisStyle(theme, theme.mutedForeground, { space: 80, size: TIME_AXIS_PX, values: (_u, splits) => splits.map((t) => formatClock(t)) }),
         ...axisGroups.map((group, i) => this.axisOptions(group, theme, i === 0, (natural) => sizeLeft(group, natural))),
       ],
-      series: [{}, ...lines.map((line, i) => this.seriesOptions(line, layout.scaleOf[i], theme, shown[i]))],
+      series: [{ value: (_u, v, _s, idx) => (idx === null || idx === undefined ? 'latest' : formatTime(v)) }, ...lines.map((line, i) => this.seriesOptions(line, i, layout.scaleOf[i], theme, shown[i]))],
       hooks: {
         draw: [(u) => this.placeLaneLabels(u)],
         setSeries: [
@@ -162,6 +171,8 @@ export class LiveChart {
     plot.batch(() => {
       plot.setData(toAligned(frame), false);
       this.setRange(frame.range);
+      // Not hovering, the legend shows the latest readings: they may have changed.
+      plot.setLegend({});
     });
   }
 
@@ -235,7 +246,12 @@ export class LiveChart {
       const name = document.createElement('span');
       name.className = `lane-name ${colourClass(line)}`;
       name.textContent = line.label;
+      // The whole name when the room left of the plot cuts it.
+      name.title = line.label;
       name.dataset.scale = lane.scale;
+      // Hovering a name is not hovering the plot (the names sit in uPlot's box, left of it).
+      name.addEventListener('mousemove', (e) => e.stopPropagation());
+      name.addEventListener('mousedown', (e) => e.stopPropagation());
       plot.over.append(name);
     }
     this.placeLaneLabels(plot);
@@ -248,7 +264,7 @@ export class LiveChart {
     const room = `${Math.max(0, u.over.offsetLeft - 6)}px`;
     const middles = Array.from(names, (name) => Math.round(u.valToPos(0.5, name.dataset.scale ?? '')));
     // Lanes squeezed thinner than a line of text: names would overlap, the legend says which is which.
-    const fits = middles.every((m, i) => i === 0 || Math.abs(m - middles[i - 1]) >= LANE_NAME_MIN_PX);
+    const fits = middles.every((m, i) => i === 0 || Math.abs(m - middles[i - 1]) >= LANE_MIN_PX - 0.5);
     names.forEach((name, i) => {
       const middle = `${middles[i]}px`;
       if (name.style.top !== middle) name.style.top = middle;
@@ -274,10 +290,18 @@ export class LiveChart {
     });
   }
 
-  private seriesOptions(line: ChartLine, scale: string, theme: ChartTheme, show: boolean): uPlot.Series {
+  /** The legend's text: the reading under the cursor, or the latest one while not hovering. */
+  private legendValue(lineIndex: number, v: number | null | undefined, idx: number | null | undefined): string {
+    if (idx === null || idx === undefined) return this.frame?.latest[lineIndex] ?? '—';
+    const line = this.lines[lineIndex];
+    if (v === null || v === undefined) return '—';
+    if (line.style === 'lane') return v >= 1 ? 'true' : 'false';
+    return line.unit ? `${formatNumber(v)} ${line.unit}` : formatNumber(v);
+  }
+
+  private seriesOptions(line: ChartLine, lineIndex: number, scale: string, theme: ChartTheme, show: boolean): uPlot.Series {
     const colour = lineColour(line, theme);
-    const dash = DASHES[Math.floor(line.colorIndex / theme.palette.length) % DASHES.length];
-    const unit = line.unit ? ` ${line.unit}` : '';
+    const dash = dashOf(line.colorIndex);
     const bool = line.style === 'lane';
     const series: uPlot.Series = {
       label: line.label,
@@ -289,7 +313,7 @@ export class LiveChart {
       spanGaps: false,
       paths: (u, seriesIdx, idx0, idx1) => (endsGood(u.data[seriesIdx]) ? heldToEdge : stepped)(u, seriesIdx, idx0, idx1),
       gaps: (u, seriesIdx, idx0, idx1) => gapsAfterBadReadings(u, seriesIdx, idx0, idx1),
-      value: (_u, v) => (v === null || v === undefined ? '—' : bool ? (v >= 1 ? 'true' : 'false') : formatNumber(v) + unit),
+      value: (_u, v, _s, idx) => this.legendValue(lineIndex, v, idx),
       points: { stroke: colour, fill: theme.background },
     };
     if (bool) {
@@ -316,8 +340,10 @@ export class LiveChart {
 
 /** Height of the row above the plot that holds the units. */
 const UNIT_ROW_PX = 20;
-/** The least height of a lane that shows its name (the names are 14 px lines of 11 px text). */
-const LANE_NAME_MIN_PX = 12;
+/** Height of the time axis below the plot. */
+const TIME_AXIS_PX = 32;
+/** The least height left to the numeric lines above the boolean strip. */
+const NUMERIC_MIN_PX = 48;
 /** The widest the names of the booleans may make the room left of the plot. */
 const LANE_NAME_MAX_PX = 120;
 /** Tick, gap and margin beside an axis' numbers. */
@@ -334,7 +360,7 @@ function lineColour(line: ChartLine, theme: ChartTheme): string {
 }
 
 function colourClass(line: ChartLine): string {
-  return `series-color-${line.colorIndex % PALETTE_VARIABLES.length}`;
+  return seriesClasses(line.colorIndex);
 }
 
 /** What the axis is labelled: its unit; for lines without one, the line's name if it is alone. */

@@ -1,5 +1,5 @@
 import { lowerBound, TIME_GRID_MS, type AlignedSeriesData } from './alignedData';
-import type { ChartFrame } from './chart';
+import type { ChartFrame, ChartPoints } from './chart';
 import { MinMaxDecimator } from './decimator';
 
 /** Thin the data once the window holds this many columns per pixel; stop below the lower one. */
@@ -31,7 +31,7 @@ export class ChartFrameBuilder {
   }
 
   /** `series`: indexes into `data.ys` of the charted series, in chart order. */
-  build(data: AlignedSeriesData, series: readonly number[], range: [number, number], plotWidthPx: number): ChartFrame {
+  build(data: AlignedSeriesData, series: readonly number[], range: [number, number], plotWidthPx: number): ChartPoints {
     const changedFrom = data.takeChangedFrom();
     const width = Math.max(1, plotWidthPx);
     const columnsInView = data.x.length - lowerBound(data.x, range[0]);
@@ -56,5 +56,5 @@ export class ChartFrameBuilder {
 
 /** A copy that later builds cannot change: what a paused chart keeps showing. */
 export function frozenCopy(frame: ChartFrame): ChartFrame {
-  return { x: frame.x.slice(), ys: frame.ys.map((y) => y.slice()), range: [frame.range[0], frame.range[1]] };
+  return { x: frame.x.slice(), ys: frame.ys.map((y) => y.slice()), range: [frame.range[0], frame.range[1]], latest: frame.latest.slice() };
 }

@@ -1,4 +1,4 @@
-import type { LiveValue, LiveValueKind } from '../messages';
+import type { LiveReading, LiveValue, LiveValueKind } from '../messages';
 
 /** A number as people read it on a panel: up to 6 significant digits, no float noise. */
 export function formatNumber(n: number): string {
@@ -7,30 +7,6 @@ export function formatNumber(n: number): string {
   const abs = Math.abs(n);
   if (abs !== 0 && (abs >= 1e9 || abs < 1e-4)) return n.toExponential(4).replace(/\.?0+e/, 'e');
   return String(Number(n.toPrecision(6)));
-}
-
-const SI: readonly [number, string][] = [
-  [1e18, 'E'],
-  [1e15, 'P'],
-  [1e12, 'T'],
-  [1e9, 'G'],
-  [1e6, 'M'],
-  [1e3, 'k'],
-];
-
-/**
- * Y-axis labels that fit the axis: large values in k/M/G/T, one suffix for the whole axis (chosen
- * by its largest tick), with just enough decimals to tell neighbouring ticks apart (`step` is the
- * distance between ticks).
- */
-export function formatAxisNumbers(ticks: readonly number[], step: number): string[] {
-  const largest = Math.max(0, ...ticks.map((t) => Math.abs(t)));
-  const unit = SI.find(([factor]) => largest >= 10 * factor);
-  if (!unit) return ticks.map((t) => formatNumber(t));
-  const [factor, suffix] = unit;
-  // Up to 12: a 64-bit counter moves little against its size (18.4467440737E, …441E).
-  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step / factor) - 1e-9)));
-  return ticks.map((t) => (t === 0 ? '0' : `${(t / factor).toFixed(decimals)}${suffix}`));
 }
 
 /**
@@ -44,6 +20,17 @@ export function formatValue(value: LiveValue | undefined, kind: LiveValueKind | 
   const text = typeof value === 'number' ? (kind === 'integer' && Number.isInteger(value) ? String(value) : formatNumber(value)) : value;
   const numeric = typeof value === 'number' || ((kind === 'integer' || kind === 'number') && DECIMAL_INTEGER.test(value));
   return unit && numeric ? `${text} ${unit}` : text;
+}
+
+/**
+ * A series' latest reading for the chart's legend: as the table shows it (every digit of a
+ * 64-bit integer, true/false, the unit), `bad` when the device did not deliver it, `—` before
+ * the first reading.
+ */
+export function formatLatest(reading: LiveReading | null, kind: LiveValueKind | undefined, unit?: string): string {
+  if (!reading) return '—';
+  if (reading.quality === 'bad') return 'bad';
+  return formatValue(reading.value, kind, unit);
 }
 
 /**

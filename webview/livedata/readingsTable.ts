@@ -1,7 +1,7 @@
 import type { LiveValueKind, SeriesInfo } from '../messages';
 import { formatDateTime, formatExtreme, formatTime, formatValue, fullValueText } from './format';
 import type { SeriesView } from './panelModel';
-import { DASHES, PALETTE_VARIABLES } from './theme';
+import { seriesClasses } from './theme';
 
 export interface ReadingsTableEvents {
   remove(key: string): void;
@@ -167,7 +167,7 @@ export class ReadingsTable {
     const { last, range } = view;
     const { unit, valueKind: kind } = view.info;
 
-    cells.swatch.className = colorIndex === undefined ? 'swatch not-charted' : `swatch series-color-${colorIndex % PALETTE_VARIABLES.length} series-dash-${Math.floor(colorIndex / PALETTE_VARIABLES.length) % DASHES.length}`;
+    cells.swatch.className = colorIndex === undefined ? 'swatch not-charted' : `swatch ${seriesClasses(colorIndex)}`;
     cells.swatch.title = colorIndex === undefined && kind ? NOT_CHARTED[kind] : '';
 
     const bad = last?.quality === 'bad';

@@ -12,8 +12,12 @@ export const MAX_AXES = 4;
 /** Height of one boolean lane, and the space between the lanes and the numeric area, in CSS px. */
 export const LANE_PX = 18;
 export const STRIP_GAP_PX = 8;
-/** The lanes never take more than this share of the plot's height. */
-const MAX_STRIP_SHARE = 0.4;
+/** The least height of a lane: enough for its name beside it (11 px text). */
+export const LANE_MIN_PX = 12;
+/** The lanes take at most this share of the plot's height at LANE_PX each… */
+const STRIP_SHARE = 0.4;
+/** …and up to this share when that is what keeps LANE_MIN_PX for each, so that every lane is named. */
+const MAX_STRIP_SHARE = 0.6;
 /** Space above and below a boolean trace inside its lane, as a share of the lane. */
 const LANE_MARGIN = 0.2;
 
@@ -98,7 +102,9 @@ export function layoutSignature(layout: ScaleLayout): string {
 export function stripHeight(layout: Pick<ScaleLayout, 'laneCount' | 'numericShown'>, plotPx: number): number {
   if (layout.laneCount === 0) return 0;
   if (!layout.numericShown) return plotPx + STRIP_GAP_PX;
-  return Math.min(layout.laneCount * LANE_PX + STRIP_GAP_PX, plotPx * MAX_STRIP_SHARE);
+  const preferred = Math.min(layout.laneCount * LANE_PX + STRIP_GAP_PX, plotPx * STRIP_SHARE);
+  const named = Math.min(layout.laneCount * LANE_MIN_PX + STRIP_GAP_PX, plotPx * MAX_STRIP_SHARE);
+  return Math.max(preferred, named);
 }
 
 /** A range around the data with some air above and below. */
