@@ -5,6 +5,7 @@ import type {
   BrowseItem,
   BrowseParams,
   BrowseResult,
+  ConfigProblem,
   DeviceInfo,
   GatewayCapabilities,
   SubscribeParams,
@@ -344,7 +345,7 @@ describe('extension: Tag Explorer', () => {
   const command = (i: FakeTreeItem) => (i as unknown as { command?: { command: string; arguments: unknown[] } }).command;
 
   it('shows the devices and tags bifrost.json had to leave out as rows in error that open the entry in the editor', async () => {
-    const problem = (path: string, extra: object) => ({ path, severity: 'error' as const, ...extra });
+    const problem = (path: string, extra: { message: string } & Partial<ConfigProblem>): ConfigProblem => ({ path, severity: 'error', ...extra });
     const skippedTag: SkippedEntry = {
       kind: 'tag',
       entry: '/devices/0/tags/1',
