@@ -15,8 +15,8 @@ export interface PromptAnswerer {
   quickPick?<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
   /** Without it, the commands' notifications (results, refusals, errors) are shown as usual. */
   notify?(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined>;
-  /** The modal dialog Details opens (the whole message in `detail`); without it, Details shows nothing in tests. */
-  details?(kind: MessageKind, message: string, detail: string, ...items: string[]): Thenable<string | undefined>;
+  /** The modal dialog Details opens, with the whole message; without it, Details shows nothing in tests. */
+  details?(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined>;
 }
 
 /**
@@ -55,8 +55,9 @@ export class Prompts {
     if (short === undefined) return this.show(kind, message, {}, items);
     const choice = await this.show(kind, short, {}, [...items, DETAILS]);
     if (choice !== DETAILS) return choice;
-    if (this.answerer) return this.answerer.details?.(kind, short, message, ...items);
-    return this.show(kind, short, { modal: true, detail: message }, items);
+    // The whole text is the dialog's message: repeating the short form above it would say it twice.
+    if (this.answerer) return this.answerer.details?.(kind, message, ...items);
+    return this.show(kind, message, { modal: true }, items);
   }
 
   private show(kind: MessageKind, message: string, options: vscode.MessageOptions, items: string[]): Thenable<string | undefined> {
