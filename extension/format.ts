@@ -84,6 +84,8 @@ export function statsRows(s: DeviceStats): [string, string][] {
     ['Errors', String(s.errors)],
     ['Timeouts', String(s.timeouts)],
     ['Reconnects', String(s.reconnects)],
+    // Drivers that do not count failed connects leave the row out rather than show a false 0.
+    ...(s.connectFailures !== undefined ? [['Failed connects', String(s.connectFailures)] as [string, string]] : []),
     ['Intervals missed', String(s.skippedScans)],
     ['Latency p50 / p99', `${formatLatency(s.latencyP50Ms)} / ${formatLatency(s.latencyP99Ms)}`],
   ];
@@ -92,4 +94,20 @@ export function statsRows(s: DeviceStats): [string, string][] {
 /** Escapes text for Markdown tooltips, table pipes included. */
 export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Longest message a notification shows whole. VS Code cuts a longer one off at the toast's edge
+ * (the gateway's errors name the device, the request and the reason, often more than fits).
+ */
+const MAX_NOTIFICATION_CHARS = 110;
+
+/** The short form of a message too long for a notification (cut at a word), or undefined when it fits. */
+export function shortened(message: string): string | undefined {
+  const [firstLine = ''] = message.split('\n');
+  if (message.length <= MAX_NOTIFICATION_CHARS && firstLine === message) return undefined;
+  if (firstLine.length <= MAX_NOTIFICATION_CHARS) return `${firstLine.trimEnd()} …`;
+  const cut = firstLine.slice(0, MAX_NOTIFICATION_CHARS);
+  const atWord = cut.replace(/[\s,;:(]+\S*$/, '');
+  return `${atWord.length > MAX_NOTIFICATION_CHARS / 2 ? atWord : cut}…`;
 }

@@ -47,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const gateways = new Gateways(local);
 
   const treeValues = new TreeValues();
-  const tree = new TagTreeProvider(gateways, treeValues, settings);
+  const tree = new TagTreeProvider(gateways, treeValues, settings, configSync);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
   const charts = new LiveDataPanels(context, local.values, log.channel);

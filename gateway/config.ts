@@ -142,16 +142,37 @@ export function validateConfig(doc: unknown, source: DeviceSource, registry: Dri
   const seen = new Set<string>();
   list.forEach((entry, i) => {
     const path = `/devices/${i}`;
-    const device = validateDevice(entry, path, p, source, registry);
-    if (!device) return;
-    if (seen.has(device.id)) {
+    const first = p.list.length;
+    let device = validateDevice(entry, path, p, source, registry);
+    if (device && seen.has(device.id)) {
       p.error(`${path}/id`, `device id "${device.id}" is used twice; this device is not started`);
-      return;
+      device = null;
     }
+    nameEntries(p.list.slice(first), entry, path, device === null);
+    if (!device) return;
     seen.add(device.id);
     devices.push(device);
   });
   return { devices, problems: inDocumentOrder(p.list), usable: true };
+}
+
+/**
+ * Says which device and tag each problem of one device entry is in, and what its errors left
+ * out: the whole device, or the tag the error points into (whichever rule reported it, common
+ * or the driver's). Clients name the entry from this instead of parsing pointers.
+ */
+function nameEntries(problems: ConfigProblem[], entry: unknown, at: string, deviceSkipped: boolean): void {
+  const fields = isObject(entry) ? entry : {};
+  const tags = Array.isArray(fields['tags']) ? (fields['tags'] as unknown[]) : [];
+  for (const problem of problems) {
+    if (typeof fields['id'] === 'string') problem.device = fields['id'];
+    const tagIndex = new RegExp(`^${at}/tags/(\\d+)(?:/|$)`).exec(problem.path)?.[1];
+    const tag = tagIndex === undefined ? undefined : tags[Number(tagIndex)];
+    if (isObject(tag) && typeof tag['name'] === 'string') problem.tag = tag['name'];
+    if (problem.severity !== 'error') continue;
+    if (deviceSkipped) Object.assign(problem, { skipped: 'device', entry: at });
+    else if (tagIndex !== undefined) Object.assign(problem, { skipped: 'tag', entry: `${at}/tags/${tagIndex}` });
+  }
 }
 
 /** Problems in the order of the places they point at, as a reader meets them (stable otherwise). */

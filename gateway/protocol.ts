@@ -140,6 +140,14 @@ export interface ConfigProblem {
   path: string;
   message: string;
   severity: 'error' | 'warning';
+  /** The id of the device the problem is in, as written (when it is a string). */
+  device?: string;
+  /** The name of the tag the problem is in, as written (when it is a string). */
+  tag?: string;
+  /** Errors only: what was left out because of this problem, the whole device or one tag. */
+  skipped?: 'device' | 'tag';
+  /** With `skipped`: the JSON pointer of the entry left out, `/devices/1` or `/devices/1/tags/3`. */
+  entry?: string;
 }
 
 export interface ConfigLoadResult {
@@ -205,6 +213,11 @@ export interface DeviceStats {
   errors: number;
   timeouts: number;
   reconnects: number;
+  /**
+   * Connection attempts that failed (refused, unreachable, unknown host, timed out): they are not
+   * requests, so `requests` and `errors` do not count them. Absent from drivers that do not tell.
+   */
+  connectFailures?: number;
   /** Scans that could not start because the previous one had not finished within its interval. */
   skippedScans: number;
   /** Request round-trip latency over a recent window, in milliseconds; null before any sample. */

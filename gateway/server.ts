@@ -166,10 +166,10 @@ export class GatewayServer {
     for (const id of clashes) {
       const other = source === 'config' ? 'the demo plant' : 'the configuration';
       const message = `device id "${id}" is already used by ${other}; this device is not started`;
-      problems.push({ path: `${pathOf(id)}/id`, message, severity: 'error' });
+      problems.push({ path: `${pathOf(id)}/id`, message, severity: 'error', device: id, skipped: 'device', entry: pathOf(id) });
       log.error(`${source}: ${message}`);
     }
-    for (const f of failed) problems.push({ path: pathOf(f.id), message: f.message, severity: 'error' });
+    for (const f of failed) problems.push({ path: pathOf(f.id), message: f.message, severity: 'error', device: f.id, skipped: 'device', entry: pathOf(f.id) });
     return { devices: running, problems };
   }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { locatePointer, parseConfigText } from '../config/document';
 import { newConfigText } from '../config/edits';
 import type { Services } from './services';
 
@@ -26,4 +27,15 @@ export const openConfig = (s: Services) => async () => {
     s.gateways.local.ctx.log.info(`client: created ${uri.fsPath}`);
   }
   await vscode.window.showTextDocument(uri);
+};
+
+/**
+ * Opens bifrost.json with the text at a JSON pointer selected: where a problem is, or a device's
+ * entry. The Tag Explorer's rows of skipped entries and hints run it when clicked.
+ */
+export const openConfigAt = (s: Services) => async (pointer?: unknown) => {
+  const doc = await vscode.workspace.openTextDocument(configUri(s));
+  const span = locatePointer(parseConfigText(doc.getText()).root, typeof pointer === 'string' ? pointer : '');
+  const selection = new vscode.Range(doc.positionAt(span.offset), doc.positionAt(span.offset + span.length));
+  await vscode.window.showTextDocument(doc, { selection });
 };

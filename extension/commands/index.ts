@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { GatewayDownError, isConnectionError, userMessage } from '../client/errors';
 import { addDevice } from './addDevice';
 import { addDeviceToChart, addToChart, openLiveData } from './chart';
-import { openConfig } from './configFile';
+import { openConfig, openConfigAt } from './configFile';
 import { copyAddress } from './copyAddress';
 import { startDemo, stopDemo } from './demo';
 import { ping, refresh, restartGateway, showLog } from './gateway';
@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Factory> = {
   'bifrost.startDemo': startDemo,
   'bifrost.stopDemo': stopDemo,
   'bifrost.openConfig': openConfig,
+  'bifrost.openConfigAt': openConfigAt,
   'bifrost.addDevice': addDevice,
   'bifrost.refresh': refresh,
   'bifrost.read': readTag,

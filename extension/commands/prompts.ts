@@ -1,7 +1,11 @@
 import * as vscode from 'vscode';
+import { shortened } from '../format';
 
 /** How loud a message is: VS Code's information, warning and error notifications. */
 export type MessageKind = 'info' | 'warning' | 'error';
+
+/** The action on a shortened notification that shows its whole text. */
+export const DETAILS = 'Details';
 
 /** Answers the questions a command asks in place of a person (extension-host tests only). */
 export interface PromptAnswerer {
@@ -11,6 +15,8 @@ export interface PromptAnswerer {
   quickPick?<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
   /** Without it, the commands' notifications (results, refusals, errors) are shown as usual. */
   notify?(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined>;
+  /** The modal dialog Details opens, with the whole message; without it, Details shows nothing in tests. */
+  details?(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined>;
 }
 
 /**
@@ -39,16 +45,30 @@ export class Prompts {
     return this.answerer ? this.answerer.warning(message, options, ...items) : vscode.window.showWarningMessage(message, options, ...items);
   }
 
-  /** A notification (not modal); resolves to the item clicked, if any. */
-  notify(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined> {
-    if (this.answerer?.notify) return this.answerer.notify(kind, message, ...items);
+  /**
+   * A notification (not modal); resolves to the item clicked, if any. A message too long for a
+   * notification shows shortened with a Details action, which opens the whole text in a modal
+   * dialog that offers the same items.
+   */
+  async notify(kind: MessageKind, message: string, ...items: string[]): Promise<string | undefined> {
+    const short = shortened(message);
+    if (short === undefined) return this.show(kind, message, {}, items);
+    const choice = await this.show(kind, short, {}, [...items, DETAILS]);
+    if (choice !== DETAILS) return choice;
+    // The whole text is the dialog's message: repeating the short form above it would say it twice.
+    if (this.answerer) return this.answerer.details?.(kind, message, ...items);
+    return this.show(kind, message, { modal: true }, items);
+  }
+
+  private show(kind: MessageKind, message: string, options: vscode.MessageOptions, items: string[]): Thenable<string | undefined> {
+    if (this.answerer?.notify && !options.modal) return this.answerer.notify(kind, message, ...items);
     switch (kind) {
       case 'info':
-        return vscode.window.showInformationMessage(message, ...items);
+        return vscode.window.showInformationMessage(message, options, ...items);
       case 'warning':
-        return vscode.window.showWarningMessage(message, ...items);
+        return vscode.window.showWarningMessage(message, options, ...items);
       case 'error':
-        return vscode.window.showErrorMessage(message, ...items);
+        return vscode.window.showErrorMessage(message, options, ...items);
     }
   }
 }

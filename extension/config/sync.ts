@@ -4,6 +4,7 @@ import { ResponseError } from 'vscode-jsonrpc';
 import { BifrostConfig, ConfigLoad, ConfigLoadResult, ConfigProblem, ErrorCodes } from '../../gateway/protocol';
 import type { Ctx } from '../client/ctx';
 import { LineIndex, locatePointer, parseConfigText, SpanMessage } from './document';
+import { problemText, SkippedEntry, skippedEntries } from './skipped';
 import { userMessage } from '../client/errors';
 
 const RELOAD_DELAY_MS = 250;
@@ -22,11 +23,17 @@ export class ConfigSync implements vscode.Disposable {
   /** Loads run one after the other, never two at once. */
   private queue: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
+  private skippedList: readonly SkippedEntry[] = [];
+  private readonly skippedEmitter = new vscode.EventEmitter<void>();
+
+  /** The entries of bifrost.json the gateway left out changed. */
+  readonly onDidChangeSkipped = this.skippedEmitter.event;
 
   constructor(private readonly ctx: Ctx) {
     ctx.onRestore(() => this.enqueue(true));
     this.disposables.push(
       this.diagnostics,
+      this.skippedEmitter,
       ctx.settings.onDidChange((change) => {
         if (!change.live.includes('configPath')) return;
         this.lastGood = undefined;
@@ -57,6 +64,23 @@ export class ConfigSync implements vscode.Disposable {
   reload(): Promise<void> {
     if (this.ctx.state !== 'running') return Promise.resolve();
     return this.enqueue(false);
+  }
+
+  /** The devices and tags of bifrost.json the gateway left out at the last load, with why. */
+  get skipped(): readonly SkippedEntry[] {
+    return this.skippedList;
+  }
+
+  /** The JSON pointer of a configured device in the document last sent, to open the editor there. */
+  devicePointer(deviceId: string): string | undefined {
+    const index = this.lastGood?.devices.findIndex((d) => d.id === deviceId) ?? -1;
+    return index < 0 ? undefined : `/devices/${index}`;
+  }
+
+  private setSkipped(list: readonly SkippedEntry[]): void {
+    if (list.length === 0 && this.skippedList.length === 0) return;
+    this.skippedList = list;
+    this.skippedEmitter.fire();
   }
 
   private enqueue(duringRestore: boolean): Promise<void> {
@@ -100,6 +124,7 @@ export class ConfigSync implements vscode.Disposable {
     setConfigExists(text !== undefined);
     if (text === undefined) {
       this.diagnostics.delete(uri);
+      this.setSkipped([]);
       if (this.lastGood === undefined && duringRestore) return; // never had one: nothing to clear
       this.ctx.log.info(`client: ${uri.fsPath} does not exist; no configured devices`);
       this.lastGood = { devices: [] };
@@ -126,6 +151,7 @@ export class ConfigSync implements vscode.Disposable {
       const result = await send(doc);
       this.lastGood = doc;
       this.diagnostics.set(uri, result.problems.map((p) => problemDiagnostic(lines, parsed.root, p)));
+      this.setSkipped(skippedEntries(result.problems, doc));
       const errors = result.problems.filter((p) => p.severity === 'error').length;
       this.ctx.log.info(
         `client: loaded ${path.basename(uri.fsPath)}: ${result.devices.length} device(s) running` +
@@ -168,7 +194,7 @@ function problemsIn(data: unknown): ConfigProblem[] {
 function problemDiagnostic(lines: LineIndex, root: Parameters<typeof locatePointer>[0], p: ConfigProblem): vscode.Diagnostic {
   const span = locatePointer(root, p.path);
   const severity = p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error;
-  return toDiagnostic(lines, { ...span, message: p.message }, severity);
+  return toDiagnostic(lines, { ...span, message: problemText(p) }, severity);
 }
 
 function toDiagnostic(lines: LineIndex, s: SpanMessage, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Gateway } from '../client/gateway';
-import { escapeMarkdown as escape } from '../format';
+import { escapeMarkdown as escape, withoutDevicePrefix } from '../format';
 
 /** Gateway health at a glance: starting, running with connected/total devices, or stopped. Click: the log. */
 export class StatusBar implements vscode.Disposable {
@@ -30,14 +30,16 @@ export class StatusBar implements vscode.Disposable {
         tooltip.appendMarkdown('Bifrost gateway: starting…');
         break;
       case 'running': {
-        const devices = this.gateway.devices.devices;
+        // Disabled devices are not down: they count neither as connected nor in the total.
+        const all = this.gateway.devices.devices;
+        const devices = all.filter((d) => d.enabled);
+        const disabled = all.length - devices.length;
         const connected = devices.filter((d) => d.status === 'connected').length;
         this.item.text = devices.length > 0 ? `$(plug) Bifrost ${connected}/${devices.length}` : '$(plug) Bifrost';
-        tooltip.appendMarkdown(
-          `Bifrost gateway: running\n\n${devices.length > 0 ? `${connected} of ${devices.length} device(s) connected` : 'No devices configured'}`,
-        );
+        const counts = all.length === 0 ? 'No devices configured' : `${connected} of ${devices.length} device(s) connected`;
+        tooltip.appendMarkdown(`Bifrost gateway: running\n\n${counts}${disabled > 0 ? `, ${disabled} disabled` : ''}`);
         const failing = devices.filter((d) => d.status === 'error');
-        for (const d of failing.slice(0, 5)) tooltip.appendMarkdown(`\n\n$(error) ${escape(d.name)}: ${escape(d.lastError ?? 'error')}`);
+        for (const d of failing.slice(0, 5)) tooltip.appendMarkdown(`\n\n$(error) ${escape(d.name)}: ${escape(withoutDevicePrefix(d.lastError ?? 'error', d.id))}`);
         break;
       }
       case 'stopped':

@@ -3,7 +3,8 @@ import type { DeviceInfo, GatewayCapabilities, TagInfo, TagReading, ValueKind } 
 import { protocolCapabilities, protocolName } from '../client/capabilities';
 import type { GatewayState } from '../client/ctx';
 import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel, withoutDevicePrefix } from '../format';
-import type { DeviceNode, ErrorNode, FolderNode, GatewayNode, MethodNode, TagNode } from './nodes';
+import { problemText } from '../config/skipped';
+import type { DeviceNode, ErrorNode, FolderNode, GatewayNode, HintNode, MethodNode, SkippedNode, TagNode } from './nodes';
 import { tagInfoOf } from './nodes';
 
 /**
@@ -22,22 +23,28 @@ export function gatewayItem(node: GatewayNode, name: string, state: GatewayState
   return item;
 }
 
-export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabilities | undefined): vscode.TreeItem {
-  // A protocol that walks an address space lists it when asked; configured tags show at once.
+/** How the values of a device's tags on screen are: a connected device is green only when they are good. */
+export interface ValuesHealth {
+  /** Tags with a reading. */
+  readonly read: number;
+  readonly bad: number;
+  readonly uncertain: number;
+}
+
+export const NO_VALUES: ValuesHealth = { read: 0, bad: 0, uncertain: 0 };
+
+export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabilities | undefined, health: ValuesHealth = NO_VALUES): vscode.TreeItem {
+  // A protocol that walks an address space lists it when asked; configured tags show at once,
+  // and so does what to do when there are none (a hint row) or why some were left out.
   const walks = protocolCapabilities(caps, d.protocol)?.browse === 'tree';
-  const state = walks
-    ? vscode.TreeItemCollapsibleState.Collapsed
-    : d.tags.length > 0
-      ? vscode.TreeItemCollapsibleState.Expanded
-      : vscode.TreeItemCollapsibleState.None;
-  const item = new vscode.TreeItem(d.name, state);
+  const item = new vscode.TreeItem(d.name, walks ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
   item.contextValue = d.source === 'demo' ? 'device.demo' : 'device';
-  item.iconPath = statusIcon(d);
+  item.iconPath = statusIcon(d, health);
   item.description = !d.enabled
     ? 'disabled'
     : d.status === 'connected'
-      ? d.endpoint
+      ? `${d.endpoint}${valuesRemark(health)}`
       : d.lastError
         ? `${statusLabel(d.status)}: ${withoutDevicePrefix(d.lastError, d.id)}`
         : statusLabel(d.status);
@@ -45,10 +52,18 @@ export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabil
   return item;
 }
 
-function statusIcon(d: DeviceInfo): vscode.ThemeIcon {
+/** ` · 2 of 5 values bad`: why a connected device is not green. */
+function valuesRemark(h: ValuesHealth): string {
+  if (h.bad > 0) return ` · ${h.bad} of ${h.read} values bad`;
+  if (h.uncertain > 0) return ` · ${h.uncertain} of ${h.read} values uncertain`;
+  return '';
+}
+
+function statusIcon(d: DeviceInfo, health: ValuesHealth): vscode.ThemeIcon {
   if (!d.enabled) return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));
   switch (d.status) {
     case 'connected':
+      if (health.bad > 0 || health.uncertain > 0) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
       return new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'));
     case 'connecting':
       return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.yellow'));
@@ -59,14 +74,19 @@ function statusIcon(d: DeviceInfo): vscode.ThemeIcon {
   }
 }
 
-export function deviceTooltip(d: DeviceInfo, caps: GatewayCapabilities | undefined): vscode.MarkdownString {
+export function deviceTooltip(d: DeviceInfo, caps: GatewayCapabilities | undefined, health: ValuesHealth = NO_VALUES): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   // Ids are letters, digits, '_', '.' and '-': safe inside a code span, where escapes would show.
   md.appendMarkdown(`**${esc(d.name)}** \`${d.id}\`${d.source === 'demo' ? ' (demo plant)' : ''}\n\n`);
-  const status = d.enabled ? statusLabel(d.status) : 'disabled';
-  md.appendMarkdown(`$(${statusIcon(d).id.replace('~spin', '')}) ${esc(status)} · ${esc(d.endpoint)} · ${esc(protocolName(caps, d.protocol))}\n\n`);
-  if (d.lastError) md.appendMarkdown(`Last error: ${esc(d.lastError)}\n\n`);
+  const status = d.enabled ? `${statusLabel(d.status)}${d.status === 'connected' ? valuesRemark(health) : ''}` : 'disabled';
+  md.appendMarkdown(`$(${statusIcon(d, health).id.replace('~spin', '')}) ${esc(status)} · ${esc(d.endpoint)} · ${esc(protocolName(caps, d.protocol))}\n\n`);
   md.appendMarkdown(`Default interval ${d.pollIntervalMs} ms · ${d.tags.length} configured tag(s) · writes ${d.allowWrites ? 'allowed' : 'refused'}\n\n`);
+  if (!d.enabled) {
+    // Not a failure: nothing is connected or read, so there is no error and nothing to count.
+    md.appendMarkdown('Disabled in the configuration (`"enabled": false`): never connected, its tags are not read.');
+    return md;
+  }
+  if (d.lastError) md.appendMarkdown(`Last error: ${esc(withoutDevicePrefix(d.lastError, d.id))}\n\n`);
   md.appendMarkdown('| | |\n|:--|--:|\n');
   for (const [k, v] of statsRows(d.stats)) md.appendMarkdown(`| ${esc(k)} | ${esc(v)} |\n`);
   return md;
@@ -100,12 +120,50 @@ export function errorItem(node: ErrorNode): vscode.TreeItem {
   return item;
 }
 
-export function tagItem(node: TagNode, d: DeviceInfo, r: TagReading | undefined): vscode.TreeItem {
+/** A device or tag the gateway left out of bifrost.json: the problem in its row; a click opens it in the editor. */
+export function skippedItem(node: SkippedNode): vscode.TreeItem {
+  const { skipped } = node;
+  const item = new vscode.TreeItem(skipped.label, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.contextValue = skipped.kind === 'device' ? 'skippedDevice' : 'skippedTag';
+  item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+  const [first] = skipped.problems;
+  item.description = `skipped: ${first?.message ?? 'invalid entry'}`;
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`$(error) **${esc(skipped.label)}** is not in use: the gateway skipped this ${skipped.kind} of the configuration.\n\n`);
+  for (const p of skipped.problems) md.appendMarkdown(`- ${esc(problemText(p))}\n`);
+  md.appendMarkdown('\nClick to open it in the editor.');
+  item.tooltip = md;
+  item.command = { command: 'bifrost.openConfigAt', title: 'Open in Editor', arguments: [first?.path ?? skipped.entry] };
+  return item;
+}
+
+/** What to do where a device shows nothing. */
+export function hintItem(node: HintNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.contextValue = 'hint';
+  item.iconPath = new vscode.ThemeIcon('info');
+  item.description = node.detail;
+  item.tooltip = `${node.message}: ${node.detail}`;
+  if (node.pointer !== undefined) item.command = { command: 'bifrost.openConfigAt', title: 'Open in Editor', arguments: [node.pointer] };
+  return item;
+}
+
+export function tagItem(node: TagNode, d: DeviceInfo, reading: TagReading | undefined): vscode.TreeItem {
   const t = tagInfoOf(node);
   const label = node.item.displayName ?? node.item.name;
   const item = new vscode.TreeItem(label, node.item.hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.contextValue = t.writable ? 'tag.writable' : 'tag.readonly';
+  if (!d.enabled) {
+    // Nothing is read on a disabled device: no value, and no reading from before counts.
+    item.description = 'not read (device disabled)';
+    item.iconPath = new vscode.ThemeIcon('circle-outline', new vscode.ThemeColor('disabledForeground'));
+    item.tooltip = tagTooltip(label, d, t, undefined);
+    return item;
+  }
+  const r = reading;
   item.description = describeReading(r, t.unit, d.id, t.valueKind);
   item.iconPath = valueIcon(t.valueKind, r);
   item.tooltip = tagTooltip(label, d, t, r);
@@ -153,7 +211,7 @@ function tagTooltip(label: string, d: DeviceInfo, t: TagInfo, r: TagReading | un
     if (r.sourceTimestamp !== undefined) rows.push(['Source time', esc(formatTime(r.sourceTimestamp))]);
     if (r.serverTimestamp !== undefined) rows.push(['Server time', esc(formatTime(r.serverTimestamp))]);
   } else {
-    rows.push(['Value', 'no value yet']);
+    rows.push(['Value', d.enabled ? 'no value yet' : 'not read: the device is disabled']);
   }
   md.appendMarkdown('| | |\n|:--|:--|\n');
   for (const [k, v] of rows) md.appendMarkdown(`| ${k} | ${v} |\n`);

@@ -1,4 +1,5 @@
 import type { BrowseItem, TagInfo } from '../../gateway/protocol';
+import type { SkippedEntry } from '../config/skipped';
 
 /**
  * The rows of the Tag Explorer: gateway → device → folders → tags and methods, as far as the
@@ -53,18 +54,43 @@ export interface ErrorNode {
   readonly parent: ContainerNode;
 }
 
-export type ContainerNode = DeviceNode | FolderNode | TagNode;
-export type TreeNode = GatewayNode | DeviceNode | FolderNode | TagNode | MethodNode | ErrorNode;
+/**
+ * A device or tag of bifrost.json that the gateway left out: at the top beside the devices, or
+ * under its device. It belongs to no running device.
+ */
+export interface SkippedNode {
+  readonly kind: 'skipped';
+  readonly id: string;
+  readonly gatewayId: string;
+  readonly skipped: SkippedEntry;
+  readonly parent?: DeviceNode;
+}
 
-const KINDS = new Set<string>(['gateway', 'device', 'folder', 'tag', 'method', 'error']);
+/** Stands where a device's rows would be when it has none: what to do about it. */
+export interface HintNode {
+  readonly kind: 'hint';
+  readonly id: string;
+  readonly gatewayId: string;
+  readonly deviceId: string;
+  readonly message: string;
+  readonly detail: string;
+  /** Where bifrost.json opens when the row is clicked (a JSON pointer), if anywhere. */
+  readonly pointer?: string;
+  readonly parent: DeviceNode;
+}
+
+export type ContainerNode = DeviceNode | FolderNode | TagNode;
+export type TreeNode = GatewayNode | DeviceNode | FolderNode | TagNode | MethodNode | ErrorNode | SkippedNode | HintNode;
+
+const KINDS = new Set<string>(['gateway', 'device', 'folder', 'tag', 'method', 'error', 'skipped', 'hint']);
 
 /** Commands get the clicked row as their argument: this tells a row from anything else. */
 export function isTreeNode(arg: unknown): arg is TreeNode {
   return typeof arg === 'object' && arg !== null && KINDS.has(String((arg as { kind?: unknown }).kind)) && 'gatewayId' in arg;
 }
 
-export function hasDevice(node: TreeNode): node is Exclude<TreeNode, GatewayNode> {
-  return node.kind !== 'gateway';
+export function hasDevice(node: TreeNode): node is Exclude<TreeNode, GatewayNode | SkippedNode> {
+  return node.kind !== 'gateway' && node.kind !== 'skipped';
 }
 
 /** Whether a row can be expanded to show more. */

@@ -6,9 +6,10 @@ import { userMessage } from '../client/errors';
 import type { Gateway } from '../client/gateway';
 import type { Gateways } from '../client/gateways';
 import type { Settings } from '../config/settings';
+import type { SkippedEntry } from '../config/skipped';
 import { BrowseCache, BrowseOutcome, BrowseRequest } from './browseCache';
 import { Coalescer } from './coalescer';
-import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, methodItem, tagItem } from './items';
+import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, hintItem, methodItem, skippedItem, tagItem, type ValuesHealth } from './items';
 import {
   browsedNodeId,
   ContainerNode,
@@ -16,8 +17,10 @@ import {
   deviceNodeId,
   GatewayNode,
   gatewayNodeId,
+  HintNode,
   isContainer,
   itemOfTag,
+  SkippedNode,
   TagNode,
   TreeNode,
   valueKey,
@@ -25,6 +28,14 @@ import {
 import type { ShownTags, TreeValues } from './treeValues';
 
 export const TAG_EXPLORER_VIEW = 'bifrost.tagExplorer';
+
+/** What the tree shows of bifrost.json beyond the running devices (ConfigSync): the entries the local gateway left out. */
+export interface ConfigEntries {
+  readonly skipped: readonly SkippedEntry[];
+  readonly onDidChangeSkipped: vscode.Event<void>;
+  /** Where a configured device is written, to open the editor there. */
+  devicePointer(deviceId: string): string | undefined;
+}
 
 /** The children of one container as rows, built once per browse outcome. */
 interface Children {
@@ -58,6 +69,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   private readonly rows = new Map<string, DeviceRows>();
   private readonly emitter = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
   private readonly repaint: Coalescer<string>;
+  /** The values health each device row was last painted with, to repaint it when that changes. */
+  private readonly paintedHealth = new Map<string, string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   readonly onDidChangeTreeData = this.emitter.event;
@@ -66,12 +79,17 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     private readonly gateways: Gateways,
     private readonly values: TreeValues,
     settings: Settings,
+    private readonly config: ConfigEntries,
   ) {
     this.repaint = new Coalescer(
       () => settings.current.treeRefreshMs,
       (keys) => this.fireFor(keys),
     );
-    this.disposables.push(this.emitter, values.onDidChange((keys) => keys.forEach((k) => this.repaint.add(k))));
+    this.disposables.push(
+      this.emitter,
+      values.onDidChange((keys) => keys.forEach((k) => this.repaint.add(k))),
+      config.onDidChangeSkipped(() => this.emitter.fire(undefined)),
+    );
     for (const gateway of gateways.all) {
       this.disposables.push(
         gateway.devices.onDidChangeDevices((change) => {
@@ -95,11 +113,11 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
     if (!node) {
       const all = this.gateways.all;
-      return all.length === 1 ? this.devicesOf(all[0]) : all.map((g) => this.gatewayNode(g.id));
+      return all.length === 1 ? this.topRowsOf(all[0]) : all.map((g) => this.gatewayNode(g.id));
     }
     if (node.kind === 'gateway') {
       const gateway = this.gateways.get(node.gatewayId);
-      return gateway ? this.devicesOf(gateway) : [];
+      return gateway ? this.topRowsOf(gateway) : [];
     }
     return isContainer(node) ? this.childrenOf(node) : [];
   }
@@ -110,6 +128,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
         return undefined;
       case 'device':
         return this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId);
+      case 'skipped':
+        return node.parent ?? (this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId));
       default:
         return node.parent;
     }
@@ -119,11 +139,17 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     const gateway = this.gateways.get(node.gatewayId);
     if (!gateway) return new vscode.TreeItem('(gone)');
     if (node.kind === 'gateway') return gatewayItem(node, gateway.name, gateway.ctx.state);
+    if (node.kind === 'skipped') return skippedItem(node);
     const device = gateway.devices.device(node.deviceId);
     if (!device) return new vscode.TreeItem('(gone)');
     switch (node.kind) {
-      case 'device':
-        return deviceItem(node, device, gateway.capabilities);
+      case 'device': {
+        const health = this.healthOf(gateway, device.id);
+        this.paintedHealth.set(node.id, JSON.stringify(health));
+        return deviceItem(node, device, gateway.capabilities, health);
+      }
+      case 'hint':
+        return hintItem(node);
       case 'folder':
         return folderItem(node);
       case 'method':
@@ -141,7 +167,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     if (node.kind === 'device' && gateway && gateway.ctx.state === 'running') {
       await gateway.devices.refresh();
       const device = gateway.devices.device(node.deviceId);
-      if (device) item.tooltip = deviceTooltip(device, gateway.capabilities);
+      if (device) item.tooltip = deviceTooltip(device, gateway.capabilities, this.healthOf(gateway, device.id));
     }
     return item;
   }
@@ -165,6 +191,55 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
 
   private devicesOf(gateway: Gateway): DeviceNode[] {
     return gateway.devices.devices.map((d) => this.deviceNode(gateway.id, d.id));
+  }
+
+  /** A gateway's devices, then the devices of bifrost.json it left out (the local gateway loads the file). */
+  private topRowsOf(gateway: Gateway): TreeNode[] {
+    const rows: TreeNode[] = this.devicesOf(gateway);
+    if (gateway !== this.gateways.local) return rows;
+    for (const s of this.config.skipped) if (s.kind === 'device') rows.push(this.skippedNode(gateway.id, s, undefined));
+    return rows;
+  }
+
+  /** A configured device's tags that the gateway left out, as rows below it. */
+  private skippedTagsOf(gateway: Gateway, device: DeviceNode): SkippedNode[] {
+    if (gateway !== this.gateways.local || gateway.devices.device(device.deviceId)?.source !== 'config') return [];
+    return this.config.skipped.filter((s) => s.kind === 'tag' && s.deviceId === device.deviceId).map((s) => this.skippedNode(gateway.id, s, device));
+  }
+
+  private skippedNode(gatewayId: string, skipped: SkippedEntry, parent: DeviceNode | undefined): SkippedNode {
+    return { kind: 'skipped', id: JSON.stringify(['skipped', gatewayId, skipped.entry]), gatewayId, skipped, ...(parent ? { parent } : {}) };
+  }
+
+  /** What to do about a device that shows nothing: add tags to bifrost.json, or there is nothing to browse. */
+  private hintFor(gateway: Gateway, device: DeviceNode): HintNode {
+    const d = gateway.devices.device(device.deviceId);
+    const walks = d !== undefined && protocolCapabilities(gateway.capabilities, d.protocol)?.browse === 'tree';
+    const base = { kind: 'hint' as const, id: JSON.stringify(['hint', device.id]), gatewayId: gateway.id, deviceId: device.deviceId, parent: device };
+    if (walks) return { ...base, message: 'Nothing found', detail: 'browsing the device listed nothing; Refresh to browse again' };
+    const pointer = d?.source === 'config' ? this.config.devicePointer(device.deviceId) : undefined;
+    // (A register inspector for finding what a Modbus device holds would be offered here too.)
+    const hint = { ...base, message: 'No tags yet', detail: 'add one under "tags" in bifrost.json (click to open)' };
+    return pointer !== undefined ? { ...hint, pointer: `${pointer}/tags` } : hint;
+  }
+
+  /** How many of a device's configured tags on screen read bad or uncertain, from the value hub's last readings. */
+  private healthOf(gateway: Gateway, deviceId: string): ValuesHealth {
+    const device = gateway.devices.device(deviceId);
+    const rows = this.rows.get(deviceNodeId(gateway.id, deviceId));
+    if (!device?.enabled || !rows) return { read: 0, bad: 0, uncertain: 0 };
+    let read = 0;
+    let bad = 0;
+    let uncertain = 0;
+    for (const key of rows.tagRows.keys()) {
+      const [, , ref] = JSON.parse(key) as [string, string, string];
+      const r = gateway.values.last(deviceId, ref);
+      if (!r) continue;
+      read++;
+      if (r.quality === 'bad') bad++;
+      else if (r.quality === 'uncertain') uncertain++;
+    }
+    return { read, bad, uncertain };
   }
 
   private gatewayNode(gatewayId: string): GatewayNode {
@@ -204,7 +279,10 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     }
     rows.expanded.add(container.id);
     this.syncValues();
-    return children.nodes;
+    if (container.kind !== 'device') return children.nodes;
+    const skipped = this.skippedTagsOf(gateway, container);
+    if (children.nodes.length === 0 && skipped.length === 0 && 'items' in outcome) return [this.hintFor(gateway, container)];
+    return skipped.length > 0 ? [...children.nodes, ...skipped] : children.nodes;
   }
 
   /** How rows of a gateway's devices are listed: by browsing, or from the configured tags where the protocol does not browse. */
@@ -280,6 +358,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     const shown: ShownTags[] = [];
     for (const gateway of this.gateways.all) {
       for (const device of this.devicesOf(gateway)) {
+        // A disabled device is never read: subscribing its tags would only bring "bad" readings.
+        if (gateway.devices.device(device.deviceId)?.enabled === false) continue;
         const refs = new Set<string>();
         this.collectShown(device, refs);
         if (refs.size > 0) shown.push({ gateway, deviceId: device.deviceId, refs: [...refs] });
@@ -308,6 +388,12 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       }
       const [gatewayId, deviceId] = JSON.parse(k) as [string, string, string];
       nodes.push(...(this.rows.get(deviceNodeId(gatewayId, deviceId))?.tagRows.get(k) ?? []));
+      const deviceRow = this.deviceNodes.get(deviceNodeId(gatewayId, deviceId));
+      const gateway = this.gateways.get(gatewayId);
+      // The device row too, when the readings changed how its values are as a whole.
+      if (deviceRow && gateway && !nodes.includes(deviceRow) && this.paintedHealth.get(deviceRow.id) !== JSON.stringify(this.healthOf(gateway, deviceId))) {
+        nodes.push(deviceRow);
+      }
     }
     if (nodes.length > 0) this.emitter.fire(nodes);
   }

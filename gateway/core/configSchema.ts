@@ -200,3 +200,88 @@ function sentence(message: string): string {
 function listed(names: readonly string[]): string {
   return names.length <= 1 ? (names[0] ?? 'no protocol') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
+
+/**
+ * Keywords that make an editor report problems. In the editor's schema they are left out: the
+ * gateway is the one judge of bifrost.json (its problems are the file's diagnostics, errors where
+ * it skips an entry, warnings where it ignores a key), and a schema that validated too would put
+ * a second entry with other words and another severity beside each of them in the Problems panel.
+ */
+const VALIDATION_KEYWORDS = new Set([
+  'type',
+  'required',
+  'additionalProperties',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'patternErrorMessage',
+  'errorMessage',
+  'const',
+  'not',
+  'enum',
+  'enumDescriptions',
+]);
+
+/**
+ * The schema VS Code gets (schemas/bifrost.editor.schema.json, the manifest's jsonValidation):
+ * the full schema for completion, hovers and snippets, without its checks. Enum values become
+ * snippets with their descriptions, so completion still offers them; booleans offer true and
+ * false. `if` conditions stay as they are: they choose which branch completes (a protocol's
+ * fields) and never report anything themselves. The full, validating schema stays for other
+ * editors and tools (schemas/bifrost.schema.json).
+ */
+export function editorSchema(schema: JsonSchema): JsonSchema {
+  return withoutChecks(schema) as JsonSchema;
+}
+
+export function editorSchemaText(registry: DriverRegistry): string {
+  return `${JSON.stringify(editorSchema(configSchema(registry)), null, 2)}\n`;
+}
+
+function withoutChecks(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutChecks);
+  if (typeof node !== 'object' || node === null) return node;
+  const s = node as JsonSchema;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(s)) {
+    if (VALIDATION_KEYWORDS.has(key)) continue;
+    if (key === 'if' || key === 'defaultSnippets' || key === 'default') out[key] = value;
+    else if (key === 'properties' || key === 'definitions') out[key] = mapValues(value as JsonSchema, withoutChecks);
+    else if (key === 'allOf' || key === 'anyOf' || key === 'oneOf') {
+      const kept = (value as unknown[]).map(withoutChecks).filter((b) => !isEmptyBranch(b));
+      if (kept.length > 0) out[key] = kept;
+    } else if (key === 'then' || key === 'else' || key === 'items') {
+      const kept = withoutChecks(value);
+      if (!isEmptyBranch(kept)) out[key] = kept;
+    } else out[key] = value;
+  }
+  // An `if` whose branch said only what is wrong has nothing left to apply.
+  if ('if' in out && !('then' in out) && !('else' in out)) delete out['if'];
+  const offered = offeredValues(s);
+  if (offered.length > 0) out['defaultSnippets'] = [...((out['defaultSnippets'] as unknown[] | undefined) ?? []), ...offered];
+  return out;
+}
+
+/** What completion offers for a value once the enum is gone: each value, with its description. */
+function offeredValues(s: JsonSchema): { label: string; description?: string; body: unknown }[] {
+  if (Array.isArray(s['enum'])) {
+    const descriptions = (s['enumDescriptions'] as string[] | undefined) ?? [];
+    return (s['enum'] as unknown[]).map((v, i) => ({ label: String(v), ...(descriptions[i] ? { description: descriptions[i] } : {}), body: v }));
+  }
+  if (s['type'] === 'boolean') return [true, false].map((v) => ({ label: String(v), body: v }));
+  return [];
+}
+
+/** Nothing to apply: no keys, or only properties that say nothing. */
+function isEmptyBranch(b: unknown): boolean {
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return false;
+  return Object.entries(b).every(([k, v]) => k === 'properties' && Object.values(v as JsonSchema).every(isEmptyBranch));
+}
+
+function mapValues(o: JsonSchema, f: (v: unknown) => unknown): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(o)) out[k] = f(v);
+  return out;
+}

@@ -27,6 +27,7 @@ export class DeviceStatsCollector {
   errors = 0;
   timeouts = 0;
   reconnects = 0;
+  connectFailures = 0;
   skippedScans = 0;
   private current = new Uint16Array(BUCKETS);
   private previous = new Uint16Array(BUCKETS);
@@ -53,6 +54,7 @@ export class DeviceStatsCollector {
       errors: this.errors,
       timeouts: this.timeouts,
       reconnects: this.reconnects,
+      connectFailures: this.connectFailures,
       skippedScans: this.skippedScans,
       latencyP50Ms: n === 0 ? null : round3(this.percentile(0.5, n)),
       latencyP99Ms: n === 0 ? null : round3(this.percentile(0.99, n)),

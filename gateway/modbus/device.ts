@@ -43,6 +43,8 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private stopped = false;
   /** Answered since the link last opened. */
   private answered = false;
+  /** The link opened since it last went down: a link that goes down without opening failed to connect. */
+  private linkOpened = false;
   private everAnswered = false;
 
   constructor(
@@ -88,6 +90,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   linkUp(): void {
     if (this.stopped) return;
     this.answered = false;
+    this.linkOpened = true;
     this.host.log.debug(`${this.id}: connected to ${this.lease?.link.where}, waiting for an answer`);
     void this.probe();
   }
@@ -95,6 +98,8 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   linkDown(reason: string): void {
     if (this.stopped) return;
     this.answered = false;
+    if (!this.linkOpened) this.stats.connectFailures++;
+    this.linkOpened = false;
     const message = `${this.id}: ${reason}`;
     if (this.status !== 'error' || this.lastError !== message) this.host.log.warn(`${message}; reconnecting`);
     this.setStatus('error', message);

@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Page } from 'playwright-core';
@@ -44,6 +45,18 @@ function rigConfig(port: number): { devices: DeviceConfig[] } {
       },
     ],
   };
+}
+
+/** A port nothing listens on (it was free a moment ago): connects to it are refused. */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
 }
 
 function required(name: string): string {
@@ -275,6 +288,98 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
     });
     await restMouse(page);
     await screenshot(page, 'plugin-live-data');
+  });
+
+  it('what a new user trips over: skipped entries in the tree and once in Problems, no tags, disabled, refused, a long error', async () => {
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    const refusedPort = await freePort();
+    const config = {
+      devices: [
+        { ...rigConfig(rig.port).devices[0]!, tags: [{ name: 'line_speed', area: 'holding', address: 0, unit: 'rpm' }, { name: 'broken', address: 'holding:abc' }] },
+        { id: 'no-host', name: 'Packer (no host)', protocol: 'modbus-tcp', tags: [{ name: 'count', address: 'holding:0' }] },
+        { id: 'parked', name: 'Parked Mixer', protocol: 'modbus-tcp', host: '127.0.0.1', port: rig.port, enabled: false, tags: [{ name: 'speed', address: 'holding:0' }] },
+        { id: 'empty', name: 'New Drive', protocol: 'modbus-tcp', host: '127.0.0.1', port: rig.port, unitId: 2 },
+        { id: 'nobody-home', name: 'Filler PLC, line 2 (not installed yet)', protocol: 'modbus-tcp', host: '127.0.0.1', port: refusedPort, tags: [{ name: 'level', address: 'holding:0' }] },
+      ],
+    };
+    writeFileSync(join(workspace, 'bifrost.json'), `${JSON.stringify(config, null, 2)}\n`);
+    let rows: TreeRow[] = [];
+    const row = (label: string, level: number) => rows.find((r) => r.level === level && r.label === label);
+    await waitFor(
+      'the skipped entries, the hint, the disabled and the refused device in the tree',
+      async () => {
+        rows = await treeRows(page);
+        return row('broken', 2)?.description.startsWith('skipped: ') &&
+          row('Packer (no host)', 1)?.description.startsWith('skipped: a Modbus TCP device needs a "host"') &&
+          row('No tags yet', 2) &&
+          row('Parked Mixer', 1)?.description === 'disabled' &&
+          row('speed', 2)?.description === 'not read (device disabled)' &&
+          /^error: connection refused/.test(row('Filler PLC, line 2 (not installed yet)', 1)?.description ?? '') &&
+          row(RIG, 1)?.description.startsWith('127.0.0.1:')
+          ? true
+          : undefined;
+      },
+      () => describeRows(rows),
+    );
+    assert.equal(tagsOf(rows, 'Parked Mixer').length, 1);
+    assert.deepEqual(tagsOf(rows, 'New Drive').map((r) => r.label), ['No tags yet']);
+    await restMouse(page);
+    await screenshot(page, 'ux-tree');
+
+    // The status bar counts the devices that should run: the disabled one is not down.
+    const status = await page.locator('.statusbar-item[id="bifrost.bifrost.gateway"], .statusbar-item', { hasText: /Bifrost \d+\/\d+/ }).first().innerText();
+    assert.match(status, /Bifrost 2\/3/, `the status bar counts the disabled device as down: ${status}`);
+
+    // The refused device's tooltip counts its failed connects and names the error once.
+    const refused = treeRow(page, 'Filler PLC, line 2 (not installed yet)', 1);
+    await refused.hover();
+    const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Failed connects' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 15_000 });
+    const tip = await hover.innerText();
+    assert.match(tip, /Last error: connection refused by 127\.0\.0\.1/);
+    assert.doesNotMatch(tip, /Last error: nobody-home/);
+    assert.match(tip, /Failed connects\s+[1-9]/);
+    await screenshot(page, 'ux-refused-tooltip');
+
+    // A click on a skipped entry opens it in the editor; the Problems panel has one entry per mistake.
+    await treeRow(page, 'broken', 2).click();
+    await page.locator('.editor-instance .monaco-editor').first().waitFor({ state: 'visible' });
+    await page.keyboard.press('Control+Shift+M');
+    let problemRows: string[] = [];
+    await waitFor(
+      'the two mistakes in the Problems panel',
+      async () => {
+        problemRows = (await page.locator('.markers-panel .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+        return problemRows.some((t) => t.includes('Tag "broken" of device "rig" skipped')) && problemRows.some((t) => t.includes('Device "no-host" skipped')) ? true : undefined;
+      },
+      () => JSON.stringify(problemRows),
+    );
+    // Some time for VS Code's JSON service, which would add its own entries beside the gateway's.
+    await page.waitForTimeout(3000);
+    problemRows = (await page.locator('.markers-panel .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    const markers = problemRows.filter((t) => /Ln \d+, Col \d+/.test(t));
+    assert.equal(markers.length, 2, `not one entry per mistake: ${JSON.stringify(problemRows)}`);
+    await restMouse(page);
+    await screenshot(page, 'ux-problems');
+
+    // A long error: shortened in the notification, whole behind Details.
+    await runCommand(page, 'View: Close All Editors');
+    await treeRow(page, 'level', 2).click({ button: 'right' });
+    await page.locator('.monaco-menu .action-label', { hasText: /^Read$/ }).click();
+    const toast = page.locator('.notification-toast', { hasText: 'no value' });
+    await toast.waitFor({ state: 'visible' });
+    const shown = (await toast.locator('.notification-list-item-message').innerText()).trim();
+    assert.ok(shown.endsWith('…'), `the notification is not shortened: ${shown}`);
+    await restMouse(page);
+    await screenshot(page, 'ux-long-error');
+    await toast.locator('.monaco-button', { hasText: 'Details' }).click();
+    const dialog = page.locator(DIALOG);
+    await dialog.waitFor({ state: 'visible' });
+    const whole = await dialog.innerText();
+    assert.match(whole, /connection refused by 127\.0\.0\.1:\d+ \(nothing listens there\?\)\) at \d\d:\d\d/);
+    await screenshot(page, 'ux-long-error-details');
+    await page.keyboard.press('Escape');
   });
 
   it('VS Code reports the extension active, with its activation time', async () => {

@@ -12,13 +12,14 @@ import { activationSuite } from './activation.test';
 import { configSuite } from './config.test';
 import { crashSuite } from './crash.test';
 import { liveDataSuite } from './liveData.test';
+import { newUserSuite } from './newUser.test';
 import { pluginSuite } from './plugin.test';
 import { report } from './report';
 import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, pluginSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, newUserSuite, liveDataSuite, pluginSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });

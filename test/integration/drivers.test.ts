@@ -195,7 +195,14 @@ describe('plug-in drivers', function () {
       });
       assert.deepEqual(res.devices, ['mem']);
       assert.deepEqual(res.problems.filter((p) => p.severity === 'error'), [
-        { path: '/devices/1', message: 'broken: the memory driver could not start this device: the simulated hardware is missing', severity: 'error' },
+        {
+          path: '/devices/1',
+          message: 'broken: the memory driver could not start this device: the simulated hardware is missing',
+          severity: 'error',
+          device: 'broken',
+          skipped: 'device',
+          entry: '/devices/1',
+        },
       ]);
       const { devices } = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
       assert.deepEqual(devices.map((d) => d.id), ['mem']);

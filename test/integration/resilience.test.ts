@@ -105,6 +105,18 @@ describe('devices that fail', function () {
     });
   }
 
+  it('counts refused connects as failed connects, not as requests, and says why', async () => {
+    const refused = await freePort();
+    await gw.connection.sendRequest('bifrost/config/load', { devices: [tcpDevice('nobody-home', refused)] });
+    const device = await waitFor('two refused connects counted', async () => {
+      const d = (await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list')).devices[0]!;
+      return (d.stats.connectFailures ?? 0) >= 2 ? d : undefined;
+    }, 20_000);
+    assert.equal(device.status, 'error');
+    assert.match(device.lastError ?? '', /^nobody-home: connection refused by 127\.0\.0\.1:\d+/);
+    assert.deepEqual([device.stats.requests, device.stats.reconnects], [0, 0], 'no request was sent, and nothing reconnected');
+  });
+
   it('keeps scanning healthy devices at their rate while others are unreachable or mute', async () => {
     const healthy = await sim();
     const mute = await sim();
@@ -136,6 +148,7 @@ describe('devices that fail', function () {
     const list = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
     const byId = Object.fromEntries(list.devices.map((d) => [d.id, d]));
     assert.equal(byId['healthy']!.status, 'connected');
+    assert.equal(byId['healthy']!.stats.connectFailures, 0);
     assert.match(byId['refused']!.lastError ?? '', /connection refused/);
   });
 

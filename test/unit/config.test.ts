@@ -48,4 +48,29 @@ describe('configuration validation', () => {
     const r = validateConfig(device([{ name: 's', address: 'holding:0:string:100' }], { maxRegistersPerRead: 60 }), 'config', builtinDrivers());
     assert.match(r.problems[0]!.message, /spans 100 registers, more than this device reads at once \(60\)/);
   });
+
+  it('names the device and tag of each problem, and what its error left out', () => {
+    const r = validateConfig(
+      {
+        devices: [
+          { id: 'press', protocol: 'modbus-tcp', host: '127.0.0.1', colour: 'red', tags: [{ name: 'ok', address: 'holding:0' }, { name: 'speed', address: 'holding:abc' }] },
+          { id: 'nobody-home', protocol: 'modbus-tcp', tags: [{ name: 'level', address: 'holding:1' }] },
+          { id: 'press', protocol: 'modbus-tcp', host: '127.0.0.2' },
+        ],
+      },
+      'config',
+      builtinDrivers(),
+    );
+    assert.deepEqual(r.devices.map((d) => d.id), ['press']);
+    assert.deepEqual(own(r.devices[0]!).tags.map((t) => t.key), ['ok']);
+    const shape = r.problems.map(({ path, severity, device, tag, skipped, entry }) => ({ path, severity, device, tag, skipped, entry }));
+    assert.deepEqual(shape, [
+      { path: '/devices/0/colour', severity: 'warning', device: 'press', tag: undefined, skipped: undefined, entry: undefined },
+      { path: '/devices/0/tags/1/address', severity: 'error', device: 'press', tag: 'speed', skipped: 'tag', entry: '/devices/0/tags/1' },
+      { path: '/devices/1/host', severity: 'error', device: 'nobody-home', tag: undefined, skipped: 'device', entry: '/devices/1' },
+      { path: '/devices/2/id', severity: 'error', device: 'press', tag: undefined, skipped: 'device', entry: '/devices/2' },
+    ]);
+    assert.match(r.problems[1]!.message, /abc/);
+    assert.equal(r.problems[2]!.message, 'a Modbus TCP device needs a "host" (name or IP address)');
+  });
 });

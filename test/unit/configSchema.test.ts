@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { COMMON_DEVICE_RULES, COMMON_TAG_RULES, validateConfig } from '../../gateway/config';
 import type { EditorSnippet, FieldRule } from '../../gateway/core/configRules';
-import { configSchema, configSchemaText } from '../../gateway/core/configSchema';
+import { configSchema, configSchemaText, editorSchemaText } from '../../gateway/core/configSchema';
 import type { DriverModule } from '../../gateway/core/driver';
 import { DriverRegistry } from '../../gateway/core/registry';
 import { builtinDrivers } from '../../gateway/drivers';
@@ -375,5 +375,52 @@ describe('bifrost.json schema: a second protocol', () => {
 
   describe('refuses, field by field, what the gateway refuses', () => {
     describeRefusals([loopDriver], registry, () => validate);
+  });
+});
+
+describe('bifrost.json schema for VS Code: completion and hovers, the gateway the one judge', () => {
+  const editorText = readFileSync(path.join(root, 'schemas', 'bifrost.editor.schema.json'), 'utf8');
+  const editor = JSON.parse(editorText) as Schema;
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation: { url: string }[] } };
+
+  /** Every keyword of a schema with the path it is at, except inside `if` (a condition reports nothing) and below `properties` (names). */
+  function keywords(node: unknown, at = '#'): string[] {
+    if (Array.isArray(node)) return node.flatMap((n, i) => keywords(n, `${at}/${i}`));
+    if (typeof node !== 'object' || node === null) return [];
+    return Object.entries(node).flatMap(([k, v]) => {
+      if (k === 'if' || k === 'defaultSnippets' || k === 'default') return [`${at}/${k}`];
+      if (k === 'properties' || k === 'definitions') return Object.entries(v as Schema).flatMap(([name, sub]) => keywords(sub, `${at}/${k}/${name}`));
+      return [`${at}/${k}`, ...keywords(v, `${at}/${k}`)];
+    });
+  }
+
+  it('is the committed schemas/bifrost.editor.schema.json, and the one VS Code is given', () => {
+    assert.equal(editorText, editorSchemaText(builtin), 'run `npm run schema` and commit the file');
+    assert.deepEqual(manifest.contributes.jsonValidation.map((v) => v.url), ['./schemas/bifrost.editor.schema.json']);
+  });
+
+  it('holds no keyword that makes an editor report a problem: each mistake is told once, by the gateway', () => {
+    const checks = keywords(editor).filter((k) => /\/(type|required|additionalProperties|minimum|maximum|minLength|maxLength|pattern|const|not|enum|errorMessage|patternErrorMessage)$/.test(k));
+    assert.deepEqual(checks, []);
+    // What the gateway refuses, the editor's schema lets through without a word ...
+    const broken = withTag({ address: 'holding:abc', area: 'sideways', access: 'write' });
+    (broken.devices[0] as Record<string, unknown>)['port'] = 70000;
+    delete (broken.devices[0] as Record<string, unknown>)['host'];
+    assert.deepEqual(errorsOf(compile(editor), broken), []);
+    // ... and the gateway says what is wrong, at each place.
+    assert.deepEqual(gatewayErrors(broken, builtin).map((e) => e.split(' ')[0]), ['/devices/0/host', '/devices/0/port']);
+  });
+
+  it('still offers every field with its description, each enum value with its own, and the snippets', () => {
+    const tag = definitions(editor)['tag:modbus-tcp']!;
+    const props = tag['properties'] as Record<string, Schema>;
+    assert.deepEqual(Object.keys(props), Object.keys(definitions(committed)['tag:modbus-tcp']!['properties'] as Schema));
+    for (const [name, p] of Object.entries(props)) assert.equal(typeof p['description'], 'string', `${name} has no description`);
+    const area = props['area']!['defaultSnippets'] as { label: string; description?: string; body: unknown }[];
+    assert.deepEqual(area.map((a) => a.body), ['coil', 'discrete', 'input', 'holding']);
+    assert.match(area[3]!.description ?? '', /Holding registers/);
+    assert.ok((tag['defaultSnippets'] as unknown[]).length > 0, 'the tag snippets are gone');
+    const enabled = (definitions(editor)['device']!['properties'] as Record<string, Schema>)['enabled']!;
+    assert.deepEqual((enabled['defaultSnippets'] as { body: unknown }[]).map((s) => s.body), [true, false]);
   });
 });

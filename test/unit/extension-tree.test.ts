@@ -5,6 +5,7 @@ import type {
   BrowseItem,
   BrowseParams,
   BrowseResult,
+  ConfigProblem,
   DeviceInfo,
   GatewayCapabilities,
   SubscribeParams,
@@ -14,6 +15,7 @@ import type {
 } from '../../gateway/protocol';
 import type { ValueHub as ValueHubClass } from '../../extension/client/valueHub';
 import type { TreeNode } from '../../extension/tree/nodes';
+import type { SkippedEntry } from '../../extension/config/skipped';
 import type { TagTreeProvider as TagTreeProviderClass } from '../../extension/tree/tagTree';
 import type { TreeValues as TreeValuesClass } from '../../extension/tree/treeValues';
 import { fakeVscode, FakeMarkdown, FakeTreeItem, installFakeVscode, TreeItemCollapsibleState } from './extension-fakeVscode';
@@ -163,6 +165,7 @@ describe('extension: Tag Explorer', () => {
   let gw: FakeGateway;
   let values: TreeValuesClass;
   let tree: TagTreeProviderClass;
+  let config: { skipped: SkippedEntry[]; onDidChangeSkipped: (l: () => void) => { dispose(): void }; devicePointer(id: string): string | undefined; changed: InstanceType<typeof fakeVscode.EventEmitter<void>> };
 
   before(() => {
     uninstall = installFakeVscode();
@@ -173,11 +176,13 @@ describe('extension: Tag Explorer', () => {
   });
   after(() => uninstall());
 
-  function build(list: DeviceInfo[]): void {
+  function build(list: DeviceInfo[], skipped: SkippedEntry[] = []): void {
     gw = new FakeGateway(list, ValueHub);
     values = new TreeValues();
     const gateways = { all: [gw], local: gw, get: (id: string) => (id === gw.id ? gw : undefined) };
-    tree = new TagTreeProvider(gateways as never, values, { current: { treeRefreshMs: 0 } } as never);
+    const changed = new fakeVscode.EventEmitter<void>();
+    config = { skipped, changed, onDidChangeSkipped: changed.event, devicePointer: (id) => `/devices/${list.findIndex((d) => d.id === id)}` };
+    tree = new TagTreeProvider(gateways as never, values, { current: { treeRefreshMs: 0 } } as never, config as never);
   }
   afterEach(() => {
     tree.dispose();
@@ -240,7 +245,7 @@ describe('extension: Tag Explorer', () => {
     // Once the device connects, it is browsed again.
     gw.failing.delete('down');
     gw.setStatus('down', 'connected');
-    assert.deepEqual(await children(down), []);
+    assert.deepEqual((await children(down)).map((n) => n.kind), ['hint'], 'browsed, and nothing there: it says so');
     assert.equal(gw.browses.filter((b) => b.deviceId === 'down').length, 2);
   });
 
@@ -334,5 +339,122 @@ describe('extension: Tag Explorer', () => {
     assert.deepEqual([...gw.live.keys()], before, 'the subscription was not made again');
     gw.push('plc', [{ tag: 'a', value: 3, quality: 'good', timestamp: 1 }]);
     assert.equal(item(again[0]).description, '3');
+  });
+
+  const icon = (i: FakeTreeItem) => (i.iconPath as { id: string }).id;
+  const command = (i: FakeTreeItem) => (i as unknown as { command?: { command: string; arguments: unknown[] } }).command;
+
+  it('shows the devices and tags bifrost.json had to leave out as rows in error that open the entry in the editor', async () => {
+    const problem = (path: string, extra: { message: string } & Partial<ConfigProblem>): ConfigProblem => ({ path, severity: 'error', ...extra });
+    const skippedTag: SkippedEntry = {
+      kind: 'tag',
+      entry: '/devices/0/tags/1',
+      deviceId: 'plc',
+      label: 'speed',
+      problems: [problem('/devices/0/tags/1/address', { message: 'unknown area "holding" in "holding:abc"', device: 'plc', tag: 'speed', skipped: 'tag', entry: '/devices/0/tags/1' })],
+    };
+    const skippedDevice: SkippedEntry = {
+      kind: 'device',
+      entry: '/devices/1',
+      deviceId: 'nobody-home',
+      label: 'nobody-home',
+      problems: [problem('/devices/1/host', { message: 'a Modbus TCP device needs a "host" (name or IP address)', device: 'nobody-home', skipped: 'device', entry: '/devices/1' })],
+    };
+    build([device('plc', [tag('ok')])], [skippedTag, skippedDevice]);
+    const roots = await children();
+    assert.deepEqual(roots.map((n) => [n.kind, label(item(n))]), [['device', 'PLC'], ['skipped', 'nobody-home']]);
+    const broken = item(roots[1]);
+    assert.equal(broken.description, 'skipped: a Modbus TCP device needs a "host" (name or IP address)');
+    assert.equal(icon(broken), 'error');
+    assert.deepEqual(command(broken), { command: 'bifrost.openConfigAt', title: 'Open in Editor', arguments: ['/devices/1/host'] });
+    assert.match((broken.tooltip as FakeMarkdown).value, /Device "nobody\\-home" skipped: a Modbus TCP device needs a "host"/);
+
+    const below = await children(roots[0]);
+    assert.deepEqual(below.map((n) => [n.kind, label(item(n))]), [['tag', 'ok'], ['skipped', 'speed']]);
+    assert.match((item(below[1]).tooltip as FakeMarkdown).value, /Tag "speed" of device "plc" skipped: unknown area/);
+    assert.deepEqual(command(item(below[1]))?.arguments, ['/devices/0/tags/1/address']);
+    assert.equal(tree.getParent(below[1]), roots[0]);
+    assert.equal(tree.getParent(roots[1]), undefined);
+
+    // Fixed in the file: the rows go at the next load.
+    let repainted = 0;
+    tree.onDidChangeTreeData(() => repainted++);
+    config.skipped = [];
+    config.changed.fire();
+    assert.equal(repainted, 1);
+    assert.deepEqual((await children()).map((n) => n.kind), ['device']);
+    assert.deepEqual((await children(roots[0])).map((n) => n.kind), ['tag']);
+  });
+
+  it('says what to do where a device has no tags, and opens its entry', async () => {
+    build([device('empty', []), device('ua', [], 'tree')]);
+    gw.spaces.set('ua', new Map([['', []]]));
+    const [empty, ua] = await children();
+    assert.equal(item(empty).collapsibleState, TreeItemCollapsibleState.Expanded, 'opened, so that the hint shows');
+    const [hint] = await children(empty);
+    assert.equal(hint.kind, 'hint');
+    assert.equal(label(item(hint)), 'No tags yet');
+    assert.match(item(hint).description ?? '', /add one under "tags" in bifrost\.json/);
+    assert.deepEqual(command(item(hint))?.arguments, ['/devices/0/tags']);
+    const [nothing] = await children(ua);
+    assert.equal(label(item(nothing)), 'Nothing found');
+    assert.equal(command(item(nothing)), undefined);
+  });
+
+  it('shows a disabled device as disabled: its tags are not read, grey, and no failure is told', async () => {
+    const off = { ...device('off', [tag('a')]), enabled: false, status: 'disconnected' as const, lastError: 'off: disabled in the configuration' };
+    build([off, device('plc', [tag('a')])]);
+    const [offNode, plc] = await children();
+    const [a] = await children(offNode);
+    await children(plc);
+    values.setVisible(true);
+    await settle();
+    assert.deepEqual(gw.subscribedTags('off'), [], 'a disabled device is never subscribed');
+    assert.deepEqual(gw.subscribedTags('plc'), ['a']);
+    const row = item(a);
+    assert.equal(row.description, 'not read (device disabled)');
+    assert.equal(icon(row), 'circle-outline');
+    const deviceRow = item(offNode);
+    assert.equal(deviceRow.description, 'disabled');
+    const tip = ((await tree.resolveTreeItem(deviceRow as never, offNode)).tooltip as FakeMarkdown).value;
+    assert.match(tip, /Disabled in the configuration/);
+    assert.doesNotMatch(tip, /Last error|Requests/);
+  });
+
+  it('paints a connected device green only while its values are good, and says how many are bad', async () => {
+    build([device('plc', [tag('a'), tag('b'), tag('c')])]);
+    const [plc] = await children();
+    await children(plc);
+    values.setVisible(true);
+    await settle();
+    gw.push('plc', ['a', 'b', 'c'].map((t) => ({ tag: t, value: 1, quality: 'good' as const, timestamp: 1 })));
+    assert.equal(icon(item(plc)), 'pass-filled');
+    const repainted: string[] = [];
+    tree.onDidChangeTreeData((e) => {
+      for (const n of Array.isArray(e) ? e : e ? [e] : []) repainted.push(n.kind);
+    });
+    gw.push('plc', [{ tag: 'b', value: null, quality: 'bad', timestamp: 2, status: 'Modbus exception 2', error: 'plc: Modbus exception 2 (illegal data address) reading holding register 1' }]);
+    await new Promise((r) => setTimeout(r, 5));
+    assert.ok(repainted.includes('device'), `the device row was not repainted: ${JSON.stringify(repainted)}`);
+    const row = item(plc);
+    assert.equal(icon(row), 'warning');
+    assert.equal(row.description, '127.0.0.1:502 unit 1 · 1 of 3 values bad');
+    gw.push('plc', [{ tag: 'b', value: 2, quality: 'good', timestamp: 3 }]);
+    assert.equal(icon(item(plc)), 'pass-filled');
+  });
+
+  it("counts failed connects in the device's tooltip, and names the last error without the device's id again", async () => {
+    const refused = {
+      ...device('nobody-home', [tag('a')]),
+      status: 'error' as const,
+      lastError: 'nobody-home: connection refused by 127.0.0.1:1 (nothing listens there?)',
+      stats: { requests: 0, errors: 0, timeouts: 0, reconnects: 0, connectFailures: 7, skippedScans: 0, latencyP50Ms: null, latencyP99Ms: null },
+    };
+    build([refused]);
+    const [node] = await children();
+    const tip = ((await tree.resolveTreeItem(item(node) as never, node)).tooltip as FakeMarkdown).value;
+    assert.match(tip, /\| Failed connects \| 7 \|/);
+    assert.match(tip, /Last error: connection refused by 127\\\.0\\\.0\\\.1:1/);
+    assert.doesNotMatch(tip, /Last error: nobody/);
   });
 });
