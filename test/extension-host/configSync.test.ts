@@ -43,12 +43,17 @@ export function configSyncSuite(): void {
       otherUri = vscode.Uri.joinPath(world.folder, OTHER.file);
     });
 
+    // Each test puts back what it changed. This repairs only what a failed one left behind: a
+    // needless reload would reach the suites after this one as a late devicesChanged.
     after(async () => {
       if (!world) return;
-      await vscode.workspace.getConfiguration('bifrost').update('configPath', undefined, vscode.ConfigurationTarget.Workspace);
       await vscode.workspace.fs.delete(otherUri).then(undefined, () => undefined);
-      await writeConfig(world, goodConfig);
-      await waitForDevices(world, 'the rig back in the tree', [RIG.name], [OTHER.name]);
+      const settings = vscode.workspace.getConfiguration('bifrost');
+      const moved = settings.inspect<string>('configPath')?.workspaceValue !== undefined;
+      if (moved) await settings.update('configPath', undefined, vscode.ConfigurationTarget.Workspace);
+      const text = await vscode.workspace.fs.readFile(world.config).then((b) => new TextDecoder().decode(b), () => undefined);
+      if (text !== goodConfig) await writeConfig(world, goodConfig);
+      if (moved || text !== goodConfig) await waitForDevices(world, 'the rig back in the tree', [RIG.name], [OTHER.name]);
     });
 
     it('a new gateway gets the last good devices while bifrost.json does not parse', async () => {

@@ -19,7 +19,7 @@ import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, configSyncSuite, liveDataSuite, pluginSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, pluginSuite, configSyncSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
