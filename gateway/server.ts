@@ -21,6 +21,7 @@ import {
   type ConfigLoadResult,
   type Deadband,
   type DemoStartResult,
+  type DeviceConfig,
   type InitializeResult,
   type TagRef,
   type TagValue,
@@ -223,20 +224,26 @@ export class GatewayServer {
   }
 
   async startDemo(): Promise<DemoStartResult> {
-    if (this.demo) return { devices: this.demo.devices };
+    if (this.demo) return { devices: this.runningDemoDevices(this.demo) };
     if (!this.demoStarting) {
       this.demoStarting = (async () => {
         const plant = await startDemoPlant();
         this.demo = plant;
         const { problems } = await this.loadConfig({ devices: plant.devices }, 'demo');
         if (problems.some((p) => p.severity === 'error')) log.error('the demo plant configuration has errors (see above)');
-        log.info(`demo plant running: ${plant.devices.map((d) => `${d.id} on port ${d.port}`).join(', ')}`);
-        return { devices: plant.devices };
+        const running = this.runningDemoDevices(plant);
+        log.info(`demo plant running: ${running.map((d) => `${d.id} on port ${d.port}`).join(', ')}`);
+        return { devices: running };
       })().finally(() => {
         this.demoStarting = null;
       });
     }
     return this.demoStarting;
+  }
+
+  /** The plant's devices that run: one whose id a configured device already has is left out. */
+  private runningDemoDevices(plant: DemoPlant): DeviceConfig[] {
+    return plant.devices.filter((d) => this.devices.find(d.id)?.info().source === 'demo');
   }
 
   async stopDemo(): Promise<void> {

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 import { isGateway, kill, markedProcesses, RUN_MARK_VARIABLE } from './code-server-processes';
 import { testDriversEnv } from './e2e-env';
+import { NO_BROWSER } from '../test/extension-host/browserBridge';
 
 const ROOT = resolve(__dirname, '..');
 const VSCODE_VERSION = '1.100.3';
@@ -60,7 +61,13 @@ async function main(): Promise<number> {
       vscodeExecutablePath,
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: TEST_BUNDLE,
-      extensionTestsEnv: { [RUN_MARK_VARIABLE]: mark, BIFROST_EXTENSION_TEST_RESULTS: join(scratch, 'results.jsonl'), ...testDriversEnv() },
+      extensionTestsEnv: {
+        [RUN_MARK_VARIABLE]: mark,
+        BIFROST_EXTENSION_TEST_RESULTS: join(scratch, 'results.jsonl'),
+        // No browser shows this workbench: the checks that look into webviews are skipped, on purpose.
+        BIFROST_E2E_BROWSER: NO_BROWSER,
+        ...testDriversEnv(),
+      },
       launchArgs: [workspace, '--user-data-dir', userData, '--extensions-dir', join(scratch, 'extensions'), '--disable-workspace-trust', '--disable-extensions'],
     });
   } catch (err) {

@@ -101,7 +101,7 @@ export class ModbusTcpLink implements SharedLink {
     private readonly opts: TcpLinkOptions,
     private readonly log: Logger,
   ) {
-    this.queue = new RequestQueue(`${opts.host}:${opts.port}`);
+    this.queue = new RequestQueue();
   }
 
   get where(): string {
@@ -146,7 +146,9 @@ export class ModbusTcpLink implements SharedLink {
       return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `not connected, cannot do ${text(what)}: ${this.lastError ?? this.current}`));
     }
     const generation = this.generation;
-    return this.queue.enqueue(priority, async () => {
+    let started = false;
+    const queued = this.queue.enqueue(priority, async () => {
+      started = true;
       const client = this.client;
       const requests = this.requests;
       if (generation !== this.generation || !client || !requests || !client.isOpen) {
@@ -161,6 +163,11 @@ export class ModbusTcpLink implements SharedLink {
       } catch (err) {
         throw this.classify(err, text(what), timeoutMs, generation);
       }
+    });
+    return queued.catch((err: unknown) => {
+      // Failed while it waited, for another request's reason: say which request was not sent.
+      if (started || !(err instanceof BifrostError) || err.code !== ErrorCodes.DeviceUnavailable) throw err;
+      throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${text(what)} (${err.message})`);
     });
   }
 

@@ -10,6 +10,7 @@
 import Mocha from 'mocha';
 import { activationSuite } from './activation.test';
 import { configSuite } from './config.test';
+import { configSyncSuite } from './configSync.test';
 import { crashSuite } from './crash.test';
 import { liveDataSuite } from './liveData.test';
 import { newUserSuite } from './newUser.test';
@@ -19,7 +20,7 @@ import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, newUserSuite, liveDataSuite, pluginSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, pluginSuite, newUserSuite, configSyncSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });

@@ -88,7 +88,8 @@ export function liveDataSuite(): void {
 
     it('shows the values as they change (seen from the browser showing the workbench)', async function () {
       const bridge = browserBridge();
-      // VS Code's own test runner gives no way into a webview: only a browser-hosted run can look.
+      // VS Code's own test runner gives no way into a webview: only a browser-hosted run can look,
+      // and a launcher without one says so (browserBridge() fails when it says nothing).
       if (!bridge) this.skip();
       const panelText = async () => (await bridge.webviewTexts()).find((t) => t.includes(RIG.temperature)) ?? '';
       let seen = '';

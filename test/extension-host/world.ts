@@ -32,7 +32,9 @@ export function rigDevice(port: number): DeviceConfig {
     host: '127.0.0.1',
     port,
     pollIntervalMs: 200,
-    timeoutMs: 500,
+    // The simulator shares the extension host's event loop with VS Code: on a busy machine an
+    // answer can wait for the host, and the rig must not then look like a silent device.
+    timeoutMs: 2000,
     allowWrites: true,
     tags: [
       { name: RIG.counter, area: 'holding', address: 0, description: 'Changed by the test' },

@@ -1,27 +1,36 @@
 import * as assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { PromptAnswerer } from '../../extension/commands/prompts';
+import type { MessageKind, PromptAnswerer } from '../../extension/commands/prompts';
 import { findTag, getWorld, RIG, waitForTagText, World } from './world';
 
 interface Asked {
   inputs: vscode.InputBoxOptions[];
   warnings: { message: string; options: vscode.MessageOptions; items: string[] }[];
+  notifications: { kind: MessageKind; message: string }[];
 }
 
-/** Answers Write…'s two questions as a person would, and keeps what was asked. */
-function answering(value: string | undefined, confirm: string | undefined): { answerer: PromptAnswerer; asked: Asked } {
-  const asked: Asked = { inputs: [], warnings: [] };
+/**
+ * Answers Write…'s two questions as a person would, and keeps what was asked and told.
+ * `whileTyping` runs while the input box is open, before its answer.
+ */
+function answering(value: string | undefined, confirm: string | undefined, whileTyping?: () => Promise<void>): { answerer: PromptAnswerer; asked: Asked } {
+  const asked: Asked = { inputs: [], warnings: [], notifications: [] };
   return {
     asked,
     answerer: {
       inputBox: async (options) => {
         asked.inputs.push(options);
+        await whileTyping?.();
         return value;
       },
       warning: async (message, options, ...items) => {
         asked.warnings.push({ message, options, items });
         return confirm;
+      },
+      notify: async (kind, message) => {
+        asked.notifications.push({ kind, message });
+        return undefined;
       },
     },
   };
@@ -100,8 +109,31 @@ export function writeSuite(): void {
 
       await writeCommand(RIG.counter);
 
-      assert.deepEqual(asked, { inputs: [], warnings: [] });
+      assert.deepEqual([asked.inputs, asked.warnings], [[], []], 'nothing was asked');
+      assert.deepEqual(asked.notifications, [
+        { kind: 'error', message: `tag "${RIG.counter}" is read-only (its access is "read"); set "access": "readwrite" on the tag to allow writes` },
+      ]);
       assert.deepEqual(writes, []);
+    });
+
+    it('confirms with the value the device holds when the box closes, not the one it held when the box opened', async () => {
+      world.rig.holdings[TEMPERATURE_REGISTER] = 100; // 10.0 °C
+      await waitForTagText(world.api, RIG.name, RIG.temperature, '10 °C');
+      // Someone else changes the register while the value is being typed.
+      const { answerer, asked } = answering('25', 'Write', async () => {
+        world.rig.holdings[TEMPERATURE_REGISTER] = 177; // 17.7 °C
+      });
+      world.api.prompts.answerWith(answerer);
+
+      await writeCommand(RIG.temperature);
+
+      assert.match(asked.inputs[0]?.prompt ?? '', /Current value: 10 °C/, 'the box showed the value when it opened');
+      assert.equal(asked.warnings.length, 1, 'the write was not confirmed');
+      const detail = asked.warnings[0].options.detail ?? '';
+      assert.match(detail, /Current value: 17\.7 °C at /, `the confirmation did not read the register again: ${detail}`);
+      assert.doesNotMatch(detail, /10 °C/);
+      assert.equal(world.rig.holdings[TEMPERATURE_REGISTER], 250);
+      assert.match(asked.notifications[0]?.message ?? '', new RegExp(`^${RIG.name} › ${RIG.temperature} is now 25 °C \\(confirmed by the device at `));
     });
   });
 }

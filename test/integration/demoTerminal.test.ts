@@ -108,8 +108,10 @@ describe('demo terminal: table', () => {
 describe('demo terminal: dist/demo.js with the real gateway', function () {
   const children: ChildProcess[] = [];
 
-  before(function () {
-    if (!fs.existsSync(DEMO) || !fs.existsSync(GATEWAY)) this.skip(); // needs `node esbuild.mjs` first
+  before(() => {
+    for (const file of [DEMO, GATEWAY]) {
+      if (!fs.existsSync(file)) throw new Error(`${file} is missing: build first (npm test does, or run "node esbuild.mjs")`);
+    }
   });
 
   afterEach(() => {

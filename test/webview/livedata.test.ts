@@ -270,12 +270,21 @@ describe('Live Data webview (headless Chromium)', function () {
     });
 
     it('changes the time window from the toolbar and remembers it', async () => {
+      // The snapshot holds the last minute of tank_level (blue): in a 1 min window it spans the
+      // plot, in a 5 min window only the right fifth of it.
+      const blueIn = (from: number, to: number) => colourPixels(panel.page, '#3794ff', from, to);
+      assert.ok((await blueIn(0.4, 0.6)) > 50, 'tank_level crosses the middle of a 1 min window');
       await panel.page.locator('vscode-single-select').click();
       await panel.page.getByRole('option', { name: '5 min' }).click();
       await panel.page.waitForFunction(() => (window as unknown as { __state: { windowMs: number } }).__state.windowMs === 300_000);
+      await panel.frames(3);
+      assert.equal(await blueIn(0, 0.6), 0, 'nothing drawn where the 5 min window has no data');
+      assert.ok((await blueIn(0.85, 1)) > 50, 'the minute of data sits at the right end');
       await panel.page.locator('vscode-single-select').click();
       await panel.page.getByRole('option', { name: '1 min' }).click();
       await panel.page.waitForFunction(() => (window as unknown as { __state: { windowMs: number } }).__state.windowMs === 60_000);
+      await panel.frames(3);
+      assert.ok((await blueIn(0.4, 0.6)) > 50, 'back to 1 min, the minute fills the plot again');
     });
 
     it('hides a series from the legend and remembers it', async () => {
