@@ -426,6 +426,12 @@ export const ErrorCodes = {
   ProtocolError: 1008,
   UnknownSubscription: 1009,
   DeviceBusy: 1010,
+  /** The only error that carries `data`: a `BadConfigData`. */
   BadConfig: 1011,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The `data` of a BadConfig error: why the document was refused, as in a load's `problems`. */
+export interface BadConfigData {
+  problems: ConfigProblem[];
+}

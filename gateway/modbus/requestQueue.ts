@@ -20,7 +20,8 @@ export class RequestQueue {
   private busy = false;
 
   constructor(
-    private readonly deviceId: string,
+    /** The connection's host:port, for messages: devices sharing a connection share its queue. */
+    private readonly where: string,
     private readonly limit = 64,
   ) {}
 
@@ -32,7 +33,7 @@ export class RequestQueue {
     const q = priority === 'user' ? this.user : this.scan;
     if (q.length >= this.limit) {
       return Promise.reject(
-        new BifrostError(ErrorCodes.DeviceBusy, `${this.deviceId}: ${q.length} requests already waiting; try again later`),
+        new BifrostError(ErrorCodes.DeviceBusy, `${q.length} requests already waiting for ${this.where}; try again later`),
       );
     }
     if (!this.busy) return this.runAlone(run);
