@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import type { DeviceListResult } from '../../gateway/protocol';
-import { codeBlockAfter, jsonMessages, RawGateway, REPO_ROOT, tableAfter, type Message } from './docExamples';
+import { codeBlockAfter, jsonMessages, PROTOCOL_DOC, RawGateway, REPO_ROOT, tableAfter, type Message } from './docExamples';
 import { freePort, waitFor } from './harness';
 
 const SHUTTING_DOWN = 'the gateway is shutting down; only "exit" is accepted now';
@@ -176,6 +176,24 @@ describe('docs/protocol.md, run against the gateway', function () {
       assert.equal(await g.exited, 0);
     });
 
+    it('refuses positional parameters with the message the document gives, and ignores parameters of methods that take none', async () => {
+      const g = gateway();
+      const said = PROTOCOL_DOC.replace(/\s+/g, ' ');
+      const requests: Message[] = [
+        { jsonrpc: '2.0', id: 1, method: 'bifrost/config/load', params: [{ devices: [] }] },
+        { jsonrpc: '2.0', id: 2, method: 'bifrost/subscribe', params: [] },
+        { jsonrpc: '2.0', id: 3, method: 'bifrost/tags/read', params: [{ deviceId: 'x', tags: ['holding:0'] }, 5] },
+      ];
+      for (const m of requests) {
+        const error = (await g.request(m))['error'] as { code: number; message: string };
+        assert.equal(error.code, -32602);
+        assert.equal(error.message, `Request ${m.method} defines parameters by name but received parameters by position`);
+        assert.ok(said.includes(`\`${error.message.replace(m.method!, '<method>')}\``), 'the document gives this message');
+      }
+      const ping = await g.request({ jsonrpc: '2.0', id: 4, method: 'bifrost/ping', params: [1, 2] });
+      assert.equal((ping['result'] as { version: string }).version, '0.1.0');
+    });
+
     it('exits with 1 on exit without a shutdown before it', async () => {
       const g = gateway();
       await g.request({ jsonrpc: '2.0', id: 1, method: 'bifrost/ping' });
@@ -238,9 +256,8 @@ describe('docs/protocol.md, run against the gateway', function () {
 
       // The other two documents that are not configurations, with the messages of the problem table.
       const problemRows = tableAfter('### Problem messages');
-      // A positional array is spread into arguments: ["text"] hands the load a string.
-      for (const [id, doc, path] of [[6, ['not a document'], ''], [7, { devices: {} }, '/devices']] as const) {
-        const error = (await g.request({ jsonrpc: '2.0', id, method: 'bifrost/config/load', params: doc as object }))['error'] as { code: number; data: { problems: { path: string; message: string }[] } };
+      for (const [id, doc, path] of [[6, null, ''], [7, { devices: {} }, '/devices']] as const) {
+        const error = (await g.request({ jsonrpc: '2.0', id, method: 'bifrost/config/load', params: doc }))['error'] as { code: number; data: { problems: { path: string; message: string }[] } };
         assert.equal(error.code, 1011);
         const [problem] = error.data.problems;
         assert.equal(problem!.path, path);
