@@ -98,7 +98,11 @@ function main(): void {
       log.error(`cannot load --config ${file}: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(2);
     }
-    void server.loadConfig(doc, 'config');
+    // A file that is not a configuration at all (no "devices" array) is as fatal as one that does not parse.
+    server.loadConfig(doc, 'config').catch((err: unknown) => {
+      log.error(`cannot load --config ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(2);
+    });
   }
   if (values.demo) {
     server.startDemo().catch((err) => log.error(`demo plant failed to start: ${err instanceof Error ? err.message : String(err)}`));

@@ -5,9 +5,15 @@
  *
  * This module must stay free of Node, DOM and vscode imports: the extension bundles it too.
  */
-import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import { NotificationType, ParameterStructures, RequestType, RequestType0 } from 'vscode-jsonrpc';
 
 export const GATEWAY_NAME = 'bifrost-gateway';
+
+/**
+ * Requests take their parameters by name: a positional array would be spread into the handler's
+ * arguments (an empty one hands it the cancellation token), so the connection refuses it (-32602).
+ */
+const BY_NAME = ParameterStructures.byName;
 
 /**
  * Node options every launcher gives the gateway. A small young generation keeps the resident size
@@ -319,7 +325,7 @@ export interface PingResult {
 }
 export const Ping = new RequestType0<PingResult, void>('bifrost/ping');
 
-export const ConfigLoad = new RequestType<BifrostConfig, ConfigLoadResult, void>('bifrost/config/load');
+export const ConfigLoad = new RequestType<BifrostConfig, ConfigLoadResult, void>('bifrost/config/load', BY_NAME);
 
 export interface DeviceListResult {
   devices: DeviceInfo[];
@@ -334,7 +340,7 @@ export interface TagsReadResult {
   /** One reading per requested tag, in request order. */
   results: TagReading[];
 }
-export const TagsRead = new RequestType<TagsReadParams, TagsReadResult, void>('bifrost/tags/read');
+export const TagsRead = new RequestType<TagsReadParams, TagsReadResult, void>('bifrost/tags/read', BY_NAME);
 
 export interface TagsWriteParams {
   deviceId: string;
@@ -347,7 +353,7 @@ export interface TagsWriteResult {
   value: TagValue;
   timestamp: number;
 }
-export const TagsWrite = new RequestType<TagsWriteParams, TagsWriteResult, void>('bifrost/tags/write');
+export const TagsWrite = new RequestType<TagsWriteParams, TagsWriteResult, void>('bifrost/tags/write', BY_NAME);
 
 export interface SubscribeResult {
   subscriptionId: string;
@@ -355,7 +361,7 @@ export interface SubscribeResult {
   tags: string[];
   intervalMs: number;
 }
-export const Subscribe = new RequestType<SubscribeParams, SubscribeResult, void>('bifrost/subscribe');
+export const Subscribe = new RequestType<SubscribeParams, SubscribeResult, void>('bifrost/subscribe', BY_NAME);
 
 export interface SubscribeParams {
   deviceId: string;
@@ -370,7 +376,7 @@ export interface SubscribeParams {
 export interface UnsubscribeParams {
   subscriptionId: string;
 }
-export const Unsubscribe = new RequestType<UnsubscribeParams, void, void>('bifrost/unsubscribe');
+export const Unsubscribe = new RequestType<UnsubscribeParams, void, void>('bifrost/unsubscribe', BY_NAME);
 
 export interface ValuesNotification {
   subscriptionId: string;
@@ -406,7 +412,7 @@ export interface BrowseResult {
   continuation?: string;
 }
 /** Takes `$/cancelRequest`: a cancelled browse answers RequestCancelled (-32800). */
-export const Browse = new RequestType<BrowseParams, BrowseResult, void>('bifrost/browse');
+export const Browse = new RequestType<BrowseParams, BrowseResult, void>('bifrost/browse', BY_NAME);
 
 export interface DemoStartResult {
   /** The demo devices, as loaded; they run beside the configured ones. */
@@ -439,6 +445,12 @@ export const ErrorCodes = {
   ProtocolError: 1008,
   UnknownSubscription: 1009,
   DeviceBusy: 1010,
+  /** The only error that carries `data`: a `BadConfigData`. */
   BadConfig: 1011,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The `data` of a BadConfig error: why the document was refused, as in a load's `problems`. */
+export interface BadConfigData {
+  problems: ConfigProblem[];
+}

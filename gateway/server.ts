@@ -83,24 +83,34 @@ export class GatewayServer {
   private register(): void {
     const c = this.connection;
     c.onError(([err]) => log.warn(`JSON-RPC input dropped: ${err.message}`));
-    c.onRequest('initialize', (params: unknown) => {
-      const pid = (params as { processId?: unknown } | null)?.processId;
-      if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0) this.options.onClientProcessId?.(pid);
-      const result: InitializeResult = {
-        capabilities: { bifrost: { version: VERSION, protocols: this.drivers.capabilities() } },
-        serverInfo: { name: GATEWAY_NAME, version: VERSION },
-      };
-      return result;
-    });
+    c.onRequest('initialize', (params: unknown) =>
+      this.guard(() => {
+        const pid = (params as { processId?: unknown } | null)?.processId;
+        if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0) this.options.onClientProcessId?.(pid);
+        const result: InitializeResult = {
+          capabilities: { bifrost: { version: VERSION, protocols: this.drivers.capabilities() } },
+          serverInfo: { name: GATEWAY_NAME, version: VERSION },
+        };
+        return result;
+      }),
+    );
     c.onNotification('initialized', () => undefined);
-    c.onRequest('shutdown', async () => {
-      this.shutdownRequested = true;
-      await this.dispose();
-      return null;
-    });
+    c.onRequest('shutdown', () =>
+      this.guard(async () => {
+        this.shutdownRequested = true;
+        await this.dispose();
+        return null;
+      }),
+    );
     c.onNotification('exit', () => this.options.onExit(this.shutdownRequested ? 0 : 1));
+    // Requests no handler takes: unknown methods, or -32600 like every other request after shutdown.
+    c.onRequest((method) =>
+      this.guard(() => {
+        throw new BifrostError(ErrorCodes.MethodNotFound, `Unhandled method ${method}`);
+      }),
+    );
 
-    c.onRequest(Ping, () => ({ version: VERSION, uptimeMs: Date.now() - this.started }));
+    c.onRequest(Ping, () => this.guard(() => ({ version: VERSION, uptimeMs: Date.now() - this.started })));
     c.onRequest(ConfigLoad, (params) => this.guard(() => this.loadConfig(params, 'config')));
     c.onRequest(DevicesList, () => this.guard(() => ({ devices: this.devices.list() })));
     c.onRequest(TagsRead, (params) =>

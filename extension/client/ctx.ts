@@ -177,7 +177,8 @@ export class Ctx implements vscode.Disposable {
   private send<P, R>(client: LanguageClient, type: RequestType0<R, void> | RequestType<P, R, void>, params?: P, token?: vscode.CancellationToken): Promise<R> {
     // The public overloads above keep callers typed; the method name is all the wire needs.
     if (type instanceof RequestType0) return client.sendRequest<R>(type.method);
-    return client.sendRequest<R>(type.method, params, token);
+    // An undefined token handed on would travel as a second, positional parameter.
+    return token ? client.sendRequest<R>(type.method, params, token) : client.sendRequest<R>(type.method, params);
   }
 
   private createClient(): LanguageClient {

@@ -19,8 +19,11 @@ export class RequestQueue {
   private readonly scan: Job[] = [];
   private busy = false;
 
-  /** One queue per connection, which devices may share: its errors name no device, the device adds its id. */
-  constructor(private readonly limit = 64) {}
+  constructor(
+    /** The connection's host:port, for messages: devices sharing a connection share its queue. */
+    private readonly where: string,
+    private readonly limit = 64,
+  ) {}
 
   get depth(): number {
     return this.user.length + this.scan.length + (this.busy ? 1 : 0);
@@ -30,7 +33,7 @@ export class RequestQueue {
     const q = priority === 'user' ? this.user : this.scan;
     if (q.length >= this.limit) {
       return Promise.reject(
-        new BifrostError(ErrorCodes.DeviceBusy, `${q.length} requests already waiting; try again later`),
+        new BifrostError(ErrorCodes.DeviceBusy, `${q.length} requests already waiting for ${this.where}; try again later`),
       );
     }
     if (!this.busy) return this.runAlone(run);

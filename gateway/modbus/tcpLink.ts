@@ -82,7 +82,9 @@ export class ModbusException extends BifrostError {
  * ids) that use it. It connects, reconnects with backoff, and drops the connection whenever an
  * answer is missing or garbled (a late answer could otherwise be taken for the next request's).
  * The backoff starts again only after a request was answered: a device that accepts TCP but
- * never answers is retried ever more slowly instead of five times a second.
+ * never answers is retried ever more slowly instead of five times a second. A refused connection
+ * is different: the host answered at once and costs nothing to ask again, so it is retried within
+ * 2 s and a device that comes back after a long outage is read again at once.
  */
 export class ModbusTcpLink implements SharedLink {
   private client: ModbusTcpClient | null = null;
@@ -90,6 +92,7 @@ export class ModbusTcpLink implements SharedLink {
   private readonly clients = new Set<LinkClient>();
   private readonly queue: RequestQueue;
   private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
+  private readonly refusedBackoff = new Backoff({ initialMs: 250, maxMs: 2_000 });
   private current: LinkState = 'idle';
   private lastError: string | null = null;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -101,7 +104,7 @@ export class ModbusTcpLink implements SharedLink {
     private readonly opts: TcpLinkOptions,
     private readonly log: Logger,
   ) {
-    this.queue = new RequestQueue();
+    this.queue = new RequestQueue(`${opts.host}:${opts.port}`);
   }
 
   get where(): string {
@@ -158,7 +161,7 @@ export class ModbusTcpLink implements SharedLink {
       requests.unit(unitId);
       try {
         const result = await fn(requests);
-        this.backoff.reset();
+        this.answered();
         return result;
       } catch (err) {
         throw this.classify(err, text(what), timeoutMs, generation);
@@ -175,7 +178,7 @@ export class ModbusTcpLink implements SharedLink {
     const modbusCode = (err as { modbusCode?: number } | null)?.modbusCode;
     if (typeof modbusCode === 'number') {
       // An answer, even a refusal: the connection is fine.
-      this.backoff.reset();
+      this.answered();
       const name = EXCEPTION_NAMES[modbusCode] ?? 'unknown exception';
       return new ModbusException(modbusCode, `Modbus exception ${modbusCode} (${name}) ${what}`);
     }
@@ -206,7 +209,7 @@ export class ModbusTcpLink implements SharedLink {
     } catch (err) {
       client.destroy();
       if (this.closed) return;
-      this.goDown(describeSocketError(err, this.opts));
+      this.goDown(describeSocketError(err, this.opts), isRefusal(err));
       return;
     }
     if (this.closed) {
@@ -233,18 +236,24 @@ export class ModbusTcpLink implements SharedLink {
     this.goDown(reason);
   }
 
-  private goDown(reason: string): void {
+  private goDown(reason: string, refused = false): void {
     this.current = 'down';
     this.lastError = reason;
     for (const c of [...this.clients]) c.linkDown(reason);
     if (this.closed || this.clients.size === 0) return;
-    const delay = this.backoff.next();
+    const delay = (refused ? this.refusedBackoff : this.backoff).next();
     this.log.debug(`${this.where}: reconnecting in ${delay} ms`);
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.connect();
     }, delay);
+  }
+
+  /** The device answered a request: the next failure is retried from the shortest delay again. */
+  private answered(): void {
+    this.backoff.reset();
+    this.refusedBackoff.reset();
   }
 
   /** Drops the connection at once: late answers to a timed-out request must never be read. */
@@ -269,6 +278,12 @@ function requester(c: ModbusTcpClient): ModbusRequester {
     writeRegisters: (address, values, multiple) =>
       values.length === 1 && !multiple ? c.writeRegister(unit, address, values[0]!) : c.writeRegisters(unit, address, values),
   };
+}
+
+/** The host turned the connection down at once (nothing listens, or it reset the handshake). */
+function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
 }
 
 function describeSocketError(err: unknown, o: TcpLinkOptions): string {

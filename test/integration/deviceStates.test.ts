@@ -120,7 +120,14 @@ describe('device states between working and failing', function () {
     });
     assert.deepEqual(res.devices, ['plc1']);
     assert.deepEqual(res.problems, [
-      { path: '/devices/1/id', message: `device id "${DEMO_TANK_ID}" is already used by the demo plant; this device is not started`, severity: 'error' },
+      {
+        path: '/devices/1/id',
+        message: `device id "${DEMO_TANK_ID}" is already used by the demo plant; this device is not started`,
+        severity: 'error',
+        device: DEMO_TANK_ID,
+        skipped: 'device',
+        entry: '/devices/1',
+      },
     ]);
     const tank = (await byId(DEMO_TANK_ID))!;
     assert.deepEqual([tank.source, tank.endpoint], ['demo', `127.0.0.1:${demoPort} unit 1`]);

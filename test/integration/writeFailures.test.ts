@@ -81,7 +81,7 @@ describe('writes that fail at the device', function () {
     const byCode = new Map<number, string[]>();
     for (const r of results) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r.message]);
     assert.deepEqual([...byCode.keys()].sort(), [ErrorCodes.DeviceUnavailable, ErrorCodes.Timeout, ErrorCodes.DeviceBusy].sort(), JSON.stringify([...byCode]));
-    assert.deepEqual(byCode.get(ErrorCodes.DeviceBusy), ['plc1: 64 requests already waiting; try again later']);
+    assert.deepEqual(byCode.get(ErrorCodes.DeviceBusy), [`plc1: 64 requests already waiting for 127.0.0.1:${sim.port}; try again later`]);
     assert.deepEqual(byCode.get(ErrorCodes.Timeout), ['plc1: no answer within 3000 ms writing holding register 0']);
     // Each waiting write says it was not sent, and why.
     assert.deepEqual(

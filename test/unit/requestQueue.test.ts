@@ -27,7 +27,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 describe('request queue', () => {
   it('runs one request at a time, and user requests before the scan requests that waited longer', async () => {
-    const q = new RequestQueue();
+    const q = new RequestQueue('10.0.0.7:502');
     const r = new Requests();
     const done: string[] = [];
     const add = (priority: 'user' | 'scan', name: string) => q.enqueue(priority, r.run(name)).then((v) => void done.push(v));
@@ -52,14 +52,14 @@ describe('request queue', () => {
   });
 
   it('lets 64 requests of a kind wait and refuses the next with 1010, while the other kind still queues', async () => {
-    const q = new RequestQueue();
+    const q = new RequestQueue('10.0.0.7:502');
     const r = new Requests();
     const first = q.enqueue('scan', r.run('in flight'));
     const waiting = Array.from({ length: 64 }, (_, i) => q.enqueue('scan', r.run(`scan${i}`)));
     await assert.rejects(q.enqueue('scan', r.run('one too many')), (err: unknown) => {
       assert.ok(err instanceof BifrostError, String(err));
       assert.equal(err.code, ErrorCodes.DeviceBusy);
-      assert.equal(err.message, '64 requests already waiting; try again later', 'the device that asked adds its id');
+      assert.equal(err.message, '64 requests already waiting for 10.0.0.7:502; try again later', 'names the connection; the device that asked adds its id');
       return true;
     });
     const user = q.enqueue('user', r.run('user'));
@@ -77,7 +77,7 @@ describe('request queue', () => {
   });
 
   it('fails the waiting requests with the reason and lets the one in flight finish', async () => {
-    const q = new RequestQueue();
+    const q = new RequestQueue('10.0.0.7:502');
     const r = new Requests();
     const inFlight = q.enqueue('scan', r.run('in flight'));
     const waitingUser = q.enqueue('user', r.run('user'));
@@ -94,7 +94,7 @@ describe('request queue', () => {
   });
 
   it('keeps serving after a request fails', async () => {
-    const q = new RequestQueue();
+    const q = new RequestQueue('10.0.0.7:502');
     const r = new Requests();
     const failing = q.enqueue('user', () => Promise.reject(new Error('plc: no answer within 300 ms')));
     const next = q.enqueue('scan', r.run('next'));
