@@ -108,9 +108,10 @@ module.exports = {
 
 /** modbus-client per device (one TCP connection each), one modbus-read node per block of registers. */
 export function flows(ports: readonly number[], blocksPerDevice: number, registersPerBlock: number, intervalMs: number): object[] {
+  // Node-RED tells flow nodes from config nodes by their place on the canvas (x, y).
   const nodes: object[] = [{ id: 'tab', type: 'tab', label: 'bench' }];
   nodes.push({
-    id: 'count', type: 'function', z: 'tab', name: 'count', outputs: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [],
+    id: 'count', type: 'function', z: 'tab', x: 400, y: 40, name: 'count', outputs: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [],
     func: "global.get('bifrostBench').seen(msg.topic, msg.payload.length);\nreturn null;",
   });
   ports.forEach((port, d) => {
@@ -123,7 +124,7 @@ export function flows(ports: readonly number[], blocksPerDevice: number, registe
     });
     for (let b = 0; b < blocksPerDevice; b++) {
       nodes.push({
-        id: `read${d}_${b}`, type: 'modbus-read', z: 'tab', name: '', topic: `dev${d}:${b * registersPerBlock}`, showStatusActivities: false,
+        id: `read${d}_${b}`, type: 'modbus-read', z: 'tab', x: 100 + 150 * b, y: 40 + 40 * d, name: '', topic: `dev${d}:${b * registersPerBlock}`, showStatusActivities: false,
         logIOActivities: false, showErrors: false, unitid: '', dataType: 'HoldingRegister', adr: String(b * registersPerBlock),
         quantity: String(registersPerBlock), rate: String(intervalMs), rateUnit: 'ms', delayOnStart: false, startDelayTime: '',
         server: `client${d}`, useIOFile: false, ioFile: '', useIOForPayload: false, emptyMsgOnFail: false, wires: [['count'], []],
