@@ -43,7 +43,9 @@ export async function ensureNodeRed(): Promise<{ redJs: string } | { skipped: st
     child.once('exit', resolve);
   });
   if (code !== 0 || !existsSync(RED_JS)) {
-    const why = err.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' / ') || `npm exited with ${code}`;
+    const lines = err.split('\n').map((l) => l.trim()).filter(Boolean);
+    // npm's own account of a network failure names the address it could not reach.
+    const why = lines.find((l) => /request to|network/i.test(l)) ?? (lines.slice(0, 3).join(' / ') || `npm exited with ${code}`);
     return { skipped: `npm install failed: ${why}` };
   }
   writeFileSync(DONE, `${new Date().toISOString()}\n`);
@@ -55,6 +57,7 @@ export interface PeerResult {
   readsPerS: number;
   cpuPct: number;
   userPct: number;
+  simulatorCpuPct: number;
   rssPeak: number;
   /** Time between two readings of one block of registers (one modbus-read node). */
   freshness: MsHistogram;
@@ -138,7 +141,7 @@ export function flows(ports: readonly number[], blocksPerDevice: number, registe
 export async function runNodeRed(
   redJs: string,
   ports: readonly number[],
-  opts: { blocksPerDevice: number; registersPerBlock: number; intervalMs: number; seconds: number },
+  opts: { blocksPerDevice: number; registersPerBlock: number; intervalMs: number; seconds: number; simulatorPid?: number },
 ): Promise<PeerResult | { skipped: string }> {
   const userDir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-bench-node-red-'));
   const blocks = ports.length * opts.blocksPerDevice;
@@ -176,7 +179,7 @@ export async function runNodeRed(
     }
     await new Promise((r) => setTimeout(r, 2000)); // warm up, as the gateway gets
     child.send('start');
-    const proc = await watchProcess(child.pid!, opts.seconds);
+    const [proc, sim] = await Promise.all([watchProcess(child.pid!, opts.seconds), opts.simulatorPid ? watchProcess(opts.simulatorPid, opts.seconds) : undefined]);
     const r = await report();
     const freshness = new MsHistogram();
     for (const g of r.gaps) freshness.add(g);
@@ -186,6 +189,7 @@ export async function runNodeRed(
       readsPerS: r.reads / proc.elapsed,
       cpuPct: proc.cpuPct,
       userPct: proc.userPct,
+      simulatorCpuPct: sim?.cpuPct ?? NaN,
       rssPeak: proc.rssPeak,
       freshness,
       blocksSeen: r.blocks,
