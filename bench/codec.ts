@@ -6,8 +6,8 @@
 import { resolveAddress, type ResolvedAddress } from '../gateway/modbus/address';
 import { decodeRegisters, encodeValue } from '../gateway/modbus/codec';
 
-const REGISTERS = 1 << 20;
-const PASSES = 7;
+export const CODEC_REGISTERS = 1 << 20;
+export const CODEC_PASSES = 7;
 
 interface Case {
   name: string;
@@ -37,7 +37,7 @@ export function benchCodec(): { name: string; nsPerOp: number }[] {
 
 function measure(c: Case): number {
   const width = c.address.count;
-  const slots = Math.floor(REGISTERS / width);
+  const slots = Math.floor(CODEC_REGISTERS / width);
   const regs = new Array<number>(slots * width);
   let expectedSum = 0;
   for (let s = 0; s < slots; s++) {
@@ -49,7 +49,7 @@ function measure(c: Case): number {
   }
 
   let best = Infinity;
-  for (let pass = 0; pass < PASSES; pass++) {
+  for (let pass = 0; pass < CODEC_PASSES; pass++) {
     const t0 = process.hrtime.bigint();
     let sum = 0;
     for (let at = 0; at < regs.length; at += width) sum += decodeRegisters(c.address, regs, at) as number;

@@ -17,7 +17,7 @@ export interface FastGateway {
 
 export async function spawnFastGateway(nodeArgs: string[] = []): Promise<FastGateway> {
   const gateway = path.resolve(__dirname, '..', 'dist', 'gateway.js');
-  const child = spawn(process.execPath, [...GATEWAY_NODE_OPTIONS, ...nodeArgs, gateway, '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [...GATEWAY_NODE_OPTIONS, ...nodeArgs, gateway, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   const handlers = new Map<string, (params: unknown) => void>();
   let nextId = 1;
@@ -45,13 +45,30 @@ export async function spawnFastGateway(nodeArgs: string[] = []): Promise<FastGat
     }
     buffer = at === buffer.length ? Buffer.alloc(0) : buffer.subarray(at);
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // The end of the gateway's log, to say why it went away.
+  let logTail = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (logTail = (logTail + c).slice(-2000)));
+  let gone: Error | undefined;
+  const exited = new Promise<void>((r) =>
+    child.once('exit', (code, signal) => {
+      // A request to a gateway that has gone away would wait forever.
+      const last = logTail.trim().split('\n').slice(-2).join(' / ');
+      gone = new Error(`the gateway exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}`);
+      for (const p of pending.values()) p.reject(gone);
+      pending.clear();
+      r();
+    }),
+  );
+  // Writing to a gateway that has just died fails with EPIPE; its exit above says why.
+  child.stdin!.on('error', () => undefined);
   const send = (msg: object) => {
+    if (gone) return;
     const body = JSON.stringify({ jsonrpc: '2.0', ...msg });
     child.stdin!.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   };
   const request = <R>(method: string, params?: unknown): Promise<R> =>
     new Promise<R>((resolve, reject) => {
+      if (gone) return reject(gone);
       const id = nextId++;
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       send({ id, method, params });
