@@ -7,6 +7,13 @@ import { valuesNotificationJson } from './valuesJson';
 /** Frames waiting beyond this many bytes are written at once rather than at the end of the turn. */
 const FLUSH_BYTES = 1 << 20;
 const LOG_EVERY_MS = 10_000;
+/**
+ * Bytes stdout may have waiting before messages are held. Below it a lagging client only delays
+ * what it gets (written strings are cheap to keep); holding earlier would keep every reading
+ * alive until the pipe drains, long enough to be promoted, and cost more in garbage collection
+ * than the queue does (measured at 10,000 devices).
+ */
+const HOLD_BYTES = 32 << 20;
 
 /**
  * Writes JSON-RPC messages to stdout, header and body together, and every message of one turn of
@@ -16,8 +23,8 @@ const LOG_EVERY_MS = 10_000;
  *
  * A write to a pipe is synchronous only while the pipe has room. When the client reads slower
  * than values come, Node would queue every further write in memory without bound (measured:
- * hundreds of MB within minutes at 10,000 devices), so once stdout says it is full, messages are
- * held until it drains and superseded readings of a tag are replaced by the newest
+ * hundreds of MB within minutes at 10,000 devices), so once HOLD_BYTES wait, messages are held
+ * until stdout drains and superseded readings of a tag are replaced by the newest
  * (HeldMessages): a slow client gets current values, never a growing backlog.
  */
 export class StdioMessageWriter extends AbstractMessageWriter implements MessageWriter {
@@ -30,7 +37,10 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
   private replaced = 0;
   private lastLogged = 0;
 
-  constructor(private readonly out: NodeJS.WritableStream) {
+  constructor(
+    private readonly out: NodeJS.WritableStream & { readonly writableLength: number },
+    private readonly holdBytes = HOLD_BYTES,
+  ) {
     super();
     out.on('error', (err: Error) => this.fireError(err));
     out.on('close', () => this.fireClose());
@@ -66,7 +76,7 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
     const chunk = this.pending.length === 2 ? this.pending[0]! + this.pending[1]! : this.pending.join('');
     this.pending = [];
     this.pendingBytes = 0;
-    if (!this.out.write(chunk, 'utf8') && !all) this.hold();
+    if (!this.out.write(chunk, 'utf8') && !all && this.out.writableLength >= this.holdBytes) this.hold();
   }
 
   end(): void {

@@ -54,7 +54,7 @@ describe('stdio message writer', () => {
   after(() => setLogSink((line) => process.stderr.write(line)));
   it('sends every reading of a turn in one write while the reader keeps up', async () => {
     const pipe = new LaggingPipe();
-    const writer = new StdioMessageWriter(pipe);
+    const writer = new StdioMessageWriter(pipe, 1);
     await writer.write(values('s1', [reading('a', 1)]));
     await writer.write(values('s1', [reading('a', 2)]));
     await turn();
@@ -65,7 +65,7 @@ describe('stdio message writer', () => {
 
   it('holds messages while the reader lags, keeps only the newest reading of each tag, and keeps everything else in order', async () => {
     const pipe = new LaggingPipe();
-    const writer = new StdioMessageWriter(pipe);
+    const writer = new StdioMessageWriter(pipe, 1);
     await writer.write(values('s1', [reading('a', 0)]));
     await turn(); // this write fills the pipe
     assert.ok(writer.holding);
@@ -87,7 +87,7 @@ describe('stdio message writer', () => {
 
   it('writes what it holds when flushed at exit', async () => {
     const pipe = new LaggingPipe();
-    const writer = new StdioMessageWriter(pipe);
+    const writer = new StdioMessageWriter(pipe, 1);
     await writer.write(values('s1', [reading('a', 0)]));
     await turn();
     await writer.write({ jsonrpc: '2.0', method: 'bifrost/deviceStatus', params: { id: 'plc1' } } as Message);
