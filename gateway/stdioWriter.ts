@@ -1,24 +1,46 @@
 import { AbstractMessageWriter, type Message, type MessageWriter } from 'vscode-jsonrpc/node';
+import { HeldMessages } from './heldMessages';
+import { log } from './log';
 import { Values, type ValuesNotification } from './protocol';
 import { valuesNotificationJson } from './valuesJson';
 
 /** Frames waiting beyond this many bytes are written at once rather than at the end of the turn. */
 const FLUSH_BYTES = 1 << 20;
+const LOG_EVERY_MS = 10_000;
+/**
+ * Bytes stdout may have waiting before messages are held. Below it a lagging client only delays
+ * what it gets (written strings are cheap to keep); holding earlier would keep every reading
+ * alive until the pipe drains, long enough to be promoted, and cost more in garbage collection
+ * than the queue does (measured at 10,000 devices).
+ */
+const HOLD_BYTES = 32 << 20;
 
 /**
  * Writes JSON-RPC messages to stdout, header and body together, and every message of one turn of
- * the event loop in one write: a pipe write is synchronous in Node on Linux, and with thousands
- * of devices each scan's notification would otherwise be a system call of its own (and block
- * whenever the reader lags). Encoding is synchronous, so messages leave in the order sent; the
- * wait is at most one turn of the loop.
+ * the event loop in one write: with thousands of devices each scan's notification would
+ * otherwise be a system call of its own. Encoding is synchronous, so messages leave in the order
+ * sent; the wait is at most one turn of the loop.
+ *
+ * A write to a pipe is synchronous only while the pipe has room. When the client reads slower
+ * than values come, Node would queue every further write in memory without bound (measured:
+ * hundreds of MB within minutes at 10,000 devices), so once HOLD_BYTES wait, messages are held
+ * until stdout drains and superseded readings of a tag are replaced by the newest
+ * (HeldMessages): a slow client gets current values, never a growing backlog.
  */
 export class StdioMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private errorCount = 0;
   private pending: string[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
+  private held: HeldMessages | null = null;
+  /** Readings replaced while held, not yet logged: logged at most every LOG_EVERY_MS. */
+  private replaced = 0;
+  private lastLogged = 0;
 
-  constructor(private readonly out: NodeJS.WriteStream) {
+  constructor(
+    private readonly out: NodeJS.WritableStream & { readonly writableLength: number },
+    private readonly holdBytes = HOLD_BYTES,
+  ) {
     super();
     out.on('error', (err: Error) => this.fireError(err));
     out.on('close', () => this.fireClose());
@@ -26,15 +48,8 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
 
   write(msg: Message): Promise<void> {
     try {
-      const text = encode(msg);
-      const length = Buffer.byteLength(text, 'utf8');
-      this.pending.push(`Content-Length: ${length}\r\n\r\n`, text);
-      this.pendingBytes += length + 32;
-      if (this.pendingBytes >= FLUSH_BYTES) this.flush();
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (this.held) this.held.add(msg);
+      else this.queue(encode(msg));
       this.errorCount = 0;
       return Promise.resolve();
     } catch (err) {
@@ -44,17 +59,59 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
     }
   }
 
-  /** Writes what waits, as one buffer. */
-  flush(): void {
+  /** Whether messages are being held because the reader lags; for tests. */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  /** Writes what waits, as one buffer; held messages too when `all` (at exit). */
+  flush(all = false): void {
     this.flushScheduled = false;
+    if (all && this.held) {
+      const held = this.held;
+      this.held = null;
+      for (const text of held.texts(encode)) this.queue(text, false);
+    }
     if (this.pending.length === 0) return;
     const chunk = this.pending.length === 2 ? this.pending[0]! + this.pending[1]! : this.pending.join('');
     this.pending = [];
     this.pendingBytes = 0;
-    this.out.write(chunk, 'utf8');
+    if (!this.out.write(chunk, 'utf8') && !all && this.out.writableLength >= this.holdBytes) this.hold();
   }
 
   end(): void {
+    this.flush(true);
+  }
+
+  private queue(text: string, mayFlush = true): void {
+    const length = Buffer.byteLength(text, 'utf8');
+    this.pending.push(`Content-Length: ${length}\r\n\r\n`, text);
+    this.pendingBytes += length + 32;
+    if (!mayFlush) return;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private hold(): void {
+    this.held = new HeldMessages();
+    this.out.once('drain', () => this.release());
+  }
+
+  /** The reader caught up: what was held leaves in one write (or waits again, if that fills the pipe). */
+  private release(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    this.replaced += held.replaced;
+    if (this.replaced > 0 && Date.now() - this.lastLogged >= LOG_EVERY_MS) {
+      log.warn(`the client reads slower than values come: ${this.replaced} readings were replaced by newer ones of the same tag before they could leave`);
+      this.replaced = 0;
+      this.lastLogged = Date.now();
+    }
+    for (const text of held.texts(encode)) this.queue(text, false);
     this.flush();
   }
 }

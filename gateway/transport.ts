@@ -53,7 +53,7 @@ export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: stri
   const stdioWriter = new StdioMessageWriter(process.stdout);
   writer = stdioWriter;
   // Whatever waits for the end of the turn still leaves when the process exits (pipe writes are synchronous).
-  process.on('exit', () => stdioWriter.flush());
+  process.on('exit', () => stdioWriter.flush(true));
   process.stdin.on('end', () => onClientGone('stdin closed'));
   return createMessageConnection(reader, writer, logger);
 }

@@ -1,5 +1,6 @@
 import type { Deadband, TagReading } from '../protocol';
 import { ChangeFilter } from './changeFilter';
+import { callAt, cancelAt } from './gridClock';
 import type { ValueSink } from './driver';
 import { badReading, badReadings } from './readings';
 import { errorMessage } from '../errors';
@@ -70,8 +71,10 @@ export class ScanGroup<T extends PollTag> {
   private plan: ScanStep[] | null = null;
   private running = false;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
   private nextDue = 0;
+  /** Bound once: the clock holds it until the next tick. */
+  private readonly onTick = (): void => this.tick();
   private counted = false;
 
   constructor(
@@ -104,7 +107,7 @@ export class ScanGroup<T extends PollTag> {
       }
     }
     this.subscribers.add(sub);
-    if (!this.timer && !this.stopped) this.startTimer();
+    if (!this.ticking && !this.stopped) this.startTimer();
     return sub;
   }
 
@@ -127,8 +130,8 @@ export class ScanGroup<T extends PollTag> {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.ticking) cancelAt(this.nextDue, this.onTick);
+    this.ticking = false;
     if (this.counted) {
       this.counted = false;
       const n = (groupsPerInterval.get(this.intervalMs) ?? 1) - 1;
@@ -155,7 +158,8 @@ export class ScanGroup<T extends PollTag> {
     let due = Math.ceil((now - phase) / this.intervalMs) * this.intervalMs + phase;
     if (due - now < this.intervalMs / 2) due += this.intervalMs;
     this.nextDue = due;
-    this.timer = setTimeout(() => this.tick(), due - now);
+    this.ticking = true;
+    callAt(due, this.onTick);
   }
 
   private startScan(): void {
@@ -174,7 +178,7 @@ export class ScanGroup<T extends PollTag> {
       for (let i = 0; i < missed; i++) this.host.countSkippedScan();
       this.nextDue += missed * this.intervalMs;
     }
-    this.timer = setTimeout(() => this.tick(), this.nextDue - now);
+    callAt(this.nextDue, this.onTick);
   }
 
   private currentPlan(): ScanStep[] {

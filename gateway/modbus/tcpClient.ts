@@ -49,7 +49,9 @@ interface InFlight {
   parse(pdu: Buffer): unknown;
   resolve(v: unknown): void;
   reject(e: unknown): void;
-  timer: NodeJS.Timeout;
+  timeoutMs: number;
+  /** When it times out (Date.now() ms). */
+  deadline: number;
 }
 
 export class ModbusTcpClient {
@@ -62,6 +64,15 @@ export class ModbusTcpClient {
   private closeReason: string | null = null;
   /** For each request; the link sets it per device. */
   timeoutMs = 1000;
+  /**
+   * One timer per connection, not per request: it fires at the deadline of what was in flight
+   * when it was set and is set again for whatever is in flight then, so a connection answering
+   * within its timeout allocates a timer once per timeout instead of once per request.
+   */
+  private timer: NodeJS.Timeout | null = null;
+  /** When the timer fires. */
+  private timerAt = 0;
+  private readonly onTimer = (): void => this.checkDeadline();
 
   get isOpen(): boolean {
     return this.socket !== null && !this.socket.destroyed;
@@ -101,6 +112,7 @@ export class ModbusTcpClient {
     const s = this.socket;
     this.socket = null;
     s?.destroy();
+    this.stopTimer();
     this.failInFlight(new PortNotOpenError('the connection was closed'));
   }
 
@@ -169,10 +181,32 @@ export class ModbusTcpClient {
     frame[6] = unitId;
     pdu.copy(frame, MBAP);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.failInFlight(new ModbusTimeout(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-      this.inFlight = { tid: this.tid, unitId, fc, parse, resolve, reject, timer };
+      const timeoutMs = this.timeoutMs;
+      const deadline = Date.now() + timeoutMs;
+      this.inFlight = { tid: this.tid, unitId, fc, parse, resolve, reject, timeoutMs, deadline };
+      // A timer set for a longer timeout (another unit on a shared link) would fire too late.
+      if (!this.timer || this.timerAt > deadline) this.armTimer(deadline);
       socket.write(frame);
     });
+  }
+
+  private armTimer(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, at - Date.now()));
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private checkDeadline(): void {
+    this.timer = null;
+    const pending = this.inFlight;
+    if (!pending) return;
+    if (Date.now() >= pending.deadline) this.failInFlight(new ModbusTimeout(`timed out after ${pending.timeoutMs} ms`));
+    else this.armTimer(pending.deadline);
   }
 
   private onData(chunk: Buffer): void {
@@ -228,7 +262,6 @@ export class ModbusTcpClient {
   }
 
   private settle(): void {
-    if (this.inFlight) clearTimeout(this.inFlight.timer);
     this.inFlight = null;
   }
 
@@ -242,6 +275,7 @@ export class ModbusTcpClient {
     if (this.socket === null) return;
     this.socket = null;
     const reason = this.closeReason ?? 'the device closed the connection';
+    this.stopTimer();
     this.failInFlight(new PortNotOpenError(reason));
     this.closeListener?.(reason);
   }

@@ -63,6 +63,31 @@ describe('Modbus TCP client', () => {
     assert.equal(b!.readUInt16BE(0), 2);
   });
 
+  it('times a request out by its own deadline when an earlier request set the timer of the connection', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // A answers at once; B is answered after A's timeout has passed, within its own.
+    let delayMs = 0;
+    client.timeoutMs = 600;
+    device.answer = (req) => {
+      const f = frameFor(req, [3, 2, 0, 9]);
+      if (delayMs === 0) return [f];
+      setTimeout(() => device.sockets[0]!.write(f), delayMs);
+      return [];
+    };
+    assert.deepEqual(await client.readRegisters(1, 'holding', 0, 1), [9]);
+    await sleep(400);
+    delayMs = 400;
+    assert.deepEqual(await client.readRegisters(1, 'holding', 0, 1), [9]);
+    // C, with a shorter timeout than the timer still set for B's deadline, times out by its own.
+    device.answer = () => [];
+    client.timeoutMs = 150;
+    const t0 = Date.now();
+    const err = await client.readRegisters(1, 'holding', 0, 1).catch((e: unknown) => e);
+    assert.ok(err instanceof ModbusTimeout, String(err));
+    assert.equal(err.message, 'timed out after 150 ms');
+    assert.ok(Date.now() - t0 >= 149, 'not before its deadline');
+  });
+
   it('puts together an answer that arrives in pieces, byte by byte', async () => {
     device.answer = (req) => [...frameFor(req, [4, 2, 0, 42])].map((byte) => Buffer.from([byte]));
     assert.deepEqual(await client.readRegisters(1, 'input', 0, 1), [42]);
