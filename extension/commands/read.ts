@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { TagsRead } from '../../gateway/protocol';
-import { describeReading, formatTime, formatValue } from '../format';
+import { describeReading, formatTime, formatValue, withoutDevicePrefix } from '../format';
 import type { Services } from './services';
 import { oneDevice, oneTag } from './targets';
 
@@ -11,10 +11,11 @@ export const readTag = (s: Services) => async (arg?: unknown) => {
   const r = { ...results[0], tag: ref };
   gateway.values.publish(device.id, [r]);
   const where = `${device.name} › ${tag.name}`;
+  const error = r.error === undefined ? undefined : withoutDevicePrefix(r.error, device.id);
   if (r.quality === 'bad') {
-    void s.prompts.notify('warning', `${where}: no value (${r.error ?? r.status ?? 'bad quality'}) at ${formatTime(r.timestamp)}.`);
+    void s.prompts.notify('warning', `${where}: no value (${error ?? r.status ?? 'bad quality'}) at ${formatTime(r.timestamp)}.`);
   } else {
-    const why = r.error ?? r.status;
+    const why = error ?? r.status;
     const remark = r.quality === 'uncertain' ? `uncertain${why ? `: ${why}` : ''}` : 'good';
     void s.prompts.notify('info', `${where} = ${formatValue(r.value, tag.unit, tag.valueKind)} (${remark}, ${formatTime(r.timestamp)})`);
   }

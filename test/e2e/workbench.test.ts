@@ -372,6 +372,9 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
     const shown = (await toast.locator('.notification-list-item-message').innerText()).trim();
     assert.ok(shown.endsWith('…'), `the notification is not shortened: ${shown}`);
     await restMouse(page);
+    // The toast slides in: photographed once its Details button is in place.
+    await toast.locator('.monaco-button', { hasText: 'Details' }).waitFor({ state: 'visible' });
+    await page.waitForTimeout(500);
     await screenshot(page, 'ux-long-error');
     await toast.locator('.monaco-button', { hasText: 'Details' }).click();
     const dialog = page.locator(DIALOG);
