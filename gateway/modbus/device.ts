@@ -113,7 +113,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       ? { area: first.address.area, start: first.address.address, count: first.address.count, members: [0] }
       : { area: 'holding', start: 0, count: 1, members: [] };
     try {
-      await this.readPlanned(req, 'scan');
+      await this.readPlanned(req.area, req.start, req.count, 'scan');
     } catch {
       // An exception answer counts as an answer; anything else has already been reported.
     }
@@ -156,30 +156,29 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     }
     this.stats.requests++;
     const t0 = performance.now();
-    return lease.link.exec(this.settings.unitId, this.common.timeoutMs, priority, what, fn).then(
-      (result) => {
-        this.stats.recordLatency(performance.now() - t0);
-        this.markAnswered();
-        return result;
-      },
-      (err: unknown) => {
-        this.stats.errors++;
-        if (err instanceof ModbusException) {
-          if (err.fromGateway) this.setStatus('error', `${this.id}: ${err.message}`);
-          else this.markAnswered();
-          throw new ModbusException(err.exceptionCode, `${this.id}: ${err.message}`);
-        }
-        if (err instanceof BifrostError) {
-          if (err.code === ErrorCodes.Timeout) this.stats.timeouts++;
-          throw new BifrostError(err.code, err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`);
-        }
-        throw err;
-      },
-    );
+    return lease.link.exec(this.settings.unitId, this.common.timeoutMs, priority, what, fn).then((result) => {
+      this.stats.recordLatency(performance.now() - t0);
+      this.markAnswered();
+      return result;
+    }, this.failed);
   }
 
-  private readPlanned(req: { area: PlannedRead['area']; start: number; count: number }, priority: Priority): Promise<number[] | boolean[]> {
-    const { area, start, count } = req;
+  /** Bound once: a request of this device failed; counts it and names the device in the error. */
+  private readonly failed = (err: unknown): never => {
+    this.stats.errors++;
+    if (err instanceof ModbusException) {
+      if (err.fromGateway) this.setStatus('error', `${this.id}: ${err.message}`);
+      else this.markAnswered();
+      throw new ModbusException(err.exceptionCode, `${this.id}: ${err.message}`);
+    }
+    if (err instanceof BifrostError) {
+      if (err.code === ErrorCodes.Timeout) this.stats.timeouts++;
+      throw new BifrostError(err.code, err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`);
+    }
+    throw err;
+  };
+
+  private readPlanned(area: PlannedRead['area'], start: number, count: number, priority: Priority): Promise<number[] | boolean[]> {
     const isBits = area === 'coil' || area === 'discrete';
     // Described only when something goes wrong: this runs for every request of every scan.
     const what = () => {
@@ -197,6 +196,9 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     return valueReading(tag.key, value, timestamp, this.id);
   }
 
+  private readonly readForScan = (area: PlannedRead['area'], start: number, count: number) => this.readPlanned(area, start, count, 'scan');
+  private readonly readForUser = (area: PlannedRead['area'], start: number, count: number) => this.readPlanned(area, start, count, 'user');
+
   /**
    * Reads one planned request, split where the device refuses a range (a hole), and decodes
    * each member from its own part: a bad neighbour never turns good tags bad. With `rethrow`, a
@@ -204,7 +206,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
    */
   private async readMembers(req: PlannedRead, tags: readonly ResolvedTag[], addrs: readonly ResolvedAddress[], priority: Priority, rethrow: boolean): Promise<TagReading[]> {
     const learned = this.holes.size;
-    const parts: PartResult[] = await readSplitting(req, addrs, (area, start, count) => this.readPlanned({ area, start, count }, priority), this.holes);
+    const parts: PartResult[] = await readSplitting(req, addrs, priority === 'scan' ? this.readForScan : this.readForUser, this.holes);
     // Something was learned about the register map: every scan group plans again around it.
     if (this.holes.size !== learned || parts.length > 1) this.poller.replan();
     const out: TagReading[] = [];
