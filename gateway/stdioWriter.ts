@@ -77,11 +77,14 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
       for (const text of held.texts(encodeText)) this.pending.frame(text);
     }
     if (this.pending.length === 0) return;
-    const room = this.out.write(this.pending.view());
+    // Behind earlier writes these bytes will wait in the stream: it gets a copy of their size,
+    // not the buffer (which has room for a whole busy turn and would wait with them).
+    const behind = this.out.writableLength > 0;
+    const room = this.out.write(behind ? Buffer.from(this.pending.view()) : this.pending.view());
     // Nothing waiting means the stream wrote the bytes before returning (stdout to a pipe, file
     // or terminal copies or writes at once): the buffer is free again. Otherwise it holds a view.
     const waiting = this.out.writableLength;
-    this.pending.clear(waiting > 0);
+    this.pending.clear(!behind && waiting > 0);
     if (!room && !all && waiting >= this.holdBytes) this.hold();
   }
 
