@@ -19,7 +19,13 @@ import { ModbusException, ModbusTcpLink, type Describe, type LinkClient, type Mo
 import { valueKindOf, writeSpecOf } from './writeSpec';
 
 /** Inline refs clients repeat are parsed once; the oldest are forgotten past this many. */
-const INLINE_CACHE = 10_000;
+/**
+ * Inline tags by ref, shared by every device: a tag of an inline ref depends on the ref alone (a
+ * device only checks it against its limits), so the same refs on 10,000 devices are one object
+ * each instead of 10,000. Bounded: beyond it the oldest are forgotten (and parsed again if asked).
+ */
+const inlineTags = new Map<string, ResolvedTag>();
+const INLINE_CACHE = 50_000;
 
 /**
  * A Modbus TCP device: a unit id on a link (its own connection, or one shared with the other
@@ -33,7 +39,6 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private readonly stats = new DeviceStatsCollector();
   private readonly poller: Poller<ResolvedTag>;
   private readonly tagsByName = new Map<string, ResolvedTag>();
-  private readonly inlineTags = new Map<string, ResolvedTag>();
   /** The configured tags as clients see them: fixed by the settings, built on first use. */
   private tagInfos: TagInfo[] | null = null;
   /** What reads taught about holes in this device's register map; plans never bridge them again. */
@@ -235,17 +240,23 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
 
   resolve(ref: TagRef): ResolvedTag {
     if (typeof ref === 'string') {
-      const known = this.tagsByName.get(ref) ?? this.inlineTags.get(ref);
+      const known = this.tagsByName.get(ref);
       if (known) return known;
-      const tag = this.resolveInline(ref);
-      if (this.inlineTags.size >= INLINE_CACHE) this.inlineTags.delete(this.inlineTags.keys().next().value!);
-      this.inlineTags.set(ref, tag);
+      let tag = inlineTags.get(ref);
+      if (!tag) {
+        tag = this.inlineTag(ref);
+        if (inlineTags.size >= INLINE_CACHE) inlineTags.delete(inlineTags.keys().next().value!);
+        inlineTags.set(ref, tag);
+      }
+      this.checkLimits(tag.address);
       return tag;
     }
-    return this.resolveInline(ref);
+    const tag = this.inlineTag(ref);
+    this.checkLimits(tag.address);
+    return tag;
   }
 
-  private resolveInline(ref: TagRef): ResolvedTag {
+  private inlineTag(ref: TagRef): ResolvedTag {
     let address: ResolvedAddress;
     try {
       address = resolveAddress(ref as Parameters<typeof resolveAddress>[0]);
@@ -257,12 +268,16 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       }
       throw err;
     }
+    return { key: address.key, address, access: isWritableArea(address.area) ? 'readwrite' : 'read', configured: false };
+  }
+
+  /** An inline tag this device could not read in one request is refused. */
+  private checkLimits(address: ResolvedAddress): void {
     const isBits = address.area === 'coil' || address.area === 'discrete';
     const limit = isBits ? this.settings.limits.maxBits : this.settings.limits.maxRegisters;
     if (address.count > limit) {
       throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: ${address.key} spans ${address.count} ${isBits ? 'bits' : 'registers'}, more than this device reads at once (${limit})`);
     }
-    return { key: address.key, address, access: isWritableArea(address.area) ? 'readwrite' : 'read', configured: false };
   }
 
   async read(refs: readonly TagRef[]): Promise<TagReading[]> {
