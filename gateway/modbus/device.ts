@@ -25,6 +25,7 @@ import { valueKindOf, writeSpecOf } from './writeSpec';
  * each instead of 10,000. Bounded: beyond it the oldest are forgotten (and parsed again if asked).
  */
 const inlineTags = new Map<string, ResolvedTag>();
+const NO_TAGS: ReadonlyMap<string, ResolvedTag> = new Map();
 const INLINE_CACHE = 50_000;
 
 /**
@@ -38,7 +39,8 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private lastError: string | null = null;
   private readonly stats = new DeviceStatsCollector();
   private readonly poller: Poller<ResolvedTag>;
-  private readonly tagsByName = new Map<string, ResolvedTag>();
+  /** Configured tags by name; a device of inline refs only shares one empty map. */
+  private readonly tagsByName: ReadonlyMap<string, ResolvedTag>;
   /** The configured tags as clients see them: fixed by the settings, built on first use. */
   private tagInfos: TagInfo[] | null = null;
   /** What reads taught about holes in this device's register map; plans never bridge them again. */
@@ -58,7 +60,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     private readonly host: DriverHost,
   ) {
     this.poller = new Poller(this, common.id);
-    for (const t of settings.tags) this.tagsByName.set(t.key, t);
+    this.tagsByName = settings.tags.length === 0 ? NO_TAGS : new Map(settings.tags.map((t) => [t.key, t]));
   }
 
   get id(): string {
