@@ -427,7 +427,7 @@ async function scale(): Promise<void> {
   } finally {
     await sims.stop();
   }
-  console.log(`\n## Many devices: 10 tags each at 1 s, one TCP connection per device, gateway with --max-semi-space-size=32 (${seconds} s window, every reading delivered)`);
+  console.log(`\n## Many devices: 10 tags each at 1 s, one TCP connection per device, gateway with --max-semi-space-size=16 (${seconds} s window, every reading delivered)`);
   console.log('  devices  connected  connect s  CPU %   RSS MB  values/s   age p50/p99/max ms   gap per tag p50/p99/max ms  silent  skipped');
   for (const r of results) {
     console.log(

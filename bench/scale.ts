@@ -41,7 +41,7 @@ const INTERVAL_MS = 1000;
 
 export async function scaleRun(devices: number, seconds: number, d: ScaleDeps): Promise<ScaleResult> {
   // As docs/protocol.md recommends for thousands of devices; BIFROST_BENCH_NODE_ARGS overrides.
-  const gw = await spawnFastGateway(process.env['BIFROST_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=32']);
+  const gw = await spawnFastGateway(process.env['BIFROST_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=16']);
   try {
     const pid = gw.child.pid!;
     const config = Array.from({ length: devices }, (_, i) => ({

@@ -2,7 +2,8 @@ import { AbstractMessageWriter, type Message, type MessageWriter } from 'vscode-
 import { HeldMessages } from './heldMessages';
 import { log } from './log';
 import { Values, type ValuesNotification } from './protocol';
-import { valuesNotificationJson } from './valuesJson';
+import { ByteFrames } from './byteFrames';
+import { writeValuesNotification } from './valuesJson';
 
 /** Frames waiting beyond this many bytes are written at once rather than at the end of the turn. */
 const FLUSH_BYTES = 1 << 20;
@@ -29,8 +30,8 @@ const HOLD_BYTES = 32 << 20;
  */
 export class StdioMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private errorCount = 0;
-  private pending: string[] = [];
-  private pendingBytes = 0;
+  /** Frames of this turn, encoded straight into bytes (ByteFrames). */
+  private readonly pending = new ByteFrames();
   private flushScheduled = false;
   private held: HeldMessages | null = null;
   /** Readings replaced while held, not yet logged: logged at most every LOG_EVERY_MS. */
@@ -49,7 +50,10 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
   write(msg: Message): Promise<void> {
     try {
       if (this.held) this.held.add(msg);
-      else this.queue(encode(msg));
+      else {
+        encode(msg, this.pending);
+        this.queued();
+      }
       this.errorCount = 0;
       return Promise.resolve();
     } catch (err) {
@@ -70,25 +74,27 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
     if (all && this.held) {
       const held = this.held;
       this.held = null;
-      for (const text of held.texts(encode)) this.queue(text, false);
+      for (const text of held.texts(encodeText)) this.pending.frame(text);
     }
     if (this.pending.length === 0) return;
-    const chunk = this.pending.length === 2 ? this.pending[0]! + this.pending[1]! : this.pending.join('');
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (!this.out.write(chunk, 'utf8') && !all && this.out.writableLength >= this.holdBytes) this.hold();
+    // Behind earlier writes these bytes will wait in the stream: it gets a copy of their size,
+    // not the buffer (which has room for a whole busy turn and would wait with them).
+    const behind = this.out.writableLength > 0;
+    const room = this.out.write(behind ? Buffer.from(this.pending.view()) : this.pending.view());
+    // Nothing waiting means the stream wrote the bytes before returning (stdout to a pipe, file
+    // or terminal copies or writes at once): the buffer is free again. Otherwise it holds a view.
+    const waiting = this.out.writableLength;
+    this.pending.clear(!behind && waiting > 0);
+    if (!room && !all && waiting >= this.holdBytes) this.hold();
   }
 
   end(): void {
     this.flush(true);
   }
 
-  private queue(text: string, mayFlush = true): void {
-    const length = Buffer.byteLength(text, 'utf8');
-    this.pending.push(`Content-Length: ${length}\r\n\r\n`, text);
-    this.pendingBytes += length + 32;
-    if (!mayFlush) return;
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  /** A frame was added: written at the end of the turn, or now if much waits. */
+  private queued(): void {
+    if (this.pending.length >= FLUSH_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -111,14 +117,27 @@ export class StdioMessageWriter extends AbstractMessageWriter implements Message
       this.replaced = 0;
       this.lastLogged = Date.now();
     }
-    for (const text of held.texts(encode)) this.queue(text, false);
+    for (const text of held.texts(encodeText)) this.pending.frame(text);
     this.flush();
   }
 }
 
 /** `bifrost/values` is written by hand (the hot path); everything else by JSON.stringify. */
-function encode(msg: Message): string {
+function encode(msg: Message, out: ByteFrames): void {
   const m = msg as { method?: string; params?: ValuesNotification };
-  if (m.method === Values.method && m.params) return valuesNotificationJson(m.params.subscriptionId, m.params.items);
+  if (m.method === Values.method && m.params) {
+    out.begin();
+    try {
+      writeValuesNotification(out, m.params.subscriptionId, m.params.items);
+    } catch (err) {
+      out.abort();
+      throw err;
+    }
+    out.end();
+  } else out.frame(JSON.stringify(msg));
+}
+
+/** Messages other than values, for what was held (values come back from it already encoded). */
+function encodeText(msg: Message): string {
   return JSON.stringify(msg);
 }

@@ -15,13 +15,16 @@ interface LastSent {
  * readings then die young, and the garbage collector never has to promote them.
  */
 export class ChangeFilter {
-  private readonly last = new Map<string, LastSent>();
+  /** Only a filtering subscription keeps what it sent (10,000 devices: 10,000 maps otherwise). */
+  private readonly last: Map<string, LastSent> | null;
 
   /** `deadband` (the subscription's) overrides each tag's own. */
   constructor(
     private readonly onChangeOnly: boolean,
     private readonly deadband?: Deadband,
-  ) {}
+  ) {
+    this.last = onChangeOnly ? new Map() : null;
+  }
 
   /** False when every reading passes (the subscription does not report by exception). */
   get filters(): boolean {
@@ -29,7 +32,7 @@ export class ChangeFilter {
   }
 
   passes(r: TagReading, tagDeadband?: Deadband): boolean {
-    if (!this.onChangeOnly) return true;
+    if (!this.last) return true;
     const prev = this.last.get(r.tag);
     if (!prev) {
       this.last.set(r.tag, { value: r.value, quality: r.quality, error: r.error });
@@ -43,7 +46,7 @@ export class ChangeFilter {
   }
 
   forget(tag: string): void {
-    this.last.delete(tag);
+    this.last?.delete(tag);
   }
 }
 

@@ -205,7 +205,9 @@ export class ScanGroup<T extends PollTag> {
         if (this.stopped) return;
         try {
           const readings = await step.read();
-          for (const r of readings) pending.push(r);
+          // The usual scan is one request: its readings are the batch, without a copy.
+          if (pending.length === 0) pending = readings;
+          else for (const r of readings) pending.push(r);
         } catch (err) {
           const ts = Date.now();
           const error = errorMessage(err);
@@ -229,8 +231,13 @@ export class ScanGroup<T extends PollTag> {
   private publish(readings: TagReading[]): void {
     if (readings.length === 0 || this.stopped) return;
     for (const sub of this.subscribers) {
-      // A subscriber of every tag in the group (the usual case) needs no membership test.
+      // A subscriber of every tag in the group (the usual case) needs no membership test, and
+      // without a filter it gets the batch itself (nothing changes a batch once published).
       const all = sub.keys.size === this.tags.size;
+      if (all && !sub.filter.filters) {
+        sub.sink(readings);
+        continue;
+      }
       const items: TagReading[] = [];
       for (const r of readings) {
         if (!all && !sub.keys.has(r.tag)) continue;

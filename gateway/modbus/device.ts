@@ -19,7 +19,14 @@ import { ModbusException, ModbusTcpLink, type Describe, type LinkClient, type Mo
 import { valueKindOf, writeSpecOf } from './writeSpec';
 
 /** Inline refs clients repeat are parsed once; the oldest are forgotten past this many. */
-const INLINE_CACHE = 10_000;
+/**
+ * Inline tags by ref, shared by every device: a tag of an inline ref depends on the ref alone (a
+ * device only checks it against its limits), so the same refs on 10,000 devices are one object
+ * each instead of 10,000. Bounded: beyond it the oldest are forgotten (and parsed again if asked).
+ */
+const inlineTags = new Map<string, ResolvedTag>();
+const NO_TAGS: ReadonlyMap<string, ResolvedTag> = new Map();
+const INLINE_CACHE = 50_000;
 
 /**
  * A Modbus TCP device: a unit id on a link (its own connection, or one shared with the other
@@ -32,8 +39,8 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private lastError: string | null = null;
   private readonly stats = new DeviceStatsCollector();
   private readonly poller: Poller<ResolvedTag>;
-  private readonly tagsByName = new Map<string, ResolvedTag>();
-  private readonly inlineTags = new Map<string, ResolvedTag>();
+  /** Configured tags by name; a device of inline refs only shares one empty map. */
+  private readonly tagsByName: ReadonlyMap<string, ResolvedTag>;
   /** The configured tags as clients see them: fixed by the settings, built on first use. */
   private tagInfos: TagInfo[] | null = null;
   /** What reads taught about holes in this device's register map; plans never bridge them again. */
@@ -53,7 +60,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     private readonly host: DriverHost,
   ) {
     this.poller = new Poller(this, common.id);
-    for (const t of settings.tags) this.tagsByName.set(t.key, t);
+    this.tagsByName = settings.tags.length === 0 ? NO_TAGS : new Map(settings.tags.map((t) => [t.key, t]));
   }
 
   get id(): string {
@@ -113,7 +120,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       ? { area: first.address.area, start: first.address.address, count: first.address.count, members: [0] }
       : { area: 'holding', start: 0, count: 1, members: [] };
     try {
-      await this.readPlanned(req, 'scan');
+      await this.readPlanned(req.area, req.start, req.count, 'scan');
     } catch {
       // An exception answer counts as an answer; anything else has already been reported.
     }
@@ -156,30 +163,29 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     }
     this.stats.requests++;
     const t0 = performance.now();
-    return lease.link.exec(this.settings.unitId, this.common.timeoutMs, priority, what, fn).then(
-      (result) => {
-        this.stats.recordLatency(performance.now() - t0);
-        this.markAnswered();
-        return result;
-      },
-      (err: unknown) => {
-        this.stats.errors++;
-        if (err instanceof ModbusException) {
-          if (err.fromGateway) this.setStatus('error', `${this.id}: ${err.message}`);
-          else this.markAnswered();
-          throw new ModbusException(err.exceptionCode, `${this.id}: ${err.message}`);
-        }
-        if (err instanceof BifrostError) {
-          if (err.code === ErrorCodes.Timeout) this.stats.timeouts++;
-          throw new BifrostError(err.code, err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`);
-        }
-        throw err;
-      },
-    );
+    return lease.link.exec(this.settings.unitId, this.common.timeoutMs, priority, what, fn).then((result) => {
+      this.stats.recordLatency(performance.now() - t0);
+      this.markAnswered();
+      return result;
+    }, this.failed);
   }
 
-  private readPlanned(req: { area: PlannedRead['area']; start: number; count: number }, priority: Priority): Promise<number[] | boolean[]> {
-    const { area, start, count } = req;
+  /** Bound once: a request of this device failed; counts it and names the device in the error. */
+  private readonly failed = (err: unknown): never => {
+    this.stats.errors++;
+    if (err instanceof ModbusException) {
+      if (err.fromGateway) this.setStatus('error', `${this.id}: ${err.message}`);
+      else this.markAnswered();
+      throw new ModbusException(err.exceptionCode, `${this.id}: ${err.message}`);
+    }
+    if (err instanceof BifrostError) {
+      if (err.code === ErrorCodes.Timeout) this.stats.timeouts++;
+      throw new BifrostError(err.code, err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`);
+    }
+    throw err;
+  };
+
+  private readPlanned(area: PlannedRead['area'], start: number, count: number, priority: Priority): Promise<number[] | boolean[]> {
     const isBits = area === 'coil' || area === 'discrete';
     // Described only when something goes wrong: this runs for every request of every scan.
     const what = () => {
@@ -197,6 +203,9 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     return valueReading(tag.key, value, timestamp, this.id);
   }
 
+  private readonly readForScan = (area: PlannedRead['area'], start: number, count: number) => this.readPlanned(area, start, count, 'scan');
+  private readonly readForUser = (area: PlannedRead['area'], start: number, count: number) => this.readPlanned(area, start, count, 'user');
+
   /**
    * Reads one planned request, split where the device refuses a range (a hole), and decodes
    * each member from its own part: a bad neighbour never turns good tags bad. With `rethrow`, a
@@ -204,7 +213,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
    */
   private async readMembers(req: PlannedRead, tags: readonly ResolvedTag[], addrs: readonly ResolvedAddress[], priority: Priority, rethrow: boolean): Promise<TagReading[]> {
     const learned = this.holes.size;
-    const parts: PartResult[] = await readSplitting(req, addrs, (area, start, count) => this.readPlanned({ area, start, count }, priority), this.holes);
+    const parts: PartResult[] = await readSplitting(req, addrs, priority === 'scan' ? this.readForScan : this.readForUser, this.holes);
     // Something was learned about the register map: every scan group plans again around it.
     if (this.holes.size !== learned || parts.length > 1) this.poller.replan();
     const out: TagReading[] = [];
@@ -233,17 +242,23 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
 
   resolve(ref: TagRef): ResolvedTag {
     if (typeof ref === 'string') {
-      const known = this.tagsByName.get(ref) ?? this.inlineTags.get(ref);
+      const known = this.tagsByName.get(ref);
       if (known) return known;
-      const tag = this.resolveInline(ref);
-      if (this.inlineTags.size >= INLINE_CACHE) this.inlineTags.delete(this.inlineTags.keys().next().value!);
-      this.inlineTags.set(ref, tag);
+      let tag = inlineTags.get(ref);
+      if (!tag) {
+        tag = this.inlineTag(ref);
+        if (inlineTags.size >= INLINE_CACHE) inlineTags.delete(inlineTags.keys().next().value!);
+        inlineTags.set(ref, tag);
+      }
+      this.checkLimits(tag.address);
       return tag;
     }
-    return this.resolveInline(ref);
+    const tag = this.inlineTag(ref);
+    this.checkLimits(tag.address);
+    return tag;
   }
 
-  private resolveInline(ref: TagRef): ResolvedTag {
+  private inlineTag(ref: TagRef): ResolvedTag {
     let address: ResolvedAddress;
     try {
       address = resolveAddress(ref as Parameters<typeof resolveAddress>[0]);
@@ -255,12 +270,16 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       }
       throw err;
     }
+    return { key: address.key, address, access: isWritableArea(address.area) ? 'readwrite' : 'read', configured: false };
+  }
+
+  /** An inline tag this device could not read in one request is refused. */
+  private checkLimits(address: ResolvedAddress): void {
     const isBits = address.area === 'coil' || address.area === 'discrete';
     const limit = isBits ? this.settings.limits.maxBits : this.settings.limits.maxRegisters;
     if (address.count > limit) {
       throw new BifrostError(ErrorCodes.BadTagRef, `${this.id}: ${address.key} spans ${address.count} ${isBits ? 'bits' : 'registers'}, more than this device reads at once (${limit})`);
     }
-    return { key: address.key, address, access: isWritableArea(address.area) ? 'readwrite' : 'read', configured: false };
   }
 
   async read(refs: readonly TagRef[]): Promise<TagReading[]> {

@@ -245,11 +245,12 @@ export async function readSplitting(
 ): Promise<PartResult[]> {
   const out: PartResult[] = [];
 
-  /** Reads a part; true when it succeeded as a whole. */
-  const attempt = async (part: PlannedRead): Promise<boolean> => {
+  /** Reads a part (or takes how reading it already failed); true when it succeeded as a whole. */
+  const attempt = async (part: PlannedRead, failed?: { error: unknown }): Promise<boolean> => {
     const end = part.start + part.count - 1;
     let data: ReadData;
     try {
+      if (failed) throw failed.error;
       data = await read(part.area, part.start, part.count);
     } catch (err) {
       if (!isSplittable(err)) {
@@ -280,8 +281,16 @@ export async function readSplitting(
     return true;
   };
 
-  await attempt(req);
-  return out;
+  // The common case, a read that works as a whole, without the machinery of splitting.
+  let first: ReadData;
+  try {
+    first = await read(req.area, req.start, req.count);
+  } catch (err) {
+    await attempt(req, { error: err });
+    return out;
+  }
+  memory?.learnReadable(req.area, req.start, req.start + req.count - 1);
+  return [{ req, data: first }];
 }
 
 /**

@@ -25,6 +25,11 @@ export class RequestQueue {
     private readonly limit = 64,
   ) {}
 
+  /** Nothing runs: a job enqueued now starts at once. */
+  get idle(): boolean {
+    return !this.busy;
+  }
+
   get depth(): number {
     return this.user.length + this.scan.length + (this.busy ? 1 : 0);
   }
@@ -42,16 +47,26 @@ export class RequestQueue {
     });
   }
 
-  /** The common case, an idle connection: run at once, then serve whatever queued meanwhile. */
-  private async runAlone<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * The common case, an idle connection: run at once, then serve whatever queued meanwhile. No
+   * promise of its own: the job's is the caller's (requests are most of what the gateway does).
+   */
+  private runAlone<T>(run: () => Promise<T>): Promise<T> {
     this.busy = true;
+    let p: Promise<T>;
     try {
-      return await run();
-    } finally {
-      this.busy = false;
-      if (this.user.length > 0 || this.scan.length > 0) void this.pump();
+      p = run();
+    } catch (err) {
+      p = Promise.reject(err);
     }
+    p.then(this.release, this.release);
+    return p;
   }
+
+  private readonly release = (): void => {
+    this.busy = false;
+    if (this.user.length > 0 || this.scan.length > 0) void this.pump();
+  };
 
   /** Fails every waiting job (the one in flight finishes or fails on its own). */
   failAll(err: unknown): void {

@@ -41,18 +41,34 @@ const MBAP = 7;
 /** Longest Modbus TCP frame: 7 bytes of header and a PDU of at most 253 bytes. */
 const MAX_FRAME = 260;
 
+/** How an answer is read: its data as registers or bits, or an echo of the request (writes). */
+const enum Answer {
+  Registers,
+  Bits,
+  Echo,
+}
+
 interface InFlight {
   tid: number;
   unitId: number;
   fc: number;
-  /** Checks the answer's PDU (after the function code) and returns what the caller gets. */
-  parse(pdu: Buffer): unknown;
+  answer: Answer;
+  /** Registers or bits asked for; for an echo, the request's PDU to compare with. */
+  count: number;
+  echo: Buffer | null;
   resolve(v: unknown): void;
   reject(e: unknown): void;
   timeoutMs: number;
   /** When it times out (Date.now() ms). */
   deadline: number;
 }
+
+/**
+ * Where every connection's socket reads into. An answer is taken out of it before the next read
+ * (parsed at once, or its first bytes copied when incomplete), so one buffer serves all sockets:
+ * no buffer, and none of the stream machinery, per answer.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export class ModbusTcpClient {
   private socket: net.Socket | null = null;
@@ -73,6 +89,13 @@ export class ModbusTcpClient {
   /** When the timer fires. */
   private timerAt = 0;
   private readonly onTimer = (): void => this.checkDeadline();
+  /** Bound once: every socket read lands here (the stream's 'data' events are not used). */
+  private readonly onRead = (n: number, buf: Uint8Array): boolean => {
+    this.onData(buf as Buffer, n);
+    return true;
+  };
+  /** The frame of a read request, reused while the socket has taken the previous one whole. */
+  private readFrame: Buffer | null = null;
 
   get isOpen(): boolean {
     return this.socket !== null && !this.socket.destroyed;
@@ -81,7 +104,12 @@ export class ModbusTcpClient {
   /** Resolves once connected; rejects with the socket's error (code ECONNREFUSED, …) or after `timeoutMs`. */
   connect(host: string, port: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = net.createConnection({ host, port, noDelay: true });
+      const socket = net.createConnection({
+        host,
+        port,
+        noDelay: true,
+        onread: { buffer: READ_BUFFER, callback: this.onRead },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect timed out after ${timeoutMs} ms`));
@@ -90,7 +118,6 @@ export class ModbusTcpClient {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         socket.on('error', () => undefined); // 'close' follows and says it
-        socket.on('data', (chunk: Buffer) => this.onData(chunk));
         socket.on('close', () => this.onClose());
         this.socket = socket;
         resolve();
@@ -117,33 +144,35 @@ export class ModbusTcpClient {
   }
 
   readRegisters(unitId: number, area: ModbusArea, start: number, count: number): Promise<number[]> {
-    const fc = area === 'holding' ? 3 : 4;
-    return this.request(unitId, fc, pdu5(fc, start, count), (pdu) => {
-      checkByteCount(pdu, count * 2, `${count} registers`);
-      const out = new Array<number>(count);
-      for (let i = 0; i < count; i++) out[i] = pdu.readUInt16BE(1 + 2 * i);
-      return out;
-    }) as Promise<number[]>;
+    return this.read(unitId, area === 'holding' ? 3 : 4, Answer.Registers, start, count) as Promise<number[]>;
   }
 
   readBits(unitId: number, area: ModbusArea, start: number, count: number): Promise<boolean[]> {
-    const fc = area === 'coil' ? 1 : 2;
-    return this.request(unitId, fc, pdu5(fc, start, count), (pdu) => {
-      checkByteCount(pdu, Math.ceil(count / 8), `${count} bits`);
-      const out = new Array<boolean>(count);
-      for (let i = 0; i < count; i++) out[i] = ((pdu[1 + (i >> 3)]! >> (i & 7)) & 1) === 1;
-      return out;
-    }) as Promise<boolean[]>;
+    return this.read(unitId, area === 'coil' ? 1 : 2, Answer.Bits, start, count) as Promise<boolean[]>;
+  }
+
+  /** Reads build their frame in place, in a buffer the connection reuses: they are most requests. */
+  private read(unitId: number, fc: number, answer: Answer, start: number, count: number): Promise<unknown> {
+    let frame = this.readFrame;
+    this.readFrame = null;
+    frame ??= Buffer.allocUnsafe(MBAP + 5);
+    frame[MBAP] = fc;
+    frame.writeUInt16BE(start, MBAP + 1);
+    frame.writeUInt16BE(count, MBAP + 3);
+    const sent = this.send(unitId, fc, frame, answer, count, null);
+    // Taken whole by the socket (the usual case), the frame is free for the next read.
+    if (this.socket && this.socket.writableLength === 0) this.readFrame = frame;
+    return sent;
   }
 
   writeCoil(unitId: number, address: number, value: boolean): Promise<void> {
     const pdu = pdu5(5, address, value ? 0xff00 : 0x0000);
-    return this.request(unitId, 5, pdu, (answer) => expectEcho(answer, pdu)) as Promise<void>;
+    return this.request(unitId, 5, pdu, pdu) as Promise<void>;
   }
 
   writeRegister(unitId: number, address: number, value: number): Promise<void> {
     const pdu = pdu5(6, address, value);
-    return this.request(unitId, 6, pdu, (answer) => expectEcho(answer, pdu)) as Promise<void>;
+    return this.request(unitId, 6, pdu, pdu) as Promise<void>;
   }
 
   writeCoils(unitId: number, address: number, values: boolean[]): Promise<void> {
@@ -156,7 +185,7 @@ export class ModbusTcpClient {
     values.forEach((v, i) => {
       if (v) pdu[6 + (i >> 3)] |= 1 << (i & 7);
     });
-    return this.request(unitId, 15, pdu, (answer) => expectEcho(answer, pdu.subarray(0, 5))) as Promise<void>;
+    return this.request(unitId, 15, pdu, pdu.subarray(0, 5)) as Promise<void>;
   }
 
   writeRegisters(unitId: number, address: number, values: number[]): Promise<void> {
@@ -166,24 +195,30 @@ export class ModbusTcpClient {
     pdu.writeUInt16BE(values.length, 3);
     pdu[5] = 2 * values.length;
     values.forEach((v, i) => pdu.writeUInt16BE(v, 6 + 2 * i));
-    return this.request(unitId, 16, pdu, (answer) => expectEcho(answer, pdu.subarray(0, 5))) as Promise<void>;
+    return this.request(unitId, 16, pdu, pdu.subarray(0, 5)) as Promise<void>;
   }
 
-  private request(unitId: number, fc: number, pdu: Buffer, parse: (pdu: Buffer) => unknown): Promise<unknown> {
+  /** A write: its PDU framed, and its answer checked against `echo`. */
+  private request(unitId: number, fc: number, pdu: Buffer, echo: Buffer): Promise<unknown> {
+    const frame = Buffer.allocUnsafe(MBAP + pdu.length);
+    pdu.copy(frame, MBAP);
+    return this.send(unitId, fc, frame, Answer.Echo, 0, echo);
+  }
+
+  /** Sends `frame` (its PDU already in place after the MBAP header, which this fills in). */
+  private send(unitId: number, fc: number, frame: Buffer, answer: Answer, count: number, echo: Buffer | null): Promise<unknown> {
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(new PortNotOpenError('not connected'));
     if (this.inFlight) return Promise.reject(new Error('a request is already in flight on this connection'));
     this.tid = (this.tid + 1) & 0xffff;
-    const frame = Buffer.allocUnsafe(MBAP + pdu.length);
     frame.writeUInt16BE(this.tid, 0);
     frame.writeUInt16BE(0, 2);
-    frame.writeUInt16BE(pdu.length + 1, 4);
+    frame.writeUInt16BE(frame.length - 6, 4);
     frame[6] = unitId;
-    pdu.copy(frame, MBAP);
     return new Promise((resolve, reject) => {
       const timeoutMs = this.timeoutMs;
       const deadline = Date.now() + timeoutMs;
-      this.inFlight = { tid: this.tid, unitId, fc, parse, resolve, reject, timeoutMs, deadline };
+      this.inFlight = { tid: this.tid, unitId, fc, answer, count, echo, resolve, reject, timeoutMs, deadline };
       // A timer set for a longer timeout (another unit on a shared link) would fire too late.
       if (!this.timer || this.timerAt > deadline) this.armTimer(deadline);
       socket.write(frame);
@@ -209,31 +244,43 @@ export class ModbusTcpClient {
     else this.armTimer(pending.deadline);
   }
 
-  private onData(chunk: Buffer): void {
-    let data = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
-    this.partial = null;
-    while (data.length >= MBAP) {
-      const length = data.readUInt16BE(4);
-      const total = 6 + length;
-      if (length < 2 || total > MAX_FRAME || data.readUInt16BE(2) !== 0) return this.garbled(`not a Modbus TCP frame (length ${length}, protocol ${data.readUInt16BE(2)})`);
-      if (data.length < total) break;
-      this.onFrame(data.subarray(0, total));
-      data = data.subarray(total);
+  /** `n` new bytes at the start of `buf` (the shared READ_BUFFER: nothing may keep a view of it). */
+  private onData(buf: Buffer, n: number): void {
+    let data = buf;
+    let end = n;
+    if (this.partial) {
+      data = Buffer.concat([this.partial, buf.subarray(0, n)]);
+      end = data.length;
+      this.partial = null;
     }
-    if (data.length > 0) this.partial = Buffer.from(data);
+    let at = 0;
+    while (end - at >= MBAP) {
+      const length = data.readUInt16BE(at + 4);
+      const total = 6 + length;
+      const protocol = data.readUInt16BE(at + 2);
+      if (length < 2 || total > MAX_FRAME || protocol !== 0) return this.garbled(`not a Modbus TCP frame (length ${length}, protocol ${protocol})`);
+      if (end - at < total) break;
+      this.onFrame(data, at, at + total);
+      if (this.socket === null) return; // the frame closed the connection
+      at += total;
+    }
+    if (at < end) this.partial = Buffer.from(data.subarray(at, end));
   }
 
-  private onFrame(frame: Buffer): void {
+  /** The frame at data[at, end). */
+  private onFrame(data: Buffer, at: number, end: number): void {
     const pending = this.inFlight;
-    const tid = frame.readUInt16BE(0);
+    const tid = data.readUInt16BE(at);
     if (!pending) return this.garbled(`an answer (transaction ${tid}) came when nothing was asked`);
     if (tid !== pending.tid) return this.garbled(`answer to transaction ${tid}, ${pending.tid} was asked`);
-    if (frame[6] !== pending.unitId) return this.garbled(`answer from unit ${frame[6]}, unit ${pending.unitId} was asked`);
-    const fc = frame[7]!;
-    const pdu = frame.subarray(8);
+    if (data[at + 6] !== pending.unitId) return this.garbled(`answer from unit ${data[at + 6]}, unit ${pending.unitId} was asked`);
+    const fc = data[at + 7]!;
+    // The PDU after its function code.
+    const pdu = at + 8;
+    const pduLength = end - pdu;
     this.settle();
     if (fc === (pending.fc | 0x80)) {
-      pending.reject(pdu.length === 1 ? new ModbusExceptionReply(pdu[0]!) : new BadFrame(`an exception answer of ${pdu.length + 1} bytes`));
+      pending.reject(pduLength === 1 ? new ModbusExceptionReply(data[pdu]!) : new BadFrame(`an exception answer of ${pduLength + 1} bytes`));
       return;
     }
     if (fc !== pending.fc) {
@@ -241,7 +288,7 @@ export class ModbusTcpClient {
       return;
     }
     try {
-      pending.resolve(pending.parse(pdu));
+      pending.resolve(parseAnswer(pending, data, pdu, end));
     } catch (err) {
       pending.reject(err);
     }
@@ -289,11 +336,34 @@ function pdu5(fc: number, a: number, b: number): Buffer {
   return pdu;
 }
 
+/** What the caller gets from an answer's PDU (after the function code) at data[at, end). */
+function parseAnswer(asked: InFlight, data: Buffer, at: number, end: number): unknown {
+  const count = asked.count;
+  switch (asked.answer) {
+    case Answer.Registers: {
+      checkByteCount(data, at, end, count * 2, `${count} registers`);
+      const out = new Array<number>(count);
+      for (let i = 0; i < count; i++) out[i] = data.readUInt16BE(at + 1 + 2 * i);
+      return out;
+    }
+    case Answer.Bits: {
+      checkByteCount(data, at, end, Math.ceil(count / 8), `${count} bits`);
+      const out = new Array<boolean>(count);
+      for (let i = 0; i < count; i++) out[i] = ((data[at + 1 + (i >> 3)]! >> (i & 7)) & 1) === 1;
+      return out;
+    }
+    case Answer.Echo:
+      expectEcho(data.subarray(at, end), asked.echo!);
+      return undefined;
+  }
+}
+
 /** A read answer is a byte count and that many bytes, as many as the request needs. */
-function checkByteCount(pdu: Buffer, expected: number, asked: string): void {
-  const said = pdu.length > 0 ? pdu[0]! : -1;
+function checkByteCount(data: Buffer, at: number, end: number, expected: number, asked: string): void {
+  const length = end - at;
+  const said = length > 0 ? data[at]! : -1;
   if (said !== expected) throw new BadFrame(`the answer counts ${Math.max(said, 0)} data bytes; ${asked} take ${expected}`);
-  if (pdu.length !== 1 + said) throw new BadFrame(`the answer carries ${pdu.length - 1} of the ${said} data bytes it announces`);
+  if (length !== 1 + said) throw new BadFrame(`the answer carries ${length - 1} of the ${said} data bytes it announces`);
 }
 
 function expectEcho(answer: Buffer, asked: Buffer): void {

@@ -149,23 +149,13 @@ export class ModbusTcpLink implements SharedLink {
       return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `not connected, cannot do ${text(what)}: ${this.lastError ?? this.current}`));
     }
     const generation = this.generation;
+    const job = () => this.send(generation, unitId, timeoutMs, what, fn);
+    // On an idle connection the job starts at once: it cannot fail while it waits.
+    if (this.queue.idle) return this.queue.enqueue(priority, job);
     let started = false;
-    const queued = this.queue.enqueue(priority, async () => {
+    const queued = this.queue.enqueue(priority, () => {
       started = true;
-      const client = this.client;
-      const requests = this.requests;
-      if (generation !== this.generation || !client || !requests || !client.isOpen) {
-        throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${text(what)}`);
-      }
-      client.timeoutMs = timeoutMs;
-      requests.unit(unitId);
-      try {
-        const result = await fn(requests);
-        this.answered();
-        return result;
-      } catch (err) {
-        throw this.classify(err, text(what), timeoutMs, generation);
-      }
+      return job();
     });
     return queued.catch((err: unknown) => {
       // Failed while it waited, for another request's reason: say which request was not sent.
@@ -173,6 +163,32 @@ export class ModbusTcpLink implements SharedLink {
       throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${text(what)} (${err.message})`);
     });
   }
+
+  /** The request itself, when its turn comes. */
+  private send<T>(generation: number, unitId: number, timeoutMs: number, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
+    const client = this.client;
+    const requests = this.requests;
+    if (generation !== this.generation || !client || !requests || !client.isOpen) {
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${text(what)}`));
+    }
+    client.timeoutMs = timeoutMs;
+    requests.unit(unitId);
+    let sent: Promise<T>;
+    try {
+      sent = fn(requests);
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    return sent.then(this.passAnswered, (err: unknown) => {
+      throw this.classify(err, text(what), timeoutMs, generation);
+    });
+  }
+
+  /** Bound once: the device answered, and what it answered goes on to the caller. */
+  private readonly passAnswered = <T>(result: T): T => {
+    this.answered();
+    return result;
+  };
 
   private classify(err: unknown, what: string, timeoutMs: number, generation: number): BifrostError {
     const modbusCode = (err as { modbusCode?: number } | null)?.modbusCode;

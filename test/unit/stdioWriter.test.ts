@@ -12,9 +12,9 @@ class LaggingPipe extends Writable {
   constructor() {
     super({ highWaterMark: 64, decodeStrings: false });
   }
-  override _write(chunk: string, _enc: BufferEncoding, done: () => void): void {
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
     this.waiting.push(() => {
-      this.received.push(chunk);
+      this.received.push(chunk.toString());
       done();
     });
   }
@@ -61,6 +61,46 @@ describe('stdio message writer', () => {
     pipe.readAll();
     assert.equal(pipe.received.length, 1);
     assert.deepEqual(frames(pipe.received[0]!).map((f) => f.params!.items.map((r) => r.value)), [[1], [2]]);
+  });
+
+  it('reuses its buffer only once the stream has taken the bytes, so no frame overwrites another', async () => {
+    // A reader that copies at once, and one that keeps the chunk until later: both get every frame intact.
+    const copied: string[] = [];
+    const quick = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        copied.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const lagging = new LaggingPipe();
+    const quickWriter = new StdioMessageWriter(quick, 1 << 20);
+    const laggingWriter = new StdioMessageWriter(lagging, 1 << 20);
+    for (let t = 0; t < 3; t++) {
+      await quickWriter.write(values('s1', [reading('ü', t)]));
+      await laggingWriter.write(values('s1', [reading('ü', t)]));
+      await turn();
+    }
+    // The lagging reader takes one queued chunk per catch-up.
+    for (let i = 0; i < 3; i++) {
+      lagging.readAll();
+      await turn();
+    }
+    for (const received of [copied, lagging.received]) {
+      assert.equal(received.length, 3);
+      assert.deepEqual(received.map((text) => frames(text).map((f) => f.params!.items.map((r) => `${r.tag}${r.value}`))), [[['ü0']], [['ü1']], [['ü2']]]);
+    }
+  });
+
+  it('rejects a message it cannot encode and loses nothing else of the turn', async () => {
+    const pipe = new LaggingPipe();
+    const writer = new StdioMessageWriter(pipe, 1 << 20);
+    await writer.write(values('s1', [reading('a', 1)]));
+    const unencodable = values('s1', [reading('b', 2), { tag: 'c', value: { big: 3n } as unknown as number, quality: 'good', timestamp: 3 }]);
+    await assert.rejects(writer.write(unencodable), /BigInt/);
+    await writer.write(values('s1', [reading('d', 4)]));
+    await turn();
+    pipe.readAll();
+    assert.deepEqual(frames(pipe.received.join('')).map((f) => f.params!.items.map((r) => r.tag)), [['a'], ['d']]);
   });
 
   it('holds messages while the reader lags, keeps only the newest reading of each tag, and keeps everything else in order', async () => {

@@ -17,6 +17,13 @@ describe('values notification JSON', () => {
     assert.equal(valuesNotificationJson('s"1', items), expected);
   });
 
+  it('writes integers digit by digit exactly as JSON.stringify does, up to and beyond 1e15', () => {
+    const numbers = [0, -0, 7, -7, 9, 10, 99, 100, 65535, -32768, 1795245019008, 999999999999999, 1e15, -1e15, 2 ** 53, 1.5, -0.25, 1e21];
+    const items: TagReading[] = numbers.map((value, i) => ({ tag: `t${i}`, value, quality: 'good', timestamp: 1795245019008 + i }));
+    const expected = JSON.stringify({ jsonrpc: '2.0', method: 'bifrost/values', params: { subscriptionId: 's1', items } });
+    assert.equal(valuesNotificationJson('s1', items), expected);
+  });
+
   it('writes non-finite numbers as null, as JSON.stringify does', () => {
     const json = valuesNotificationJson('s1', [{ tag: 't', value: NaN, quality: 'uncertain', timestamp: 1 }]);
     assert.equal(JSON.parse(json).params.items[0].value, null);
