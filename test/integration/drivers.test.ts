@@ -62,7 +62,9 @@ function plant(): Record<string, unknown> {
       Ramps: {
         Fast: { type: 'number', value: 0, ramp: { step: 1, everyMs: 5 } },
         Grow: { type: 'number', value: 100, ramp: { step: 1, everyMs: 5 } },
-        Cycle: { type: 'integer', value: 0, min: 0, max: 3, ramp: { step: 1, everyMs: 5 } },
+        // 7 ms, not 5: four steps of 5 ms make one whole turn per 20 ms scan, and scans on the grid
+        // would then read the same value every time.
+        Cycle: { type: 'integer', value: 0, min: 0, max: 3, ramp: { step: 1, everyMs: 7 } },
       },
       Many: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`V${String(i).padStart(2, '0')}`, { type: 'integer', value: i }])),
     },
