@@ -183,7 +183,7 @@ export function pluginSuite(): void {
       asked.notices.length = 0;
       await vscode.commands.executeCommand('bifrost.read', (await rowAt('Line1', 'Probe')).node);
       assert.deepEqual(asked.notices.map((n) => n.kind), ['warning']);
-      assert.match(asked.notices[0].message, /Line1\/Probe: no value \(mem: Line1\/Probe: the device reports BadSensorFailure\)/);
+      assert.match(asked.notices[0].message, /^Memory Plant › Line1\/Probe: no value \(Line1\/Probe: the device reports BadSensorFailure\) at /);
     });
 
     it('Write… checks the value against the driver\'s writeSpec, confirms, and the device gets it', async () => {
