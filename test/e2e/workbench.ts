@@ -53,7 +53,8 @@ export async function expandRow(row: Locator): Promise<void> {
   await row.locator('.monaco-tl-twistie').click();
   // A click that lands while the row repaints (its device's row changed) is lost, and a person
   // clicks again: so does this, once.
-  if (await expanded.waitFor({ state: 'visible', timeout: 5000 }).then(() => false, () => true)) {
+  const lost = await expanded.waitFor({ state: 'visible', timeout: 5000 }).then(() => false, () => true);
+  if (lost && (await row.getAttribute('aria-expanded')) !== 'true') {
     await row.locator('.monaco-tl-twistie').click();
     await expanded.waitFor({ state: 'visible' });
   }
