@@ -231,9 +231,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     let read = 0;
     let bad = 0;
     let uncertain = 0;
-    for (const key of rows.tagRows.keys()) {
-      const [, , ref] = JSON.parse(key) as [string, string, string];
-      const r = gateway.values.last(deviceId, ref);
+    for (const nodes of rows.tagRows.values()) {
+      const r = gateway.values.last(deviceId, nodes[0]!.ref);
       if (!r) continue;
       read++;
       if (r.quality === 'bad') bad++;
@@ -380,6 +379,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   /** Repaints the rows of device keys (device node ids) and value keys (see valueKey). */
   private fireFor(keys: string[]): void {
     const nodes: TreeNode[] = [];
+    // Devices whose tags changed: each one's health is worked out once per batch, not per tag.
+    const touched = new Map<string, [gatewayId: string, deviceId: string]>();
     for (const k of keys) {
       const device = this.deviceNodes.get(k);
       if (device) {
@@ -387,8 +388,12 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
         continue;
       }
       const [gatewayId, deviceId] = JSON.parse(k) as [string, string, string];
-      nodes.push(...(this.rows.get(deviceNodeId(gatewayId, deviceId))?.tagRows.get(k) ?? []));
-      const deviceRow = this.deviceNodes.get(deviceNodeId(gatewayId, deviceId));
+      const deviceKey = deviceNodeId(gatewayId, deviceId);
+      nodes.push(...(this.rows.get(deviceKey)?.tagRows.get(k) ?? []));
+      touched.set(deviceKey, [gatewayId, deviceId]);
+    }
+    for (const [deviceKey, [gatewayId, deviceId]] of touched) {
+      const deviceRow = this.deviceNodes.get(deviceKey);
       const gateway = this.gateways.get(gatewayId);
       // The device row too, when the readings changed how its values are as a whole.
       if (deviceRow && gateway && !nodes.includes(deviceRow) && this.paintedHealth.get(deviceRow.id) !== JSON.stringify(this.healthOf(gateway, deviceId))) {
