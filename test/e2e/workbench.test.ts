@@ -15,7 +15,7 @@ import { CodeServer } from '../../tools/code-server';
 import { E2E_ENV, recordMeasurement, testDriversEnv } from '../../tools/e2e-env';
 import { MEMORY_PLANT, memoryPlant } from '../fixtures/memoryPlant';
 import { waitFor } from '../extension-host/waitFor';
-import { clickInlineAction, describeRows, DIALOG, expandRow, QUICK_INPUT, restMouse, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
+import { clickInlineAction, describeRows, DIALOG, expandRow, hoverTooltip, QUICK_INPUT, restMouse, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
 
 const ROOT = resolve(__dirname, '../..');
 const RESULTS = join(ROOT, 'test-results');
@@ -333,9 +333,7 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
 
     // The refused device's tooltip counts its failed connects and names the error once.
     const refused = treeRow(page, 'Filler PLC, line 2 (not installed yet)', 1);
-    await refused.hover();
-    const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Failed connects' }).first();
-    await hover.waitFor({ state: 'visible', timeout: 15_000 });
+    const hover = await hoverTooltip(refused, 'Failed connects');
     const tip = await hover.innerText();
     assert.match(tip, /Last error: connection refused by 127\.0\.0\.1/);
     assert.doesNotMatch(tip, /Last error: nobody-home/);

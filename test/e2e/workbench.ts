@@ -65,6 +65,26 @@ export async function restMouse(page: Page): Promise<void> {
   await page.mouse.move(20, Math.round((page.viewportSize()?.height ?? 1000) * 0.6));
 }
 
+/**
+ * The tooltip a row shows once the mouse rests on it, holding `text`. A row repainted while the
+ * hover was pending loses it (the pointer never entered the new row): a person moves away and
+ * back, and so does this, a few times.
+ */
+export async function hoverTooltip(row: Locator, text: string, timeoutMs = 20_000): Promise<Locator> {
+  const page = row.page();
+  const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: text }).first();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await restMouse(page);
+    await page.waitForTimeout(200);
+    await row.hover();
+    const left = deadline - Date.now();
+    const shown = await hover.waitFor({ state: 'visible', timeout: Math.max(500, Math.min(5000, left)) }).then(() => true, () => false);
+    if (shown) return hover;
+    if (Date.now() >= deadline) throw new Error(`no tooltip with "${text}" on the row within ${timeoutMs} ms (hovered several times)`);
+  }
+}
+
 /** Clicks one of a row's inline actions (they show while the mouse is on the row). */
 export async function clickInlineAction(row: Locator, action: string): Promise<void> {
   await row.hover();
