@@ -21,7 +21,7 @@ import type { ModbusTcpSettings } from '../gateway/modbus/settings';
 import { planReads } from '../gateway/modbus/planner';
 import { resolveAddress } from '../gateway/modbus/address';
 import { encodeValue } from '../gateway/modbus/codec';
-import type { DeviceConfig, DeviceListResult, SubscribeResult, TagsReadResult, ValuesNotification } from '../gateway/protocol';
+import type { DeviceListResult, ModbusTcpDeviceConfig, SubscribeResult, TagsReadResult, ValuesNotification } from '../gateway/protocol';
 import { benchCodec, CODEC_PASSES, CODEC_REGISTERS } from './codec';
 import { searchCapacity } from './capacity';
 import { CONTRIB_MODBUS_VERSION, ensureNodeRed, NODE_RED_VERSION, runNodeRed } from './nodeRed';
@@ -60,7 +60,7 @@ async function startSimulators(args: string[]): Promise<Simulators> {
 
 const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
 
-function tcp(id: string, port: number, extra: Partial<DeviceConfig> = {}): DeviceConfig {
+function tcp(id: string, port: number, extra: Partial<ModbusTcpDeviceConfig> = {}): ModbusTcpDeviceConfig {
   return { id, protocol: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs: 1000, pollIntervalMs: 100, ...extra };
 }
 
@@ -214,7 +214,7 @@ interface LoadResult {
 
 interface LoadOptions {
   onChangeOnly?: boolean;
-  device?: Partial<DeviceConfig>;
+  device?: Partial<ModbusTcpDeviceConfig>;
   warmUpMs?: number;
   /** The simulator process, whose CPU over the same window shows whether the devices kept up. */
   simulatorPid?: number;

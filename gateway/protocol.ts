@@ -32,7 +32,9 @@ export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4
 // ---------------------------------------------------------------------------------------------
 
 export * from './protocol/modbus';
+export * from './protocol/opcua';
 import type { ModbusTcpDeviceConfig } from './protocol/modbus';
+import type { CertificateInfo, OpcUaDeviceConfig } from './protocol/opcua';
 
 /**
  * A protocol's name as it appears in `"protocol"`: `modbus-tcp`, and those the gateway's drivers
@@ -136,7 +138,7 @@ export interface DeviceConfigBase {
  * A device in bifrost.json, discriminated on `protocol`. Each protocol adds its branch here as
  * it lands; a plug-in driver's devices are DeviceConfigBase with fields of its own.
  */
-export type DeviceConfig = ModbusTcpDeviceConfig;
+export type DeviceConfig = ModbusTcpDeviceConfig | OpcUaDeviceConfig;
 
 export interface BifrostConfig {
   $schema?: string;
@@ -416,6 +418,141 @@ export interface BrowseResult {
 /** Takes `$/cancelRequest`: a cancelled browse answers RequestCancelled (-32800). */
 export const Browse = new RequestType<BrowseParams, BrowseResult, void>('bifrost/browse', BY_NAME);
 
+// ---------------------------------------------------------------------------------------------
+// Certificates (OPC UA and whatever else signs): the gateway's own, and those of servers
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A device's server showed a certificate the gateway does not trust (yet): the device waits, in
+ * `error`, until a person trusts it (`bifrost/certificates/trust`, and it connects at once) or
+ * rejects it. Sent once per device and certificate, and again after a config load.
+ */
+export interface CertificateUntrustedNotification {
+  deviceId: string;
+  certificate: CertificateInfo;
+  /** Why the certificate is not trusted: `unknown`, `rejected`, `expired`, `not yet valid`, `hostname mismatch`, …, in words. */
+  reason: string;
+}
+export const CertificateUntrusted = new NotificationType<CertificateUntrustedNotification>('bifrost/certificateUntrusted');
+
+export interface CertificatesListResult {
+  /** The gateway's application instance certificate (created on first use). */
+  own: CertificateInfo;
+  trusted: CertificateInfo[];
+  rejected: CertificateInfo[];
+}
+export const CertificatesList = new RequestType0<CertificatesListResult, void>('bifrost/certificates/list');
+
+export interface CertificateParams {
+  /** SHA-1 thumbprint, hex (case and colons ignored). */
+  thumbprint: string;
+}
+/** Trusts a certificate the gateway has seen (it is in `rejected`); devices waiting for it connect. */
+export const CertificatesTrust = new RequestType<CertificateParams, void, void>('bifrost/certificates/trust', BY_NAME);
+/** Moves a certificate to `rejected`: devices whose server shows it stay refused. */
+export const CertificatesReject = new RequestType<CertificateParams, void, void>('bifrost/certificates/reject', BY_NAME);
+/** Forgets a trusted or rejected certificate: the next connection asks again. */
+export const CertificatesRemove = new RequestType<CertificateParams, void, void>('bifrost/certificates/remove', BY_NAME);
+
+// ---------------------------------------------------------------------------------------------
+// Nodes of devices with an address space (OPC UA): attributes, paths, methods, history
+// ---------------------------------------------------------------------------------------------
+
+export interface NodeAttributesParams {
+  deviceId: string;
+  /** A node ref (as browse gives it) or a configured tag name. */
+  node: string;
+}
+export interface NodeAttribute {
+  /** The attribute's name: `NodeId`, `BrowseName`, `DataType`, `AccessLevel`, `Value`, … */
+  name: string;
+  /** For people: `Double (i=11)`, `CurrentRead, CurrentWrite`, `2026-12-01T10:00:00.000Z`. */
+  value: string;
+  /** When reading it failed: the status name (`BadAttributeIdInvalid` is left out, not listed). */
+  status?: string;
+}
+export interface NodeAttributesResult {
+  ref: string;
+  attributes: NodeAttribute[];
+  /** Engineering information of variables, where the server has it. */
+  engineeringUnits?: string;
+  euRange?: { low: number; high: number };
+}
+/** Every attribute of a node, read once (UaExpert's Attributes pane). */
+export const NodeAttributes = new RequestType<NodeAttributesParams, NodeAttributesResult, void>('bifrost/nodes/attributes', BY_NAME);
+
+export interface NodeResolveParams {
+  deviceId: string;
+  /**
+   * A node id (`ns=2;s=Tank.Level`, `i=85`, `nsu=…;s=…`) or a browse path from the Objects
+   * folder: `/Plant/Tank/Level`, browse names with `ns:` prefixes where needed (`/2:Plant/2:Tank`).
+   */
+  path: string;
+}
+export interface NodeResolveResult {
+  item: BrowseItem;
+  /** The refs from the device's top level down to the node, for a tree to reveal it. */
+  ancestors: string[];
+}
+export const NodeResolve = new RequestType<NodeResolveParams, NodeResolveResult, void>('bifrost/nodes/resolve', BY_NAME);
+
+export interface MethodArgument {
+  name: string;
+  /** The DataType's name: `Double`, `String`, `Int32`, … */
+  dataType: string;
+  valueKind: ValueKind;
+  /** -1 scalar, 1 one-dimensional array. */
+  valueRank: number;
+  description?: string;
+}
+export interface MethodDescribeParams {
+  deviceId: string;
+  methodId: string;
+}
+export interface MethodDescribeResult {
+  /** The object the method is called on (its parent), for `bifrost/call`. */
+  objectId: string;
+  methodId: string;
+  name: string;
+  description?: string;
+  inputs: MethodArgument[];
+  outputs: MethodArgument[];
+  executable: boolean;
+}
+export const MethodDescribe = new RequestType<MethodDescribeParams, MethodDescribeResult, void>('bifrost/methods/describe', BY_NAME);
+
+export interface CallParams {
+  deviceId: string;
+  objectId: string;
+  methodId: string;
+  /** In the order of the method's InputArguments; encoded by their DataType (refused when a value does not fit). */
+  inputs: TagValue[];
+}
+export interface CallResult {
+  /** `Good`, or the status name the server answered. */
+  status: string;
+  outputs: TagValue[];
+}
+/** Calls a method. Refused unless the device has `allowWrites`: a method changes the process. */
+export const Call = new RequestType<CallParams, CallResult, void>('bifrost/call', BY_NAME);
+
+export interface HistoryReadParams {
+  deviceId: string;
+  tag: TagRef;
+  /** Milliseconds since the Unix epoch, or ISO 8601. */
+  start: number | string;
+  end: number | string;
+  /** At most this many values in the answer (default 10,000); `continuation` then says more follow. */
+  maxValues?: number;
+  continuation?: string;
+}
+export interface HistoryReadResult {
+  /** Raw values, oldest first; `tag` is the key of the requested tag. */
+  items: TagReading[];
+  continuation?: string;
+}
+export const HistoryRead = new RequestType<HistoryReadParams, HistoryReadResult, void>('bifrost/history/read', BY_NAME);
+
 export interface DemoStartResult {
   /** The demo devices, as loaded; they run beside the configured ones. */
   devices: DeviceConfig[];
@@ -449,6 +586,10 @@ export const ErrorCodes = {
   DeviceBusy: 1010,
   /** The only error that carries `data`: a `BadConfigData`. */
   BadConfig: 1011,
+  /** The device's protocol has no such thing (methods, history, attributes of a Modbus device). */
+  NotSupported: 1012,
+  /** The device's server certificate is not trusted (yet): see `bifrost/certificateUntrusted`. */
+  CertificateUntrusted: 1013,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

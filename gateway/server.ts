@@ -242,7 +242,7 @@ export class GatewayServer {
         const { problems } = await this.loadConfig({ devices: plant.devices }, 'demo');
         if (problems.some((p) => p.severity === 'error')) log.error('the demo plant configuration has errors (see above)');
         const running = this.runningDemoDevices(plant);
-        log.info(`demo plant running: ${running.map((d) => `${d.id} on port ${d.port}`).join(', ')}`);
+        log.info(`demo plant running: ${running.map((d) => `${d.id} on ${d.protocol === 'opcua' ? d.endpointUrl : `port ${d.port}`}`).join(', ')}`);
         return { devices: running };
       })().finally(() => {
         this.demoStarting = null;

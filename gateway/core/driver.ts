@@ -6,6 +6,12 @@
  */
 import type {
   BrowseResult,
+  CallResult,
+  HistoryReadParams,
+  HistoryReadResult,
+  MethodDescribeResult,
+  NodeAttributesResult,
+  NodeResolveResult,
   ConfigProblem,
   Deadband,
   DeviceInfo,
@@ -83,6 +89,21 @@ export interface DriverHost {
   /** Connections shared between devices at one place (a TCP gateway, a serial port). */
   readonly links: LinkPool;
   readonly log: Logger;
+  /** The gateway's certificate store, for drivers whose peers show certificates. */
+  readonly pki?: PkiHost;
+}
+
+/** What a driver sees of the gateway's certificate store (gateway/pki). */
+export interface PkiHost {
+  /** The store's folder: `own/`, `trusted/`, `rejected/` as OPC UA lays them out. */
+  readonly folder: string;
+  /**
+   * The device met a server certificate that is not trusted (DER). The store keeps it among the
+   * rejected ones and clients get `bifrost/certificateUntrusted` (once per device and certificate).
+   */
+  untrusted(der: Uint8Array, reason: string): void;
+  /** Called whenever a person trusts a certificate; returns the unsubscribe function. */
+  onTrusted(listener: (thumbprint: string) => void): () => void;
 }
 
 export interface SubscribeOptions {
@@ -127,6 +148,15 @@ export interface DeviceDriver {
   /** Bad refs throw before anything is sent. */
   subscribe(refs: readonly TagRef[], options: SubscribeOptions, sink: ValueSink): DriverSubscription;
   browse(request: BrowseRequest, context: RequestContext): Promise<BrowseResult>;
+  // What only some protocols have: a driver without one answers NotSupported (the server says so).
+  /** Every attribute of a node. */
+  attributes?(node: string): Promise<NodeAttributesResult>;
+  /** A node id or a browse path from the top level, to the node and its ancestors. */
+  resolveNode?(path: string): Promise<NodeResolveResult>;
+  describeMethod?(methodId: string): Promise<MethodDescribeResult>;
+  /** Resolves after the device answered; refused before sending unless writes are allowed. */
+  call?(objectId: string, methodId: string, inputs: readonly TagValue[]): Promise<CallResult>;
+  readHistory?(request: Omit<HistoryReadParams, 'deviceId'>, context: RequestContext): Promise<HistoryReadResult>;
 }
 
 export type { ConfigProblem };

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       const plant = await startDemoPlant();
       stops.push(() => plant.stop());
       devices = plant.devices;
-      for (const d of plant.devices) ports.push(d.port ?? 502);
+      for (const d of plant.devices) if (d.protocol === 'modbus-tcp') ports.push(d.port ?? 502);
     }
   } catch (err) {
     await Promise.all(stops.map((stop) => stop()));

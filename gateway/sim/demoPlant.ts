@@ -13,7 +13,7 @@
  * of truth: the plant writes each value through its own tag's address, type and byte order, and
  * every data type and byte order appears somewhere.
  */
-import type { ByteOrder, DeviceConfig, ModbusArea, ModbusDataType, TagConfig } from '../protocol';
+import type { ByteOrder, ModbusTcpDeviceConfig, ModbusArea, ModbusDataType, TagConfig } from '../protocol';
 
 /** The plant's tags always give a numeric address and an area, so the plant can reach its banks. */
 interface PlantTag extends TagConfig {
@@ -24,7 +24,7 @@ import { ModbusTcpSimulator } from './modbusServer';
 
 export interface DemoPlant {
   /** The two devices, ready to load into the gateway. */
-  devices: DeviceConfig[];
+  devices: ModbusTcpDeviceConfig[];
   stop(): Promise<void>;
 }
 
@@ -167,7 +167,7 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
   // The simulators' sockets keep a process alive; the process model alone must not.
   timer?.unref();
 
-  const devices: DeviceConfig[] = [
+  const devices: ModbusTcpDeviceConfig[] = [
     {
       id: DEMO_TANK_ID,
       name: 'Tank Farm PLC',

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import type { ConfigLoadResult, DemoStartResult, DeviceInfo, DeviceListResult, SubscribeResult, TagsReadResult } from '../../gateway/protocol';
+import type { ConfigLoadResult, DemoStartResult, DeviceInfo, DeviceListResult, ModbusTcpDeviceConfig, SubscribeResult, TagsReadResult } from '../../gateway/protocol';
 import { ErrorCodes } from '../../gateway/protocol';
 import { DEMO_BOILER_ID, DEMO_TANK_ID } from '../../gateway/sim/demoPlant';
 import { rpcError, startGateway, tcpDevice, ValueLog, waitFor } from './harness';
@@ -114,7 +114,7 @@ describe('device states between working and failing', function () {
   it('gives a device id claimed by the configuration and the demo plant to whichever had it first, and reports the other', async () => {
     // The demo plant runs first: a configured "demo-tank" is refused, where it is written.
     const demo = await gw.connection.sendRequest<DemoStartResult>('bifrost/demo/start');
-    const demoPort = demo.devices.find((d) => d.id === DEMO_TANK_ID)!.port;
+    const demoPort = (demo.devices.find((d) => d.id === DEMO_TANK_ID) as ModbusTcpDeviceConfig).port;
     const res = await gw.connection.sendRequest<ConfigLoadResult>('bifrost/config/load', {
       devices: [tcpDevice('plc1', sim.port), tcpDevice(DEMO_TANK_ID, sim.port)],
     });

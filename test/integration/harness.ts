@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { defaultGatewayPath, spawnGateway, type GatewayProcess } from '../../tools/gatewayClient';
-import type { DeviceConfig, TagReading, ValuesNotification } from '../../gateway/protocol';
+import type { ModbusTcpDeviceConfig, TagReading, ValuesNotification } from '../../gateway/protocol';
 
 export async function startGateway(args: string[] = []): Promise<GatewayProcess> {
   if (!existsSync(defaultGatewayPath())) {
@@ -70,7 +70,7 @@ export class ValueLog {
   }
 }
 
-export function tcpDevice(id: string, port: number, extra: Partial<DeviceConfig> = {}): DeviceConfig {
+export function tcpDevice(id: string, port: number, extra: Partial<ModbusTcpDeviceConfig> = {}): ModbusTcpDeviceConfig {
   return { id, protocol: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: 500, pollIntervalMs: 100, ...extra };
 }
 

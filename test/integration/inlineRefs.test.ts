@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import { ErrorCodes, type ConfigLoadResult, type DeviceConfig, type TagsReadResult } from '../../gateway/protocol';
+import { ErrorCodes, type ConfigLoadResult, type ModbusTcpDeviceConfig, type TagsReadResult } from '../../gateway/protocol';
 import { rpcError, startGateway, tcpDevice } from './harness';
 
 describe('inline refs on several devices', function () {
@@ -19,7 +19,7 @@ describe('inline refs on several devices', function () {
     await sim.start();
     gw = await startGateway();
     const res = await gw.connection.sendRequest<ConfigLoadResult>('bifrost/config/load', {
-      devices: [tcpDevice('wide', sim.port), tcpDevice('narrow', sim.port, { maxRegistersPerRead: 10 } as Partial<DeviceConfig>), tcpDevice('wide2', sim.port)],
+      devices: [tcpDevice('wide', sim.port), tcpDevice('narrow', sim.port, { maxRegistersPerRead: 10 } as Partial<ModbusTcpDeviceConfig>), tcpDevice('wide2', sim.port)],
     });
     assert.deepEqual(res.problems, []);
   });

@@ -10,7 +10,7 @@ import * as readline from 'node:readline';
 import * as net from 'node:net';
 import { promisify } from 'node:util';
 import ModbusRTU from 'modbus-serial';
-import type { ByteOrder, DeviceConfig, ModbusDataType, TagConfig } from '../../gateway/protocol';
+import type { ByteOrder, ModbusDataType, ModbusTcpDeviceConfig, TagConfig } from '../../gateway/protocol';
 import { BOILER_TAGS, DEMO_BOILER_ID, DEMO_TANK_ID, RunningDemoPlant, startDemoPlant, TANK_TAGS } from '../../gateway/sim/demoPlant';
 import { ModbusTcpSimulator, parseHoleMap } from '../../gateway/sim/modbusServer';
 
@@ -584,7 +584,7 @@ describe('demo plant', () => {
   let clock: number;
   const clients: ModbusRTU[] = [];
 
-  function device(id: string): DeviceConfig {
+  function device(id: string): ModbusTcpDeviceConfig {
     const d = plant.devices.find((x) => x.id === id);
     assert.ok(d, `device ${id}`);
     return d;
