@@ -52,8 +52,11 @@ export function phaseOf(key: string, intervalMs: number, groups: number): number
   return ((h >>> 0) % phases) * Math.floor(intervalMs / phases);
 }
 
-interface Subscriber {
-  keys: Set<string>;
+export interface Subscriber {
+  /** Each key once. */
+  keys: string[];
+  /** Built when first needed: only a subscriber of some of the group's tags asks. */
+  keySet: Set<string> | null;
   filter: ChangeFilter;
   sink: ValueSink;
 }
@@ -67,7 +70,8 @@ interface Subscriber {
  */
 export class ScanGroup<T extends PollTag> {
   private readonly tags = new Map<string, { tag: T; refs: number }>();
-  private readonly subscribers = new Set<Subscriber>();
+  /** Usually one: an array costs far less than a Set per device. */
+  private subscribers: Subscriber[] = [];
   private plan: ScanStep[] | null = null;
   private running = false;
   private stopped = false;
@@ -85,7 +89,7 @@ export class ScanGroup<T extends PollTag> {
   ) {}
 
   get isEmpty(): boolean {
-    return this.subscribers.size === 0;
+    return this.subscribers.length === 0;
   }
 
   /** Keys read by this group, for tests and statistics. */
@@ -94,11 +98,15 @@ export class ScanGroup<T extends PollTag> {
   }
 
   add(tags: readonly T[], onChangeOnly: boolean, sink: ValueSink, deadband?: Deadband): Subscriber {
-    const sub: Subscriber = { keys: new Set(), filter: new ChangeFilter(onChangeOnly, deadband), sink };
+    const keys: string[] = [];
+    // A tag named twice by one subscription counts once: remove() lets go of each key once.
+    const seen = tags.length > 1 ? new Set<string>() : null;
     for (const t of tags) {
-      // A tag named twice by one subscription counts once: remove() lets go of each key once.
-      if (sub.keys.has(t.key)) continue;
-      sub.keys.add(t.key);
+      if (seen) {
+        if (seen.has(t.key)) continue;
+        seen.add(t.key);
+      }
+      keys.push(t.key);
       const entry = this.tags.get(t.key);
       if (entry) entry.refs++;
       else {
@@ -106,13 +114,17 @@ export class ScanGroup<T extends PollTag> {
         this.plan = null;
       }
     }
-    this.subscribers.add(sub);
+    // Kept at its exact size (a copy): pushing reserved room for more that never come.
+    const sub: Subscriber = { keys: keys.slice(), keySet: null, filter: new ChangeFilter(onChangeOnly, deadband), sink };
+    this.subscribers = [...this.subscribers, sub]; // exact size: push would reserve 16 more slots
     if (!this.ticking && !this.stopped) this.startTimer();
     return sub;
   }
 
   remove(sub: Subscriber): void {
-    if (!this.subscribers.delete(sub)) return;
+    if (!this.subscribers.includes(sub)) return;
+    // A new array: a publish under way (a sink that unsubscribes) goes on over the old one.
+    this.subscribers = this.subscribers.filter((s) => s !== sub);
     for (const key of sub.keys) {
       const entry = this.tags.get(key);
       if (entry && --entry.refs === 0) {
@@ -120,7 +132,7 @@ export class ScanGroup<T extends PollTag> {
         this.plan = null;
       }
     }
-    if (this.subscribers.size === 0) this.stop();
+    if (this.subscribers.length === 0) this.stop();
   }
 
   /** The host learned something that changes how the tags are best read. */
@@ -233,14 +245,15 @@ export class ScanGroup<T extends PollTag> {
     for (const sub of this.subscribers) {
       // A subscriber of every tag in the group (the usual case) needs no membership test, and
       // without a filter it gets the batch itself (nothing changes a batch once published).
-      const all = sub.keys.size === this.tags.size;
+      const all = sub.keys.length === this.tags.size;
       if (all && !sub.filter.filters) {
         sub.sink(readings);
         continue;
       }
       const items: TagReading[] = [];
+      const keySet = all ? null : (sub.keySet ??= new Set(sub.keys));
       for (const r of readings) {
-        if (!all && !sub.keys.has(r.tag)) continue;
+        if (keySet && !keySet.has(r.tag)) continue;
         // The tag's deadband is looked up only by subscriptions that report by exception.
         if (!sub.filter.filters || sub.filter.passes(r, this.tags.get(r.tag)?.tag.deadband)) items.push(r);
       }

@@ -89,7 +89,8 @@ export class ModbusException extends BifrostError {
 export class ModbusTcpLink implements SharedLink {
   private client: ModbusTcpClient | null = null;
   private requests: ModbusRequester | null = null;
-  private readonly clients = new Set<LinkClient>();
+  /** Usually one device; replaced, never changed in place, so a loop over it may go on. */
+  private clients: readonly LinkClient[] = [];
   private readonly queue: RequestQueue;
   private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
   private readonly refusedBackoff = new Backoff({ initialMs: 250, maxMs: 2_000 });
@@ -121,13 +122,13 @@ export class ModbusTcpLink implements SharedLink {
   }
 
   attach(client: LinkClient): void {
-    this.clients.add(client);
+    if (!this.clients.includes(client)) this.clients = [...this.clients, client];
     if (this.current === 'open') client.linkUp();
     else if (this.current === 'idle' || (this.current === 'down' && this.reconnectTimer === undefined)) void this.connect();
   }
 
   detach(client: LinkClient): void {
-    this.clients.delete(client);
+    this.clients = this.clients.filter((c) => c !== client);
   }
 
   close(): void {
@@ -236,11 +237,11 @@ export class ModbusTcpLink implements SharedLink {
       if (this.client === client) this.connectionLost(reason);
     });
     this.client = client;
-    this.requests = requester(client);
+    this.requests = new UnitRequester(client);
     this.current = 'open';
     this.lastError = null;
     this.log.debug(`${this.where}: TCP connection open`);
-    for (const c of [...this.clients]) c.linkUp();
+    for (const c of this.clients) c.linkUp();
   }
 
   /** The connection is unusable: drop it, fail what waits, tell every client, reconnect later. */
@@ -255,8 +256,8 @@ export class ModbusTcpLink implements SharedLink {
   private goDown(reason: string, refused = false): void {
     this.current = 'down';
     this.lastError = reason;
-    for (const c of [...this.clients]) c.linkDown(reason);
-    if (this.closed || this.clients.size === 0) return;
+    for (const c of this.clients) c.linkDown(reason);
+    if (this.closed || this.clients.length === 0) return;
     const delay = (refused ? this.refusedBackoff : this.backoff).next();
     this.log.debug(`${this.where}: reconnecting in ${delay} ms`);
     clearTimeout(this.reconnectTimer);
@@ -281,19 +282,31 @@ export class ModbusTcpLink implements SharedLink {
   }
 }
 
-/** The requests of one connection, bound once per connection (not per request). */
-function requester(c: ModbusTcpClient): ModbusRequester {
-  let unit = 1;
-  return {
-    unit(id) {
-      unit = id;
-    },
-    readRegisters: (area, start, count) => c.readRegisters(unit, area, start, count),
-    readBits: (area, start, count) => c.readBits(unit, area, start, count),
-    writeCoil: (address, value, multiple) => (multiple ? c.writeCoils(unit, address, [value]) : c.writeCoil(unit, address, value)),
-    writeRegisters: (address, values, multiple) =>
-      values.length === 1 && !multiple ? c.writeRegister(unit, address, values[0]!) : c.writeRegisters(unit, address, values),
-  };
+/** The requests of one connection, made once per connection (not per request); a class, not closures. */
+class UnitRequester implements ModbusRequester {
+  private unitId = 1;
+
+  constructor(private readonly c: ModbusTcpClient) {}
+
+  unit(id: number): void {
+    this.unitId = id;
+  }
+
+  readRegisters(area: ModbusArea, start: number, count: number): Promise<number[]> {
+    return this.c.readRegisters(this.unitId, area, start, count);
+  }
+
+  readBits(area: ModbusArea, start: number, count: number): Promise<boolean[]> {
+    return this.c.readBits(this.unitId, area, start, count);
+  }
+
+  writeCoil(address: number, value: boolean, multiple: boolean): Promise<void> {
+    return multiple ? this.c.writeCoils(this.unitId, address, [value]) : this.c.writeCoil(this.unitId, address, value);
+  }
+
+  writeRegisters(address: number, values: number[], multiple: boolean): Promise<void> {
+    return values.length === 1 && !multiple ? this.c.writeRegister(this.unitId, address, values[0]!) : this.c.writeRegisters(this.unitId, address, values);
+  }
 }
 
 /** The host turned the connection down at once (nothing listens, or it reset the handshake). */
