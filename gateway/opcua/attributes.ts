@@ -87,7 +87,7 @@ function formatAttribute(name: (typeof SHOWN)[number], dv: DataValue, dataTypeNa
   const v = dv.value.value as unknown;
   switch (name) {
     case 'NodeId':
-      return String(v);
+      return formatNodeId(v as NodeId);
     case 'NodeClass':
       return NodeClass[v as number] ?? String(v);
     case 'BrowseName':
@@ -104,7 +104,7 @@ function formatAttribute(name: (typeof SHOWN)[number], dv: DataValue, dataTypeNa
     case 'UserAccessLevel':
       return flagNames(Number(v), ACCESS_FLAGS);
     case 'DataType':
-      return dataTypeName ? `${dataTypeName} (${String(v)})` : String(v);
+      return dataTypeName ? `${dataTypeName} (${formatNodeId(v as NodeId)})` : formatNodeId(v as NodeId);
     case 'ValueRank':
       return VALUE_RANKS[Number(v)] ? `${v} (${VALUE_RANKS[Number(v)]})` : `${v} (${v} dimensions)`;
     case 'ArrayDimensions':

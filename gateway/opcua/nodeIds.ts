@@ -73,7 +73,8 @@ function namespaceIndexOf(uri: string, text: string, session: ClientSession | un
 
 /** The canonical text of a NodeId: `ns=2;s=Tank.Level`, `i=85` (namespace 0 left out). */
 export function formatNodeId(nodeId: NodeId): string {
-  return nodeId.toString();
+  const text = nodeId.toString();
+  return text.startsWith('ns=0;') ? text.slice(5) : text;
 }
 
 /** A local NodeId from an ExpandedNodeId the server returned (references, translated paths). */

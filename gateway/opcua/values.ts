@@ -2,7 +2,8 @@
  * OPC UA values → the contract's TagValues, by the variant's built-in type: the one place that
  * decides how a node-opcua value looks to clients (readings, method outputs, history, attributes).
  */
-import { DataType, VariantArrayType, type Variant } from 'node-opcua-client';
+import { DataType, VariantArrayType, type NodeId, type Variant } from 'node-opcua-client';
+import { formatNodeId } from './nodeIds';
 import type { TagValue } from '../protocol';
 
 const TWO_32 = 4294967296n;
@@ -76,7 +77,7 @@ export function scalarToTagValue(dataType: DataType, value: unknown): TagValue {
       return Buffer.isBuffer(value) ? value.toString('base64') : null;
     case DataType.NodeId:
     case DataType.ExpandedNodeId:
-      return String(value);
+      return formatNodeId(value as NodeId);
     case DataType.StatusCode:
       return (value as { name: string }).name;
     case DataType.QualifiedName:
