@@ -42,7 +42,7 @@ const INTEGER_RANGES: Partial<Record<DataType, [bigint, bigint]>> = {
   [DataType.Int64]: [-(2n ** 63n), 2n ** 63n - 1n],
   [DataType.UInt64]: [0n, 2n ** 64n - 1n],
 };
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -201,9 +201,14 @@ async function encodeScalar(builtIn: DataType, target: EncodeTarget, value: TagV
         return new Date(value);
       }
       const text = requireString(value, fail);
-      if (!ISO_DATE.test(text)) return fail('not an ISO 8601 date and time with a time zone (2026-12-01T10:00:00Z), nor milliseconds since 1970');
+      const m = ISO_DATE.exec(text);
+      if (!m) return fail('not an ISO 8601 date and time with a time zone (2026-12-01T10:00:00Z), nor milliseconds since 1970');
       const date = new Date(text);
-      if (Number.isNaN(date.getTime())) return fail('not a valid date');
+      // Date rolls 2026-02-30 over into March: a day or time out of its range is refused instead.
+      const [year, month, day, hour, minute, second = '0', zoneHour = '0', zoneMinute = '0'] = m.slice(1);
+      const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+      const valid = Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 && Number(day) <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59 && Number(zoneHour) <= 23 && Number(zoneMinute) <= 59;
+      if (!valid || Number.isNaN(date.getTime())) return fail('not a valid date (no such day or time)');
       return date;
     }
     case DataType.ByteString: {

@@ -43,7 +43,9 @@ export async function readHistory(session: ClientSession, request: HistoryReques
   const maxValues = Math.floor(request.maxValues);
   if (!(maxValues >= 1)) throw new BifrostError(ErrorCodes.InvalidParams, `maxValues must be at least 1, got ${request.maxValues}`);
   const resume = request.continuation !== undefined ? decodeResume(request.continuation, ref) : undefined;
-  let [start, end] = request.start.getTime() <= request.end.getTime() ? [request.start, request.end] : [request.end, request.start];
+  const ordered = request.start.getTime() <= request.end.getTime();
+  let start = ordered ? request.start : request.end;
+  const end = ordered ? request.end : request.start;
   if (resume && resume.t > start.getTime()) start = new Date(resume.t);
   if (start.getTime() > end.getTime()) return { items: [] };
   const pageSize = Math.max(1, Math.floor(request.pageSize ?? DEFAULT_HISTORY_PAGE));

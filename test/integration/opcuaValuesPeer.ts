@@ -250,7 +250,7 @@ export async function startValuesPeer(): Promise<ValuesPeer> {
       { name: 'label', dataType: DataType.String },
     ],
   });
-  scale.bindMethod(async (inputArguments, _context) => {
+  scale.bindMethod(async (inputArguments: Variant[], _context: unknown) => {
     const value = inputArguments[0].value as number;
     const factor = inputArguments[1].value as number;
     if (factor === 0) return { statusCode: StatusCodes.BadInvalidArgument };
