@@ -17,7 +17,7 @@ function refused(text: string): string {
 
 describe('OPC UA node ids', () => {
   it('parses every identifier kind and prints it canonically', () => {
-    const cases: [string, NodeId.NodeIdType, unknown, number, string][] = [
+    const cases: [string, number, unknown, number, string][] = [
       ['ns=2;s=Tank.Level', NodeId.NodeIdType.STRING, 'Tank.Level', 2, 'ns=2;s=Tank.Level'],
       ['i=85', NodeId.NodeIdType.NUMERIC, 85, 0, 'i=85'],
       ['ns=0;i=85', NodeId.NodeIdType.NUMERIC, 85, 0, 'i=85'],
