@@ -83,6 +83,8 @@ export function scalarToTagValue(dataType: DataType, value: unknown): TagValue {
     case DataType.QualifiedName:
       return qualifiedNameText(value as { namespaceIndex: number; name: string | null });
     case DataType.LocalizedText:
+      // The text only, the locale is dropped: the server already picked the text for the
+      // session's locales, and a reading's value is plain.
       return (value as { text: string | null }).text ?? null;
     case DataType.ExtensionObject:
       return structureToTagValue(value);
