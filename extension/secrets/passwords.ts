@@ -47,6 +47,7 @@ export class Passwords implements DeviceNoteSource, vscode.Disposable {
     this.disposables.push(
       this.changeEmitter,
       this.notesEmitter,
+      // Another window stored or forgot one (this window's own changes fire as well: the reload is queued, and cheap).
       secrets.onDidChange((e) => {
         if (e.key.startsWith(KEY_PREFIX)) this.changeEmitter.fire();
       }),
@@ -118,6 +119,8 @@ export class Passwords implements DeviceNoteSource, vscode.Disposable {
     await this.secrets.store(secretKey(gatewayId, login.deviceId), JSON.stringify(record));
     this.log.info(`client: stored the password of "${login.username}" for ${login.deviceId}`);
     this.notesEmitter.fire();
+    // The storage tells other windows; this one sends the document again at once.
+    this.changeEmitter.fire();
   }
 
   /** Removes a device's stored password; true when there was one. */
@@ -130,6 +133,7 @@ export class Passwords implements DeviceNoteSource, vscode.Disposable {
     if (had) {
       await this.secrets.delete(secretKey(gatewayId, login.deviceId));
       this.log.info(`client: forgot the password of "${login.username}" for ${login.deviceId}`);
+      this.changeEmitter.fire();
     }
     this.notesEmitter.fire();
     return had;
