@@ -26,8 +26,10 @@ export class Certificates implements DeviceNoteSource, vscode.Disposable {
   /** Per gateway, for this gateway process: its own certificate, once asked. */
   private readonly own = new Map<string, Promise<CertificateInfo | undefined>>();
   private readonly ownKnown = new Map<string, CertificateInfo>();
-  /** Devices whose server refused our certificate, told once per device and gateway process. */
+  /** Devices whose last error says their server refused our certificate. */
   private readonly refusedUs = new Set<string>();
+  /** Devices a person was told about, once per gateway process: reconnects do not tell again. */
+  private readonly toldRefused = new Set<string>();
   private readonly notesEmitter = new vscode.EventEmitter<void>();
   private readonly pageEmitter = new vscode.EventEmitter<vscode.Uri>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -68,7 +70,7 @@ export class Certificates implements DeviceNoteSource, vscode.Disposable {
           this.untrusted.clear(g.id);
           this.own.delete(g.id);
           this.ownKnown.delete(g.id);
-          for (const k of [...this.refusedUs]) if (JSON.parse(k)[0] === g.id) this.refusedUs.delete(k);
+          for (const set of [this.refusedUs, this.toldRefused]) for (const k of [...set]) if (JSON.parse(k)[0] === g.id) set.delete(k);
         }),
       );
     }
@@ -129,13 +131,16 @@ export class Certificates implements DeviceNoteSource, vscode.Disposable {
     const key = deviceKey(g.id, d.id);
     const error = d.lastError;
     if (!error || !/certificate/i.test(error)) {
-      if (this.refusedUs.delete(key)) this.notesEmitter.fire();
+      // Kept through reconnect attempts (whose errors say other things) until the server accepts us.
+      if (d.status === 'connected' && this.refusedUs.delete(key)) this.notesEmitter.fire();
       return;
     }
     void this.ownCertificate(g).then((own) => {
       if (!own || !namesCertificate(error, own.thumbprint) || this.refusedUs.has(key)) return;
       this.refusedUs.add(key);
       this.notesEmitter.fire();
+      if (this.toldRefused.has(key)) return;
+      this.toldRefused.add(key);
       void this.tellRefused(d.name);
     });
   }
