@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Certificates } from './certificates/certificates';
 import { Ctx } from './client/ctx';
 import { Gateway } from './client/gateway';
 import { Gateways } from './client/gateways';
@@ -9,11 +10,15 @@ import { Settings } from './config/settings';
 import { ConfigSync } from './config/sync';
 import { LiveDataPanels } from './liveData';
 import { Log } from './log/log';
+import { Passwords } from './secrets/passwords';
 import { StatusBar } from './statusBar/statusBar';
 import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tree/tagTree';
 import { TreeValues } from './tree/treeValues';
 
 let ctx: Ctx | undefined;
+
+/** The gateway the extension starts itself; it loads bifrost.json. */
+const LOCAL_GATEWAY = 'local';
 
 /** What activate() returns in tests: the parts the extension-host suites look at and answer for. */
 export interface BifrostTestApi {
@@ -24,6 +29,8 @@ export interface BifrostTestApi {
   readonly values: Pick<ValueHub, 'gatewaySubscriptions' | 'readingsReceived'>;
   /** The Live Data panels' host side: what each holds, and every message posted to a webview. */
   readonly liveData: Pick<LiveDataPanels, 'contents' | 'onDidPost'>;
+  /** The trust prompt, to hand it a gateway's notification as the client does. */
+  readonly certificates: Pick<Certificates, 'untrusted'>;
 }
 
 /** Wiring only: each part owns its behaviour. */
@@ -40,22 +47,26 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const c = ctx;
   c.pushExt(log, settings);
 
+  const prompts = new Prompts();
+  const passwords = new Passwords(context.secrets, log, prompts);
   // bifrost.json first: after every gateway start its devices come back before the demo plant
   // and the subscriptions (registered by the gateway below).
-  const configSync = new ConfigSync(c);
-  const local = new Gateway('local', 'Local gateway', c, { countReadings: testing });
+  const configSync = new ConfigSync(c, passwords, LOCAL_GATEWAY);
+  const local = new Gateway(LOCAL_GATEWAY, 'Local gateway', c, { countReadings: testing });
   const gateways = new Gateways(local);
+  const certificates = new Certificates(gateways, prompts);
 
   const treeValues = new TreeValues();
-  const tree = new TagTreeProvider(gateways, treeValues, settings, configSync);
+  const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates]);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
   const charts = new LiveDataPanels(context, local.values, log.channel);
-  const prompts = new Prompts();
 
   c.pushExt(
+    passwords,
     configSync,
     local,
+    certificates,
     treeValues,
     tree,
     view,
@@ -64,7 +75,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     view.onDidCollapseElement((e) => tree.setExpanded(e.element, false)),
     charts,
     new StatusBar(local),
-    ...registerCommands({ gateways, configSync, tree, charts, prompts }),
+    ...registerCommands({ gateways, configSync, tree, charts, prompts, passwords, certificates }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),
@@ -76,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return testing ? { tree, gateway: c, prompts, values: local.values, liveData: charts } : undefined;
+  return testing ? { tree, gateway: c, prompts, values: local.values, liveData: charts, certificates } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

@@ -12,7 +12,11 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
+  CertificateUntrusted,
+  CertificateUntrustedNotification,
   DevicesChanged,
   DeviceStatusChanged,
   DeviceStatusNotification,
@@ -59,18 +63,20 @@ export class Ctx implements vscode.Disposable {
   private readonly valuesEmitter = new vscode.EventEmitter<ValuesNotification>();
   private readonly deviceStatusEmitter = new vscode.EventEmitter<DeviceStatusNotification>();
   private readonly devicesChangedEmitter = new vscode.EventEmitter<void>();
+  private readonly certificateUntrustedEmitter = new vscode.EventEmitter<CertificateUntrustedNotification>();
 
   readonly onDidChangeState = this.stateEmitter.event;
   readonly onValues = this.valuesEmitter.event;
   readonly onDeviceStatus = this.deviceStatusEmitter.event;
   readonly onDevicesChanged = this.devicesChangedEmitter.event;
+  readonly onCertificateUntrusted = this.certificateUntrustedEmitter.event;
 
   constructor(
     readonly extension: vscode.ExtensionContext,
     readonly log: Log,
     readonly settings: Settings,
   ) {
-    this.pushExt(this.stateEmitter, this.valuesEmitter, this.deviceStatusEmitter, this.devicesChangedEmitter);
+    this.pushExt(this.stateEmitter, this.valuesEmitter, this.deviceStatusEmitter, this.devicesChangedEmitter, this.certificateUntrustedEmitter);
   }
 
   get state(): GatewayState {
@@ -183,7 +189,7 @@ export class Ctx implements vscode.Disposable {
 
   private createClient(): LanguageClient {
     const module = this.extension.asAbsolutePath('dist/gateway.js');
-    const args = ['--log-level', this.settings.current.logLevel];
+    const args = ['--log-level', this.settings.current.logLevel, ...this.pkiArgs()];
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc, args, options: { execArgv: [...GATEWAY_NODE_OPTIONS] } },
       debug: { module, transport: TransportKind.ipc, args, options: { execArgv: [...GATEWAY_NODE_OPTIONS, '--inspect=6010'] } },
@@ -198,7 +204,8 @@ export class Ctx implements vscode.Disposable {
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
-      outputChannel: this.log.channel,
+      // The client writes its errors and (at the channel's trace level) every message there: redacted.
+      outputChannel: this.log.clientChannel,
       errorHandler,
       initializationOptions: {},
       // The gateway's stderr is its log: keep each line's level instead of marking all as errors.
@@ -213,8 +220,24 @@ export class Ctx implements vscode.Disposable {
       client.onNotification(Values, (n) => this.valuesEmitter.fire(n)),
       client.onNotification(DeviceStatusChanged, (n) => this.deviceStatusEmitter.fire(n)),
       client.onNotification(DevicesChanged as NotificationType<Record<string, never>>, () => this.devicesChangedEmitter.fire()),
+      client.onNotification(CertificateUntrusted, (n) => this.certificateUntrustedEmitter.fire(n)),
     );
     return client;
+  }
+
+  /**
+   * The gateway keeps its own certificate and the servers' it trusts in the extension's global
+   * storage, the same for every workspace. `--pki=DIR` as one argument: a gateway that does not
+   * know the flag yet (its parser is not strict) ignores it and still starts.
+   */
+  private pkiArgs(): string[] {
+    const folder = path.join(this.extension.globalStorageUri.fsPath, 'pki');
+    try {
+      fs.mkdirSync(folder, { recursive: true });
+    } catch (err) {
+      this.log.warn(`client: cannot create the certificate folder ${folder}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return [`--pki=${folder}`];
   }
 
   private async onClosed(handler: ErrorHandler): Promise<CloseHandlerResult> {

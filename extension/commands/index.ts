@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import { GatewayDownError, isConnectionError, userMessage } from '../client/errors';
 import { addDevice } from './addDevice';
+import { copyOwnCertificate, manageCertificates, reviewServerCertificate, saveOwnCertificate } from './certificates';
 import { addDeviceToChart, addToChart, openLiveData } from './chart';
 import { openConfig, openConfigAt } from './configFile';
 import { copyAddress } from './copyAddress';
 import { startDemo, stopDemo } from './demo';
 import { ping, refresh, restartGateway, showLog } from './gateway';
+import { forgetPassword, setPassword } from './passwords';
 import { readDevice, readTag } from './read';
 import type { Services } from './services';
 import { Cancelled } from './targets';
@@ -31,6 +33,12 @@ const COMMANDS: Record<string, Factory> = {
   'bifrost.showLog': showLog,
   'bifrost.restartGateway': restartGateway,
   'bifrost.ping': ping,
+  'bifrost.setPassword': setPassword,
+  'bifrost.forgetPassword': forgetPassword,
+  'bifrost.manageCertificates': manageCertificates,
+  'bifrost.copyOwnCertificate': copyOwnCertificate,
+  'bifrost.saveOwnCertificate': saveOwnCertificate,
+  'bifrost.reviewServerCertificate': reviewServerCertificate,
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

@@ -17,6 +17,10 @@ export interface PromptAnswerer {
   notify?(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined>;
   /** The modal dialog Details opens, with the whole message; without it, Details shows nothing in tests. */
   details?(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined>;
+  /** A modal dialog with a detail text (a decision such as trusting a certificate); without it, closed in tests. */
+  modal?(kind: MessageKind, message: string, detail: string, ...items: string[]): Thenable<string | undefined>;
+  /** Where to save a file; without it, nothing is saved in tests. */
+  saveDialog?(options: vscode.SaveDialogOptions): Thenable<vscode.Uri | undefined>;
 }
 
 /**
@@ -39,6 +43,17 @@ export class Prompts {
 
   quickPick<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined> {
     return this.answerer?.quickPick ? this.answerer.quickPick(items, options) : vscode.window.showQuickPick(items, options);
+  }
+
+  /** A modal dialog with `detail` below the message: for a decision a person should read up on first. */
+  modal(kind: MessageKind, message: string, detail: string, ...items: string[]): Thenable<string | undefined> {
+    if (this.answerer) return this.answerer.modal ? this.answerer.modal(kind, message, detail, ...items) : Promise.resolve(undefined);
+    return this.show(kind, message, { modal: true, detail }, items);
+  }
+
+  saveDialog(options: vscode.SaveDialogOptions): Thenable<vscode.Uri | undefined> {
+    if (this.answerer) return this.answerer.saveDialog ? this.answerer.saveDialog(options) : Promise.resolve(undefined);
+    return vscode.window.showSaveDialog(options);
   }
 
   warning(message: string, options: vscode.MessageOptions, ...items: string[]): Thenable<string | undefined> {

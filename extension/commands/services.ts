@@ -1,6 +1,8 @@
 import type { ChartTag } from '../client/liveValues';
 import type { Gateways } from '../client/gateways';
+import type { Certificates } from '../certificates/certificates';
 import type { ConfigSync } from '../config/sync';
+import type { Passwords } from '../secrets/passwords';
 import type { TagTreeProvider } from '../tree/tagTree';
 import type { Prompts } from './prompts';
 
@@ -17,4 +19,6 @@ export interface Services {
   tree: Pick<TagTreeProvider, 'refresh'>;
   charts: ChartPanels;
   prompts: Prompts;
+  passwords: Passwords;
+  certificates: Certificates;
 }

@@ -6,13 +6,17 @@ import type { Ctx } from '../client/ctx';
 import { LineIndex, locatePointer, parseConfigText, SpanMessage } from './document';
 import { problemText, SkippedEntry, skippedEntries } from './skipped';
 import { userMessage } from '../client/errors';
+import type { Passwords } from '../secrets/passwords';
+import { LITERAL_PASSWORD_MESSAGE, loginsOf } from './logins';
 
 const RELOAD_DELAY_MS = 250;
 
 /**
  * Keeps the gateway's devices in step with bifrost.json: loads it after every gateway start and
- * whenever the file changes, and shows what is wrong with it as diagnostics on the file. A file
- * that does not parse is never sent: the devices keep running as they were.
+ * whenever the file changes (or a stored password does), and shows what is wrong with it as
+ * diagnostics on the file. A file that does not parse is never sent: the devices keep running as
+ * they were. What is sent is the file's document with the passwords of the secret storage in
+ * place of any written into the file (Passwords.prepare); it is never logged.
  */
 export class ConfigSync implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('bifrost');
@@ -29,11 +33,19 @@ export class ConfigSync implements vscode.Disposable {
   /** The entries of bifrost.json the gateway left out changed. */
   readonly onDidChangeSkipped = this.skippedEmitter.event;
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly passwords: Passwords,
+    private readonly gatewayId: string,
+  ) {
     ctx.onRestore(() => this.enqueue(true));
     this.disposables.push(
       this.diagnostics,
       this.skippedEmitter,
+      // A device reconnects with the new password once the document is sent again.
+      passwords.onDidChangePasswords(() => {
+        ctx.whenRunning().then(() => this.reload(), () => undefined);
+      }),
       ctx.settings.onDidChange((change) => {
         if (!change.live.includes('configPath')) return;
         this.lastGood = undefined;
@@ -112,8 +124,12 @@ export class ConfigSync implements vscode.Disposable {
 
   private async load(duringRestore: boolean): Promise<void> {
     const uri = this.uri;
-    const send = (doc: BifrostConfig): Promise<ConfigLoadResult> =>
-      duringRestore ? this.ctx.requestDuringRestore(ConfigLoad, doc) : this.ctx.request(ConfigLoad, doc);
+    const send = async (doc: BifrostConfig): Promise<ConfigLoadResult> => {
+      const sent = await this.passwords.prepare(this.gatewayId, doc);
+      const result = await (duringRestore ? this.ctx.requestDuringRestore(ConfigLoad, sent) : this.ctx.request(ConfigLoad, sent));
+      this.passwords.askForMissing(this.gatewayId, result.devices);
+      return result;
+    };
     if (!uri) {
       setConfigExists(false);
       // No folder open: nothing configured, but a new gateway still gets the last accepted devices.
@@ -150,7 +166,7 @@ export class ConfigSync implements vscode.Disposable {
     try {
       const result = await send(doc);
       this.lastGood = doc;
-      this.diagnostics.set(uri, result.problems.map((p) => problemDiagnostic(lines, parsed.root, p)));
+      this.diagnostics.set(uri, [...result.problems.map((p) => problemDiagnostic(lines, parsed.root, p)), ...literalPasswords(lines, parsed.root, doc)]);
       this.setSkipped(skippedEntries(result.problems, doc));
       const errors = result.problems.filter((p) => p.severity === 'error').length;
       this.ctx.log.info(
@@ -160,7 +176,7 @@ export class ConfigSync implements vscode.Disposable {
     } catch (err) {
       const problems = err instanceof ResponseError && err.code === ErrorCodes.BadConfig ? problemsIn(err.data) : [];
       const shown = problems.length > 0 ? problems : [{ path: '', message: userMessage(err), severity: 'error' as const }];
-      this.diagnostics.set(uri, shown.map((p) => problemDiagnostic(lines, parsed.root, p)));
+      this.diagnostics.set(uri, [...shown.map((p) => problemDiagnostic(lines, parsed.root, p)), ...literalPasswords(lines, parsed.root, doc)]);
       this.ctx.log.error(`client: loading ${path.basename(uri.fsPath)} failed`, err);
     }
   }
@@ -189,6 +205,15 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
 function problemsIn(data: unknown): ConfigProblem[] {
   const list = (data as { problems?: unknown } | undefined)?.problems;
   return Array.isArray(list) ? (list as ConfigProblem[]) : [];
+}
+
+/** A password written into the file: marked on its line; the gateway never gets it. */
+function literalPasswords(lines: LineIndex, root: Parameters<typeof locatePointer>[0], doc: unknown): vscode.Diagnostic[] {
+  return loginsOf(doc).flatMap((login) =>
+    login.literalPasswordAt === undefined
+      ? []
+      : [toDiagnostic(lines, { ...locatePointer(root, login.literalPasswordAt), message: LITERAL_PASSWORD_MESSAGE }, vscode.DiagnosticSeverity.Warning)],
+  );
 }
 
 function problemDiagnostic(lines: LineIndex, root: Parameters<typeof locatePointer>[0], p: ConfigProblem): vscode.Diagnostic {

@@ -1,32 +1,38 @@
 import type { Readable } from 'node:stream';
 import * as vscode from 'vscode';
 import { LineSplitter, LogLevel, parseLogLine } from './logLines';
+import { Redactor, redactingChannel } from './redact';
 
 /**
  * The one log of the extension: a `LogOutputChannel` named Bifrost that holds both the
- * extension's own messages and the gateway's stderr lines at their real levels.
+ * extension's own messages and the gateway's stderr lines at their real levels. Every line is
+ * redacted first: no password the extension sends shows in it.
  */
 export class Log implements vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;
+  /** The same channel for the language client, which writes its own lines (and message traces). */
+  readonly clientChannel: vscode.LogOutputChannel;
+  readonly redactor = new Redactor();
 
   constructor() {
     this.channel = vscode.window.createOutputChannel('Bifrost', { log: true });
+    this.clientChannel = redactingChannel(this.channel, this.redactor);
   }
 
   trace(message: string): void {
-    this.channel.trace(message);
+    this.channel.trace(this.redactor.redact(message));
   }
   debug(message: string): void {
-    this.channel.debug(message);
+    this.channel.debug(this.redactor.redact(message));
   }
   info(message: string): void {
-    this.channel.info(message);
+    this.channel.info(this.redactor.redact(message));
   }
   warn(message: string): void {
-    this.channel.warn(message);
+    this.channel.warn(this.redactor.redact(message));
   }
   error(message: string, err?: unknown): void {
-    this.channel.error(err === undefined ? message : `${message}: ${describeError(err)}`);
+    this.channel.error(this.redactor.redact(err === undefined ? message : `${message}: ${describeError(err)}`));
   }
 
   show(): void {
@@ -43,7 +49,7 @@ export class Log implements vscode.Disposable {
 
   private gatewayLine(line: string): void {
     const { level, message } = parseLogLine(line);
-    write(this.channel, level, `gateway: ${message}`);
+    write(this.channel, level, this.redactor.redact(`gateway: ${message}`));
   }
 
   dispose(): void {

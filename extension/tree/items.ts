@@ -4,6 +4,7 @@ import { protocolCapabilities, protocolName } from '../client/capabilities';
 import type { GatewayState } from '../client/ctx';
 import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel, withoutDevicePrefix } from '../format';
 import { problemText } from '../config/skipped';
+import type { DeviceNote } from './deviceNotes';
 import type { DeviceNode, ErrorNode, FolderNode, GatewayNode, HintNode, MethodNode, SkippedNode, TagNode } from './nodes';
 import { tagInfoOf } from './nodes';
 
@@ -33,21 +34,26 @@ export interface ValuesHealth {
 
 export const NO_VALUES: ValuesHealth = { read: 0, bad: 0, uncertain: 0 };
 
-export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabilities | undefined, health: ValuesHealth = NO_VALUES): vscode.TreeItem {
+export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabilities | undefined, health: ValuesHealth = NO_VALUES, notes: readonly DeviceNote[] = []): vscode.TreeItem {
   // A protocol that walks an address space lists it when asked; configured tags show at once,
   // and so does what to do when there are none (a hint row) or why some were left out.
   const walks = protocolCapabilities(caps, d.protocol)?.browse === 'tree';
   const item = new vscode.TreeItem(d.name, walks ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
-  item.contextValue = d.source === 'demo' ? 'device.demo' : 'device';
+  // Menus match `viewItem =~ /^device/`, and a note's flag for what fixes it (`/\.password\b/`).
+  item.contextValue = (d.source === 'demo' ? 'device.demo' : 'device') + notes.map((n) => `.${n.flag}`).join('');
   item.iconPath = statusIcon(d, health);
+  // What the extension knows to do comes before the gateway's error, which it explains.
+  const noted = notes.find((n) => n.description !== undefined)?.description;
   item.description = !d.enabled
     ? 'disabled'
     : d.status === 'connected'
       ? `${d.endpoint}${valuesRemark(health)}`
-      : d.lastError
-        ? `${statusLabel(d.status)}: ${withoutDevicePrefix(d.lastError, d.id)}`
-        : statusLabel(d.status);
+      : noted
+        ? noted
+        : d.lastError
+          ? `${statusLabel(d.status)}: ${withoutDevicePrefix(d.lastError, d.id)}`
+          : statusLabel(d.status);
   // The tooltip (with statistics) is filled in by resolveTreeItem.
   return item;
 }
@@ -74,8 +80,11 @@ function statusIcon(d: DeviceInfo, health: ValuesHealth): vscode.ThemeIcon {
   }
 }
 
-export function deviceTooltip(d: DeviceInfo, caps: GatewayCapabilities | undefined, health: ValuesHealth = NO_VALUES): vscode.MarkdownString {
+export function deviceTooltip(d: DeviceInfo, caps: GatewayCapabilities | undefined, health: ValuesHealth = NO_VALUES, notes: readonly DeviceNote[] = []): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
+  const commands = notes.flatMap((n) => n.commands ?? []);
+  // Links run the notes' own commands, and only those.
+  if (commands.length > 0) md.isTrusted = { enabledCommands: commands };
   // Ids are letters, digits, '_', '.' and '-': safe inside a code span, where escapes would show.
   md.appendMarkdown(`**${esc(d.name)}** \`${d.id}\`${d.source === 'demo' ? ' (demo plant)' : ''}\n\n`);
   const status = d.enabled ? `${statusLabel(d.status)}${d.status === 'connected' ? valuesRemark(health) : ''}` : 'disabled';
@@ -87,6 +96,7 @@ export function deviceTooltip(d: DeviceInfo, caps: GatewayCapabilities | undefin
     return md;
   }
   if (d.lastError) md.appendMarkdown(`Last error: ${esc(withoutDevicePrefix(d.lastError, d.id))}\n\n`);
+  for (const n of notes) md.appendMarkdown(`${n.tooltip}\n\n`);
   md.appendMarkdown('| | |\n|:--|--:|\n');
   for (const [k, v] of statsRows(d.stats)) md.appendMarkdown(`| ${esc(k)} | ${esc(v)} |\n`);
   return md;

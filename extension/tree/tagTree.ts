@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Browse } from '../../gateway/protocol';
-import type { BrowseItem } from '../../gateway/protocol';
+import type { BrowseItem, DeviceInfo } from '../../gateway/protocol';
 import { protocolCapabilities } from '../client/capabilities';
 import { userMessage } from '../client/errors';
 import type { Gateway } from '../client/gateway';
@@ -9,6 +9,7 @@ import type { Settings } from '../config/settings';
 import type { SkippedEntry } from '../config/skipped';
 import { BrowseCache, BrowseOutcome, BrowseRequest } from './browseCache';
 import { Coalescer } from './coalescer';
+import type { DeviceNote, DeviceNoteSource } from './deviceNotes';
 import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, hintItem, methodItem, skippedItem, tagItem, type ValuesHealth } from './items';
 import {
   browsedNodeId,
@@ -80,6 +81,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     private readonly values: TreeValues,
     settings: Settings,
     private readonly config: ConfigEntries,
+    /** What else the extension knows about devices (passwords, certificates). */
+    private readonly notes: readonly DeviceNoteSource[] = [],
   ) {
     this.repaint = new Coalescer(
       () => settings.current.treeRefreshMs,
@@ -89,6 +92,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       this.emitter,
       values.onDidChange((keys) => keys.forEach((k) => this.repaint.add(k))),
       config.onDidChangeSkipped(() => this.emitter.fire(undefined)),
+      ...notes.map((n) => n.onDidChange(() => this.repaintDevices())),
     );
     for (const gateway of gateways.all) {
       this.disposables.push(
@@ -146,7 +150,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       case 'device': {
         const health = this.healthOf(gateway, device.id);
         this.paintedHealth.set(node.id, JSON.stringify(health));
-        return deviceItem(node, device, gateway.capabilities, health);
+        return deviceItem(node, device, gateway.capabilities, health, this.notesOf(gateway.id, device));
       }
       case 'hint':
         return hintItem(node);
@@ -167,7 +171,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     if (node.kind === 'device' && gateway && gateway.ctx.state === 'running') {
       await gateway.devices.refresh();
       const device = gateway.devices.device(node.deviceId);
-      if (device) item.tooltip = deviceTooltip(device, gateway.capabilities, this.healthOf(gateway, device.id));
+      if (device) item.tooltip = deviceTooltip(device, gateway.capabilities, this.healthOf(gateway, device.id), this.notesOf(gateway.id, device));
     }
     return item;
   }
@@ -188,6 +192,15 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   }
 
   // ------------------------------------------------------------------------------------------
+
+  private notesOf(gatewayId: string, device: DeviceInfo): DeviceNote[] {
+    return this.notes.flatMap((n) => n.notesFor(gatewayId, device));
+  }
+
+  /** The device rows, all of them (their notes changed). */
+  private repaintDevices(): void {
+    for (const gateway of this.gateways.all) for (const d of gateway.devices.devices) this.repaint.add(deviceNodeId(gateway.id, d.id));
+  }
 
   private devicesOf(gateway: Gateway): DeviceNode[] {
     return gateway.devices.devices.map((d) => this.deviceNode(gateway.id, d.id));

@@ -16,11 +16,12 @@ import { liveDataSuite } from './liveData.test';
 import { newUserSuite } from './newUser.test';
 import { pluginSuite } from './plugin.test';
 import { report } from './report';
+import { secretsSuite } from './secrets.test';
 import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, pluginSuite, newUserSuite, configSyncSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, pluginSuite, newUserSuite, configSyncSuite, secretsSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
