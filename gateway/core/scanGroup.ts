@@ -69,7 +69,8 @@ export interface Subscriber {
  * sends one batch).
  */
 export class ScanGroup<T extends PollTag> {
-  private readonly tags = new Map<string, { tag: T; refs: number }>();
+  /** Each key read once, whichever subscribers share it (remove() works out who still needs it). */
+  private readonly tags = new Map<string, T>();
   /** Usually one: an array costs far less than a Set per device. */
   private subscribers: Subscriber[] = [];
   private plan: ScanStep[] | null = null;
@@ -107,10 +108,8 @@ export class ScanGroup<T extends PollTag> {
         seen.add(t.key);
       }
       keys.push(t.key);
-      const entry = this.tags.get(t.key);
-      if (entry) entry.refs++;
-      else {
-        this.tags.set(t.key, { tag: t, refs: 1 });
+      if (!this.tags.has(t.key)) {
+        this.tags.set(t.key, t);
         this.plan = null;
       }
     }
@@ -125,14 +124,17 @@ export class ScanGroup<T extends PollTag> {
     if (!this.subscribers.includes(sub)) return;
     // A new array: a publish under way (a sink that unsubscribes) goes on over the old one.
     this.subscribers = this.subscribers.filter((s) => s !== sub);
-    for (const key of sub.keys) {
-      const entry = this.tags.get(key);
-      if (entry && --entry.refs === 0) {
-        this.tags.delete(key);
-        this.plan = null;
-      }
+    if (this.subscribers.length === 0) {
+      this.tags.clear();
+      this.plan = null;
+      this.stop();
+      return;
     }
-    if (this.subscribers.length === 0) this.stop();
+    const stillWanted = new Set<string>();
+    for (const other of this.subscribers) for (const key of other.keys) stillWanted.add(key);
+    for (const key of sub.keys) {
+      if (!stillWanted.has(key) && this.tags.delete(key)) this.plan = null;
+    }
   }
 
   /** The host learned something that changes how the tags are best read. */
@@ -194,7 +196,7 @@ export class ScanGroup<T extends PollTag> {
   }
 
   private currentPlan(): ScanStep[] {
-    if (!this.plan) this.plan = this.host.plan([...this.tags.values()].map((e) => e.tag));
+    if (!this.plan) this.plan = this.host.plan([...this.tags.values()]);
     return this.plan;
   }
 
@@ -255,7 +257,7 @@ export class ScanGroup<T extends PollTag> {
       for (const r of readings) {
         if (keySet && !keySet.has(r.tag)) continue;
         // The tag's deadband is looked up only by subscriptions that report by exception.
-        if (!sub.filter.filters || sub.filter.passes(r, this.tags.get(r.tag)?.tag.deadband)) items.push(r);
+        if (!sub.filter.filters || sub.filter.passes(r, this.tags.get(r.tag)?.deadband)) items.push(r);
       }
       if (items.length > 0) sub.sink(items);
     }

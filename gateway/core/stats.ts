@@ -29,21 +29,21 @@ export class DeviceStatsCollector {
   reconnects = 0;
   connectFailures = 0;
   skippedScans = 0;
-  private current = new Uint16Array(BUCKETS);
-  private previous = new Uint16Array(BUCKETS);
+  /** Both halves in one array (one buffer per device, not two): `current` is where the newer starts. */
+  private readonly counts = new Uint16Array(2 * BUCKETS);
+  private current = 0;
   private inCurrent = 0;
   private inPrevious = 0;
 
   recordLatency(ms: number): void {
     if (this.inCurrent === HALF) {
-      const old = this.previous;
-      this.previous = this.current;
+      // The older half is dropped and becomes the newer.
+      this.current = BUCKETS - this.current;
+      this.counts.fill(0, this.current, this.current + BUCKETS);
       this.inPrevious = this.inCurrent;
-      old.fill(0);
-      this.current = old;
       this.inCurrent = 0;
     }
-    this.current[bucketOf(ms)]!++;
+    this.counts[this.current + bucketOf(ms)]!++;
     this.inCurrent++;
   }
 
@@ -66,7 +66,7 @@ export class DeviceStatsCollector {
     const rank = Math.max(1, Math.ceil(p * n));
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
-      seen += this.current[i]! + this.previous[i]!;
+      seen += this.counts[i]! + this.counts[BUCKETS + i]!;
       if (seen >= rank) return bucketValue(i);
     }
     return bucketValue(BUCKETS - 1);
