@@ -44,7 +44,6 @@ export const DEMO_OPCUA_NODES = {
   boilerPurgeRemaining: id('Plant.Boiler.PurgeRemaining'),
   boilerLastPurgeReason: id('Plant.Boiler.LastPurgeReason'),
   boilerStartPurge: id('Plant.Boiler.StartPurge'),
-  pumpModeType: id('PumpModeEnum'),
 } as const;
 
 /** The built-in types of the Types folder, in the order of their DataType ids (1-19). */

@@ -283,7 +283,6 @@ function addBoilerInputs(ns: Namespace, boiler: UAObject, link: PlantLink): void
 /** An enumeration DataType of its own, and the writable pump mode that uses it. */
 function addPumpMode(ns: Namespace, tank: UAObject, link: PlantLink): void {
   const pumpModeType = ns.addEnumerationType({
-    nodeId: N.pumpModeType,
     browseName: 'PumpModeEnum',
     description: 'How the fill pump runs',
     enumeration: PUMP_MODES.map((name, value) => ({ value, displayName: name, description: pumpModeText[name] })),
