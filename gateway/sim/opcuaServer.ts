@@ -8,6 +8,7 @@
  * and every input change, and hands clients' writes and method calls back as inputs.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DemoPlantFeed } from './demoPlant';
@@ -40,7 +41,7 @@ export interface DemoOpcUaServer {
 export interface WorkerStart {
   host: string;
   port: number;
-  pkiFolder: string | undefined;
+  pkiFolder: string;
   snapshot: DemoProcessSnapshot;
 }
 
@@ -56,7 +57,14 @@ export type FromWorker =
 export async function startDemoOpcUaServer(options: DemoOpcUaServerOptions): Promise<DemoOpcUaServer> {
   const { feed } = options;
   const p = feed.process;
-  const start: WorkerStart = { host: options.host ?? '127.0.0.1', port: options.port ?? 0, pkiFolder: options.pkiFolder, snapshot: p.snapshot(feed.now()) };
+  // A temp PKI is made and removed here, not in the worker: a process that exits without stopping
+  // the plant (a gateway whose client went away) ends its worker abruptly, but still runs 'exit'.
+  const tempPki = options.pkiFolder === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'bifrost-demo-opcua-')) : null;
+  const removeTempPki = () => {
+    if (tempPki) fs.rmSync(tempPki, { recursive: true, force: true });
+  };
+  process.once('exit', removeTempPki);
+  const start: WorkerStart = { host: options.host ?? '127.0.0.1', port: options.port ?? 0, pkiFolder: options.pkiFolder ?? tempPki!, snapshot: p.snapshot(feed.now()) };
   const worker = new Worker(workerFile(), { workerData: start, stdout: true, ...workerLoader() });
   // Nothing of node-opcua may reach this process's stdout (a gateway's wire): its worker's stdout goes to stderr.
   worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -99,6 +107,8 @@ export async function startDemoOpcUaServer(options: DemoOpcUaServerOptions): Pro
     server = await ready;
   } catch (err) {
     await worker.terminate();
+    removeTempPki();
+    process.removeListener('exit', removeTempPki);
     throw err;
   }
   unlisten = [feed.onTick(sendSnapshot), p.onInputsChanged((origin) => origin !== me && sendSnapshot())];
@@ -116,6 +126,8 @@ export async function startDemoOpcUaServer(options: DemoOpcUaServerOptions): Pro
         const timeout = setTimeout(() => void worker.terminate(), 10_000);
         await exited;
         clearTimeout(timeout);
+        removeTempPki();
+        process.removeListener('exit', removeTempPki);
       })();
       return stopped;
     },

@@ -16,7 +16,6 @@
  * must not do this.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -94,8 +93,7 @@ async function runWorker(port: NonNullable<typeof parentPort>, start: WorkerStar
 
 async function startServer(start: WorkerStart, link: PlantLink): Promise<{ endpointUrl: string; certificateDer: Uint8Array; stop(): Promise<void> }> {
   const { host } = start;
-  const tempPki = start.pkiFolder === undefined;
-  const pkiFolder = start.pkiFolder ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bifrost-demo-opcua-'));
+  const { pkiFolder } = start;
   const serverCertificateManager = new OPCUACertificateManager({ rootFolder: path.join(pkiFolder, 'server'), automaticallyAcceptUnknownCertificate: true });
   // Certificates as user identities are not offered; a folder of its own keeps node-opcua out of the home directory.
   const userCertificateManager = new OPCUACertificateManager({ rootFolder: path.join(pkiFolder, 'users'), automaticallyAcceptUnknownCertificate: false });
@@ -115,9 +113,6 @@ async function startServer(start: WorkerStart, link: PlantLink): Promise<{ endpo
     userManager: { isValidUser: (username: string, password: string) => username === DEMO_OPCUA_USER.username && password === DEMO_OPCUA_USER.password },
   });
 
-  const removeTempPki = () => {
-    if (tempPki) fs.rmSync(pkiFolder, { recursive: true, force: true });
-  };
   try {
     await server.initialize();
     const addressSpace = server.engine.addressSpace;
@@ -126,19 +121,12 @@ async function startServer(start: WorkerStart, link: PlantLink): Promise<{ endpo
     await server.start();
   } catch (err) {
     await server.shutdown(0).catch(() => undefined);
-    removeTempPki();
     throw err;
   }
   return {
     endpointUrl: `opc.tcp://${host}:${server.endpoints[0]?.port}`,
     certificateDer: new Uint8Array(server.getCertificate()),
-    async stop() {
-      try {
-        await server.shutdown(0);
-      } finally {
-        removeTempPki();
-      }
-    },
+    stop: () => server.shutdown(0),
   };
 }
 
