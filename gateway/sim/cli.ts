@@ -8,16 +8,20 @@
  * is a pipe: the parent going away ends the simulators too):
  *   {"ports":[...],"devices":[...]}
  * `ports` lists every simulator started (plain or bench ones first, then the demo devices);
- * `devices` (with --demo only) holds the demo plant's device configs, ready to load.
+ * `devices` (with --demo only) holds the demo plant's device configs, ready to load. With --demo,
+ * a second line follows once the demo's OPC UA server listens (its start does not hold up the
+ * Modbus devices):
+ *   {"opcua":{"endpointUrl":"opc.tcp://127.0.0.1:PORT","device":{...},"certificatePem":"..."}}
  */
 import * as fs from 'node:fs';
 import type { DeviceConfig } from '../protocol';
-import { startDemoPlant } from './demoPlant';
+import { opcuaDemoDevice } from './demoOpcUaNodes';
+import { startDemoPlant, type DemoPlant } from './demoPlant';
 import { ModbusTcpSimulator, parseHoleMap, type SimHole } from './modbusServer';
 
 const USAGE = `Usage: simulator [--port N] [--demo] [--bench-devices N] [--holes MAP]
   --port N           port of the plain simulator (with --bench-devices: ports N, N+1, ...); default any free port
-  --demo             start the demo plant (tank farm and boiler) on free ports
+  --demo             start the demo plant (tank farm and boiler, Modbus TCP and OPC UA) on free ports
   --bench-devices N  start N simulators whose holding registers 0-999 all change every 100 ms
   --holes MAP        addresses the plain and bench simulators do not have, e.g. holding:10-19,input:5
                      (0-based, inclusive); a request touching one answers exception 2
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
   const timers: NodeJS.Timeout[] = [];
   const ports: number[] = [];
   let devices: DeviceConfig[] | undefined;
+  let plant: DemoPlant | undefined;
   try {
     const plainCount = opts.benchDevices > 0 ? opts.benchDevices : opts.demo ? 0 : 1;
     for (let i = 0; i < plainCount; i++) {
@@ -111,10 +116,11 @@ async function main(): Promise<void> {
       if (opts.benchDevices > 0) timers.push(startChanging(sim));
     }
     if (opts.demo) {
-      const plant = await startDemoPlant();
-      stops.push(() => plant.stop());
-      devices = plant.devices;
-      for (const d of plant.devices) if (d.protocol === 'modbus-tcp') ports.push(d.port ?? 502);
+      const demo = await startDemoPlant();
+      stops.push(() => demo.stop());
+      plant = demo;
+      devices = demo.devices;
+      for (const d of demo.devices) if (d.protocol === 'modbus-tcp') ports.push(d.port ?? 502);
     }
   } catch (err) {
     await Promise.all(stops.map((stop) => stop()));
@@ -123,6 +129,16 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`${JSON.stringify(devices ? { ports, devices } : { ports })}\n`);
+  // The plant says itself on stderr why its OPC UA server did not start.
+  void plant?.opcua.then(
+    (server) => {
+      if (server) {
+        const { endpointUrl, certificatePem } = server;
+        process.stdout.write(`${JSON.stringify({ opcua: { endpointUrl, device: opcuaDemoDevice(endpointUrl), certificatePem } })}\n`);
+      }
+    },
+    () => undefined,
+  );
 
   let stopping = false;
   const shutdown = async () => {

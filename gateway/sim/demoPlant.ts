@@ -1,30 +1,39 @@
 /**
- * The demo plant: two simulated Modbus TCP devices on free ports of 127.0.0.1 with a small,
- * plausible process behind them, so Bifrost can be tried without hardware.
+ * The demo plant: two simulated Modbus TCP devices and an OPC UA server on free ports of
+ * 127.0.0.1, with a small, plausible process behind them, so Bifrost can be tried without hardware.
  *
  * - "Tank Farm PLC" (demo-tank, unit 1, read-only): a buffer tank drained by a consumer and refilled
  *   by a pump that starts and stops by level hysteresis.
  * - "Boiler Controller" (demo-boiler, unit 2, writes allowed): a burner thermostat that holds the
  *   water temperature at a writable setpoint.
+ * - The OPC UA server (opcuaServer.ts) shows the same process, unit by unit.
  *
- * Every value is a deterministic function of the process state and of process time: smooth
- * variations are sums of slow sines, never random noise. The process is stepped by elapsed
- * wall-clock time, so late ticks do not slow it down. The tag configs below are the single source
- * of truth: the plant writes each value through its own tag's address, type and byte order, and
- * every data type and byte order appears somewhere.
+ * The process (demoProcess.ts) is the one source of truth: the Modbus registers are its image,
+ * refreshed on every tick, and a client's write on either server changes the process, which both
+ * servers then show. The tag configs below say where each value sits: the plant writes each value
+ * through its own tag's address, type and byte order, and every data type and byte order appears
+ * somewhere.
  */
 import type { ByteOrder, ModbusTcpDeviceConfig, ModbusArea, ModbusDataType, TagConfig } from '../protocol';
+import { clamp, DemoProcess } from './demoProcess';
+import { ModbusTcpSimulator } from './modbusServer';
+import { startDemoOpcUaServer, type DemoOpcUaServer, type DemoOpcUaServerOptions } from './opcuaServer';
 
 /** The plant's tags always give a numeric address and an area, so the plant can reach its banks. */
 interface PlantTag extends TagConfig {
   area: ModbusArea;
   address: number;
 }
-import { ModbusTcpSimulator } from './modbusServer';
 
 export interface DemoPlant {
-  /** The two devices, ready to load into the gateway. */
+  /** The two Modbus devices, ready to load into the gateway. */
   devices: ModbusTcpDeviceConfig[];
+  /**
+   * The OPC UA server, started after the Modbus devices listen so that it never delays them:
+   * resolves once it listens (null when the options turned it off), rejects if it could not
+   * start (the Modbus devices run on). `opcuaDemoDevice(endpointUrl)` is the device config for it.
+   */
+  opcua: Promise<DemoOpcUaServer | null>;
   stop(): Promise<void>;
 }
 
@@ -35,12 +44,23 @@ export interface DemoPlantOptions {
   tickMs?: number;
   /** Clock in milliseconds; default Date.now. */
   now?: () => number;
+  /** The OPC UA server's port and PKI folder; `false` starts none. Default: a free port and a temp folder. */
+  opcua?: false | Pick<DemoOpcUaServerOptions, 'port' | 'pkiFolder'>;
 }
 
 export interface RunningDemoPlant extends DemoPlant {
   readonly simulators: { readonly tank: ModbusTcpSimulator; readonly boiler: ModbusTcpSimulator };
+  readonly process: DemoProcess;
   /** Advances the process to the clock's current time and publishes the values (the timer calls it). */
   tick(): void;
+}
+
+/** What the OPC UA server needs of a running plant: the process, its clock, and its ticks. */
+export interface DemoPlantFeed {
+  readonly process: DemoProcess;
+  now(): number;
+  /** Called after every tick, once the process has advanced. */
+  onTick(listener: () => void): () => void;
 }
 
 export const DEMO_TANK_ID = 'demo-tank';
@@ -117,9 +137,6 @@ const BOILER_TAG_CONFIGS: PlantTag[] = [
 
 const TANK_UNIT = 1;
 const BOILER_UNIT = 2;
-/** Larger gaps are not replayed step by step (e.g. after the machine slept). */
-const MAX_CATCH_UP_MS = 60_000;
-const MAX_STEP_S = 0.1;
 
 export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<RunningDemoPlant> {
   const host = opts.host ?? '127.0.0.1';
@@ -127,17 +144,22 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
   if (!Number.isFinite(tickMs) || tickMs < 0) throw new RangeError(`Demo plant tickMs must be 0 or more milliseconds, got ${String(opts.tickMs)}.`);
   const now = opts.now ?? Date.now;
 
+  const model = new DemoProcess();
   const tank = new SimulatedDevice(new ModbusTcpSimulator({ host, unitIds: [TANK_UNIT] }), TANK_TAG_CONFIGS);
   const boiler = new SimulatedDevice(new ModbusTcpSimulator({ host, unitIds: [BOILER_UNIT] }), BOILER_TAG_CONFIGS);
-  const tankProcess = new TankProcess();
-  const boilerProcess = new BoilerProcess();
-  boiler.write(B.setpoint, 70);
-  boiler.write(B.highLimit, 110);
-  boiler.write(B.burnerEnable, true);
   tank.write(T.serialNumber, 'TF-PLC-2291-0047');
   boiler.write(B.serialNumber, 'BLR-7741-A02-118');
-  tankProcess.publish(tank);
-  boilerProcess.publish(boiler);
+  publishBoilerInputs(model, boiler);
+  publishTank(model, tank);
+  publishBoiler(model, boiler);
+  // A Modbus client's write reaches the process at once; another server's write reaches the registers.
+  boiler.sim.onWrite = () => {
+    takeBoilerInputs(boiler, model);
+    model.inputsChanged(boiler);
+  };
+  const unlisten = model.onInputsChanged((origin) => {
+    if (origin !== boiler) publishBoilerInputs(model, boiler);
+  });
 
   try {
     await tank.sim.start();
@@ -147,25 +169,33 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
     throw err;
   }
 
+  const tickListeners = new Set<() => void>();
   let last = now();
   const tick = () => {
     const t = now();
-    const elapsedMs = Math.min(t - last, MAX_CATCH_UP_MS);
+    const elapsedMs = t - last;
     last = t;
     if (!(elapsedMs > 0)) return;
-    boilerProcess.takeInputs(boiler);
-    const steps = Math.ceil(elapsedMs / 1000 / MAX_STEP_S);
-    const dt = elapsedMs / 1000 / steps;
-    for (let i = 0; i < steps; i++) {
-      tankProcess.advance(dt);
-      boilerProcess.advance(dt);
-    }
-    tankProcess.publish(tank);
-    boilerProcess.publish(boiler);
+    model.advanceBy(elapsedMs);
+    publishTank(model, tank);
+    publishBoiler(model, boiler);
+    for (const l of tickListeners) l();
   };
   const timer = tickMs > 0 ? setInterval(tick, tickMs) : null;
   // The simulators' sockets keep a process alive; the process model alone must not.
   timer?.unref();
+
+  const feed: DemoPlantFeed = {
+    process: model,
+    now,
+    onTick(listener) {
+      tickListeners.add(listener);
+      return () => tickListeners.delete(listener);
+    },
+  };
+  const opcua = opts.opcua === false ? Promise.resolve(null) : startDemoOpcUaServer({ feed, host, ...opts.opcua });
+  // Nobody may be waiting for the OPC UA server; its failure must not end the process.
+  opcua.catch((err: unknown) => process.stderr.write(`demo plant: the OPC UA server did not start: ${err instanceof Error ? err.message : String(err)}\n`));
 
   const devices: ModbusTcpDeviceConfig[] = [
     {
@@ -194,139 +224,75 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
     },
   ];
 
-  let stopped = false;
+  let stopped: Promise<void> | null = null;
   return {
     devices,
+    opcua,
     simulators: { tank: tank.sim, boiler: boiler.sim },
+    process: model,
     tick,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await Promise.all([tank.sim.stop(), boiler.sim.stop()]);
+    stop() {
+      stopped ??= (async () => {
+        if (timer) clearInterval(timer);
+        tickListeners.clear();
+        unlisten();
+        const server = await opcua.catch(() => null);
+        await Promise.all([tank.sim.stop(), boiler.sim.stop(), server?.stop()]);
+      })();
+      return stopped;
     },
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Process models
+// The process in the Modbus registers
 // ---------------------------------------------------------------------------------------------
 
-const TWO_PI = 2 * Math.PI;
-const wave = (t: number, periodS: number) => Math.sin((TWO_PI * t) / periodS);
-
-/** A 1.5 m³ buffer tank: a consumer draws 24-42 m³/h, a 60 m³/h pump refills it between 15 % and 85 %. */
-class TankProcess {
-  private static readonly CAPACITY_M3 = 1.5;
-  private t = 0;
-  private volume = 0.5 * TankProcess.CAPACITY_M3;
-  private pumpOn = true;
-  private pumpStarts = 4182;
-  private inletFlow = 60; // m³/h, lags the pump by a few seconds
-  private inletTotal = 12873.4; // m³
-
-  advance(dt: number): void {
-    this.t += dt;
-    const levelPct = this.levelPct();
-    if (!this.pumpOn && levelPct <= 15) {
-      this.pumpOn = true;
-      this.pumpStarts++;
-    } else if (this.pumpOn && levelPct >= 85) {
-      this.pumpOn = false;
-    }
-    const target = this.pumpOn ? 60 + 3 * wave(this.t, 37) + 1.5 * wave(this.t, 11) : 0;
-    this.inletFlow += (target - this.inletFlow) * Math.min(1, dt / 2);
-    const inM3 = (this.inletFlow / 3600) * dt;
-    this.inletTotal += inM3;
-    this.volume = clamp(this.volume + inM3 - (this.outletFlow() / 3600) * dt, 0, TankProcess.CAPACITY_M3);
-  }
-
-  publish(dev: SimulatedDevice): void {
-    const level = this.levelPct();
-    const outlet = this.outletFlow();
-    // An operator round opens the pump house door for 15 s every 4 minutes.
-    const doorClosed = this.t % 240 < 200 || this.t % 240 >= 215;
-    dev.write(T.level, level);
-    dev.write(T.inletFlow, this.inletFlow);
-    dev.write(T.outletFlow, outlet);
-    dev.write(T.netFlow, Math.round((this.inletFlow - outlet) * 1000));
-    dev.write(T.pumpRunning, this.pumpOn);
-    dev.write(T.pumpStarts, this.pumpStarts);
-    dev.write(T.inletTotal, this.inletTotal);
-    dev.write(T.statusWord, bits(this.pumpOn, level > 80, level < 20, !doorClosed));
-    dev.write(T.doorClosed, doorClosed);
-    dev.write(T.estopOk, true);
-  }
-
-  private levelPct(): number {
-    return (this.volume / TankProcess.CAPACITY_M3) * 100;
-  }
-
-  private outletFlow(): number {
-    return 32 + 8 * wave(this.t, 97) + 2 * wave(this.t, 23);
-  }
+function publishTank(p: DemoProcess, dev: SimulatedDevice): void {
+  const tank = p.tank;
+  dev.write(T.level, tank.levelPct);
+  dev.write(T.inletFlow, tank.inletFlow);
+  dev.write(T.outletFlow, tank.outletFlow);
+  dev.write(T.netFlow, tank.netFlowLph);
+  dev.write(T.pumpRunning, tank.pumpRunning);
+  dev.write(T.pumpStarts, tank.pumpStarts);
+  dev.write(T.inletTotal, tank.inletTotal);
+  dev.write(T.statusWord, bits(tank.pumpRunning, tank.highLevel, tank.lowLevel, !tank.doorClosed));
+  dev.write(T.doorClosed, tank.doorClosed);
+  dev.write(T.estopOk, true);
 }
 
-/** A 24 kW burner with an on/off thermostat (±1 °C) around the setpoint; the water loses heat to an 18 °C room. */
-class BoilerProcess {
-  private static readonly AMBIENT_C = 18;
-  private static readonly HEAT_RATE_C_PER_S = 1.5;
-  private static readonly LOSS_PER_S = 0.012;
-  private static readonly BURNER_W = 24_000;
-  private t = 0;
-  private temperature = 62;
-  private flueTemperature = 120;
-  private setpoint = 70;
-  private highLimit = 110;
-  private enabled = true;
-  private burnerOn = false;
-  private energyWh = 18_734_562;
-  private runtimeS = 2_052_731;
+function publishBoiler(p: DemoProcess, dev: SimulatedDevice): void {
+  const boiler = p.boiler;
+  dev.write(B.temperature, boiler.temperature);
+  dev.write(B.pressure, boiler.pressure);
+  dev.write(B.flueTemperature, boiler.flueTemperature);
+  dev.write(B.burnerOn, boiler.burnerOn);
+  dev.write(B.energyTotal, BigInt(Math.floor(boiler.energyWh)));
+  dev.write(B.burnerRuntime, BigInt(Math.floor(boiler.runtimeS)));
+  dev.write(B.statusWord, bits(boiler.burnerOn, boiler.overtemp, !boiler.enabled));
+  dev.write(B.waterFlowOk, true);
+  dev.write(B.flameDetected, boiler.burnerOn);
+}
 
-  /** Reads what clients may have written: setpoint, high limit, enable. */
-  takeInputs(dev: SimulatedDevice): void {
-    const sp = dev.read(B.setpoint);
-    if (typeof sp === 'number' && Number.isFinite(sp)) this.setpoint = clamp(sp, 5, 105);
-    const limit = dev.read(B.highLimit);
-    if (typeof limit === 'number') this.highLimit = limit;
-    this.enabled = dev.read(B.burnerEnable) === true;
-  }
+/** The registers clients write: written from the process only when it changed elsewhere. */
+function publishBoilerInputs(p: DemoProcess, dev: SimulatedDevice): void {
+  dev.write(B.setpoint, p.boiler.setpoint);
+  dev.write(B.highLimit, p.boiler.highLimit);
+  dev.write(B.burnerEnable, p.boiler.enabled);
+}
 
-  advance(dt: number): void {
-    this.t += dt;
-    const T0 = this.temperature;
-    if (!this.enabled || T0 >= this.highLimit || T0 > this.setpoint + 1) this.burnerOn = false;
-    else if (T0 < this.setpoint - 1) this.burnerOn = true;
-    const heat = this.burnerOn ? BoilerProcess.HEAT_RATE_C_PER_S : 0;
-    this.temperature += (heat - BoilerProcess.LOSS_PER_S * (T0 - BoilerProcess.AMBIENT_C)) * dt;
-    const flueTarget = this.temperature + (this.burnerOn ? 110 : 5);
-    this.flueTemperature += (flueTarget - this.flueTemperature) * Math.min(1, dt / 8);
-    if (this.burnerOn) {
-      this.energyWh += (BoilerProcess.BURNER_W * dt) / 3600;
-      this.runtimeS += dt;
-    }
-  }
-
-  publish(dev: SimulatedDevice): void {
-    const overtemp = this.temperature > 95;
-    dev.write(B.temperature, this.temperature);
-    dev.write(B.pressure, 1.5 + 0.02 * (this.temperature - BoilerProcess.AMBIENT_C) + 0.03 * wave(this.t, 17));
-    dev.write(B.flueTemperature, this.flueTemperature);
-    dev.write(B.burnerOn, this.burnerOn);
-    dev.write(B.energyTotal, BigInt(Math.floor(this.energyWh)));
-    dev.write(B.burnerRuntime, BigInt(Math.floor(this.runtimeS)));
-    dev.write(B.statusWord, bits(this.burnerOn, overtemp, !this.enabled));
-    dev.write(B.waterFlowOk, true);
-    dev.write(B.flameDetected, this.burnerOn);
-  }
+/** Reads what Modbus clients may have written: setpoint, high limit, enable. */
+function takeBoilerInputs(dev: SimulatedDevice, p: DemoProcess): void {
+  const sp = dev.read(B.setpoint);
+  if (typeof sp === 'number' && Number.isFinite(sp)) p.boiler.setpoint = sp;
+  const limit = dev.read(B.highLimit);
+  if (typeof limit === 'number') p.boiler.highLimit = limit;
+  p.boiler.enabled = dev.read(B.burnerEnable) === true;
 }
 
 function bits(...flags: boolean[]): number {
   return flags.reduce((word, on, i) => (on ? word | (1 << i) : word), 0);
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -618,7 +618,7 @@ describe('demo plant', () => {
 
   beforeEach(async () => {
     clock = 1_700_000_000_000;
-    plant = await startDemoPlant({ tickMs: 0, now: () => clock });
+    plant = await startDemoPlant({ tickMs: 0, now: () => clock, opcua: false });
   });
 
   afterEach(async () => {
@@ -718,7 +718,7 @@ describe('demo plant', () => {
     clock += 60_000;
     plant.tick();
     const oneTick = (await read(c, DEMO_TANK_ID, TANK_TAGS.level)) as number;
-    const other = await startDemoPlant({ tickMs: 0, now: () => clock });
+    const other = await startDemoPlant({ tickMs: 0, now: () => clock, opcua: false });
     try {
       const c2 = await client(other.devices[0].port!, other.devices[0].unitId);
       clients.push(c2);
@@ -789,7 +789,7 @@ describe('demo plant', () => {
     // The same minute of process: once stepped by hand (the plant of beforeEach), once left to
     // the live plant's own timer. Its clock stands still until the test moves it.
     let liveClock = clock;
-    const live = await startDemoPlant({ tickMs: 20, now: () => liveClock });
+    const live = await startDemoPlant({ tickMs: 20, now: () => liveClock, opcua: false });
     try {
       const d = live.devices[0];
       const c = await client(d.port!, d.unitId);
