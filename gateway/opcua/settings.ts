@@ -42,6 +42,6 @@ export const SECURITY_MODES: readonly OpcUaSecurityMode[] = ['None', 'Sign', 'Si
 export const ENDPOINT_URL = /^opc\.tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?(\/[^\s]*)?$/;
 
 /** The shape of a NodeId string; the full parse (namespace URIs included) needs the server. */
-export const NODE_ID_SHAPE = /^(?:ns=\d{1,5};|nsu=[^;]+;)?(?:i=\d{1,10}|s=.+|g=[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|b=[A-Za-z0-9+/=]+)$/s;
+export const NODE_ID_SHAPE = /^(?:ns=\d{1,5};|nsu=[^;]+;)?(?:i=\d{1,10}|s=.+|g=[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|b=[A-Za-z0-9+/=]+)$/;
 
 export const NODE_ID_FORMS = 'a NodeId such as "ns=2;s=Tank.Level", "i=2258", "ns=3;i=1001", "ns=1;g=<guid>", "ns=1;b=<base64>" or "nsu=urn:example;s=Level"';
