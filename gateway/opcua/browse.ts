@@ -14,6 +14,7 @@ import {
   resolveNodeId,
   VariableIds,
   type BrowseDescriptionOptions,
+  type BrowseResult as UaBrowseResult,
   type ClientSession,
   type ReferenceDescription,
 } from 'node-opcua-client';
@@ -25,7 +26,8 @@ import { BifrostError } from '../errors';
 import { NODE_ID_FORMS } from './settings';
 
 const OBJECTS_FOLDER = 'i=85';
-const FOLDER_TYPE = 'i=61';
+/** FolderType (i=61). */
+const FOLDER_TYPE = 61;
 const HIERARCHICAL = 'i=33';
 const CLASS_MASK = NodeClass.Object | NodeClass.Variable | NodeClass.Method;
 const CURRENT_WRITE = 0x02;
@@ -72,7 +74,7 @@ export class Browser {
     } else {
       const node = request.node ?? OBJECTS_FOLDER;
       const nodeId = this.parse(node);
-      const [result] = await this.session.browse([this.describe(nodeId, request.maxItems)]);
+      const [result] = await this.browseSized([this.describe(nodeId)], request.maxItems);
       if (!result) throw new BifrostError(ErrorCodes.ProtocolError, `${this.deviceId}: the server answered the browse of ${node} with nothing`);
       if (!result.statusCode.isGood()) throw this.statusError(node, result.statusCode.name);
       held = { node, items: await this.items(result.references ?? [], context), serverPoint: point(result.continuationPoint) };
@@ -135,16 +137,22 @@ export class Browser {
     }
   }
 
-  private describe(nodeId: NodeId, maxReferences: number): BrowseDescriptionOptions {
-    return {
-      nodeId,
-      browseDirection: BrowseDirection.Forward,
-      referenceTypeId: HIERARCHICAL,
-      includeSubtypes: true,
-      nodeClassMask: CLASS_MASK,
-      resultMask: 0x3f,
-      requestedMaxReferencesPerNode: maxReferences,
-    } as BrowseDescriptionOptions;
+  private describe(nodeId: NodeId): BrowseDescriptionOptions {
+    return { nodeId, browseDirection: BrowseDirection.Forward, referenceTypeId: HIERARCHICAL, includeSubtypes: true, nodeClassMask: CLASS_MASK, resultMask: 0x3f };
+  }
+
+  /**
+   * A Browse whose requestedMaxReferencesPerNode is `max` (a field of the whole request, which
+   * node-opcua takes from the session when the request is built, synchronously).
+   */
+  private browseSized(nodes: BrowseDescriptionOptions[], max: number): Promise<UaBrowseResult[]> {
+    const before = this.session.requestedMaxReferencesPerNode;
+    this.session.requestedMaxReferencesPerNode = max;
+    try {
+      return this.session.browse(nodes);
+    } finally {
+      this.session.requestedMaxReferencesPerNode = before;
+    }
   }
 
   private statusError(node: string, status: string): BifrostError {
@@ -177,8 +185,8 @@ export class Browser {
       if (dt?.statusCode.isGood() && dt.value.value instanceof NodeId) items[i]!.dataType = names.get(dt.value.value.toString()) ?? dt.value.value.toString();
     });
     // hasChildren: one reference asked for each, split by MaxNodesPerBrowse; points released.
-    const probes = refs.map((r) => ({ ...this.describe(r.nodeId as unknown as NodeId, 1) }));
-    const children = await this.inChunks(probes, this.limits.maxNodesPerBrowse, (chunk) => this.session.browse(chunk), context);
+    const probes = refs.map((r) => this.describe(r.nodeId as unknown as NodeId));
+    const children = await this.inChunks(probes, this.limits.maxNodesPerBrowse, (chunk) => this.browseSized(chunk, 1), context);
     const points: Buffer[] = [];
     children.forEach((c, i) => {
       items[i]!.hasChildren = Boolean(c?.statusCode.isGood() && (c.references?.length ?? 0) > 0);
@@ -193,11 +201,10 @@ export class Browser {
     const ns = r.browseName.namespaceIndex;
     const name = ns === 0 ? (r.browseName.name ?? '') : `${ns}:${r.browseName.name ?? ''}`;
     const nodeClass: ItemClass =
-      r.nodeClass === NodeClass.Variable ? 'variable' : r.nodeClass === NodeClass.Method ? 'method' : r.typeDefinition?.toString() === FOLDER_TYPE ? 'folder' : 'object';
+      r.nodeClass === NodeClass.Variable ? 'variable' : r.nodeClass === NodeClass.Method ? 'method' : isFolderType(r) ? 'folder' : 'object';
     const item: BrowseItem = { ref: r.nodeId.toString(), name, nodeClass, hasChildren: false };
     const display = r.displayName?.text;
-    if (display && display !== r.browseName.name) item.displayName = display;
-    else if (display) item.displayName = display;
+    if (display) item.displayName = display;
     return item;
   }
 
@@ -253,6 +260,11 @@ export async function readServerLimits(session: ClientSession): Promise<ServerLi
     return Number.isFinite(n) && n > 0 ? n : fallback;
   };
   return { maxNodesPerBrowse: limit(0, 500), maxNodesPerRead: limit(1, 1000), maxBrowseContinuationPoints: limit(2, 5) };
+}
+
+function isFolderType(r: ReferenceDescription): boolean {
+  const t = r.typeDefinition;
+  return Boolean(t) && t.namespace === 0 && t.value === FOLDER_TYPE;
 }
 
 function point(p: Buffer | null | undefined): Buffer | null {
