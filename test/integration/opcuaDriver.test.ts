@@ -263,3 +263,23 @@ describe('OPC UA driver: the server refuses our certificate', function () {
     assert.match(s.lastError ?? '', new RegExp(`^refused: the server refused this gateway's certificate \\(Bad\\w+\\): trust it on the server \\(thumbprint ${own.thumbprint}, PEM in .*client_certificate.pem\\)$`));
   });
 });
+
+describe('OPC UA driver: loaded only when needed', function () {
+  this.timeout(60_000);
+  const pki = tempPki();
+  after(() => rmSync(pki, { recursive: true, force: true }));
+
+  it('a gateway without OPC UA devices never loads the OPC UA bundle; the first device does', async () => {
+    const gw = await startGateway(['--pki', pki, '--log-level', 'debug']);
+    try {
+      const port = await freePort();
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [{ id: 'm', protocol: 'modbus-tcp', host: '127.0.0.1', port }] });
+      await gw.connection.sendRequest('bifrost/devices/list');
+      assert.doesNotMatch(gw.stderr(), /OPC UA driver loaded/);
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [device('ua', `opc.tcp://127.0.0.1:${port}`)] });
+      await waitFor('the bundle loaded', () => /OPC UA driver loaded in \d+ ms/.test(gw.stderr()), 20_000);
+    } finally {
+      await gw.close();
+    }
+  });
+});
