@@ -87,6 +87,13 @@ function main(): void {
     }),
   });
   connection.onClose(() => exit(0));
+  // Sessions on servers (OPC UA) are closed, not left to time out, when the gateway is told to stop.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      log.info(`${signal}; exiting`);
+      exit(0);
+    });
+  }
   connection.listen();
   log.info(`bifrost gateway ${VERSION} (node ${process.version}, pid ${process.pid}) listening on ${mode}`);
 
