@@ -283,3 +283,51 @@ describe('OPC UA driver: loaded only when needed', function () {
     }
   });
 });
+
+describe('OPC UA driver: sessions end with the gateway', function () {
+  this.timeout(90_000);
+  const peer = new OpcUaPeer();
+  const pki = tempPki();
+  before(() => peer.start());
+  after(async () => {
+    await peer.stop();
+    rmSync(pki, { recursive: true, force: true });
+  });
+
+  for (const how of ['SIGTERM', 'stdin closing'] as const) {
+    it(`closes the session on ${how}`, async () => {
+      const gw = await startGateway(['--pki', pki]);
+      try {
+        await gw.connection.sendRequest('bifrost/config/load', { devices: [device('plc', peer.endpointUrl, { securityMode: 'None', securityPolicy: 'None' })] });
+        await waitFor('plc connected', async () => (await statusOf(gw, 'plc')).status === 'connected', 30_000);
+        assert.equal(peer.sessions, 1);
+        const exited = new Promise<number | null>((r) => gw.child.once('exit', (code) => r(code)));
+        if (how === 'SIGTERM') gw.child.kill('SIGTERM');
+        else gw.child.stdin!.end();
+        assert.equal(await exited, 0);
+        await waitFor('no session on the server', () => peer.sessions === 0, 20_000);
+      } finally {
+        await gw.close();
+      }
+    });
+  }
+
+  it('added and removed 100 times, leaves no session behind', async () => {
+    const gw = await startGateway(['--pki', pki]);
+    try {
+      const config = { devices: [device('plc', peer.endpointUrl, { securityMode: 'None', securityPolicy: 'None' })] };
+      for (let i = 0; i < 100; i++) {
+        await gw.connection.sendRequest('bifrost/config/load', config);
+        await gw.connection.sendRequest('bifrost/config/load', { devices: [] });
+      }
+      await gw.connection.sendRequest('bifrost/config/load', config);
+      await waitFor('plc connected', async () => (await statusOf(gw, 'plc')).status === 'connected', 30_000);
+      await delay(2000);
+      assert.equal(peer.sessions, 1);
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [] });
+      await waitFor('no session on the server', () => peer.sessions === 0, 20_000);
+    } finally {
+      await gw.close();
+    }
+  });
+});
