@@ -11,7 +11,6 @@ import {
   DataType,
   NodeClass,
   NodeId,
-  resolveNodeId,
   VariableIds,
   type BrowseDescriptionOptions,
   type BrowseResult as UaBrowseResult,
@@ -22,8 +21,8 @@ import { randomUUID } from 'node:crypto';
 import type { BrowseItem, BrowseResult, NodeClass as ItemClass } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import type { BrowseRequest, RequestContext } from '../core/driver';
-import { BifrostError } from '../errors';
-import { NODE_ID_FORMS } from './settings';
+import { BifrostError, errorMessage } from '../errors';
+import { parseNodeId } from './nodeIds';
 
 const OBJECTS_FOLDER = 'i=85';
 /** FolderType (i=61). */
@@ -131,9 +130,9 @@ export class Browser {
 
   private parse(node: string): NodeId {
     try {
-      return resolveNodeId(node);
-    } catch {
-      throw new BifrostError(ErrorCodes.BadTagRef, `${this.deviceId}: "${node}" is not a node id: write ${NODE_ID_FORMS}`);
+      return parseNodeId(node, this.session);
+    } catch (err) {
+      throw new BifrostError(ErrorCodes.BadTagRef, `${this.deviceId}: ${errorMessage(err)}`);
     }
   }
 

@@ -120,6 +120,8 @@ export async function attemptConnection(o: AttemptOptions): Promise<Connection> 
     session = await step(o, 'creating a session', client.createSession(identity), engine);
     const first = await step(o, 'reading the server state', session.read({ nodeId: 'i=2259', attributeId: AttributeIds.Value }), engine);
     if (!first.statusCode.isGood()) throw new ConnectError(`${o.deviceId}: the server answered the first read of its state with ${first.statusCode.name}`, 'transient');
+    // `nsu=<uri>;…` node ids are resolved with the server's namespace array.
+    await step(o, 'reading the namespace array', session.readNamespaceArray(), engine);
     if (o.signal.aborted) throw new ConnectError(`${o.deviceId}: stopped`, 'transient');
     return { client, session, endpoint: { mode: chosen.mode, policy: chosen.policy }, close };
   } catch (err) {
