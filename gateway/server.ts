@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
@@ -42,10 +43,11 @@ import type { DeviceDriver } from './core/driver';
 import type { DriverRegistry } from './core/registry';
 import { Subscriptions } from './core/subscriptions';
 import { builtinDrivers } from './drivers';
-import { BifrostError, isBifrostError, toResponseError } from './errors';
+import { BifrostError, errorMessage, isBifrostError, toResponseError } from './errors';
 import { log } from './log';
 import { CertificateStore, defaultPkiFolder } from './pki/store';
 import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
+import { opcuaDemoDevice } from './sim/demoOpcUaNodes';
 import { VERSION } from './version';
 
 export interface ServerOptions {
@@ -325,18 +327,36 @@ export class GatewayServer {
     if (this.demo) return { devices: this.runningDemoDevices(this.demo) };
     if (!this.demoStarting) {
       this.demoStarting = (async () => {
-        const plant = await startDemoPlant();
+        // The demo's OPC UA server keeps its certificate beside the gateway's store, so that the
+        // certificate trusted once is the one it shows the next time.
+        const plant = await startDemoPlant({ opcua: { pkiFolder: join(this.certificates.folder, 'demo-server') } });
         this.demo = plant;
         const { problems } = await this.loadConfig({ devices: plant.devices }, 'demo');
         if (problems.some((p) => p.severity === 'error')) log.error('the demo plant configuration has errors (see above)');
         const running = this.runningDemoDevices(plant);
         log.info(`demo plant running: ${running.map((d) => `${d.id} on ${d.protocol === 'opcua' ? d.endpointUrl : `port ${d.port}`}`).join(', ')}`);
+        // The OPC UA server takes seconds to start: its device joins when it listens.
+        void this.addDemoOpcUa(plant);
         return { devices: running };
       })().finally(() => {
         this.demoStarting = null;
       });
     }
     return this.demoStarting;
+  }
+
+  private async addDemoOpcUa(plant: DemoPlant): Promise<void> {
+    try {
+      const server = await plant.opcua;
+      if (!server || this.demo !== plant) return;
+      await this.certificates.trustStartedHere(server.certificateDer, 'demo plant');
+      if (this.demo !== plant) return;
+      const { problems } = await this.loadConfig({ devices: [...plant.devices, opcuaDemoDevice(server.endpointUrl)] }, 'demo');
+      if (problems.some((p) => p.severity === 'error')) log.error('the demo plant OPC UA device has configuration errors (see above)');
+      else log.info(`demo plant OPC UA server running: ${server.endpointUrl}`);
+    } catch (err) {
+      log.error(`demo plant: the OPC UA server is not available: ${errorMessage(err)}`);
+    }
   }
 
   /** The plant's devices that run: one whose id a configured device already has is left out. */

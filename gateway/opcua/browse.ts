@@ -22,7 +22,7 @@ import type { BrowseItem, BrowseResult, NodeClass as ItemClass } from '../protoc
 import { ErrorCodes } from '../protocol';
 import type { BrowseRequest, RequestContext } from '../core/driver';
 import { BifrostError, errorMessage } from '../errors';
-import { parseNodeId } from './nodeIds';
+import { formatNodeId, parseNodeId } from './nodeIds';
 
 const OBJECTS_FOLDER = 'i=85';
 /** FolderType (i=61). */
@@ -201,7 +201,7 @@ export class Browser {
     const name = ns === 0 ? (r.browseName.name ?? '') : `${ns}:${r.browseName.name ?? ''}`;
     const nodeClass: ItemClass =
       r.nodeClass === NodeClass.Variable ? 'variable' : r.nodeClass === NodeClass.Method ? 'method' : isFolderType(r) ? 'folder' : 'object';
-    const item: BrowseItem = { ref: r.nodeId.toString(), name, nodeClass, hasChildren: false };
+    const item: BrowseItem = { ref: formatNodeId(r.nodeId), name, nodeClass, hasChildren: false };
     const display = r.displayName?.text;
     if (display) item.displayName = display;
     return item;
