@@ -36,6 +36,8 @@ export class PublishingGroup {
   state: State = 'idle';
   /** When it last heard from the server, or started, or failed. */
   since = 0;
+  /** Creating or deleting items: answers count as hearing from the server, and the watchdog waits. */
+  busy = 0;
   private subscription: ClientSubscription | null = null;
   private session: ClientSession | null = null;
   private readonly items = new Map<SubscriptionMember, ClientMonitoredItemGroup[]>();
@@ -55,6 +57,16 @@ export class PublishingGroup {
 
   /** Creates the server-side subscription and the items of every member. */
   async start(session: ClientSession): Promise<void> {
+    this.busy++;
+    try {
+      await this.startOn(session);
+    } finally {
+      this.busy--;
+      this.since = Math.max(this.since, Date.now());
+    }
+  }
+
+  private async startOn(session: ClientSession): Promise<void> {
     const epoch = ++this.epoch;
     this.state = 'starting';
     this.session = session;
@@ -95,7 +107,13 @@ export class PublishingGroup {
   /** A member that joined a live subscription. */
   async add(member: SubscriptionMember): Promise<void> {
     if (this.state !== 'live' || !this.session || this.items.has(member)) return;
-    await this.createMember(this.session, member, this.epoch);
+    this.busy++;
+    try {
+      await this.createMember(this.session, member, this.epoch);
+    } finally {
+      this.busy--;
+      this.since = Math.max(this.since, Date.now());
+    }
   }
 
   /** A member that left while others stay: its items are deleted. */
@@ -104,10 +122,14 @@ export class PublishingGroup {
     this.items.delete(member);
     const subscription = this.subscription;
     if (!groups || !subscription?.isActive || !this.session) return;
+    this.busy++;
     try {
       await deleteGroups(this.session, subscription, groups, this.ctx.limit);
     } catch (err) {
       this.ctx.log.warn(`${this.what}: deleting the items of a closed subscription failed: ${errorMessage(err)}`);
+    } finally {
+      this.busy--;
+      this.since = Math.max(this.since, Date.now());
     }
   }
 
@@ -137,11 +159,15 @@ export class PublishingGroup {
     }
   }
 
-  /** How long it may stay silent: the server sends at least a keep-alive within maxKeepAliveCount publishing intervals. */
+  /**
+   * How long it may stay silent: the server sends at least a keep-alive every maxKeepAliveCount
+   * publishing intervals. Twice that, plus the margin: a busy server (or gateway) is late, and
+   * recreating thousands of items on a false alarm costs more than noticing a stall later.
+   */
   silenceLimitMs(): number {
     const interval = this.revisedIntervalMs ?? this.intervalMs;
     const count = this.subscription?.maxKeepAliveCount ?? this.ctx.maxKeepAliveCount;
-    return count * interval + this.ctx.watchdogMarginMs;
+    return 2 * count * interval + this.ctx.watchdogMarginMs;
   }
 
   private watch(subscription: ClientSubscription, epoch: number): void {
@@ -215,6 +241,7 @@ export class PublishingGroup {
         if (epoch === this.epoch) member.value(some[k], dv);
       }, { what: this.what, log: this.ctx.log, stillWanted });
       if (epoch !== this.epoch) return [];
+      this.since = Date.now();
       const kept = new Set<ClientMonitoredItemGroup>();
       let slower = 0;
       let revised = 0;

@@ -220,6 +220,7 @@ export class DeviceSubscriptions {
     if (!this.isAttachedTo(session)) return;
     const now = Date.now();
     for (const group of this.groups.values()) {
+      if (group.busy > 0) continue;
       let why: string | null = null;
       if (group.state === 'live' && now - group.since > group.silenceLimitMs()) {
         why = `sent nothing (no data, no keep-alive) for ${((now - group.since) / 1000).toFixed(1)} s`;

@@ -115,7 +115,7 @@ describe('OPC UA subscriptions (node-opcua server on 127.0.0.1)', function () {
     const got = new Received();
     const sub = d.subscribe([tag('Counter'), tag('Level')], { publishingIntervalMs: 100, onChangeOnly: true }, got.sink);
     assert.deepEqual(sub.keys, ['Counter', 'Level']);
-    const first = await waitFor('first counter value', () => got.last('Counter'));
+    const first = await waitFor('first counter value', () => got.last('Counter'), 30_000);
     assert.equal(first.quality, 'good');
     assert.ok(got.batches.some((b) => b.some((r) => r.tag === 'Counter') && b.some((r) => r.tag === 'Level')), 'the first values of both items come in one batch');
     const later = await waitFor('a changed counter value', () => got.of('Counter').find((r) => r.value !== first.value));
@@ -167,18 +167,22 @@ describe('OPC UA subscriptions (node-opcua server on 127.0.0.1)', function () {
     assert.equal(peer.monitoredItemCount(s), n);
 
     // The bare library, same server, same run: monitorItems in 20 calls of 500 (one call of 10,000 is refused).
-    const bare = await s.createSubscription2({ requestedPublishingInterval: 500 });
+    const bare = await s.createSubscription2({ requestedPublishingInterval: 500, publishingEnabled: true });
     try {
       const seen = new Set<number>();
-      bare.on('raw_notification', (message: { notificationData?: ({ monitoredItems?: { clientHandle: number }[] } | null)[] }) => {
-        for (const data of message.notificationData ?? []) for (const item of data?.monitoredItems ?? []) seen.add(item.clientHandle);
-      });
       const t1 = Date.now();
       for (let start = 0; start < n; start += 500) {
-        await bare.monitorItems(
-          Array.from({ length: 500 }, (_x, i) => ({ nodeId: node(`Bulk.${start + i}`), attributeId: AttributeIds.Value })),
-          { samplingInterval: 500, queueSize: 1, discardOldest: true },
-          TimestampsToReturn.Both,
+        await new Promise<void>((resolve, reject) =>
+          bare.monitorItems(
+            Array.from({ length: 500 }, (_x, i) => ({ nodeId: node(`Bulk.${start + i}`), attributeId: AttributeIds.Value })),
+            { samplingInterval: 500, queueSize: 1, discardOldest: true },
+            TimestampsToReturn.Both,
+            (err, group) => {
+              if (err || !group) return reject(err ?? new Error('no group'));
+              group.on('changed', (_m, _dv, i: number) => seen.add(start + i));
+              resolve();
+            },
+          ),
         );
       }
       await waitFor('a value of every bare item', () => seen.size === n, 90_000);
@@ -230,7 +234,7 @@ describe('OPC UA subscriptions (node-opcua server on 127.0.0.1)', function () {
       { publishingIntervalMs: 100, onChangeOnly: true },
       got.sink,
     );
-    await waitFor('first values', () => got.last('Raw') && got.last('LevelPercent') && got.last('RawPercent'));
+    await waitFor('first values', () => got.last('Raw') && got.last('LevelPercent') && got.last('RawPercent'), 30_000);
     // Within the deadbands: absolute 5; 10 % of the EURange 0..100; 10 % of the last value reported (100).
     for (const [raw, level, pct] of [[1, 52, 103], [3, 55, 105]]) {
       peer.set('Raw', raw);
