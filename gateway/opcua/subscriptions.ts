@@ -16,7 +16,8 @@ import type { ClientSession, ClientSessionRawSubscriptionService, NodeId } from 
 import type { DriverSubscription, ValueSink } from '../core/driver';
 import type { Logger } from '../log';
 import type { Deadband } from '../protocol';
-import { errorMessage } from '../errors';
+import { BifrostError, errorMessage } from '../errors';
+import { ErrorCodes } from '../protocol';
 import { toReading, type VariableMeta } from './services';
 import { readMaxMonitoredItemsPerCall, type CallLimit } from './monitoredItemCalls';
 import { PublishingGroup, type GroupContext } from './publishingGroup';
@@ -53,6 +54,8 @@ export interface DeviceSubscriptionsOptions {
   retryDelayMs?: number;
   /** DataValue → reading; the session services' `toReading` unless given. */
   toReading?: ToReading;
+  /** How long close() waits for the server to delete the subscriptions (default 5000 ms): a dead connection never answers. */
+  closeTimeoutMs?: number;
 }
 
 export class DeviceSubscriptions {
@@ -115,7 +118,7 @@ export class DeviceSubscriptions {
 
   /** The revised publishing interval is known once attached; `keys` are the tags' keys in order. */
   subscribe(tags: readonly MonitoredTag[], options: SubscriptionOptions, sink: ValueSink): DriverSubscription & { readonly revisedIntervalMs: number | null } {
-    if (this.closed) throw new Error(`${this.options.deviceId}: the device is stopped`);
+    if (this.closed) throw new BifrostError(ErrorCodes.DeviceUnavailable, `${this.options.deviceId}: the device is stopped`);
     const member = new SubscriptionMember(tags, options, sink, this.options.toReading ?? toReading);
     const interval = options.publishingIntervalMs;
     let group = this.groups.get(interval);
@@ -154,10 +157,19 @@ export class DeviceSubscriptions {
       for (const group of groups) group.drop();
       return this.queue;
     }
-    await this.serialize(async () => {
+    const deleted = this.serialize(async () => {
       for (const group of groups) await group.terminate();
       await this.deleteOrphans(session);
     });
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.options.log.warn(`${this.options.deviceId}: the server did not confirm deleting the subscriptions in time; they end with the session`);
+        resolve();
+      }, this.options.closeTimeoutMs ?? 5000);
+    });
+    await Promise.race([deleted, gaveUp]);
+    clearTimeout(timer);
     this.session = null;
   }
 
