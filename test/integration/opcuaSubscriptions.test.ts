@@ -100,9 +100,15 @@ describe('OPC UA subscriptions (node-opcua server on 127.0.0.1)', function () {
     peer = await OpcUaPeer.start({ port, maxMonitoredItemsPerCall: 500, bulk: 10_000 });
   });
 
+  async function closeAll(): Promise<void> {
+    for (const d of devices.splice(0)) await d.close();
+    for (const s of sessions.splice(0)) await s.close().catch(() => undefined);
+  }
+
+  afterEach(closeAll);
+
   after(async () => {
-    for (const d of devices) await d.close();
-    for (const s of sessions) await s.close().catch(() => undefined);
+    await closeAll();
     await peer?.dispose();
     pki.remove();
   });
@@ -115,7 +121,7 @@ describe('OPC UA subscriptions (node-opcua server on 127.0.0.1)', function () {
     const got = new Received();
     const sub = d.subscribe([tag('Counter'), tag('Level')], { publishingIntervalMs: 100, onChangeOnly: true }, got.sink);
     assert.deepEqual(sub.keys, ['Counter', 'Level']);
-    const first = await waitFor('first counter value', () => got.last('Counter'), 30_000);
+    const first = await waitFor('first counter value', () => got.of('Counter')[0], 30_000);
     assert.equal(first.quality, 'good');
     assert.ok(got.batches.some((b) => b.some((r) => r.tag === 'Counter') && b.some((r) => r.tag === 'Level')), 'the first values of both items come in one batch');
     const later = await waitFor('a changed counter value', () => got.of('Counter').find((r) => r.value !== first.value));
@@ -322,6 +328,27 @@ describe('OPC UA subscriptions (node-opcua server on 127.0.0.1)', function () {
     await waitFor('values again', () => got.last('Counter')?.quality === 'good' && got.last('Level')?.quality === 'good' && got.last('Counter.again')?.quality === 'good');
     assert.equal(peer.subscriptionsOf(s).length, 1, 'the old subscription is deleted');
     assert.equal(peer.monitoredItemCount(s), 3);
+  });
+
+  it('a subscription made before the first attach is bad until then; one of two sharing an interval leaves, the other runs', async () => {
+    const s = await session();
+    const d = device(new Lines());
+    const a = new Received();
+    const b = new Received();
+    const subA = d.subscribe([tag('Counter'), tag('Level')], { publishingIntervalMs: 100, onChangeOnly: true }, a.sink);
+    d.subscribe([tag('Counter')], { publishingIntervalMs: 100, onChangeOnly: true }, b.sink);
+    assert.deepEqual(a.all.map((r) => [r.tag, r.quality, r.error]), [['Counter', 'bad', 'plc1: not connected yet'], ['Level', 'bad', 'plc1: not connected yet']]);
+    await d.attach(s);
+    await waitFor('values of both', () => a.last('Level')?.quality === 'good' && b.last('Counter')?.quality === 'good');
+    assert.equal(peer.subscriptionsOf(s).length, 1, 'one OPC UA subscription for the interval');
+    assert.equal(peer.monitoredItemCount(s), 3);
+    subA.close();
+    await waitFor('its items deleted', () => peer.monitoredItemCount(s) === 1);
+    const count = a.all.length;
+    const mark = b.of('Counter').length;
+    await waitFor('the other still runs', () => b.of('Counter').length > mark + 2);
+    assert.equal(a.all.length, count, 'nothing for the closed one');
+    assert.equal(peer.subscriptionsOf(s).length, 1);
   });
 
   it('a subscription that stops publishing is recreated by the watchdog', async () => {

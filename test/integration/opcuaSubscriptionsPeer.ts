@@ -51,6 +51,7 @@ export class OpcUaPeer {
       securityModes: [MessageSecurityMode.None],
       securityPolicies: [SecurityPolicy.None],
       allowAnonymous: true,
+      maxConnectionsPerEndpoint: 50,
       serverCertificateManager,
       serverCapabilities: { maxSessions: 20, operationLimits: { maxMonitoredItemsPerCall: options.maxMonitoredItemsPerCall } },
     });

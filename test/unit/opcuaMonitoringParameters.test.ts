@@ -37,7 +37,7 @@ describe('OPC UA monitoring parameters', () => {
     const m = toMonitoringParameters(itemParameters({ ...tag, deadband: { type: 'absolute', value: 2 } }, 500, true));
     assert.equal(m.discardOldest, true);
     assert.equal(m.samplingInterval, 250);
-    assert.equal((m.filter as { deadbandValue: number }).deadbandValue, 2);
+    assert.equal((m.filter as unknown as { deadbandValue: number }).deadbandValue, 2);
   });
 
   it('tells deadband refusals and BadTooManyOperations', () => {
