@@ -44,6 +44,7 @@ export class PublishingGroup {
   /** Changes whenever the subscription is let go of: work begun before then stops. */
   private epoch = 0;
   private revisedIntervalLogged = false;
+  private failure: string | null = null;
   private revisedSamplingLogged = false;
 
   constructor(
@@ -104,8 +105,9 @@ export class PublishingGroup {
     }
   }
 
-  /** A member that joined a live subscription. */
+  /** A member that joined a live subscription (or one the server refused: it learns why). */
   async add(member: SubscriptionMember): Promise<void> {
+    if (this.state === 'failed' && this.failure) member.allBad(this.failure);
     if (this.state !== 'live' || !this.session || this.items.has(member)) return;
     this.busy++;
     try {
@@ -189,6 +191,7 @@ export class PublishingGroup {
   }
 
   private fail(error: string): void {
+    this.failure = error;
     this.state = 'failed';
     this.since = Date.now();
     this.ctx.log.warn(error);
