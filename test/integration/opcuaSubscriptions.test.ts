@@ -11,7 +11,6 @@ import {
   coerceNodeId,
   type ClientSession,
   type ClientSessionRawSubscriptionService,
-  type DataValue,
   type NodeId,
 } from 'node-opcua-client';
 import type { Logger } from '../../gateway/log';
@@ -19,20 +18,6 @@ import type { TagReading } from '../../gateway/protocol';
 import { DeviceSubscriptions, type DeviceSubscriptionsOptions, type MonitoredTag } from '../../gateway/opcua/subscriptions';
 import { freePort, waitFor } from './harness';
 import { NS, OpcUaPeer, openSession, tempFolder } from './opcuaSubscriptionsPeer';
-
-/**
- * Minimal DataValue conversion for these tests, until the session services' toReading lands
- * (then drop `toReading` from `devOptions`).
- */
-function testReading(tag: string, dv: DataValue, _meta: unknown, receivedAt: number): TagReading {
-  const good = dv.statusCode.isGood();
-  const raw: unknown = dv.value?.value;
-  const value = good && (typeof raw === 'number' || typeof raw === 'string' || typeof raw === 'boolean') ? raw : null;
-  const r: TagReading = { tag, value, quality: good ? 'good' : 'bad', timestamp: receivedAt };
-  if (!good) r.status = dv.statusCode.name;
-  if (dv.sourceTimestamp) r.sourceTimestamp = dv.sourceTimestamp.getTime();
-  return r;
-}
 
 class Lines implements Logger {
   readonly lines: string[] = [];
@@ -90,7 +75,7 @@ describe('OPC UA subscriptions (node-opcua server on 127.0.0.1)', function () {
     return s.session;
   }
   function device(log: Logger, more: Partial<DeviceSubscriptionsOptions> = {}): DeviceSubscriptions {
-    const d = new DeviceSubscriptions({ deviceId: 'plc1', log, defaultMaxMonitoredItemsPerCall: 1000, toReading: testReading, ...more });
+    const d = new DeviceSubscriptions({ deviceId: 'plc1', log, defaultMaxMonitoredItemsPerCall: 1000, ...more });
     devices.push(d);
     return d;
   }
