@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { MessageSecurityMode, SecurityPolicy } from 'node-opcua-client';
-import type { BrowseResult, CertificatesListResult, CertificateUntrustedNotification, DeviceListResult, DeviceStatusNotification, OpcUaDeviceConfig } from '../../gateway/protocol';
+import type { BrowseResult, CertificatesListResult, SubscribeResult, TagReading, ValuesNotification, CertificateUntrustedNotification, DeviceListResult, DeviceStatusNotification, OpcUaDeviceConfig } from '../../gateway/protocol';
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { delay, freePort, startGateway, waitFor } from './harness';
 import { OpcUaPeer, PEER_USER, tempPki } from './opcuaDriverPeer';
@@ -281,6 +281,53 @@ describe('OPC UA driver: loaded only when needed', function () {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('OPC UA driver: a server that goes away and comes back', function () {
+  this.timeout(120_000);
+  const peer = new OpcUaPeer();
+  const pki = tempPki();
+  let gw: GatewayProcess;
+  before(async () => {
+    await peer.start();
+    gw = await startGateway(['--pki', pki]);
+  });
+  after(async () => {
+    await gw?.close();
+    await peer.stop();
+    rmSync(pki, { recursive: true, force: true });
+  });
+
+  it('turns the subscribed tags bad with the reason, reconnects and the values resume, one session, no gateway restart', async () => {
+    const readings: TagReading[] = [];
+    gw.connection.onNotification('bifrost/values', (n: ValuesNotification) => void readings.push(...n.items));
+    const config = { devices: [device('plc', peer.endpointUrl, { securityMode: 'None', securityPolicy: 'None', tags: [{ name: 'counter', nodeId: 'ns=1;s=Tank.Counter' }] })] };
+    await gw.connection.sendRequest('bifrost/config/load', config);
+    await waitFor('plc connected', async () => (await statusOf(gw, 'plc')).status === 'connected', 30_000);
+    await gw.connection.sendRequest<SubscribeResult>('bifrost/subscribe', { deviceId: 'plc', tags: ['counter'], intervalMs: 200 });
+    await waitFor('live values', () => readings.filter((r) => r.quality === 'good').length >= 3, 20_000);
+    const before = Math.max(...readings.filter((r) => r.quality === 'good').map((r) => r.value as number));
+
+    const pid = gw.child.pid;
+    const port = peer.port;
+    const lostAt = readings.length;
+    await peer.kill();
+    await waitFor('the tag bad with a reason', () => readings.slice(lostAt).some((r) => r.quality === 'bad' && typeof r.error === 'string' && r.error.startsWith('plc: ')), 20_000);
+    const lost = await statusOf(gw, 'plc');
+    assert.equal(lost.status, 'error');
+    assert.match(lost.lastError ?? '', /^plc: /);
+
+    await delay(1500);
+    await peer.start(port);
+    const backAt = readings.length;
+    await waitFor('values again', () => readings.slice(backAt).filter((r) => r.quality === 'good').length >= 3, 45_000);
+    const after = readings.slice(backAt).filter((r) => r.quality === 'good').map((r) => r.value as number);
+    assert.ok(after.every((v) => v > before), `values after the restart (${after.join(', ')}) are newer than before (${before})`);
+    assert.equal((await statusOf(gw, 'plc')).status, 'connected');
+    assert.equal(gw.child.pid, pid, 'the same gateway process');
+    await delay(1000);
+    assert.equal(peer.sessions, 1, 'one session on the restarted server');
   });
 });
 

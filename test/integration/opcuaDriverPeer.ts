@@ -46,8 +46,9 @@ export class OpcUaPeer {
     return this.server.currentSessionCount;
   }
 
-  async start(): Promise<this> {
-    this.port = await freePort();
+  /** On a free port, or on `port` (a restart on the same address). */
+  async start(port?: number): Promise<this> {
+    this.port = port ?? (await freePort());
     const o = this.options;
     const certificateManager = new OPCUACertificateManager({
       rootFolder: path.join(this.dir, 'pki'),
@@ -101,6 +102,15 @@ export class OpcUaPeer {
       userAccessLevel: 'CurrentRead | CurrentWrite',
       value: new Variant({ dataType: DataType.Int32, value: 7 }),
     });
+    // Changes ten times a second: values that must be seen to resume after a restart.
+    ns.addVariable({
+      componentOf: tank,
+      browseName: 'Counter',
+      nodeId: 's=Tank.Counter',
+      dataType: 'Double',
+      minimumSamplingInterval: 100,
+      value: { get: () => new Variant({ dataType: DataType.Double, value: Math.floor(Date.now() / 100) }) },
+    });
     const many = this.options.manyVariables ?? 0;
     if (many > 0) {
       const folder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Many', nodeId: 's=Many' });
@@ -131,6 +141,11 @@ export class OpcUaPeer {
   /** Trusts a client certificate (DER) in the server's store. */
   async trustClient(der: Buffer): Promise<void> {
     await this.server.serverCertificateManager.trustCertificate(der);
+  }
+
+  /** Gone as a server that crashed or lost power would be; `start(port)` brings it back. */
+  async kill(): Promise<void> {
+    await this.server.shutdown(0);
   }
 
   async stop(): Promise<void> {
