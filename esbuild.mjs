@@ -3,6 +3,7 @@
 //   node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -18,6 +19,17 @@ const common = {
 // Serial-port support loads a native binding from its package folder; it stays outside the
 // bundle and is only required when a serial connection is opened.
 const serialExternals = ['serialport', '@serialport/*'];
+
+// The OPC UA driver's device and node-opcua are a bundle of their own (dist/opcua.js), loaded by
+// gateway/opcua/load.ts at the first OPC UA device: a gateway without one never loads it.
+const opcuaBundleOnDemand = {
+  name: 'opcua-bundle-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/bundle$/ }, (args) =>
+      args.importer.endsWith(path.join('gateway', 'opcua', 'load.ts')) ? { path: './opcua.js', external: true } : undefined,
+    );
+  },
+};
 
 const node = {
   ...common,
@@ -41,8 +53,13 @@ const targets = [
       simulator: 'gateway/sim/cli.ts',
       demo: 'tools/demo.ts',
       bench: 'bench/main.ts',
+      opcua: 'gateway/opcua/bundle.ts',
     },
     outdir: 'dist',
+    // node-opcua's store locks with its own mutex; the proper-lockfile provider it can also use
+    // is optional and not installed.
+    external: [...serialExternals, 'proper-lockfile'],
+    plugins: [opcuaBundleOnDemand],
   },
   {
     // The demo plant's OPC UA server (node-opcua, several MB): a worker thread that the demo plant

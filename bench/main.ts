@@ -16,6 +16,7 @@ import { validateConfig } from '../gateway/config';
 import { builtinDrivers } from '../gateway/drivers';
 import { LinkPool } from '../gateway/core/links';
 import { log } from '../gateway/log';
+import { CertificateStore } from '../gateway/pki/store';
 import { ModbusTcpDevice } from '../gateway/modbus/device';
 import type { ModbusTcpSettings } from '../gateway/modbus/settings';
 import { planReads } from '../gateway/modbus/planner';
@@ -114,6 +115,8 @@ async function singleRead(): Promise<void> {
       onStatus: (status) => (connected = status === 'connected'),
       links: new LinkPool(),
       log,
+      // A Modbus device never asks the store: nothing is written there.
+      pki: new CertificateStore(path.join(os.tmpdir(), 'bifrost-bench-pki'), log, () => undefined).forDevice('bench'),
     });
     device.start();
     while (!connected) await new Promise((r) => setTimeout(r, 10));

@@ -4,9 +4,11 @@
  */
 import { DriverRegistry } from './core/registry';
 import { modbusTcpDriver } from './modbus/driver';
+import { opcuaDriver } from './opcua/driver';
 
 export function builtinDrivers(): DriverRegistry {
   const registry = new DriverRegistry();
   registry.register(modbusTcpDriver);
+  registry.register(opcuaDriver);
   return registry;
 }

@@ -28,15 +28,18 @@ function main(): void {
       'log-level': { type: 'string' },
       clientProcessId: { type: 'string' },
       driver: { type: 'string', multiple: true },
+      pki: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: false,
   });
   if (values.help) {
     process.stderr.write(
-      'usage: node gateway.js (--stdio | --node-ipc) [--config FILE] [--demo] [--log-level trace|debug|info|warn|error] [--driver FILE]...\n' +
+      'usage: node gateway.js (--stdio | --node-ipc) [--config FILE] [--demo] [--log-level trace|debug|info|warn|error] [--driver FILE]... [--pki DIR]\n' +
         'Speaks JSON-RPC (see docs/protocol.md) on stdin/stdout or over Node IPC.\n' +
-        '--driver FILE loads a plug-in driver module (also BIFROST_DRIVERS, a list of files separated by the path delimiter).\n',
+        '--driver FILE loads a plug-in driver module (also BIFROST_DRIVERS, a list of files separated by the path delimiter).\n' +
+        '--pki DIR is the certificate store (the gateway\'s own certificate, trusted and rejected server certificates);\n' +
+        '  default $XDG_CONFIG_HOME/bifrost/pki, or ~/.config/bifrost/pki.\n',
     );
     process.exit(0);
   }
@@ -76,6 +79,7 @@ function main(): void {
   });
   const server = new GatewayServer(connection, {
     drivers,
+    pkiFolder: typeof values.pki === 'string' ? path.resolve(values.pki) : undefined,
     onExit: exit,
     onClientProcessId: (pid) => watchParentProcess(pid, () => {
       log.warn(`client process ${pid} is gone; exiting`);
@@ -83,6 +87,13 @@ function main(): void {
     }),
   });
   connection.onClose(() => exit(0));
+  // Sessions on servers (OPC UA) are closed, not left to time out, when the gateway is told to stop.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      log.info(`${signal}; exiting`);
+      exit(0);
+    });
+  }
   connection.listen();
   log.info(`bifrost gateway ${VERSION} (node ${process.version}, pid ${process.pid}) listening on ${mode}`);
 

@@ -2,6 +2,12 @@ import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   Browse,
+  Call,
+  CertificatesList,
+  CertificatesReject,
+  CertificatesRemove,
+  CertificatesTrust,
+  CertificateUntrusted,
   ConfigLoad,
   DemoStart,
   DemoStop,
@@ -10,6 +16,10 @@ import {
   DeviceStatusChanged,
   ErrorCodes,
   GATEWAY_NAME,
+  HistoryRead,
+  MethodDescribe,
+  NodeAttributes,
+  NodeResolve,
   Ping,
   Progress,
   Subscribe,
@@ -28,11 +38,13 @@ import {
 } from './protocol';
 import { checkDeadband, validateConfig } from './config';
 import { DeviceManager } from './core/deviceManager';
+import type { DeviceDriver } from './core/driver';
 import type { DriverRegistry } from './core/registry';
 import { Subscriptions } from './core/subscriptions';
 import { builtinDrivers } from './drivers';
 import { BifrostError, isBifrostError, toResponseError } from './errors';
 import { log } from './log';
+import { CertificateStore, defaultPkiFolder } from './pki/store';
 import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
 import { VERSION } from './version';
 
@@ -43,6 +55,8 @@ export interface ServerOptions {
   onClientProcessId?(pid: number): void;
   /** The protocols served; default the built-in drivers. */
   drivers?: DriverRegistry;
+  /** The certificate store's folder (`--pki`); default defaultPkiFolder(). */
+  pkiFolder?: string;
 }
 
 const MIN_INTERVAL_MS = 10;
@@ -57,6 +71,7 @@ export class GatewayServer {
   private readonly devices: DeviceManager;
   private readonly drivers: DriverRegistry;
   private readonly subscriptions: Subscriptions;
+  private readonly certificates: CertificateStore;
   private demo: DemoPlant | null = null;
   private demoStarting: Promise<DemoStartResult> | null = null;
   private shutdownRequested = false;
@@ -69,6 +84,10 @@ export class GatewayServer {
       void this.connection.sendNotification(Values, { subscriptionId, items });
     });
     this.drivers = options.drivers ?? builtinDrivers();
+    this.certificates = new CertificateStore(options.pkiFolder ?? defaultPkiFolder(), log, (n) => {
+      log.warn(`${n.deviceId}: the server's certificate is not trusted (${n.reason}): ${n.certificate.subject}, thumbprint ${n.certificate.thumbprint}`);
+      void this.connection.sendNotification(CertificateUntrusted, n);
+    });
     this.devices = new DeviceManager(this.drivers, {
       onStatus: (id, status, lastError) => {
         log.debug(`${id}: ${status}${lastError ? ` (${lastError})` : ''}`);
@@ -76,7 +95,7 @@ export class GatewayServer {
       },
       onDeviceReplaced: (id, driver) => this.subscriptions.rebind(id, driver),
       onListChanged: () => void this.connection.sendNotification(DevicesChanged, {}),
-    });
+    }, this.certificates);
     this.register();
   }
 
@@ -153,6 +172,75 @@ export class GatewayServer {
     c.onRequest(Unsubscribe, (params) =>
       this.guard(() => {
         this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);
+      }),
+    );
+    c.onRequest(CertificatesList, () => this.guard(() => this.certificates.list()));
+    c.onRequest(CertificatesTrust, (params) => this.guard(() => this.certificates.trust(thumbprint(params, 'bifrost/certificates/trust'))));
+    c.onRequest(CertificatesReject, (params) => this.guard(() => this.certificates.reject(thumbprint(params, 'bifrost/certificates/reject'))));
+    c.onRequest(CertificatesRemove, (params) => this.guard(() => this.certificates.remove(thumbprint(params, 'bifrost/certificates/remove'))));
+    c.onRequest(NodeAttributes, (params) =>
+      this.guard(() => {
+        const p = object(params, 'bifrost/nodes/attributes');
+        const driver = this.devices.get(p['deviceId']);
+        const node = nonEmpty(p['node'], '"node"', 'a node ref (as browse gives it) or a configured tag name');
+        return this.optional(driver, 'attributes', 'node attributes')(node);
+      }),
+    );
+    c.onRequest(NodeResolve, (params) =>
+      this.guard(() => {
+        const p = object(params, 'bifrost/nodes/resolve');
+        const driver = this.devices.get(p['deviceId']);
+        const path = nonEmpty(p['path'], '"path"', 'a node id or a browse path such as "/Plant/Tank/Level"');
+        return this.optional(driver, 'resolveNode', 'node paths')(path);
+      }),
+    );
+    c.onRequest(MethodDescribe, (params) =>
+      this.guard(() => {
+        const p = object(params, 'bifrost/methods/describe');
+        const driver = this.devices.get(p['deviceId']);
+        const methodId = nonEmpty(p['methodId'], '"methodId"', 'the node id of a method');
+        return this.optional(driver, 'describeMethod', 'methods')(methodId);
+      }),
+    );
+    c.onRequest(Call, (params) =>
+      this.guard(() => {
+        const p = object(params, 'bifrost/call');
+        const driver = this.devices.get(p['deviceId']);
+        const objectId = nonEmpty(p['objectId'], '"objectId"', 'the node id of the object the method belongs to');
+        const methodId = nonEmpty(p['methodId'], '"methodId"', 'the node id of a method');
+        const inputs = p['inputs'] ?? [];
+        if (!Array.isArray(inputs)) throw invalid(`"inputs" must be an array of values, in the order of the method's input arguments (got ${describe(inputs)})`);
+        const call = this.optional(driver, 'call', 'methods');
+        if (!driver.info().allowWrites) {
+          throw new BifrostError(ErrorCodes.WriteRefused, `${driver.id}: method calls are refused: this device does not allow writes (a method changes the process; set "allowWrites": true)`);
+        }
+        return call(objectId, methodId, inputs as TagValue[]);
+      }),
+    );
+    c.onRequest(HistoryRead, (params, token) =>
+      this.guard(async () => {
+        const p = object(params, 'bifrost/history/read');
+        const driver = this.devices.get(p['deviceId']);
+        const tag = tagRef(p['tag'], '"tag"');
+        const start = instant(p['start'], '"start"');
+        const end = instant(p['end'], '"end"');
+        if (end < start) throw invalid(`"end" (${new Date(end).toISOString()}) is before "start" (${new Date(start).toISOString()})`);
+        const maxValues = p['maxValues'] ?? 10_000;
+        if (typeof maxValues !== 'number' || !Number.isInteger(maxValues) || maxValues < 1 || maxValues > 100_000) {
+          throw invalid(`"maxValues" must be a whole number from 1 to 100000 (got ${describe(maxValues)})`);
+        }
+        const continuation = p['continuation'];
+        if (continuation !== undefined && typeof continuation !== 'string') throw invalid('"continuation" must be the string a previous history read answered');
+        const readHistory = this.optional(driver, 'readHistory', 'history');
+        const abort = new AbortController();
+        const listener = token.onCancellationRequested(() => abort.abort());
+        try {
+          const request: { tag: TagRef; start: number; end: number; maxValues: number; continuation?: string } = { tag, start, end, maxValues };
+          if (continuation !== undefined) request.continuation = continuation;
+          return await readHistory(request, { signal: abort.signal, progress: () => undefined });
+        } finally {
+          listener.dispose();
+        }
       }),
     );
     c.onRequest(DemoStart, () => this.guard(() => this.startDemo()));
@@ -267,6 +355,17 @@ export class GatewayServer {
     }
   }
 
+  /** A driver's optional method, bound, or NotSupported naming the device and its protocol. */
+  private optional<K extends 'attributes' | 'resolveNode' | 'describeMethod' | 'call' | 'readHistory'>(driver: DeviceDriver, key: K, what: string): NonNullable<DeviceDriver[K]> {
+    const fn = driver[key];
+    if (typeof fn !== 'function') {
+      const protocol = driver.info().protocol;
+      const name = this.drivers.get(protocol)?.capabilities.displayName ?? protocol;
+      throw new BifrostError(ErrorCodes.NotSupported, `${driver.id}: ${name} devices have no ${what} (protocol "${protocol}")`);
+    }
+    return (fn as (...args: unknown[]) => unknown).bind(driver) as NonNullable<DeviceDriver[K]>;
+  }
+
   /** Runs a handler; after `shutdown` only `exit` is served, as in LSP. */
   private guard<T>(fn: () => T | Promise<T>): Promise<T | ResponseError<void>> {
     if (this.shutdownRequested) {
@@ -319,6 +418,22 @@ function tagRef(v: unknown, what: string): TagRef {
   if (typeof v === 'string' && v.trim() !== '') return v;
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as TagRef;
   throw invalid(`${what} must be a tag name, an address string or an address object (got ${describe(v)})`);
+}
+
+function thumbprint(params: unknown, method: string): string {
+  return nonEmpty(object(params, method)['thumbprint'], '"thumbprint"', 'the SHA-1 thumbprint of a certificate, in hex');
+}
+
+function nonEmpty(v: unknown, what: string, expected: string): string {
+  if (typeof v !== 'string' || v.trim() === '') throw invalid(`${what} must be ${expected} (got ${describe(v)})`);
+  return v.trim();
+}
+
+/** Milliseconds since the epoch, from a number or an ISO 8601 string. */
+function instant(v: unknown, what: string): number {
+  const ms = typeof v === 'number' ? v : typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
+  if (!Number.isFinite(ms)) throw invalid(`${what} must be milliseconds since 1970 or an ISO 8601 time such as "2026-01-31T08:00:00Z" (got ${describe(v)})`);
+  return ms;
 }
 
 function describe(v: unknown): string {

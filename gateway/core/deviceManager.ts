@@ -6,6 +6,7 @@ import { log } from '../log';
 import type { DeviceDriver, DeviceSettings, DeviceSource } from './driver';
 import { LinkPool } from './links';
 import type { DriverRegistry } from './registry';
+import type { CertificateStore } from '../pki/store';
 
 export interface DeviceManagerEvents {
   onStatus(id: string, status: DeviceStatus, lastError: string | null): void;
@@ -33,6 +34,8 @@ export class DeviceManager {
   constructor(
     private readonly registry: DriverRegistry,
     private readonly events: DeviceManagerEvents,
+    /** The gateway's certificate store: each device sees it as its DriverHost.pki. */
+    private readonly certificates: CertificateStore,
   ) {}
 
   /** Applies the devices of one source; returns the ids that run afterwards, ids refused, and devices that failed to start. */
@@ -43,6 +46,8 @@ export class DeviceManager {
   }
 
   private async apply(source: DeviceSource, wanted: DeviceSettings[]): Promise<{ running: string[]; clashes: string[]; failed: { id: string; message: string }[] }> {
+    // Devices still refused a server's certificate notify once more after a load.
+    this.certificates.forgetNotices();
     const wantedIds = new Set(wanted.map((d) => d.id));
     const stops: Promise<void>[] = [];
     for (const [id, entry] of this.devices) {
@@ -71,6 +76,7 @@ export class DeviceManager {
           onStatus: (status, lastError) => this.statusChanged(settings.id, driver, status, lastError),
           links: this.links,
           log,
+          pki: this.certificates.forDevice(settings.id),
         });
       } catch (err) {
         const message = `${settings.id}: the ${settings.protocol} driver could not start this device: ${errorMessage(err)}`;

@@ -90,7 +90,7 @@ export interface DriverHost {
   readonly links: LinkPool;
   readonly log: Logger;
   /** The gateway's certificate store, for drivers whose peers show certificates. */
-  readonly pki?: PkiHost;
+  readonly pki: PkiHost;
 }
 
 /** What a driver sees of the gateway's certificate store (gateway/pki). */

@@ -288,7 +288,7 @@ describe('bifrost.json schema: the cases the gateway refuses', () => {
   });
 
   it('refuses a device without a protocol, or with one this gateway does not speak, with one message at "protocol"', () => {
-    for (const device of [{ id: 'd', host: 'h' }, { id: 'd', protocol: 'opcua', host: 'h' }]) {
+    for (const device of [{ id: 'd', host: 'h' }, { id: 'd', protocol: 'profinet', host: 'h' }]) {
       const schema = errorsOf(validateCommitted, { devices: [device] });
       assert.equal(schema.length, 1, JSON.stringify(schema));
       assert.ok(gatewayErrors({ devices: [device] }, builtin).some((e) => e.startsWith('/devices/0/protocol ')));
@@ -333,12 +333,12 @@ describe('bifrost.json schema: a second protocol', () => {
 
   it('gets a branch of its own, with its own tag definition, beside Modbus TCP', () => {
     const defs = definitions(schema);
-    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-tcp', 'tag:loop', 'tag:modbus-tcp']);
+    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-tcp', 'device:opcua', 'tag:loop', 'tag:modbus-tcp', 'tag:opcua']);
     const protocol = (defs['device']!['properties'] as Record<string, Schema>)['protocol']!;
-    assert.deepEqual([protocol['enum'], protocol['enumDescriptions']], [['modbus-tcp', 'loop'], ['Modbus TCP', 'Loop (test protocol)']]);
+    assert.deepEqual([protocol['enum'], protocol['enumDescriptions']], [['modbus-tcp', 'opcua', 'loop'], ['Modbus TCP', 'OPC UA', 'Loop (test protocol)']]);
     assert.deepEqual(
       (defs['device']!['defaultSnippets'] as EditorSnippet[]).map((s) => s.label),
-      ['Modbus TCP device', 'Loop device'],
+      ['Modbus TCP device', 'OPC UA server', 'OPC UA server, signed and encrypted, with a user name', 'Loop device'],
     );
     checkStatesEveryRule(schema, registry);
   });

@@ -1,0 +1,148 @@
+/**
+ * An OPC UA server for the driver's tests: node-opcua's OPCUAServer in the test process, on
+ * 127.0.0.1 and a free port only, with the standard nodeset, a certificate store of its own in a
+ * temp folder, a user "operator"/"secret", a folder of many variables, and counters of what
+ * reached it (sessions activated, logins tried). Stop it in `after`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { nodesets } from 'node-opcua-nodesets';
+import { DataType, MessageSecurityMode, SecurityPolicy, Variant } from 'node-opcua-client';
+import { OPCUAServer } from 'node-opcua-server';
+import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import { freePort } from './harness';
+
+export interface PeerOptions {
+  securityModes?: MessageSecurityMode[];
+  securityPolicies?: SecurityPolicy[];
+  /** Default true: the server trusts every client certificate. False: it refuses ours. */
+  acceptClients?: boolean;
+  /** Variables in Objects/Many. */
+  manyVariables?: number;
+  /** References per Browse answer the server allows at most (the rest by continuation). */
+  maxReferencesPerBrowse?: number;
+  allowAnonymous?: boolean;
+}
+
+export const PEER_USER = { username: 'operator', password: 'secret' };
+
+export class OpcUaPeer {
+  server!: OPCUAServer;
+  port = 0;
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-opcua-peer-'));
+  /** Every login with a user name the server checked. */
+  logins = 0;
+  /** Sessions activated (any identity). */
+  activations = 0;
+
+  constructor(private readonly options: PeerOptions = {}) {}
+
+  get endpointUrl(): string {
+    return `opc.tcp://127.0.0.1:${this.port}/UA/Test`;
+  }
+
+  get sessions(): number {
+    return this.server.currentSessionCount;
+  }
+
+  async start(): Promise<this> {
+    this.port = await freePort();
+    const o = this.options;
+    const certificateManager = new OPCUACertificateManager({
+      rootFolder: path.join(this.dir, 'pki'),
+      automaticallyAcceptUnknownCertificate: o.acceptClients ?? true,
+      disableFileWatchers: true,
+    });
+    this.server = new OPCUAServer({
+      host: '127.0.0.1',
+      port: this.port,
+      hostname: '127.0.0.1',
+      resourcePath: '/UA/Test',
+      nodeset_filename: [nodesets.standard],
+      serverCertificateManager: certificateManager,
+      securityModes: o.securityModes ?? [MessageSecurityMode.None, MessageSecurityMode.SignAndEncrypt],
+      securityPolicies: o.securityPolicies ?? [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
+      allowAnonymous: o.allowAnonymous ?? true,
+      userManager: {
+        isValidUser: (username: string, password: string) => {
+          this.logins++;
+          return username === PEER_USER.username && password === PEER_USER.password;
+        },
+      },
+      serverCapabilities: { maxSessions: 500 },
+    });
+    await this.server.initialize();
+    this.build();
+    if (o.maxReferencesPerBrowse) this.capBrowse(o.maxReferencesPerBrowse);
+    this.server.on('session_activated', () => this.activations++);
+    await this.server.start();
+    return this;
+  }
+
+  private build(): void {
+    const addressSpace = this.server.engine.addressSpace!;
+    const ns = addressSpace.getOwnNamespace();
+    const plant = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Plant', nodeId: 's=Plant' });
+    const tank = ns.addObject({ organizedBy: plant, browseName: 'Tank', nodeId: 's=Tank' });
+    ns.addVariable({
+      componentOf: tank,
+      browseName: 'Level',
+      nodeId: 's=Tank.Level',
+      dataType: 'Double',
+      value: { get: () => new Variant({ dataType: DataType.Double, value: 42.5 }) },
+    });
+    ns.addVariable({
+      componentOf: tank,
+      browseName: 'Setpoint',
+      nodeId: 's=Tank.Setpoint',
+      dataType: 'Int32',
+      accessLevel: 'CurrentRead | CurrentWrite',
+      userAccessLevel: 'CurrentRead | CurrentWrite',
+      value: new Variant({ dataType: DataType.Int32, value: 7 }),
+    });
+    const many = this.options.manyVariables ?? 0;
+    if (many > 0) {
+      const folder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Many', nodeId: 's=Many' });
+      for (let i = 0; i < many; i++) {
+        ns.addVariable({ organizedBy: folder, browseName: `V${String(i).padStart(4, '0')}`, nodeId: `s=Many.V${i}`, dataType: 'UInt16', value: new Variant({ dataType: DataType.UInt16, value: i }) });
+      }
+    }
+  }
+
+  /** Servers cap references per answer (many PLCs at 1,000): this one does too. */
+  private capBrowse(max: number): void {
+    const server = this.server as unknown as { _on_BrowseRequest(message: { request: { requestedMaxReferencesPerNode: number } }, channel: unknown): void };
+    const original = server._on_BrowseRequest.bind(server);
+    server._on_BrowseRequest = (message, channel) => {
+      const r = message.request;
+      r.requestedMaxReferencesPerNode = r.requestedMaxReferencesPerNode > 0 ? Math.min(r.requestedMaxReferencesPerNode, max) : max;
+      original(message, channel);
+    };
+  }
+
+  /** The server's own certificate, SHA-1 thumbprint in hex. */
+  async thumbprint(): Promise<string> {
+    const { createHash } = await import('node:crypto');
+    const der = this.server.getCertificate();
+    return createHash('sha1').update(der).digest('hex');
+  }
+
+  /** Trusts a client certificate (DER) in the server's store. */
+  async trustClient(der: Buffer): Promise<void> {
+    await this.server.serverCertificateManager.trustCertificate(der);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.server?.shutdown(0);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A fresh, empty folder for the gateway's certificate store; remove it in `after`. */
+export function tempPki(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'bifrost-pki-'));
+}
