@@ -10,6 +10,7 @@ import { Settings } from './config/settings';
 import { ConfigSync } from './config/sync';
 import { LiveDataPanels } from './liveData';
 import { Log } from './log/log';
+import { AttributesDocuments } from './nodes/attributesDocuments';
 import { Passwords } from './secrets/passwords';
 import { StatusBar } from './statusBar/statusBar';
 import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tree/tagTree';
@@ -61,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
   const charts = new LiveDataPanels(context, local.values, log.channel);
+  const attributes = new AttributesDocuments(gateways);
 
   c.pushExt(
     passwords,
@@ -74,8 +76,9 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     view.onDidExpandElement((e) => tree.setExpanded(e.element, true)),
     view.onDidCollapseElement((e) => tree.setExpanded(e.element, false)),
     charts,
+    attributes,
     new StatusBar(local),
-    ...registerCommands({ gateways, configSync, tree, charts, prompts, passwords, certificates }),
+    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),
