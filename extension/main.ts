@@ -9,6 +9,7 @@ import { Prompts } from './commands/prompts';
 import { Settings } from './config/settings';
 import { ConfigSync } from './config/sync';
 import { LiveDataPanels } from './liveData';
+import { GatewayHistory } from './liveData/history';
 import { Log } from './log/log';
 import { AttributesDocuments } from './nodes/attributesDocuments';
 import { Passwords } from './secrets/passwords';
@@ -61,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates]);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
-  const charts = new LiveDataPanels(context, local.values, log.channel);
+  const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
   const attributes = new AttributesDocuments(gateways);
 
   c.pushExt(
