@@ -14,6 +14,7 @@ import { Log } from './log/log';
 import { AttributesDocuments } from './nodes/attributesDocuments';
 import { Passwords } from './secrets/passwords';
 import { StatusBar } from './statusBar/statusBar';
+import type { TreeNode } from './tree/nodes';
 import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tree/tagTree';
 import { TreeValues } from './tree/treeValues';
 
@@ -25,6 +26,8 @@ const LOCAL_GATEWAY = 'local';
 /** What activate() returns in tests: the parts the extension-host suites look at and answer for. */
 export interface BifrostTestApi {
   readonly tree: TagTreeProvider;
+  /** The Tag Explorer's view: what is selected (Go to Node). */
+  readonly view: Pick<vscode.TreeView<TreeNode>, 'selection'>;
   readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState' | 'capabilities'>;
   readonly prompts: Prompts;
   /** The local gateway's value hub: its gateway subscriptions, and the readings that crossed the wire. */
@@ -91,7 +94,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return testing ? { tree, gateway: c, prompts, values: local.values, liveData: charts, certificates } : undefined;
+  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, certificates } : undefined;
 }
 
 export async function deactivate(): Promise<void> {
