@@ -17,11 +17,13 @@ import {
   ContainerNode,
   DeviceNode,
   deviceNodeId,
+  FolderNode,
   GatewayNode,
   gatewayNodeId,
   HintNode,
   isContainer,
   itemOfTag,
+  MethodNode,
   SkippedNode,
   TagNode,
   TreeNode,
@@ -143,6 +145,13 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
+    const item = this.itemOf(node);
+    // VS Code resolves only a tooltip left undefined: a node's comes with its attributes, on hover.
+    if (this.isAddressSpaceRow(node)) item.tooltip = undefined;
+    return item;
+  }
+
+  private itemOf(node: TreeNode): vscode.TreeItem {
     const gateway = this.gateways.get(node.gatewayId);
     if (!gateway) return new vscode.TreeItem('(gone)');
     if (node.kind === 'gateway') return gatewayItem(node, gateway.name, gateway.ctx.state);
@@ -179,13 +188,20 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       await gateway.devices.refresh();
       const device = gateway.devices.device(node.deviceId);
       if (device) item.tooltip = deviceTooltip(device, gateway.capabilities, this.healthOf(gateway, device.id), this.notesOf(gateway.id, device));
-    } else if (node.kind === 'folder' || node.kind === 'tag' || node.kind === 'method') {
-      const device = gateway.devices.device(node.deviceId);
-      if (!device || !this.walks(gateway, device)) return item;
-      const outcome = await this.attributes.get(gateway.id, device.id, node.ref, (deviceId, ref) => gateway.ctx.request(NodeAttributes, { deviceId, node: ref }));
-      item.tooltip = withNodeDetails(item.tooltip, outcome);
+    } else if (this.isAddressSpaceRow(node)) {
+      const outcome = await this.attributes.get(gateway.id, node.deviceId, node.ref, (deviceId, ref) => gateway.ctx.request(NodeAttributes, { deviceId, node: ref }));
+      // What the row says as it is now (its value may have changed since it was painted), then the attributes.
+      item.tooltip = withNodeDetails(this.itemOf(node).tooltip, outcome);
     }
     return item;
+  }
+
+  /** A folder, variable or method row of a device whose protocol walks an address space. */
+  private isAddressSpaceRow(node: TreeNode): node is FolderNode | TagNode | MethodNode {
+    if (node.kind !== 'folder' && node.kind !== 'tag' && node.kind !== 'method') return false;
+    const gateway = this.gateways.get(node.gatewayId);
+    const device = gateway?.devices.device(node.deviceId);
+    return gateway !== undefined && device !== undefined && this.walks(gateway, device);
   }
 
   /**

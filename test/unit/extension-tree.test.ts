@@ -258,7 +258,8 @@ describe('extension: Tag Explorer', () => {
     assert.deepEqual(gw.browses.at(-1), { deviceId: 'ua', node: 'ns=2;s=Tank', maxItems: 1000 });
     const levelItem = item(below[0]);
     assert.equal(levelItem.contextValue, 'tag.readonly.node', 'no write description: not offered for writing; a node of an address space');
-    assert.match((levelItem.tooltip as FakeMarkdown).value, /Data type \| Double/);
+    assert.equal(levelItem.tooltip, undefined, 'left for resolveTreeItem, which VS Code calls only for an undefined tooltip');
+    assert.match(((await tree.resolveTreeItem(tree.getTreeItem(below[0]), below[0])).tooltip as FakeMarkdown).value, /Data type \| Double/);
     assert.equal(levelItem.description, 'Double', 'no value yet: the DataType shows');
     const fill = item(below[1]);
     assert.equal(fill.contextValue, 'method.node');
