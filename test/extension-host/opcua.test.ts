@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { after, afterEach, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { MessageKind, PromptAnswerer } from '../../extension/commands/prompts';
@@ -6,11 +9,43 @@ import { ATTRIBUTES_SCHEME } from '../../extension/nodes/attributesDocuments';
 import { waitFor } from './waitFor';
 import { describeTree, findDevice, findRow, getWorld, rigDevice, row, World, writeConfig } from './world';
 
-/** The demo plant's OPC UA server as the Tag Explorer names it (gateway/sim/demoOpcUaNodes.ts). */
-const DEMO_UA = 'Demo Plant OPC UA Server';
 const LEVEL = 'ns=1;s=Plant.Tank.Level';
-/** A device of bifrost.json on the demo's server, to pin tags to. */
-const PINNED = { id: 'ua-rig', name: 'UA Rig' } as const;
+/** A device of bifrost.json on the demo plant's OPC UA server (gateway/sim/demoOpcUaNodes.ts), run by the simulator. */
+const UA = { id: 'ua-rig', name: 'UA Rig' } as const;
+const DEMO_TANK = 'Tank Farm PLC';
+
+/**
+ * The demo plant in a process of its own (dist/simulator.js, beside this bundle's folder), for
+ * its OPC UA server on 127.0.0.1; it ends when its stdin closes, and is stopped in `after`.
+ */
+async function startSimulator(): Promise<{ child: ChildProcess; endpointUrl: string }> {
+  const script = path.join(__dirname, '..', 'simulator.js');
+  const child = spawn(process.execPath, [script, '--demo'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const lines = readline.createInterface({ input: child.stdout! });
+  const endpointUrl = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const opcua = (JSON.parse(line) as { opcua?: { endpointUrl: string } }).opcua;
+      if (opcua) resolve(opcua.endpointUrl);
+    });
+    child.once('exit', (code) => reject(new Error(`the simulator ended (code ${code}) before its OPC UA server listened: ${stderr}`)));
+  });
+  return { child, endpointUrl };
+}
+
+function configText(rigPort: number, endpointUrl: string): string {
+  return [
+    '{',
+    '  // the test rigs',
+    '  "devices": [',
+    `    ${JSON.stringify(rigDevice(rigPort))},`,
+    `    { "id": "${UA.id}", "name": "${UA.name}", "protocol": "opcua", "endpointUrl": "${endpointUrl}", "securityMode": "None", "securityPolicy": "None", "allowWrites": true } // pinned here`,
+    '  ]',
+    '}',
+    '',
+  ].join('\n');
+}
 
 interface Told {
   inputs: vscode.InputBoxOptions[];
@@ -45,28 +80,35 @@ export function opcuaSuite(): void {
   describe('OPC UA nodes in the Tag Explorer', () => {
     let world: World;
 
-    before(async () => {
+    let simulator: ChildProcess | undefined;
+
+    before(async function () {
+      this.timeout(120_000);
       world = await getWorld();
-      // The tree suite started the demo plant; started here too when run alone.
-      if (!(await findDevice(world.api, DEMO_UA))) await vscode.commands.executeCommand('bifrost.startDemo');
+      const started = await startSimulator();
+      simulator = started.child;
+      await writeConfig(world, configText(world.rig.port, started.endpointUrl));
       await waitFor(
-        `${DEMO_UA} connected`,
-        async () => ((await findDevice(world.api, DEMO_UA))?.description.startsWith('opc.tcp://') ? true : undefined),
+        `${UA.name} connected`,
+        async () => ((await findDevice(world.api, UA.name))?.description.startsWith('opc.tcp://') ? true : undefined),
         () => describeTree(world.api),
-        { timeoutMs: 60_000 },
+        { timeoutMs: 90_000 },
       );
     });
 
     afterEach(() => world.api.prompts.answerWith(undefined));
 
-    after(async () => {
+    after(async function () {
+      this.timeout(60_000);
       await writeConfig(world, JSON.stringify({ devices: [rigDevice(world.rig.port)] }, null, 2));
-      await waitFor('the pinned device gone again', async () => ((await findDevice(world.api, PINNED.name)) ? undefined : true), () => describeTree(world.api), { timeoutMs: 30_000 });
+      await waitFor('the OPC UA device gone again', async () => ((await findDevice(world.api, UA.name)) ? undefined : true), () => describeTree(world.api), { timeoutMs: 30_000 });
+      simulator?.stdin?.end();
+      simulator?.kill();
     });
 
     it('Go to Node finds a browse path, expands its ancestors and selects the row; an unknown node is told clearly', async () => {
       const { api } = world;
-      const device = (await findDevice(api, DEMO_UA))!;
+      const device = (await findDevice(api, UA.name))!;
       const { answerer, told } = answering(['/Plant/Tank/Level']);
       api.prompts.answerWith(answerer);
       await vscode.commands.executeCommand('bifrost.goToNode', device.node);
@@ -87,7 +129,7 @@ export function opcuaSuite(): void {
     });
 
     it('Attributes shows every attribute of a node in a read-only document, and Refresh reads it again', async () => {
-      const level = await findRow(world.api, DEMO_UA, ['Plant', 'Tank', 'Level']);
+      const level = await findRow(world.api, UA.name, ['Plant', 'Tank', 'Level']);
       assert.ok(level, `no Plant › Tank › Level: ${await describeTree(world.api)}`);
       assert.match(level.contextValue, /\.node\b/);
       await vscode.commands.executeCommand('bifrost.showAttributes', level.node);
@@ -104,20 +146,7 @@ export function opcuaSuite(): void {
 
     it('Pin to bifrost.json adds the variable as a tag with its unit, keeping the file\'s comments; a demo device is refused', async () => {
       const { api } = world;
-      const endpointUrl = /opc\.tcp:\/\/\S+/.exec((await findDevice(api, DEMO_UA))!.description)?.[0];
-      assert.ok(endpointUrl, 'the demo server\'s endpoint');
-      const text = [
-        '{',
-        '  // the test rigs',
-        '  "devices": [',
-        `    ${JSON.stringify(rigDevice(world.rig.port))},`,
-        `    { "id": "${PINNED.id}", "name": "${PINNED.name}", "protocol": "opcua", "endpointUrl": "${endpointUrl}", "securityMode": "None", "securityPolicy": "None" } // pinned here`,
-        '  ]',
-        '}',
-        '',
-      ].join('\n');
-      await writeConfig(world, text);
-      const level = await waitFor('Level of the pinned device', () => findRow(api, PINNED.name, ['Plant', 'Tank', 'Level']), () => describeTree(api), { timeoutMs: 30_000 });
+      const level = (await findRow(api, UA.name, ['Plant', 'Tank', 'Level']))!;
 
       const { answerer, told } = answering([undefined]);
       api.prompts.answerWith(answerer);
@@ -132,24 +161,26 @@ export function opcuaSuite(): void {
       await waitFor(
         'the pinned tag among the device\'s configured tags',
         async () => {
-          const device = (await findDevice(api, PINNED.name))!;
+          const device = (await findDevice(api, UA.name))!;
           const tip = (await api.tree.resolveTreeItem(api.tree.getTreeItem(device.node), device.node)).tooltip;
           return /· 1 configured tag\(s\)/.test(typeof tip === 'string' ? tip : (tip?.value ?? '')) ? true : undefined;
         },
         () => describeTree(api),
       );
 
-      const demoLevel = (await findRow(api, DEMO_UA, ['Plant', 'Tank', 'Level']))!;
+      // A device of the demo plant is not in bifrost.json: refused before anything is asked.
+      const demoTag = (await findDevice(api, DEMO_TANK))?.tags.find((t) => t.node.kind === 'tag');
+      assert.ok(demoTag, `the demo plant runs: ${await describeTree(api)}`);
       const refused = answering([]);
       api.prompts.answerWith(refused.answerer);
-      await vscode.commands.executeCommand('bifrost.pinTag', demoLevel.node);
+      await vscode.commands.executeCommand('bifrost.pinTag', demoTag.node);
       assert.equal(refused.told.inputs.length, 0, 'no name asked for');
       assert.match(refused.told.notifications[0]?.message ?? '', /demo plant, not of bifrost\.json/);
     });
 
     it('Call Method… asks for each argument by its type, confirms, calls, and shows the outputs', async () => {
       const { api } = world;
-      const purge = await findRow(api, DEMO_UA, ['Plant', 'Boiler', 'StartPurge']);
+      const purge = await findRow(api, UA.name, ['Plant', 'Boiler', 'StartPurge']);
       assert.ok(purge, `no Plant › Boiler › StartPurge: ${await describeTree(api)}`);
       const { answerer, told } = answering(['3', 'extension test'], 'Call');
       api.prompts.answerWith(answerer);
@@ -166,7 +197,7 @@ export function opcuaSuite(): void {
 
     it('a chart of a historizing node starts with its history, then live values', async () => {
       const { api } = world;
-      const level = (await findRow(api, DEMO_UA, ['Plant', 'Tank', 'Level']))!;
+      const level = (await findRow(api, UA.name, ['Plant', 'Tank', 'Level']))!;
       await vscode.commands.executeCommand('bifrost.addToChart', level.node);
       const series = await waitFor(
         'the Level series backfilled',

@@ -126,7 +126,7 @@ export function pluginSuite(): void {
       // Folders nest as deep as the device has them.
       const current = await rowAt('Line2', 'Drives', 'M1', 'Current');
       assert.equal(current.node.kind, 'tag');
-      assert.deepEqual([(await rowAt('Line2')).contextValue, (await rowAt('Line2', 'Drives')).contextValue], ['folder', 'folder']);
+      assert.deepEqual([(await rowAt('Line2')).contextValue, (await rowAt('Line2', 'Drives')).contextValue], ['folder.node', 'folder.node'], 'nodes of an address space (browse "tree")');
     });
 
     it('shows each variable\'s value with its unit, and a ramp changing over time', async () => {
@@ -146,8 +146,8 @@ export function pluginSuite(): void {
       assert.match(tooltip, /Data type \| float64/);
       assert.match(tooltip, /Access \| read\/write/);
       assert.match(tooltip, /Belt speed/);
-      assert.equal(speed.contextValue, 'tag.writable');
-      assert.equal((await rowAt('Line1', 'Running')).contextValue, 'tag.readonly');
+      assert.equal(speed.contextValue, 'tag.writable.node');
+      assert.equal((await rowAt('Line1', 'Running')).contextValue, 'tag.readonly.node');
       assert.match(tooltipText(api.tree.getTreeItem((await rowAt('Line1', 'Running')).node)), /read only: Line1\/Running is read-only on the device/);
 
       const countText = async () => (await rowAt('Line1', 'Count')).description;
