@@ -1,10 +1,13 @@
-import type { NodeAttributesResult } from '../../gateway/protocol';
+import { ErrorCodes, type NodeAttributesResult } from '../../gateway/protocol';
 
 /** Asks the gateway for every attribute of one node (`bifrost/nodes/attributes`). */
 export type AttributesRequest = (deviceId: string, ref: string) => Promise<NodeAttributesResult>;
 
-/** What a row's tooltip shows of its node: the attributes, or why they could not be read. */
-export type AttributesOutcome = { readonly attributes: NodeAttributesResult } | { readonly error: string };
+/**
+ * What a row's tooltip shows of its node: the attributes, why they could not be read, or nothing
+ * when the device's driver has no attributes to give (NotSupported: not a failure).
+ */
+export type AttributesOutcome = { readonly attributes: NodeAttributesResult } | { readonly error: string } | { readonly unsupported: true };
 
 /**
  * The attributes of nodes the mouse rested on, read once per node (not per repaint), per
@@ -24,7 +27,7 @@ export class AttributeCache {
     if (!outcome) {
       outcome = request(deviceId, ref).then(
         (attributes) => ({ attributes }),
-        (err: unknown) => ({ error: this.describe(err) }),
+        (err: unknown) => ((err as { code?: unknown } | null)?.code === ErrorCodes.NotSupported ? { unsupported: true } : { error: this.describe(err) }),
       );
       nodes.set(ref, outcome);
     }

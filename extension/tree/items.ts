@@ -249,6 +249,7 @@ function accessText(t: TagInfo): string {
 /** The attributes a person looks for first, below a node row's tooltip, once read (resolveTreeItem). */
 export function withNodeDetails(tooltip: vscode.TreeItem['tooltip'], outcome: AttributesOutcome): vscode.MarkdownString {
   const md = new vscode.MarkdownString(typeof tooltip === 'string' ? esc(tooltip) : (tooltip?.value ?? ''), true);
+  if ('unsupported' in outcome) return md;
   md.appendMarkdown('\n\n');
   if ('error' in outcome) {
     md.appendMarkdown(`$(warning) Attributes could not be read: ${esc(outcome.error)}`);

@@ -142,13 +142,15 @@ export function pluginSuite(): void {
       ];
       for (const [name, text] of expected) await waitForRowText(api, MEM.name, ['Line1', name], text);
       const speed = await rowAt('Line1', 'Speed');
-      const tooltip = tooltipText(api.tree.getTreeItem(speed.node));
+      // Node rows leave their tooltip to resolveTreeItem, as VS Code asks when the mouse rests on them.
+      const tooltip = tooltipText(await api.tree.resolveTreeItem(api.tree.getTreeItem(speed.node), speed.node));
       assert.match(tooltip, /Data type \| float64/);
       assert.match(tooltip, /Access \| read\/write/);
       assert.match(tooltip, /Belt speed/);
       assert.equal(speed.contextValue, 'tag.writable.node');
       assert.equal((await rowAt('Line1', 'Running')).contextValue, 'tag.readonly.node');
-      assert.match(tooltipText(api.tree.getTreeItem((await rowAt('Line1', 'Running')).node)), /read only: Line1\/Running is read-only on the device/);
+      const running = (await rowAt('Line1', 'Running')).node;
+      assert.match(tooltipText(await api.tree.resolveTreeItem(api.tree.getTreeItem(running), running)), /read only: Line1\/Running is read-only on the device/);
 
       const countText = async () => (await rowAt('Line1', 'Count')).description;
       const first = await waitFor('Line1 › Count to show a value', async () => {
