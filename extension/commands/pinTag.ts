@@ -48,7 +48,7 @@ export const pinTag = (s: Services) => async (arg?: unknown) => {
     edit.replace(uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
   }
   if (!(await vscode.workspace.applyEdit(edit))) throw new Error('bifrost.json could not be changed.');
-  await doc.save();
+  if (!(await doc.save())) throw new Error('bifrost.json was changed but not saved (did it change on disk meanwhile?): save it to load the new tag.');
   gateway.ctx.log.info(`client: pinned ${device.id}/${ref} as tag "${name.trim()}" in bifrost.json`);
   void s.prompts.notify('info', `Pinned ${ref} as "${name.trim()}" on ${device.name} in bifrost.json.`);
 };

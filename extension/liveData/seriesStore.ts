@@ -178,6 +178,11 @@ export class SeriesStore {
     const entry = this.entries.get(key);
     if (!entry) return 0;
     entry.info = { ...entry.info, history: note };
+    if (entry.info.valueKind === undefined) {
+      // As live readings would: a series without a kind of its own learns it from a value.
+      const inferred = readings.map((r) => inferKind(r.value)).find((k) => k !== undefined);
+      if (inferred !== undefined) entry.info = { ...entry.info, valueKind: inferred, kindInferred: true };
+    }
     const kind = entry.info.valueKind;
     const history: SeriesPoints = { t: [], v: [] };
     for (const r of readings) {

@@ -153,7 +153,15 @@ export function opcuaSuite(): void {
       await vscode.commands.executeCommand('bifrost.pinTag', level.node);
       assert.deepEqual(told.notifications.map((n) => n.kind), ['info'], JSON.stringify(told.notifications));
       assert.equal(told.inputs[0]?.value, 'Level', 'the name suggested from the browse name');
-      const saved = new TextDecoder().decode(await vscode.workspace.fs.readFile(world.config));
+      // The editor's save reaches the disk a moment after the command ends (code-server writes through its server).
+      const saved = await waitFor(
+        'the pinned node in bifrost.json on disk',
+        async () => {
+          const t = new TextDecoder().decode(await vscode.workspace.fs.readFile(world.config));
+          return t.includes(`"nodeId": "${LEVEL}"`) ? t : undefined;
+        },
+        async () => new TextDecoder().decode(await vscode.workspace.fs.readFile(world.config)),
+      );
       assert.match(saved, /\/\/ the test rigs/);
       assert.match(saved, /\/\/ pinned here/);
       assert.match(saved, /"name": "Level",\s*"nodeId": "ns=1;s=Plant\.Tank\.Level",\s*"unit": "%"/);
