@@ -1,3 +1,5 @@
+import * as vscode from 'vscode';
+import { TAG_EXPLORER_VIEW } from '../tree/tagTree';
 import type { Services } from './services';
 import { addressSpaceDevice, askNode } from './nodeTargets';
 
@@ -17,5 +19,7 @@ export const goToNode = (s: Services) => async (arg?: unknown) => {
         'where the server says it is (the tree shows hierarchical references from Objects only). Refresh and try again if the address space changed.',
     );
   }
+  // From the palette the view may be closed: a hidden view reveals nothing.
+  await vscode.commands.executeCommand(`${TAG_EXPLORER_VIEW}.focus`);
   await s.view.reveal(found.node, { select: true, focus: true, expand: false });
 };

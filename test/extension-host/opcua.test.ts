@@ -188,8 +188,8 @@ export function opcuaSuite(): void {
 
     it('Call Method… asks for each argument by its type, confirms, calls, and shows the outputs', async () => {
       const { api } = world;
-      const purge = await findRow(api, UA.name, ['Plant', 'Boiler', 'StartPurge']);
-      assert.ok(purge, `no Plant › Boiler › StartPurge: ${await describeTree(api)}`);
+      // Pinning reconfigured the device: it reconnects, and is browsed again once connected.
+      const purge = await waitFor('Plant › Boiler › StartPurge', () => findRow(api, UA.name, ['Plant', 'Boiler', 'StartPurge']), () => describeTree(api), { timeoutMs: 30_000 });
       const { answerer, told } = answering(['3', 'extension test'], 'Call');
       api.prompts.answerWith(answerer);
       // A bad duration is refused while typing, in the argument's type's words.
@@ -205,7 +205,7 @@ export function opcuaSuite(): void {
 
     it('a chart of a historizing node starts with its history, then live values', async () => {
       const { api } = world;
-      const level = (await findRow(api, UA.name, ['Plant', 'Tank', 'Level']))!;
+      const level = await waitFor('Plant › Tank › Level', () => findRow(api, UA.name, ['Plant', 'Tank', 'Level']), () => describeTree(api), { timeoutMs: 30_000 });
       await vscode.commands.executeCommand('bifrost.addToChart', level.node);
       const series = await waitFor(
         'the Level series backfilled',
