@@ -9,9 +9,12 @@ import { Prompts } from './commands/prompts';
 import { Settings } from './config/settings';
 import { ConfigSync } from './config/sync';
 import { LiveDataPanels } from './liveData';
+import { GatewayHistory } from './liveData/history';
 import { Log } from './log/log';
+import { AttributesDocuments } from './nodes/attributesDocuments';
 import { Passwords } from './secrets/passwords';
 import { StatusBar } from './statusBar/statusBar';
+import type { TreeNode } from './tree/nodes';
 import { TAG_EXPLORER_VIEW, TagTreeProvider } from './tree/tagTree';
 import { TreeValues } from './tree/treeValues';
 
@@ -23,6 +26,8 @@ const LOCAL_GATEWAY = 'local';
 /** What activate() returns in tests: the parts the extension-host suites look at and answer for. */
 export interface BifrostTestApi {
   readonly tree: TagTreeProvider;
+  /** The Tag Explorer's view: what is selected (Go to Node). */
+  readonly view: Pick<vscode.TreeView<TreeNode>, 'selection'>;
   readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState' | 'capabilities'>;
   readonly prompts: Prompts;
   /** The local gateway's value hub: its gateway subscriptions, and the readings that crossed the wire. */
@@ -60,7 +65,8 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates]);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
-  const charts = new LiveDataPanels(context, local.values, log.channel);
+  const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
+  const attributes = new AttributesDocuments(gateways);
 
   c.pushExt(
     passwords,
@@ -74,8 +80,9 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     view.onDidExpandElement((e) => tree.setExpanded(e.element, true)),
     view.onDidCollapseElement((e) => tree.setExpanded(e.element, false)),
     charts,
+    attributes,
     new StatusBar(local),
-    ...registerCommands({ gateways, configSync, tree, charts, prompts, passwords, certificates }),
+    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),
@@ -87,7 +94,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return testing ? { tree, gateway: c, prompts, values: local.values, liveData: charts, certificates } : undefined;
+  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, certificates } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

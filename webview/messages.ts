@@ -43,7 +43,16 @@ export interface SeriesInfo extends PanelTag {
    * like a string), and the tag's own kind replaces it when the tag is added again.
    */
   kindInferred?: true;
+  /** Where the server keeps the tag's history: what backfilling the chart from it gave. Never saved. */
+  history?: HistoryNote;
 }
+
+/**
+ * Backfill of a series from the server's history (OPC UA HistoryRead) when it opened: `filled`
+ * with how many points from when (0: the server had none in the window), or why it `failed`.
+ * Live values flow either way.
+ */
+export type HistoryNote = { state: 'filled'; points: number; from: number; to: number } | { state: 'failed'; error: string };
 
 /**
  * How a series is shown: `line` on a numeric scale, `lane` in the boolean strip along the

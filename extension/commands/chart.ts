@@ -19,7 +19,9 @@ export const openLiveData = (s: Services) => () => s.charts.openNew();
 
 /** The panel takes a series' kind and type from the tag, not from the values it happens to see. */
 function chartTag({ device, ref, tag }: TagTarget): ChartTag {
-  const t: ChartTag = { deviceId: device.id, deviceName: device.name, tag: ref, valueKind: tag.valueKind };
+  const t: ChartTag = { deviceId: device.id, deviceName: device.name, tag: ref };
+  // A browsed variable the gateway did not describe is `unknown`: the panel then learns its kind from its values.
+  if (tag.valueKind !== 'unknown') t.valueKind = tag.valueKind;
   if (tag.unit) t.unit = tag.unit;
   if (tag.dataType) t.dataType = tag.dataType;
   return t;

@@ -1,13 +1,17 @@
 import * as vscode from 'vscode';
 import { GatewayDownError, isConnectionError, userMessage } from '../client/errors';
 import { addDevice } from './addDevice';
+import { refreshAttributes, showAttributes } from './attributes';
+import { callMethod } from './callMethod';
 import { copyOwnCertificate, manageCertificates, reviewServerCertificate, saveOwnCertificate } from './certificates';
 import { addDeviceToChart, addToChart, openLiveData } from './chart';
 import { openConfig, openConfigAt } from './configFile';
 import { copyAddress } from './copyAddress';
 import { startDemo, stopDemo } from './demo';
 import { ping, refresh, restartGateway, showLog } from './gateway';
+import { goToNode } from './goToNode';
 import { forgetPassword, setPassword } from './passwords';
+import { pinTag } from './pinTag';
 import { readDevice, readTag } from './read';
 import type { Services } from './services';
 import { Cancelled } from './targets';
@@ -39,6 +43,11 @@ const COMMANDS: Record<string, Factory> = {
   'bifrost.copyOwnCertificate': copyOwnCertificate,
   'bifrost.saveOwnCertificate': saveOwnCertificate,
   'bifrost.reviewServerCertificate': reviewServerCertificate,
+  'bifrost.goToNode': goToNode,
+  'bifrost.showAttributes': showAttributes,
+  'bifrost.refreshAttributes': refreshAttributes,
+  'bifrost.pinTag': pinTag,
+  'bifrost.callMethod': callMethod,
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

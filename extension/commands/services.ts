@@ -2,7 +2,9 @@ import type { ChartTag } from '../client/liveValues';
 import type { Gateways } from '../client/gateways';
 import type { Certificates } from '../certificates/certificates';
 import type { ConfigSync } from '../config/sync';
+import type { AttributesDocuments } from '../nodes/attributesDocuments';
 import type { Passwords } from '../secrets/passwords';
+import type { TreeNode } from '../tree/nodes';
 import type { TagTreeProvider } from '../tree/tagTree';
 import type { Prompts } from './prompts';
 
@@ -12,13 +14,20 @@ export interface ChartPanels {
   openNew(): void;
 }
 
+/** The Tag Explorer's view, to show a row (Go to Node). */
+export interface TreeReveal {
+  reveal(node: TreeNode, options: { select?: boolean; focus?: boolean; expand?: boolean | number }): Thenable<void>;
+}
+
 /** Everything a command may use; built once in main.ts. */
 export interface Services {
   gateways: Gateways;
   configSync: ConfigSync;
-  tree: Pick<TagTreeProvider, 'refresh'>;
+  tree: Pick<TagTreeProvider, 'refresh' | 'nodeAt'>;
+  view: TreeReveal;
   charts: ChartPanels;
   prompts: Prompts;
   passwords: Passwords;
   certificates: Certificates;
+  attributes: Pick<AttributesDocuments, 'open' | 'refresh'>;
 }

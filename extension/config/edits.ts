@@ -42,7 +42,7 @@ export function appendDeviceEdits(text: string, device: DeviceEntry): Edit[] {
  * Inserts by hand rather than with jsonc `modify`, whose formatter also reformats the line of the
  * previous entry (and moves a comment that ends it).
  */
-function insertIntoList(text: string, list: Node, value: unknown, f: FormattingOptions): Edit[] {
+export function insertIntoList(text: string, list: Node, value: unknown, f: FormattingOptions): Edit[] {
   const eol = f.eol ?? '\n';
   const unit = f.insertSpaces === false ? '\t' : ' '.repeat(f.tabSize ?? 2);
   const closeAt = list.offset + list.length - 1; // the `]`
@@ -102,7 +102,7 @@ export function configuredDeviceIds(text: string): string[] {
 }
 
 /** Indentation as the file already uses it; two spaces for a new file. */
-function detectFormatting(text: string): FormattingOptions {
+export function detectFormatting(text: string): FormattingOptions {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const indented = /^([ \t]+)\S/m.exec(text);
   if (indented?.[1].startsWith('\t')) return { insertSpaces: false, tabSize: 1, eol };

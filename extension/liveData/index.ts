@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ChartTag, LiveValueSource } from '../client/liveValues';
+import type { HistorySource } from './history';
 import { LiveDataPanel, type PostedMessage, webviewRoot } from './liveDataPanel';
 import type { SeriesContents } from './seriesStore';
 import { restoreTags } from './panelTags';
@@ -27,12 +28,13 @@ export class LiveDataPanels implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly source: LiveValueSource,
     private readonly log: vscode.LogOutputChannel,
+    private readonly history?: HistorySource,
   ) {
     this.registration = vscode.window.registerWebviewPanelSerializer(LIVE_DATA_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         const { tags, problems } = restoreTags(state);
         for (const problem of problems) this.log.warn(`Live Data: ${problem}`);
-        this.track(new LiveDataPanel(panel, this.context.extensionUri, this.source, this.log, tags));
+        this.track(new LiveDataPanel(panel, this.context.extensionUri, this.source, this.log, tags, this.history));
       },
     });
   }
@@ -70,7 +72,7 @@ export class LiveDataPanels implements vscode.Disposable {
       enableScripts: true,
       localResourceRoots: [webviewRoot(this.context.extensionUri)],
     });
-    return this.track(new LiveDataPanel(panel, this.context.extensionUri, this.source, this.log, tags));
+    return this.track(new LiveDataPanel(panel, this.context.extensionUri, this.source, this.log, tags, this.history));
   }
 
   private track(panel: LiveDataPanel): LiveDataPanel {

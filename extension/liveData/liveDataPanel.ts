@@ -1,9 +1,12 @@
 import * as vscode from 'vscode';
 import type { TagReading } from '../../gateway/protocol';
 import type { FromWebview, LiveReading, PanelTag, ToWebview } from '../../webview/messages';
+import { userMessage } from '../client/errors';
 import type { LiveValueSource } from '../client/liveValues';
+import type { HistorySource } from './history';
 import { makeNonce, renderLiveDataPage } from './html';
 import { seriesInfoOf, seriesKey } from './panelTags';
+import type { SeriesInfo } from '../../webview/messages';
 import { type SeriesContents, SeriesStore } from './seriesStore';
 
 /** History kept per series: the longest time window the chart offers. */
@@ -51,6 +54,8 @@ export class LiveDataPanel implements vscode.Disposable {
     private readonly source: LiveValueSource,
     private readonly log: vscode.LogOutputChannel,
     tags: readonly PanelTag[],
+    /** Where a new series' chart is backfilled from, for tags whose node keeps history. */
+    private readonly history?: HistorySource,
   ) {
     const root = webviewRoot(extensionUri);
     const webview = panel.webview;
@@ -89,10 +94,38 @@ export class LiveDataPanel implements vscode.Disposable {
       }
       devices.add(tag.deviceId);
       added++;
+      void this.fillFromHistory(info);
     }
     for (const deviceId of devices) this.resubscribe(deviceId);
     if (added > 0 || described) this.scheduleFlush();
     return added;
+  }
+
+  /**
+   * Backfills a new series from the server's history, over the longest window the chart shows,
+   * while live values already flow. A failure is logged and marked on the series' row, nothing
+   * more: it never holds up live values.
+   */
+  private async fillFromHistory(info: SeriesInfo): Promise<void> {
+    if (!this.history) return;
+    const end = Date.now();
+    const start = end - RETENTION_MS;
+    let readings: TagReading[] | undefined;
+    try {
+      readings = await this.history.backfill(info.deviceId, info.tag, start, end, MAX_POINTS_PER_SERIES);
+    } catch (err) {
+      if (this.disposed || !this.store.has(info.key)) return;
+      const error = userMessage(err);
+      this.log.warn(`Live Data: the history of ${info.deviceId}/${info.tag} could not be read: ${error}`);
+      this.store.backfill(info.key, [], { state: 'failed', error });
+      this.sendSnapshot();
+      return;
+    }
+    if (!readings || this.disposed || !this.store.has(info.key)) return;
+    const live = readings.map((r): LiveReading => ({ value: r.value, quality: r.quality, timestamp: r.timestamp, ...(r.error !== undefined ? { error: r.error } : {}) }));
+    const added = this.store.backfill(info.key, live, { state: 'filled', points: readings.length, from: start, to: end });
+    this.log.debug(`Live Data: ${info.deviceId}/${info.tag}: ${readings.length} value(s) of history, ${added} charted before the live values`);
+    this.sendSnapshot();
   }
 
   /** The series and their last readings, as the panel holds them. */

@@ -1,4 +1,5 @@
 import type {
+  HistoryNote,
   LiveReading,
   SeriesDelta,
   SeriesInfo,
@@ -167,6 +168,43 @@ export class SeriesStore {
     }
   }
 
+  /**
+   * Fills a series' chart from the server's history: the readings older than its first charted
+   * point go before it (live points win where times meet), and min/max take them in. Marks the
+   * series with what came (`note`). Returns how many points were added; the panel then needs a
+   * snapshot, as deltas only append.
+   */
+  backfill(key: string, readings: readonly LiveReading[], note: HistoryNote): number {
+    const entry = this.entries.get(key);
+    if (!entry) return 0;
+    entry.info = { ...entry.info, history: note };
+    if (entry.info.valueKind === undefined) {
+      // As live readings would: a series without a kind of its own learns it from a value.
+      const inferred = readings.map((r) => inferKind(r.value)).find((k) => k !== undefined);
+      if (inferred !== undefined) entry.info = { ...entry.info, valueKind: inferred, kindInferred: true };
+    }
+    const kind = entry.info.valueKind;
+    const history: SeriesPoints = { t: [], v: [] };
+    for (const r of readings) {
+      const v = chartValueOf(kind, r);
+      if (v === undefined) continue;
+      history.t.push(r.timestamp);
+      history.v.push(v);
+      const exact = v === null ? undefined : rangeValueOf(kind, r);
+      if (exact === undefined) continue;
+      const { min, max } = entry.range;
+      entry.range = { min: min === null || compareExact(exact, min) < 0 ? exact : min, max: max === null || compareExact(exact, max) > 0 ? exact : max };
+    }
+    const live = entry.ring.toPoints();
+    const merged = mergeHistory(history, live);
+    entry.ring.clear();
+    // Oldest first: when the ring is too small, the newest points stay.
+    for (let i = 0; i < merged.t.length; i++) entry.ring.push(merged.t[i], merged.v[i]);
+    const lastTime = entry.ring.lastTime();
+    if (lastTime !== undefined) entry.ring.dropBefore(lastTime - this.options.retentionMs);
+    return Math.max(0, entry.ring.length - live.t.length);
+  }
+
   /** Min/max of every series restart from the next reading. */
   resetRanges(): void {
     for (const [key, entry] of this.entries) {
@@ -255,4 +293,24 @@ export class SeriesStore {
     this.removed = [];
     this.added = new Set();
   }
+}
+
+/**
+ * History points before the first live point, then the live points; history sorted and with one
+ * point per time (the last). Gaps (null) stay gaps: nothing is drawn where the server had nothing.
+ */
+export function mergeHistory(history: SeriesPoints, live: SeriesPoints): SeriesPoints {
+  const firstLive = live.t.length > 0 ? live.t[0] : Infinity;
+  const order = history.t.map((_, i) => i).filter((i) => history.t[i] < firstLive && Number.isFinite(history.t[i]));
+  order.sort((a, b) => history.t[a] - history.t[b] || a - b);
+  const t: number[] = [];
+  const v: (number | null)[] = [];
+  for (const i of order) {
+    if (t.length > 0 && t[t.length - 1] === history.t[i]) v[v.length - 1] = history.v[i];
+    else {
+      t.push(history.t[i]);
+      v.push(history.v[i]);
+    }
+  }
+  return { t: [...t, ...live.t], v: [...v, ...live.v] };
 }

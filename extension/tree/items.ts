@@ -4,6 +4,7 @@ import { protocolCapabilities, protocolName } from '../client/capabilities';
 import type { GatewayState } from '../client/ctx';
 import { describeReading, escapeMarkdown as esc, formatTime, formatValue, statsRows, statusLabel, withoutDevicePrefix } from '../format';
 import { problemText } from '../config/skipped';
+import { attributeValue, type AttributesOutcome } from '../nodes/attributeCache';
 import type { DeviceNote } from './deviceNotes';
 import type { DeviceNode, ErrorNode, FolderNode, GatewayNode, HintNode, MethodNode, SkippedNode, TagNode } from './nodes';
 import { tagInfoOf } from './nodes';
@@ -41,7 +42,8 @@ export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabil
   const item = new vscode.TreeItem(d.name, walks ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
   // Menus match `viewItem =~ /^device/`, and a note's flag for what fixes it (`/\.password\b/`).
-  item.contextValue = (d.source === 'demo' ? 'device.demo' : 'device') + notes.map((n) => `.${n.flag}`).join('');
+  // `.nodes`: it has an address space to go to (Go to Node).
+  item.contextValue = (d.source === 'demo' ? 'device.demo' : 'device') + (walks ? '.nodes' : '') + notes.map((n) => `.${n.flag}`).join('');
   item.iconPath = statusIcon(d, health);
   // What the extension knows to do comes before the gateway's error, which it explains.
   const noted = notes.find((n) => n.description !== undefined)?.description;
@@ -102,21 +104,30 @@ export function deviceTooltip(d: DeviceInfo, caps: GatewayCapabilities | undefin
   return md;
 }
 
-export function folderItem(node: FolderNode): vscode.TreeItem {
+/**
+ * Rows of a device with an address space (browse `tree`) get `.node` in their context value:
+ * menus offer Attributes, Go to Node and Pin there (`viewItem =~ /\.node\b/`).
+ */
+const NODE_FLAG = '.node';
+
+export function folderItem(node: FolderNode, addressSpace = false): vscode.TreeItem {
   const item = new vscode.TreeItem(node.item.displayName ?? node.item.name, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = node.id;
-  item.contextValue = 'folder';
+  item.contextValue = addressSpace ? `folder${NODE_FLAG}` : 'folder';
   item.iconPath = new vscode.ThemeIcon(node.item.nodeClass === 'object' ? 'symbol-class' : 'folder');
   item.tooltip = refTooltip(node.item.displayName ?? node.item.name, node.item.nodeClass, node.ref);
   return item;
 }
 
-export function methodItem(node: MethodNode): vscode.TreeItem {
-  const item = new vscode.TreeItem(node.item.displayName ?? node.item.name, vscode.TreeItemCollapsibleState.None);
+export function methodItem(node: MethodNode, addressSpace = false): vscode.TreeItem {
+  const label = node.item.displayName ?? node.item.name;
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
-  item.contextValue = 'method';
+  item.contextValue = addressSpace ? `method${NODE_FLAG}` : 'method';
   item.iconPath = new vscode.ThemeIcon('symbol-method');
-  item.tooltip = refTooltip(node.item.displayName ?? node.item.name, 'method', node.ref);
+  item.tooltip = refTooltip(label, 'method', node.ref);
+  // A click opens the call's questions; nothing is called before the confirmation.
+  if (addressSpace) item.command = { command: 'bifrost.callMethod', title: 'Call Method…', arguments: [node] };
   return item;
 }
 
@@ -160,12 +171,12 @@ export function hintItem(node: HintNode): vscode.TreeItem {
   return item;
 }
 
-export function tagItem(node: TagNode, d: DeviceInfo, reading: TagReading | undefined): vscode.TreeItem {
+export function tagItem(node: TagNode, d: DeviceInfo, reading: TagReading | undefined, addressSpace = false): vscode.TreeItem {
   const t = tagInfoOf(node);
   const label = node.item.displayName ?? node.item.name;
   const item = new vscode.TreeItem(label, node.item.hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
-  item.contextValue = t.writable ? 'tag.writable' : 'tag.readonly';
+  item.contextValue = (t.writable ? 'tag.writable' : 'tag.readonly') + (addressSpace ? NODE_FLAG : '');
   if (!d.enabled) {
     // Nothing is read on a disabled device: no value, and no reading from before counts.
     item.description = 'not read (device disabled)';
@@ -174,8 +185,9 @@ export function tagItem(node: TagNode, d: DeviceInfo, reading: TagReading | unde
     return item;
   }
   const r = reading;
-  item.description = describeReading(r, t.unit, d.id, t.valueKind);
-  item.iconPath = valueIcon(t.valueKind, r);
+  // Until a value comes, a browsed variable says what it holds (UaExpert's DataType column).
+  item.description = describeReading(r, t.unit, d.id, t.valueKind) || (addressSpace && t.dataType ? t.dataType : '');
+  item.iconPath = r === undefined && addressSpace ? new vscode.ThemeIcon('symbol-variable') : valueIcon(t.valueKind, r);
   item.tooltip = tagTooltip(label, d, t, r);
   return item;
 }
@@ -232,6 +244,31 @@ function tagTooltip(label: string, d: DeviceInfo, t: TagInfo, r: TagReading | un
 function accessText(t: TagInfo): string {
   if (t.writable) return 'read/write';
   return t.notWritableReason ? `read only: ${t.notWritableReason}` : 'read only';
+}
+
+/** The attributes a person looks for first, below a node row's tooltip, once read (resolveTreeItem). */
+export function withNodeDetails(tooltip: vscode.TreeItem['tooltip'], outcome: AttributesOutcome): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(typeof tooltip === 'string' ? esc(tooltip) : (tooltip?.value ?? ''), true);
+  if ('unsupported' in outcome) return md;
+  md.appendMarkdown('\n\n');
+  if ('error' in outcome) {
+    md.appendMarkdown(`$(warning) Attributes could not be read: ${esc(outcome.error)}`);
+    return md;
+  }
+  const a = outcome.attributes;
+  const rows: [string, string | undefined][] = [
+    ['DataType', attributeValue(a, 'DataType')],
+    ['AccessLevel', attributeValue(a, 'AccessLevel')],
+    ['Description', attributeValue(a, 'Description')],
+    ['EngineeringUnits', a.engineeringUnits],
+    ['EURange', a.euRange ? `${a.euRange.low} … ${a.euRange.high}` : undefined],
+    ['Historizing', attributeValue(a, 'Historizing')],
+  ];
+  const shown = rows.filter((r): r is [string, string] => r[1] !== undefined && r[1] !== '');
+  if (shown.length === 0) return md;
+  md.appendMarkdown('| Attribute | Value |\n|:--|:--|\n');
+  for (const [k, v] of shown) md.appendMarkdown(`| ${k} | ${esc(v)} |\n`);
+  return md;
 }
 
 function refTooltip(label: string, what: string, ref: string): vscode.MarkdownString {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Browse } from '../../gateway/protocol';
+import { Browse, NodeAttributes } from '../../gateway/protocol';
 import type { BrowseItem, DeviceInfo } from '../../gateway/protocol';
 import { protocolCapabilities } from '../client/capabilities';
 import { userMessage } from '../client/errors';
@@ -7,20 +7,23 @@ import type { Gateway } from '../client/gateway';
 import type { Gateways } from '../client/gateways';
 import type { Settings } from '../config/settings';
 import type { SkippedEntry } from '../config/skipped';
+import { AttributeCache } from '../nodes/attributeCache';
 import { BrowseCache, BrowseOutcome, BrowseRequest } from './browseCache';
 import { Coalescer } from './coalescer';
 import type { DeviceNote, DeviceNoteSource } from './deviceNotes';
-import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, hintItem, methodItem, skippedItem, tagItem, type ValuesHealth } from './items';
+import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, hintItem, methodItem, skippedItem, tagItem, withNodeDetails, type ValuesHealth } from './items';
 import {
   browsedNodeId,
   ContainerNode,
   DeviceNode,
   deviceNodeId,
+  FolderNode,
   GatewayNode,
   gatewayNodeId,
   HintNode,
   isContainer,
   itemOfTag,
+  MethodNode,
   SkippedNode,
   TagNode,
   TreeNode,
@@ -64,6 +67,8 @@ interface DeviceRows {
  */
 export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly cache = new BrowseCache(userMessage);
+  /** Node attributes for tooltips, read when the mouse first rests on a row. */
+  private readonly attributes = new AttributeCache(userMessage);
   private readonly gatewayNodes = new Map<string, GatewayNode>();
   private readonly deviceNodes = new Map<string, DeviceNode>();
   /** Per device node id. */
@@ -140,6 +145,13 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
+    const item = this.itemOf(node);
+    // VS Code resolves only a tooltip left undefined: a node's comes with its attributes, on hover.
+    if (this.isAddressSpaceRow(node)) item.tooltip = undefined;
+    return item;
+  }
+
+  private itemOf(node: TreeNode): vscode.TreeItem {
     const gateway = this.gateways.get(node.gatewayId);
     if (!gateway) return new vscode.TreeItem('(gone)');
     if (node.kind === 'gateway') return gatewayItem(node, gateway.name, gateway.ctx.state);
@@ -155,25 +167,58 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       case 'hint':
         return hintItem(node);
       case 'folder':
-        return folderItem(node);
+        return folderItem(node, this.walks(gateway, device));
       case 'method':
-        return methodItem(node);
+        return methodItem(node, this.walks(gateway, device));
       case 'error':
         return errorItem(node);
       case 'tag':
-        return tagItem(node, device, gateway.values.last(node.deviceId, node.ref));
+        return tagItem(node, device, gateway.values.last(node.deviceId, node.ref), this.walks(gateway, device));
     }
   }
 
-  /** Device tooltips show statistics: fetch them fresh when the mouse rests on the row. */
+  /**
+   * Device tooltips show statistics: fetched fresh when the mouse rests on the row. Rows of an
+   * address space show their node's main attributes, read once per node.
+   */
   async resolveTreeItem(item: vscode.TreeItem, node: TreeNode): Promise<vscode.TreeItem> {
     const gateway = this.gateways.get(node.gatewayId);
-    if (node.kind === 'device' && gateway && gateway.ctx.state === 'running') {
+    if (!gateway || gateway.ctx.state !== 'running') return item;
+    if (node.kind === 'device') {
       await gateway.devices.refresh();
       const device = gateway.devices.device(node.deviceId);
       if (device) item.tooltip = deviceTooltip(device, gateway.capabilities, this.healthOf(gateway, device.id), this.notesOf(gateway.id, device));
+    } else if (this.isAddressSpaceRow(node)) {
+      const outcome = await this.attributes.get(gateway.id, node.deviceId, node.ref, (deviceId, ref) => gateway.ctx.request(NodeAttributes, { deviceId, node: ref }));
+      // What the row says as it is now (its value may have changed since it was painted), then the attributes.
+      item.tooltip = withNodeDetails(this.itemOf(node).tooltip, outcome);
     }
     return item;
+  }
+
+  /** A folder, variable or method row of a device whose protocol walks an address space. */
+  private isAddressSpaceRow(node: TreeNode): node is FolderNode | TagNode | MethodNode {
+    if (node.kind !== 'folder' && node.kind !== 'tag' && node.kind !== 'method') return false;
+    const gateway = this.gateways.get(node.gatewayId);
+    const device = gateway?.devices.device(node.deviceId);
+    return gateway !== undefined && device !== undefined && this.walks(gateway, device);
+  }
+
+  /**
+   * The row of `ref` below a device, listing each of `ancestors` (refs from the device's top
+   * level down) on the way, as Go to Node needs to reveal it; undefined when one of them is not
+   * among its parent's children (the tree lists hierarchical children only).
+   */
+  async nodeAt(gatewayId: string, deviceId: string, ancestors: readonly string[], ref: string): Promise<{ node?: TreeNode; missing?: string }> {
+    let at: TreeNode = this.deviceNode(gatewayId, deviceId);
+    for (const step of [...ancestors, ref]) {
+      if (!isContainer(at)) return { missing: step };
+      const children: TreeNode[] = await this.childrenOf(at);
+      const next = children.find((n) => 'ref' in n && n.ref === step);
+      if (!next) return { missing: step };
+      at = next;
+    }
+    return { node: at };
   }
 
   /** The view expanded or collapsed a row: its tags' values start or stop. */
@@ -188,10 +233,16 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   /** Browses everything again (Refresh). The rows stay until the new answers replace them, and so do their values. */
   refresh(): void {
     this.cache.dropAll();
+    this.attributes.dropAll();
     this.emitter.fire(undefined);
   }
 
   // ------------------------------------------------------------------------------------------
+
+  /** Whether the device's protocol walks an address space (OPC UA): its rows are nodes. */
+  private walks(gateway: Gateway, device: DeviceInfo): boolean {
+    return protocolCapabilities(gateway.capabilities, device.protocol)?.browse === 'tree';
+  }
 
   private notesOf(gatewayId: string, device: DeviceInfo): DeviceNote[] {
     return this.notes.flatMap((n) => n.notesFor(gatewayId, device));
@@ -359,6 +410,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
    */
   private forgetDevice(gatewayId: string, deviceId: string): void {
     this.cache.drop(gatewayId, deviceId);
+    this.attributes.drop(gatewayId, deviceId);
     if (this.gateways.get(gatewayId)?.devices.device(deviceId)) return;
     const id = deviceNodeId(gatewayId, deviceId);
     this.rows.delete(id);
@@ -418,6 +470,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
 
   dispose(): void {
     this.cache.dropAll();
+    this.attributes.dropAll();
     this.repaint.dispose();
     this.disposables.forEach((d) => d.dispose());
   }

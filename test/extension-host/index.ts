@@ -14,6 +14,7 @@ import { configSyncSuite } from './configSync.test';
 import { crashSuite } from './crash.test';
 import { liveDataSuite } from './liveData.test';
 import { newUserSuite } from './newUser.test';
+import { opcuaSuite } from './opcua.test';
 import { pluginSuite } from './plugin.test';
 import { report } from './report';
 import { secretsSuite } from './secrets.test';
@@ -21,7 +22,7 @@ import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, pluginSuite, newUserSuite, configSyncSuite, secretsSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, opcuaSuite, pluginSuite, newUserSuite, configSyncSuite, secretsSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });

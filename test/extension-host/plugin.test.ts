@@ -126,7 +126,7 @@ export function pluginSuite(): void {
       // Folders nest as deep as the device has them.
       const current = await rowAt('Line2', 'Drives', 'M1', 'Current');
       assert.equal(current.node.kind, 'tag');
-      assert.deepEqual([(await rowAt('Line2')).contextValue, (await rowAt('Line2', 'Drives')).contextValue], ['folder', 'folder']);
+      assert.deepEqual([(await rowAt('Line2')).contextValue, (await rowAt('Line2', 'Drives')).contextValue], ['folder.node', 'folder.node'], 'nodes of an address space (browse "tree")');
     });
 
     it('shows each variable\'s value with its unit, and a ramp changing over time', async () => {
@@ -142,13 +142,15 @@ export function pluginSuite(): void {
       ];
       for (const [name, text] of expected) await waitForRowText(api, MEM.name, ['Line1', name], text);
       const speed = await rowAt('Line1', 'Speed');
-      const tooltip = tooltipText(api.tree.getTreeItem(speed.node));
+      // Node rows leave their tooltip to resolveTreeItem, as VS Code asks when the mouse rests on them.
+      const tooltip = tooltipText(await api.tree.resolveTreeItem(api.tree.getTreeItem(speed.node), speed.node));
       assert.match(tooltip, /Data type \| float64/);
       assert.match(tooltip, /Access \| read\/write/);
       assert.match(tooltip, /Belt speed/);
-      assert.equal(speed.contextValue, 'tag.writable');
-      assert.equal((await rowAt('Line1', 'Running')).contextValue, 'tag.readonly');
-      assert.match(tooltipText(api.tree.getTreeItem((await rowAt('Line1', 'Running')).node)), /read only: Line1\/Running is read-only on the device/);
+      assert.equal(speed.contextValue, 'tag.writable.node');
+      assert.equal((await rowAt('Line1', 'Running')).contextValue, 'tag.readonly.node');
+      const running = (await rowAt('Line1', 'Running')).node;
+      assert.match(tooltipText(await api.tree.resolveTreeItem(api.tree.getTreeItem(running), running)), /read only: Line1\/Running is read-only on the device/);
 
       const countText = async () => (await rowAt('Line1', 'Count')).description;
       const first = await waitFor('Line1 › Count to show a value', async () => {

@@ -28,6 +28,7 @@ class TreeItem {
   tooltip?: unknown;
   contextValue?: string;
   iconPath?: unknown;
+  command?: { command: string; title: string; arguments?: unknown[] };
   constructor(
     readonly label: string,
     readonly collapsibleState: number = TreeItemCollapsibleState.None,

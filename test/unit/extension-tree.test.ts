@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { ErrorCodes } from '../../gateway/protocol';
+import { ErrorCodes, NodeAttributes } from '../../gateway/protocol';
 import type {
   BrowseItem,
   BrowseParams,
@@ -8,6 +8,8 @@ import type {
   ConfigProblem,
   DeviceInfo,
   GatewayCapabilities,
+  NodeAttributesParams,
+  NodeAttributesResult,
   SubscribeParams,
   SubscribeResult,
   TagInfo,
@@ -90,11 +92,31 @@ class FakeGateway {
     refresh: async () => undefined,
   };
 
+  /** Nodes whose attributes were asked for, in order. */
+  readonly attributeReads: string[] = [];
+
   readonly ctx = {
     state: 'running',
     onDidChangeState: this.stateEmitter.event,
-    request: (_type: unknown, params: BrowseParams) => this.browse(params),
+    request: (type: { method: string }, params: BrowseParams & NodeAttributesParams) =>
+      type.method === NodeAttributes.method ? this.attributesOf(params) : this.browse(params),
   };
+
+  async attributesOf(params: NodeAttributesParams): Promise<NodeAttributesResult> {
+    this.attributeReads.push(params.node);
+    return {
+      ref: params.node,
+      attributes: [
+        { name: 'NodeId', value: params.node },
+        { name: 'DataType', value: 'Double (i=11)' },
+        { name: 'AccessLevel', value: 'CurrentRead, HistoryRead' },
+        { name: 'Description', value: 'Level of the tank' },
+        { name: 'Historizing', value: 'true' },
+      ],
+      engineeringUnits: '%',
+      euRange: { low: 0, high: 100 },
+    };
+  }
 
   constructor(list: DeviceInfo[], ValueHub: typeof ValueHubClass) {
     this.list = list;
@@ -235,8 +257,14 @@ describe('extension: Tag Explorer', () => {
     assert.deepEqual(below.map((n) => n.kind), ['tag', 'method']);
     assert.deepEqual(gw.browses.at(-1), { deviceId: 'ua', node: 'ns=2;s=Tank', maxItems: 1000 });
     const levelItem = item(below[0]);
-    assert.equal(levelItem.contextValue, 'tag.readonly', 'no write description: not offered for writing');
-    assert.match((levelItem.tooltip as FakeMarkdown).value, /Data type \| Double/);
+    assert.equal(levelItem.contextValue, 'tag.readonly.node', 'no write description: not offered for writing; a node of an address space');
+    assert.equal(levelItem.tooltip, undefined, 'left for resolveTreeItem, which VS Code calls only for an undefined tooltip');
+    assert.match(((await tree.resolveTreeItem(tree.getTreeItem(below[0]), below[0])).tooltip as FakeMarkdown).value, /Data type \| Double/);
+    assert.equal(levelItem.description, 'Double', 'no value yet: the DataType shows');
+    const fill = item(below[1]);
+    assert.equal(fill.contextValue, 'method.node');
+    assert.equal(fill.command?.command, 'bifrost.callMethod', 'a click on a method opens its call');
+    assert.match(item(ua).contextValue ?? '', /^device\.nodes\b/);
 
     const [error] = await children(down);
     assert.equal(error.kind, 'error');
@@ -247,6 +275,38 @@ describe('extension: Tag Explorer', () => {
     gw.setStatus('down', 'connected');
     assert.deepEqual((await children(down)).map((n) => n.kind), ['hint'], 'browsed, and nothing there: it says so');
     assert.equal(gw.browses.filter((b) => b.deviceId === 'down').length, 2);
+  });
+
+  it('reads a node\'s attributes for its tooltip once, not per repaint, and again after Refresh', async () => {
+    build([device('ua', [], 'tree')]);
+    gw.spaces.set('ua', new Map([['', [{ ref: 'ns=2;s=Level', name: 'Level', nodeClass: 'variable', dataType: 'Double', hasChildren: false }]]]));
+    const [ua] = await children();
+    const [level] = await children(ua);
+    const first = (await tree.resolveTreeItem(tree.getTreeItem(level), level)).tooltip as FakeMarkdown;
+    for (const text of [/DataType \| Double \\\(i=11\\\)/, /AccessLevel \| CurrentRead, HistoryRead/, /Description \| Level of the tank/, /EngineeringUnits \| %/, /EURange \| 0 … 100/]) {
+      assert.match(first.value, text);
+    }
+    assert.match(first.value, /Data type \| Double/, 'what the row said before stays');
+    await tree.resolveTreeItem(tree.getTreeItem(level), level);
+    assert.deepEqual(gw.attributeReads, ['ns=2;s=Level'], 'the second look came from the cache');
+    tree.refresh();
+    await tree.resolveTreeItem(tree.getTreeItem(level), level);
+    assert.equal(gw.attributeReads.length, 2, 'Refresh reads the attributes again');
+  });
+
+  it('finds the row of a node below its ancestors, listing each level as the view would', async () => {
+    build([device('ua', [], 'tree')]);
+    gw.spaces.set('ua', new Map([
+      ['', [{ ref: 'ns=2;s=Plant', name: 'Plant', nodeClass: 'folder', hasChildren: true }]],
+      ['ns=2;s=Plant', [{ ref: 'ns=2;s=Tank', name: 'Tank', nodeClass: 'object', hasChildren: true }]],
+      ['ns=2;s=Tank', [{ ref: 'ns=2;s=Level', name: 'Level', nodeClass: 'variable', hasChildren: false }]],
+    ]));
+    const found = await tree.nodeAt('local', 'ua', ['ns=2;s=Plant', 'ns=2;s=Tank'], 'ns=2;s=Level');
+    assert.equal(found.node?.kind, 'tag');
+    assert.equal(item(found.node!).label, 'Level');
+    const parent = tree.getParent(found.node!)!;
+    assert.equal(item(parent).label, 'Tank', 'getParent leads back up, as reveal needs');
+    assert.deepEqual(await tree.nodeAt('local', 'ua', ['ns=2;s=Plant'], 'ns=2;s=Level'), { missing: 'ns=2;s=Level' }, 'not below Plant directly');
   });
 
   it('says what a tag is in protocol-neutral words: type, address, access and why not, times and status', async () => {

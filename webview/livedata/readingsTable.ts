@@ -125,6 +125,8 @@ export class ReadingsTable {
       label.append(prefix);
     }
     label.append(name);
+    const history = historyMark(view.info);
+    if (history) label.append(history);
     tag.append(label);
     const type = typeText(view.info);
     tag.title = [view.info.tag, type, view.info.deviceName].filter((t) => t !== '').join('\n');
@@ -214,4 +216,24 @@ function typeText(info: SeriesInfo): string {
   if (kind === undefined) return info.dataType ?? '';
   if (info.kindInferred) return `${info.dataType ? `${info.dataType}, ` : ''}${kind} (from its readings)`;
   return info.dataType ? `${info.dataType} (${kind})` : kind;
+}
+
+/** A small mark after the tag's name: its chart began with the server's history, or reading that failed. */
+function historyMark(info: SeriesInfo): HTMLElement | undefined {
+  const note = info.history;
+  if (!note) return undefined;
+  const mark = document.createElement('vscode-icon');
+  mark.className = `history history-${note.state}`;
+  if (note.state === 'failed') {
+    mark.setAttribute('name', 'warning');
+    mark.title = `The server's history could not be read; the chart shows live values only.\n${note.error}`;
+  } else {
+    mark.setAttribute('name', 'history');
+    mark.title =
+      note.points > 0
+        ? `The chart starts with ${note.points} value(s) from the server's history (since ${formatDateTime(note.from)}); live values follow.`
+        : `The server keeps history of this tag, but had none since ${formatDateTime(note.from)}.`;
+  }
+  mark.setAttribute('label', mark.title);
+  return mark;
 }
