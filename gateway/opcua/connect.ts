@@ -101,9 +101,13 @@ export async function attemptConnection(o: AttemptOptions): Promise<Connection> 
     endpointMustExist: false,
     // One try: the device owns retries (gateway backoff), and reconnects with a new client.
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-    transportTimeout: o.stepTimeoutMs,
+    // The socket's inactivity limit, not a connect timeout (each step has its own bound): at the
+    // step timeout an idle session was dropped every few seconds. A keep-alive read every 5 s
+    // keeps the channel busy and finds a server that went silent within seconds.
+    transportTimeout: 30_000,
     requestedSessionTimeout: 60_000,
     keepSessionAlive: true,
+    keepAliveInterval: 5_000,
     clientName: `bifrost:${o.deviceId}`,
   });
   let session: ClientSession | null = null;

@@ -58,6 +58,17 @@ describe('OPC UA driver: connecting, browse and sessions', function () {
     assert.match(devices[0]!.endpoint, /None\/None/);
   });
 
+  it('keeps an idle session: nothing subscribed, the connection stays up', async () => {
+    await waitFor('plc connected', async () => (await statusOf(gw, 'plc')).status === 'connected', 30_000);
+    const activations = peer.activations;
+    const from = statuses.length;
+    // Beyond the 5 s the socket once allowed without traffic: keep-alives keep it busy.
+    await delay(12_000);
+    const changes = statuses.slice(from).filter((s) => s.id === 'plc');
+    assert.deepEqual(changes.map((s) => `${s.status} ${s.lastError ?? ''}`), [], 'the idle device changed status');
+    assert.equal(peer.activations, activations, 'the device logged in again');
+  });
+
   it('browses the Objects folder by default, with folders, objects and ns prefixes', async () => {
     const top = await gw.connection.sendRequest<BrowseResult>('bifrost/browse', { deviceId: 'plc' });
     const plant = top.items.find((i) => i.name === '1:Plant');
