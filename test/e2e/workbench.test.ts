@@ -227,26 +227,30 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
     await expandRow(treeRow(page, 'Boiler', 3));
 
     const shown = (label: string) => rows.find((r) => r.level === 4 && r.label === label)?.description ?? '';
-    await waitFor(
-      'Plant › Tank › Level and Plant › Boiler › Setpoint with their values',
-      async () => {
-        rows = await treeRows(page);
-        return /^\d+(\.\d+)? %$/.test(shown('Level')) && /^\d+(\.\d+)? °C$/.test(shown('Setpoint')) ? true : undefined;
-      },
-      () => describeRows(tagsOf(rows, OPCUA)),
-    );
-    const level = shown('Level');
-    await waitFor(
-      'Plant › Tank › Level to change on screen',
-      async () => {
-        rows = await treeRows(page);
-        return shown('Level') !== level && shown('Level') !== '' ? true : undefined;
-      },
-      () => `was "${level}", now "${shown('Level')}"`,
-      { everyMs: 250 },
-    );
-    await restMouse(page);
-    await screenshot(page, 'opcua-tree');
+    // Photographed however the wait ends: what the tree shows is what went wrong otherwise.
+    try {
+      await waitFor(
+        'Plant › Tank › Level and Plant › Boiler › Setpoint with their values',
+        async () => {
+          rows = await treeRows(page);
+          return /^\d+(\.\d+)? %$/.test(shown('Level')) && /^\d+(\.\d+)? °C$/.test(shown('Setpoint')) ? true : undefined;
+        },
+        () => describeRows(tagsOf(rows, OPCUA)),
+      );
+      const level = shown('Level');
+      await waitFor(
+        'Plant › Tank › Level to change on screen',
+        async () => {
+          rows = await treeRows(page);
+          return shown('Level') !== level && shown('Level') !== '' ? true : undefined;
+        },
+        () => `was "${level}", now "${shown('Level')}"`,
+        { everyMs: 250 },
+      );
+    } finally {
+      await restMouse(page);
+      await screenshot(page, 'opcua-tree');
+    }
 
     const before = Number.parseFloat(shown('Setpoint'));
     const target = Math.abs(before - 70) < 0.5 ? 65 : 70;
