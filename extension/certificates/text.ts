@@ -41,9 +41,15 @@ export function certificateSummary(c: CertificateInfo): string {
   return `${c.subject}, ${c.issuer === c.subject ? 'self-signed' : `issued by ${c.issuer}`}`;
 }
 
-/** The trust prompt: `Filler PLC: the server's certificate is not trusted (unknown): CN=…, issued by …`. */
+/**
+ * The trust prompt: `Filler PLC: the server's certificate is not trusted (unknown): Filler, issued
+ * by ACME CA`. Common names only: a notification is cut at about a hundred characters, and a
+ * subject that starts with C=, L= and O= would lose the name that tells servers apart (the whole
+ * names are on the details page).
+ */
 export function untrustedMessage(deviceName: string, c: CertificateInfo, reason: string): string {
-  return `${deviceName}: the server's certificate is not trusted (${reason}): ${certificateSummary(c)}`;
+  const by = c.issuer === c.subject ? 'self-signed' : `issued by ${commonName(c.issuer)}`;
+  return `${deviceName}: the server's certificate is not trusted (${reason}): ${commonName(c.subject)}, ${by}`;
 }
 
 /** Whether a message (a device's lastError) names the certificate with this thumbprint, however it is written. */

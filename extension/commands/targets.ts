@@ -41,7 +41,8 @@ function deviceOf(gateways: Gateways, gatewayId: string, deviceId: string): Devi
 /** The clicked tag row, if the argument is one. */
 function clickedTag(gateways: Gateways, arg: unknown): TagTarget | undefined {
   if (!isTreeNode(arg) || arg.kind !== 'tag') return undefined;
-  return { ...deviceOf(gateways, arg.gatewayId, arg.deviceId), ref: arg.ref, tag: tagInfoOf(arg) };
+  const target = deviceOf(gateways, arg.gatewayId, arg.deviceId);
+  return { ...target, ref: arg.ref, tag: tagInfoOf(arg, target.device.tags) };
 }
 
 function configuredTags(t: DeviceTarget): TagTarget[] {

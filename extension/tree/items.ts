@@ -172,7 +172,7 @@ export function hintItem(node: HintNode): vscode.TreeItem {
 }
 
 export function tagItem(node: TagNode, d: DeviceInfo, reading: TagReading | undefined, addressSpace = false): vscode.TreeItem {
-  const t = tagInfoOf(node);
+  const t = tagInfoOf(node, d.tags);
   const label = node.item.displayName ?? node.item.name;
   const item = new vscode.TreeItem(label, node.item.hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = node.id;

@@ -116,11 +116,15 @@ export function valueKey(gatewayId: string, deviceId: string, ref: string): stri
 
 /**
  * What a tag row stands for. Configured tags come with their TagInfo; a variable the gateway
- * found by browsing may come without one, and is then described from what browsing said.
+ * found by browsing may come without one: then it is the device's configured tag at the same
+ * address when there is one (its unit, its access, what it can hold, so that it can be written
+ * from the row), and otherwise it is described from what browsing said.
  */
-export function tagInfoOf(node: TagNode): TagInfo {
+export function tagInfoOf(node: TagNode, configured: readonly TagInfo[] = []): TagInfo {
   const { item } = node;
   if (item.tag) return item.tag;
+  const same = configured.find((t) => t.address === item.ref);
+  if (same) return same;
   const name = item.displayName ?? item.name;
   return {
     name,

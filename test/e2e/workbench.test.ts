@@ -15,7 +15,7 @@ import { CodeServer } from '../../tools/code-server';
 import { E2E_ENV, recordMeasurement, testDriversEnv } from '../../tools/e2e-env';
 import { MEMORY_PLANT, memoryPlant } from '../fixtures/memoryPlant';
 import { waitFor } from '../extension-host/waitFor';
-import { clickInlineAction, describeRows, DIALOG, expandRow, hoverTooltip, QUICK_INPUT, restMouse, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
+import { clickInlineAction, collapseRow, describeRows, DIALOG, expandRow, hoverTooltip, QUICK_INPUT, restMouse, runCommand, tagsOf, type TreeRow, treeRow, treeRows, webviewWith } from './workbench';
 
 const ROOT = resolve(__dirname, '../..');
 const RESULTS = join(ROOT, 'test-results');
@@ -23,6 +23,8 @@ const DOCS_IMAGE = join(ROOT, 'docs', 'images', 'tag-explorer.png');
 
 const TANK = 'Tank Farm PLC';
 const BOILER = 'Boiler Controller';
+/** The demo plant's OPC UA server as a device (its name in the demo's config): it joins a few seconds after the Modbus devices. */
+const OPCUA = 'Demo Plant OPC UA Server';
 const RIG = 'Test Rig';
 const SETPOINT = 'speed_setpoint';
 const SETPOINT_REGISTER = 1;
@@ -144,7 +146,9 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
       () => 'rows not yet complete',
     );
     // One gateway: its level is left out, and the devices are the top rows.
-    assert.deepEqual(rows.filter((r) => r.level === 1).map((r) => r.label).sort(), [BOILER, TANK].sort(), `the top rows are not the devices: ${describeRows(rows)}`);
+    // The OPC UA server's device may have joined already (its own check follows).
+    const devices = rows.filter((r) => r.level === 1 && r.label !== OPCUA).map((r) => r.label);
+    assert.deepEqual(devices.sort(), [BOILER, TANK].sort(), `the top rows are not the devices: ${describeRows(rows)}`);
     for (const tag of ['level', 'inlet_flow', 'pump_running']) assert.ok(tagsOf(rows, TANK).some((t) => t.label === tag), `${TANK} › ${tag} missing: ${describeRows(rows)}`);
     for (const tag of ['temperature', 'setpoint', 'burner_on']) assert.ok(tagsOf(rows, BOILER).some((t) => t.label === tag), `${BOILER} › ${tag} missing: ${describeRows(rows)}`);
 
@@ -191,6 +195,98 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
       copyFileSync(await screenshot(page, 'docs-tag-explorer'), DOCS_IMAGE);
       console.log(`      refreshed ${DOCS_IMAGE}`);
     }
+  });
+
+  it('the demo plant\'s OPC UA server joins as a device whose folders open one by one, with live values and a write that reaches the server', async () => {
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    let rows: TreeRow[] = [];
+    const deviceRow = () => rows.find((r) => r.level === 1 && r.label === OPCUA);
+    await waitFor(
+      `${OPCUA} in the tree, connected`,
+      async () => {
+        rows = await treeRows(page);
+        return deviceRow()?.description.startsWith('opc.tcp://127.0.0.1:') ? true : undefined;
+      },
+      () => describeRows(rows),
+      { timeoutMs: 90_000 },
+    );
+    // Room for the address space: the Modbus devices closed.
+    await collapseRow(treeRow(page, TANK, 1));
+    await collapseRow(treeRow(page, BOILER, 1));
+
+    const device = treeRow(page, OPCUA, 1);
+    await expandRow(device);
+    await treeRow(page, 'Plant', 2).waitFor({ state: 'visible' });
+    rows = await treeRows(page);
+    const top = tagsOf(rows, OPCUA);
+    assert.ok(top.some((r) => r.level === 2 && r.label === 'Types'), `no Types folder beside Plant: ${describeRows(top)}`);
+    assert.ok(!top.some((r) => r.label === 'Tank' || r.label === 'Level'), `rows below Plant shown before it was opened: ${describeRows(top)}`);
+    await expandRow(treeRow(page, 'Plant', 2));
+    await expandRow(treeRow(page, 'Tank', 3));
+    await expandRow(treeRow(page, 'Boiler', 3));
+
+    const shown = (label: string) => rows.find((r) => r.level === 4 && r.label === label)?.description ?? '';
+    // Photographed however the wait ends: what the tree shows is what went wrong otherwise.
+    try {
+      await waitFor(
+        'Plant › Tank › Level and Plant › Boiler › Setpoint with their values',
+        async () => {
+          rows = await treeRows(page);
+          return /^\d+(\.\d+)? %$/.test(shown('Level')) && /^\d+(\.\d+)? °C$/.test(shown('Setpoint')) ? true : undefined;
+        },
+        () => describeRows(tagsOf(rows, OPCUA)),
+      );
+      const level = shown('Level');
+      await waitFor(
+        'Plant › Tank › Level to change on screen',
+        async () => {
+          rows = await treeRows(page);
+          return shown('Level') !== level && shown('Level') !== '' ? true : undefined;
+        },
+        () => `was "${level}", now "${shown('Level')}"`,
+        { everyMs: 250 },
+      );
+    } finally {
+      await restMouse(page);
+      await screenshot(page, 'opcua-tree');
+    }
+
+    const before = Number.parseFloat(shown('Setpoint'));
+    const target = Math.abs(before - 70) < 0.5 ? 65 : 70;
+    const setpointRow = treeRow(page, 'Setpoint', 4);
+    await clickInlineAction(setpointRow, 'Write…');
+    const box = page.locator(QUICK_INPUT);
+    await box.waitFor({ state: 'visible' });
+    assert.match(await box.innerText(), new RegExp(`Write boiler_setpoint on ${OPCUA}`), 'the input box is not about the clicked node');
+    const input = box.locator('input.input');
+    await input.fill(String(target));
+    await input.press('Enter');
+    const dialog = page.locator(DIALOG);
+    await dialog.waitFor({ state: 'visible' });
+    const text = await dialog.innerText();
+    assert.match(text, new RegExp(`Write ${target} °C to boiler_setpoint on ${OPCUA}\\?`));
+    assert.match(text, /ns=1;s=Plant\.Boiler\.Setpoint/);
+    await screenshot(page, 'opcua-write-confirm');
+    await dialog.locator('.monaco-button', { hasText: /^Write$/ }).click();
+    await page.locator('.notification-toast', { hasText: `is now ${target} °C (confirmed by the device` }).waitFor({ state: 'visible' });
+
+    // The server's own value, as its subscription brings it to the row.
+    await setpointRow.locator('.label-description', { hasText: new RegExp(`^${target}(\\.0+)? °C$`) }).waitFor({ state: 'visible' });
+    // The same process behind the Modbus boiler: its setpoint register follows.
+    await collapseRow(device);
+    await expandRow(treeRow(page, BOILER, 1));
+    await waitFor(
+      `${BOILER} › setpoint to show ${target} °C`,
+      async () => {
+        rows = await treeRows(page);
+        const sp = tagsOf(rows, BOILER).find((r) => r.label === 'setpoint')?.description ?? '';
+        return new RegExp(`^${target}(\\.0+)? °C$`).test(sp) ? true : undefined;
+      },
+      () => describeRows(tagsOf(rows, BOILER)),
+    );
+    await collapseRow(treeRow(page, BOILER, 1));
+    await runCommand(page, 'Notifications: Clear All Notifications');
   });
 
   it('Write… with the input box and the confirmation dialog reaches the device', async () => {

@@ -60,6 +60,19 @@ export async function expandRow(row: Locator): Promise<void> {
   }
 }
 
+/** Closes an open row by its twistie and waits until it shows closed. */
+export async function collapseRow(row: Locator): Promise<void> {
+  if ((await row.getAttribute('aria-expanded')) !== 'true') return;
+  await row.locator('.monaco-tl-twistie').click();
+  const collapsed = row.and(row.page().locator('[aria-expanded="false"]'));
+  // As in expandRow: a click lost to a repaint is given again, once.
+  const lost = await collapsed.waitFor({ state: 'visible', timeout: 5000 }).then(() => false, () => true);
+  if (lost && (await row.getAttribute('aria-expanded')) === 'true') {
+    await row.locator('.monaco-tl-twistie').click();
+    await collapsed.waitFor({ state: 'visible' });
+  }
+}
+
 /** Parks the mouse on the empty middle of the activity bar, where nothing shows a tooltip. */
 export async function restMouse(page: Page): Promise<void> {
   await page.mouse.move(20, Math.round((page.viewportSize()?.height ?? 1000) * 0.6));

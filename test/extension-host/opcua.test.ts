@@ -13,6 +13,8 @@ const LEVEL = 'ns=1;s=Plant.Tank.Level';
 /** A device of bifrost.json on the demo plant's OPC UA server (gateway/sim/demoOpcUaNodes.ts), run by the simulator. */
 const UA = { id: 'ua-rig', name: 'UA Rig' } as const;
 const DEMO_TANK = 'Tank Farm PLC';
+/** A second device on the same server, over SignAndEncrypt: the gateway has never seen that server's certificate. */
+const SECURE = { id: 'ua-secure', name: 'UA Secure Rig' } as const;
 
 /**
  * The demo plant in a process of its own (dist/simulator.js, beside this bundle's folder), for
@@ -34,17 +36,22 @@ async function startSimulator(): Promise<{ child: ChildProcess; endpointUrl: str
   return { child, endpointUrl };
 }
 
-function configText(rigPort: number, endpointUrl: string): string {
+function configText(rigPort: number, endpointUrl: string, secure = false): string {
   return [
     '{',
     '  // the test rigs',
     '  "devices": [',
     `    ${JSON.stringify(rigDevice(rigPort))},`,
+    ...(secure ? [`    ${JSON.stringify(secureDevice(endpointUrl))},`] : []),
     `    { "id": "${UA.id}", "name": "${UA.name}", "protocol": "opcua", "endpointUrl": "${endpointUrl}", "securityMode": "None", "securityPolicy": "None", "allowWrites": true } // pinned here`,
     '  ]',
     '}',
     '',
   ].join('\n');
+}
+
+function secureDevice(endpointUrl: string): Record<string, unknown> {
+  return { id: SECURE.id, name: SECURE.name, protocol: 'opcua', endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', tags: [{ name: 'level', nodeId: LEVEL, unit: '%' }] };
 }
 
 interface Told {
@@ -81,13 +88,15 @@ export function opcuaSuite(): void {
     let world: World;
 
     let simulator: ChildProcess | undefined;
+    let endpointUrl = '';
 
     before(async function () {
       this.timeout(120_000);
       world = await getWorld();
       const started = await startSimulator();
       simulator = started.child;
-      await writeConfig(world, configText(world.rig.port, started.endpointUrl));
+      endpointUrl = started.endpointUrl;
+      await writeConfig(world, configText(world.rig.port, endpointUrl));
       await waitFor(
         `${UA.name} connected`,
         async () => ((await findDevice(world.api, UA.name))?.description.startsWith('opc.tcp://') ? true : undefined),
@@ -217,6 +226,97 @@ export function opcuaSuite(): void {
       const filled = series.info.history as { points: number };
       assert.ok(filled.points > 0, 'the demo has kept the level since it started');
       assert.ok(series.points >= Math.min(filled.points, 2), `the chart holds the history (${series.points} points)`);
+    });
+
+    it('a server whose certificate is unknown: the prompt names the device and the certificate, and Trust connects it, the gateway running on', async () => {
+      const { api } = world;
+      let restarts = 0;
+      const watching = api.gateway.onDidChangeState(() => restarts++);
+      const prompts: { message: string; items: string[]; thumbprint?: string; subject?: string }[] = [];
+      const notices: { kind: MessageKind; message: string }[] = [];
+      api.prompts.answerWith({
+        inputBox: async () => undefined,
+        warning: async () => undefined,
+        notify: async (kind, message, ...items) => {
+          notices.push({ kind, message });
+          if (kind !== 'warning' || !items.includes('Trust')) return undefined;
+          // What the person decides about: the certificate the gateway reported for this device.
+          const pending = api.certificates.untrusted.pendingFor('local', SECURE.id);
+          prompts.push({ message, items, thumbprint: pending?.certificate.thumbprint, subject: pending?.certificate.subject });
+          return 'Trust';
+        },
+      });
+      let thumbprint: string | undefined;
+      try {
+        await writeConfig(world, configText(world.rig.port, endpointUrl, true));
+        await waitFor('the trust prompt', () => (prompts.length > 0 ? true : undefined), () => describeTree(api), { timeoutMs: 60_000 });
+        const [prompt] = prompts;
+        thumbprint = prompt!.thumbprint;
+        assert.ok(thumbprint && prompt!.subject, 'the prompt came without a pending certificate for the device');
+        assert.ok(prompt!.message.startsWith(`${SECURE.name}: the server's certificate is not trusted (`), prompt!.message);
+        // The server's name, however long the subject (C=…, O=… first) may be.
+        assert.ok(prompt!.message.endsWith(`: ${/CN=([^,]+)/.exec(prompt!.subject!)?.[1]}, self-signed`), `the prompt does not name the certificate: ${prompt!.message}`);
+        assert.deepEqual(prompt!.items, ['Trust', 'Reject', 'Show Details']);
+
+        let seen = '';
+        const connected = await waitFor(
+          `${SECURE.name} connected once trusted`,
+          async () => {
+            const d = await findDevice(api, SECURE.name);
+            seen = d?.description ?? '(not in the tree)';
+            return d?.description.startsWith('opc.tcp://') ? d : undefined;
+          },
+          () => seen,
+          { timeoutMs: 60_000 },
+        );
+        // Its configured tag reads the tank level over the encrypted session.
+        assert.match(connected.description, /^opc\.tcp:\/\/127\.0\.0\.1:\d+/);
+        // Values come over the encrypted session: the tank level, under its folders.
+        let level = '';
+        await waitFor(
+          'Plant › Tank › Level with a value over SignAndEncrypt',
+          async () => {
+            level = (await findRow(api, SECURE.name, ['Plant', 'Tank', 'Level']))?.description ?? '';
+            return /^\d+(\.\d+)? %$/.test(level) ? true : undefined;
+          },
+          () => `Level shows "${level}"`,
+          { timeoutMs: 30_000 },
+        );
+        assert.equal(prompts.length, 1, 'asked more than once about one certificate');
+        assert.equal(api.certificates.untrusted.pendingFor('local', SECURE.id), undefined, 'still pending after Trust');
+        assert.equal(restarts, 0, 'the gateway was restarted');
+        assert.equal(api.gateway.state, 'running');
+        assert.ok(!notices.some((n) => n.kind === 'error'), JSON.stringify(notices));
+      } finally {
+        watching.dispose();
+        api.prompts.answerWith(undefined);
+        await writeConfig(world, configText(world.rig.port, endpointUrl));
+      }
+
+      // The store holds it as trusted; removed again, the profile's store is as it was.
+      const picks: string[] = [];
+      const removed: { kind: MessageKind; message: string }[] = [];
+      api.prompts.answerWith({
+        inputBox: async () => undefined,
+        warning: async () => undefined,
+        quickPick: async <T extends vscode.QuickPickItem>(items: readonly T[]) => {
+          const certificate = items.find((i) => (i as { store?: string; certificate?: { thumbprint: string } }).store === 'trusted' && (i as { certificate?: { thumbprint: string } }).certificate?.thumbprint === thumbprint);
+          if (certificate) {
+            picks.push(certificate.label);
+            return certificate;
+          }
+          const remove = items.find((i) => i.label.includes('Remove'));
+          if (remove) picks.push(remove.label);
+          return remove;
+        },
+        notify: async (kind, message) => {
+          removed.push({ kind, message });
+          return undefined;
+        },
+      });
+      await vscode.commands.executeCommand('bifrost.manageCertificates');
+      assert.equal(picks.length, 2, `the trusted certificate was not listed: ${JSON.stringify(picks)}`);
+      assert.match(removed.find((n) => n.kind === 'info')?.message ?? '', /is removed\.$/, JSON.stringify(removed));
     });
   });
 }

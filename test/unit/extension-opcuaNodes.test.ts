@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { MethodArgument, TagReading } from '../../gateway/protocol';
+import type { MethodArgument, TagInfo, TagReading } from '../../gateway/protocol';
 import { argumentPrompt, argumentsText, outputsText, parseArgument } from '../../extension/commands/methodInput';
 import { parseConfigText } from '../../extension/config/document';
 import { applyEdits } from '../../extension/config/jsonc';
@@ -7,6 +7,7 @@ import { appendTagEdits, checkTagName, suggestTagName, tagsInFile } from '../../
 import { readAll } from '../../extension/liveData/history';
 import { mergeHistory, SeriesStore } from '../../extension/liveData/seriesStore';
 import { attributesText } from '../../extension/nodes/attributesText';
+import { tagInfoOf, type TagNode } from '../../extension/tree/nodes';
 
 /** The parser's objects have no prototype: compared as plain JSON. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -14,6 +15,41 @@ const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const arg = (name: string, dataType: string, extra: Partial<MethodArgument> = {}): MethodArgument => ({ name, dataType, valueKind: 'unknown', valueRank: -1, ...extra });
 
 describe('extension: OPC UA nodes (pin, method arguments, history, attributes)', () => {
+  describe('a browsed variable that is a configured tag', () => {
+    const setpoint: TagInfo = {
+      name: 'boiler_setpoint',
+      address: 'ns=1;s=Plant.Boiler.Setpoint',
+      dataType: 'Double',
+      valueKind: 'number',
+      access: 'readwrite',
+      writable: true,
+      writeSpec: { kind: 'number' },
+      unit: '°C',
+    };
+    const browsed = (ref: string): TagNode => ({
+      kind: 'tag',
+      id: ref,
+      gatewayId: 'local',
+      deviceId: 'ua',
+      ref,
+      item: { ref, name: ref.slice(ref.lastIndexOf('.') + 1), nodeClass: 'variable', dataType: 'Double', hasChildren: false, writable: true },
+      parent: undefined as never,
+    });
+
+    it('is described by the configured tag at its address, and can be written from its row', () => {
+      const t = tagInfoOf(browsed(setpoint.address), [setpoint]);
+      assert.equal(t, setpoint);
+      assert.equal(t.writable, true);
+    });
+
+    it('without one, is described from the browse and says why it cannot be written', () => {
+      const t = tagInfoOf(browsed('ns=1;s=Plant.Boiler.HighLimit'), [setpoint]);
+      assert.equal(t.name, 'HighLimit');
+      assert.equal(t.writable, false);
+      assert.match(t.notWritableReason ?? '', /did not say what HighLimit can hold/);
+    });
+  });
+
   describe('tag names for Pin to bifrost.json', () => {
     it('suggests a valid name from the browse name, unique among the device\'s tags', () => {
       assert.equal(suggestTagName('Level', []), 'Level');
