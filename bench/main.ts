@@ -113,6 +113,7 @@ async function singleRead(): Promise<void> {
     const settings = devices[0]!;
     const device = new ModbusTcpDevice(settings, settings.driver as ModbusTcpSettings, {
       onStatus: (status) => (connected = status === 'connected'),
+      onInfoChanged: () => undefined,
       links: new LinkPool(),
       log,
       // A Modbus device never asks the store: nothing is written there.

@@ -396,7 +396,7 @@ export interface DeviceStatusNotification {
 }
 export const DeviceStatusChanged = new NotificationType<DeviceStatusNotification>('bifrost/deviceStatus');
 
-/** The device list changed (config loaded, demo started or stopped): clients re-list. */
+/** The device list changed (config loaded, demo started or stopped, a device's tags described by its server): clients re-list. */
 export const DevicesChanged = new NotificationType<Record<string, never>>('bifrost/devicesChanged');
 
 export interface BrowseParams {

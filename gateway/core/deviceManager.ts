@@ -74,6 +74,9 @@ export class DeviceManager {
         if (!module) throw new Error(`no driver for protocol "${settings.protocol}"`);
         driver = await module.create(settings, {
           onStatus: (status, lastError) => this.statusChanged(settings.id, driver, status, lastError),
+          onInfoChanged: () => {
+            if (this.devices.get(settings.id)?.driver === driver) this.events.onListChanged();
+          },
           links: this.links,
           log,
           pki: this.certificates.forDevice(settings.id),

@@ -86,6 +86,8 @@ export interface ValidationInput {
 export interface DriverHost {
   /** Reports the device's status; the first `connected` comes only once the device answered. */
   onStatus(status: DeviceStatus, lastError: string | null): void;
+  /** What info() tells of the device's tags changed (its server described them): clients list again. */
+  onInfoChanged(): void;
   /** Connections shared between devices at one place (a TCP gateway, a serial port). */
   readonly links: LinkPool;
   readonly log: Logger;

@@ -286,6 +286,8 @@ export class OpcUaDevice implements DeviceDriver {
         if (m) live.metas.set(m.nodeId, m);
         return this.tagInfo(t, m);
       });
+      // Types, access and write specs are known now: clients that listed the device list it again.
+      this.host.onInfoChanged();
     } catch (err) {
       this.host.log.debug(`${this.id}: the configured tags could not be described: ${errorMessage(err)}`);
     }

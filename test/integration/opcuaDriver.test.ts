@@ -58,6 +58,28 @@ describe('OPC UA driver: connecting, browse and sessions', function () {
     assert.match(devices[0]!.endpoint, /None\/None/);
   });
 
+  it('tells clients to list again once the server described the configured tags: their types and whether they can be written', async () => {
+    let changed = 0;
+    const listener = gw.connection.onNotification('bifrost/devicesChanged', () => void changed++);
+    try {
+      const tags = [{ name: 'setpoint', nodeId: 'ns=1;s=Tank.Setpoint', access: 'readwrite' as const }];
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [device('described', peer.endpointUrl, { securityMode: 'None', securityPolicy: 'None', allowWrites: true, tags })] });
+      const loaded = changed;
+      await waitFor('the tag described', async () => {
+        const { devices } = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+        return devices.find((d) => d.id === 'described')?.tags[0]?.dataType === 'Int32';
+      }, 30_000);
+      await waitFor('a devicesChanged after the description', () => changed > loaded, 10_000);
+      const { devices } = await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list');
+      const tag = devices.find((d) => d.id === 'described')!.tags[0]!;
+      assert.equal(tag.writable, true, JSON.stringify(tag));
+      assert.equal(tag.writeSpec?.kind, 'integer');
+    } finally {
+      listener.dispose();
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [device('plc', peer.endpointUrl, { securityMode: 'None', securityPolicy: 'None' })] });
+    }
+  });
+
   it('keeps an idle session: nothing subscribed, the connection stays up', async () => {
     await waitFor('plc connected', async () => (await statusOf(gw, 'plc')).status === 'connected', 30_000);
     const activations = peer.activations;
