@@ -37,6 +37,9 @@ const node = {
   target: 'node20',
   format: 'cjs',
   external: serialExternals,
+  // node-opcua checks class names at run time (`subscription.constructor.name ===
+  // "ClientSubscriptionImpl"` before it creates monitored items): a minified build must keep them.
+  keepNames: true,
 };
 
 const targets = [
