@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import type { BrowseResult, DeviceStatusNotification, SubscribeResult, ValuesNotification } from '../gateway/protocol';
 import { spawnFastGateway, type FastGateway } from './fastClient';
 import type { BareCommand, BareReport } from './opcuaBareProtocol';
+import { GenerationCounter } from './generationCounter';
 import { median, watchProcess } from './stats';
 
 const ITEMS = 10_000;
@@ -114,51 +115,11 @@ async function gatewayWithDevice(endpointUrl: string, tags: { name: string; node
   }
 }
 
-/** Per item (by index): the last generation seen, and whether it had a value in the window. */
-class ValueCounter {
-  measuring = false;
-  values = 0;
-  lost = 0;
-  bad = 0;
-  seen = 0;
-  private readonly last: Int32Array;
-  private readonly inWindow: Uint8Array;
-
-  constructor(readonly n: number) {
-    this.last = new Int32Array(n).fill(-1);
-    this.inWindow = new Uint8Array(n);
-  }
-
-  add(i: number, good: boolean, generation: number): void {
-    const before = this.last[i]!;
-    if (before === -1 && good) this.seen++;
-    if (this.measuring) {
-      this.values++;
-      this.inWindow[i] = 1;
-      if (!good) this.bad++;
-      else if (before >= 0 && generation > before + 1) this.lost += generation - before - 1;
-    }
-    if (good) this.last[i] = generation;
-  }
-
-  startWindow(): void {
-    this.values = this.lost = this.bad = 0;
-    this.inWindow.fill(0);
-    this.measuring = true;
-  }
-
-  silent(): number {
-    let n = 0;
-    for (const x of this.inWindow) if (x === 0) n++;
-    return n;
-  }
-}
-
 async function gatewaySubscriptionRun(server: Server, seconds: number): Promise<SubscriptionRun> {
   const tags = Array.from({ length: ITEMS }, (_, i) => ({ name: `c${i}`, nodeId: nodeIdOf(i), samplingIntervalMs: 0, queueSize: QUEUE_SIZE }));
   const { gw, close } = await gatewayWithDevice(server.endpointUrl, tags);
   try {
-    const counter = new ValueCounter(ITEMS);
+    const counter = new GenerationCounter(ITEMS);
     gw.onNotification('bifrost/values', (p) => {
       for (const r of (p as ValuesNotification).items) {
         const good = r.quality === 'good';
@@ -176,7 +137,7 @@ async function gatewaySubscriptionRun(server: Server, seconds: number): Promise<
   }
 }
 
-async function measureWindow(pid: number, server: Server, seconds: number, counter: { startWindow(): void; measuring: boolean; values: number; lost: number; bad: number; silent(): number }) {
+async function measureWindow(pid: number, server: Server, seconds: number, counter: GenerationCounter) {
   await new Promise((r) => setTimeout(r, 2 * CHANGE_MS)); // settle onto the publishing cycle
   counter.startWindow();
   const [proc, srv] = await Promise.all([watchProcess(pid, seconds), watchProcess(server.child.pid!, seconds)]);

@@ -27,6 +27,7 @@ import {
   type DataValue,
   type ReferenceDescription,
 } from 'node-opcua-client';
+import { GenerationCounter } from './generationCounter';
 import type { BareCommand, BareReport } from './opcuaBareProtocol';
 
 const toStderr = (_context: unknown, ...args: unknown[]) => process.stderr.write(`opcua-bench-client: ${args.map(String).join(' ')}\n`);
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   const session = await client.createSession();
   const limits = await readLimits(session);
   let subscription: ClientSubscription | null = null;
-  const values = new Counter();
+  let values = new GenerationCounter(0);
 
   const stop = async () => {
     await subscription?.terminate().catch(() => undefined);
@@ -75,8 +76,9 @@ async function main(): Promise<void> {
             publishingEnabled: true,
             priority: 1,
           });
-          values.reset(msg.nodeIds.length);
-          const firstValues = new Promise<void>((resolve) => (values.onAllSeen = resolve));
+          let allSeen: () => void = () => undefined;
+          const firstValues = new Promise<void>((resolve) => (allSeen = resolve));
+          values = new GenerationCounter(msg.nodeIds.length, () => allSeen());
           // monitorItems sends everything in one request: chunks of the server's MaxMonitoredItemsPerCall.
           for (let start = 0; start < msg.nodeIds.length; start += limits.maxMonitoredItemsPerCall) {
             const chunk = msg.nodeIds.slice(start, start + limits.maxMonitoredItemsPerCall);
@@ -86,14 +88,20 @@ async function main(): Promise<void> {
               TimestampsToReturn.Both,
             );
             const offset = start;
-            group.on('changed', (_item, dataValue: DataValue, index: number) => values.add(offset + index, dataValue));
+            group.on('changed', (_item, dv: DataValue, index: number) => {
+              const good = dv.statusCode.isGood();
+              values.add(offset + index, good, good ? (dv.value.value as number) : -1);
+            });
           }
           await firstValues;
           send({ type: 'subscribed', firstValuesMs: performance.now() - t0, items: values.seen });
         } else if (msg.type === 'count') {
-          values.measuring = msg.on;
-          if (msg.on) values.resetCounts();
-          else send({ type: 'counted', values: values.values, lost: values.lost, bad: values.bad, silent: values.silentInWindow() });
+          if (msg.on) {
+            values.startWindow();
+          } else {
+            values.measuring = false;
+            send({ type: 'counted', values: values.values, lost: values.lost, bad: values.bad, silent: values.silent() });
+          }
         } else if (msg.type === 'browse') {
           const t0 = performance.now();
           const items = await browseFolder(session, msg.node, msg.maxItems, limits, msg.withChildren);
@@ -107,51 +115,6 @@ async function main(): Promise<void> {
     })();
   });
   send({ type: 'ready' });
-}
-
-/** Values per item: how many arrived, and the generations skipped (the server counts up by one). */
-class Counter {
-  measuring = false;
-  values = 0;
-  lost = 0;
-  bad = 0;
-  seen = 0;
-  onAllSeen: (() => void) | null = null;
-  private last = new Int32Array(0);
-  private inWindow = new Uint8Array(0);
-
-  reset(n: number): void {
-    this.last = new Int32Array(n).fill(-1);
-    this.inWindow = new Uint8Array(n);
-    this.seen = 0;
-  }
-
-  resetCounts(): void {
-    this.values = 0;
-    this.lost = 0;
-    this.bad = 0;
-    this.inWindow.fill(0);
-  }
-
-  add(i: number, dv: DataValue): void {
-    const good = dv.statusCode.isGood();
-    const g = good ? (dv.value.value as number) : -1;
-    const before = this.last[i]!;
-    if (before === -1 && good && ++this.seen === this.last.length) this.onAllSeen?.();
-    if (this.measuring) {
-      this.values++;
-      this.inWindow[i] = 1;
-      if (!good) this.bad++;
-      else if (before >= 0 && g > before + 1) this.lost += g - before - 1;
-    }
-    if (good) this.last[i] = g;
-  }
-
-  silentInWindow(): number {
-    let n = 0;
-    for (const x of this.inWindow) if (x === 0) n++;
-    return n;
-  }
 }
 
 interface Limits {
