@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { BrowseResult, DeviceStatusNotification, SubscribeResult, ValuesNotification } from '../gateway/protocol';
+import type { BrowseResult, DeviceListResult, DeviceStatusNotification, SubscribeResult, ValuesNotification } from '../gateway/protocol';
 import { spawnFastGateway, type FastGateway } from './fastClient';
 import type { BareCommand, BareReport } from './opcuaBareProtocol';
 import { GenerationCounter } from './generationCounter';
@@ -33,6 +33,8 @@ const nodeIdOf = (i: number) => `ns=1;s=C.${i}`;
 
 interface SubscriptionRun {
   firstValuesMs: number;
+  /** Gateway only: connected → its configured tags described. */
+  describedMs: number;
   cpuPct: number;
   rssMb: number;
   valuesPerS: number;
@@ -93,7 +95,7 @@ function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number)
 }
 
 /** A gateway with one OPC UA device, connected; its certificate store in a temp folder. */
-async function gatewayWithDevice(endpointUrl: string, tags: { name: string; nodeId: string; samplingIntervalMs: number; queueSize: number }[]): Promise<{ gw: FastGateway; close(): Promise<void> }> {
+async function gatewayWithDevice(endpointUrl: string, tags: { name: string; nodeId: string; samplingIntervalMs: number; queueSize: number }[]): Promise<{ gw: FastGateway; close(): Promise<void>; describedMs: number }> {
   const pki = mkdtempSync(path.join(os.tmpdir(), 'bifrost-bench-pki-'));
   const gw = await spawnFastGateway(nodeArgs(), ['--pki', pki]);
   const close = async () => {
@@ -108,7 +110,20 @@ async function gatewayWithDevice(endpointUrl: string, tags: { name: string; node
     await waitFor('the OPC UA device to connect', () => (status?.status === 'connected' ? true : undefined), 60_000).catch((err: Error) => {
       throw new Error(`${err.message} (last status: ${status?.status ?? 'none'}${status?.lastError ? `: ${status.lastError}` : ''})`);
     });
-    return { gw, close };
+    // Configured tags are described (DataType, access, engineering units) in the background once
+    // connected: waited for, so that neither the subscription's timing nor the CPU window has it.
+    const t0 = performance.now();
+    let describedMs = 0;
+    if (tags.length > 0) {
+      for (;;) {
+        const list = await gw.request<DeviceListResult>('bifrost/devices/list');
+        if (list.devices[0]?.tags.every((t) => t.dataType !== 'unknown')) break;
+        if (performance.now() - t0 > 120_000) throw new Error('the gateway did not describe the configured tags within 120 s');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      describedMs = performance.now() - t0;
+    }
+    return { gw, close, describedMs };
   } catch (err) {
     await close();
     throw err;
@@ -117,7 +132,7 @@ async function gatewayWithDevice(endpointUrl: string, tags: { name: string; node
 
 async function gatewaySubscriptionRun(server: Server, seconds: number): Promise<SubscriptionRun> {
   const tags = Array.from({ length: ITEMS }, (_, i) => ({ name: `c${i}`, nodeId: nodeIdOf(i), samplingIntervalMs: 0, queueSize: QUEUE_SIZE }));
-  const { gw, close } = await gatewayWithDevice(server.endpointUrl, tags);
+  const { gw, close, describedMs } = await gatewayWithDevice(server.endpointUrl, tags);
   try {
     const counter = new GenerationCounter(ITEMS);
     gw.onNotification('bifrost/values', (p) => {
@@ -131,7 +146,7 @@ async function gatewaySubscriptionRun(server: Server, seconds: number): Promise<
     if (sub.tags.length !== ITEMS) throw new Error(`the gateway subscribed ${sub.tags.length} tags, not ${ITEMS}`);
     await waitFor(`a first value of each of ${ITEMS} items`, () => (counter.seen === ITEMS ? true : undefined), 120_000);
     const firstValuesMs = performance.now() - t0;
-    return { firstValuesMs, ...(await measureWindow(gw.child.pid!, server, seconds, counter)) };
+    return { firstValuesMs, describedMs, ...(await measureWindow(gw.child.pid!, server, seconds, counter)) };
   } finally {
     await close();
   }
@@ -196,7 +211,7 @@ async function bareSubscriptionRun(server: Server, seconds: number): Promise<Sub
     bare.child.send({ type: 'count', on: true } satisfies BareCommand);
     const [proc, srv] = await Promise.all([watchProcess(bare.child.pid!, seconds), watchProcess(server.child.pid!, seconds)]);
     const counted = await bare.ask({ type: 'count', on: false }, 'counted');
-    return { firstValuesMs: sub.firstValuesMs, cpuPct: proc.cpuPct, rssMb: proc.rssPeak, valuesPerS: counted.values / proc.elapsed, lost: counted.lost, bad: counted.bad, silent: counted.silent, serverCpuPct: srv.cpuPct };
+    return { firstValuesMs: sub.firstValuesMs, describedMs: NaN, cpuPct: proc.cpuPct, rssMb: proc.rssPeak, valuesPerS: counted.values / proc.elapsed, lost: counted.lost, bad: counted.bad, silent: counted.silent, serverCpuPct: srv.cpuPct };
   } finally {
     await bare.stop();
   }
@@ -271,6 +286,7 @@ export async function opcuaSection(quick: boolean): Promise<void> {
     console.log(`  server: node-opcua ${ITEMS} Int32 variables changing every ${CHANGE_MS} ms, MaxMonitoredItemsPerCall ${MAX_PER_CALL}; items: sampling 0 (every change), queue ${QUEUE_SIZE}, publishing ${CHANGE_MS} ms`);
     row('', 'Bifrost gateway', 'bare client', 'gateway / bare');
     row(`${ITEMS} items: subscribe → all first`, `${(m(gateway, 'firstValuesMs') / 1000).toFixed(2)} s`, `${(m(bare, 'firstValuesMs') / 1000).toFixed(2)} s`, `${x(m(gateway, 'firstValuesMs'), m(bare, 'firstValuesMs'))} (goal ≤ 5 s and ≤ 1×)`);
+    console.log(`  before that, the gateway describes its ${ITEMS} configured tags once connected: ${(m(gateway, 'describedMs') / 1000).toFixed(2)} s (waited for, not in these figures)`);
     row('values/s received (10,000 sent)', `${Math.round(m(gateway, 'valuesPerS'))}`, `${Math.round(m(bare, 'valuesPerS'))}`, 'gateway: delivered over stdio JSON-RPC to this process');
     row(`lost / bad / silent (${runs} windows)`, `${sum(gateway, 'lost')} / ${sum(gateway, 'bad')} / ${sum(gateway, 'silent')}`, `${sum(bare, 'lost')} / ${sum(bare, 'bad')} / ${sum(bare, 'silent')}`, 'lost: generations skipped; silent: items without a value');
     row('CPU % of one core', m(gateway, 'cpuPct').toFixed(1), m(bare, 'cpuPct').toFixed(1), `${x(m(gateway, 'cpuPct'), m(bare, 'cpuPct'))} (goal ≤ 1.5×)`);
