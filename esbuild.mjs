@@ -70,7 +70,8 @@ const targets = [
     // standard nodeset in dist/nodesets (copyStatic). `proper-lockfile` is an optional lock provider
     // of node-opcua's PKI mutex, imported only when chosen; the default one needs nothing.
     ...node,
-    entryPoints: { 'opcua-server': 'gateway/sim/opcuaWorker.ts' },
+    // The OPC UA benchmark's server and bare client (npm run bench --only opcua) share it.
+    entryPoints: { 'opcua-server': 'gateway/sim/opcuaWorker.ts', 'opcua-bench-server': 'bench/opcuaServer.ts', 'opcua-bench-client': 'bench/opcuaBareClient.ts' },
     external: [...serialExternals, 'proper-lockfile'],
     outdir: 'dist',
   },

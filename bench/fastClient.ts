@@ -15,9 +15,9 @@ export interface FastGateway {
   close(): Promise<void>;
 }
 
-export async function spawnFastGateway(nodeArgs: string[] = []): Promise<FastGateway> {
+export async function spawnFastGateway(nodeArgs: string[] = [], gatewayArgs: string[] = []): Promise<FastGateway> {
   const gateway = path.resolve(__dirname, '..', 'dist', 'gateway.js');
-  const child = spawn(process.execPath, [...GATEWAY_NODE_OPTIONS, ...nodeArgs, gateway, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...GATEWAY_NODE_OPTIONS, ...nodeArgs, gateway, '--stdio', ...gatewayArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   const handlers = new Map<string, (params: unknown) => void>();
   let nextId = 1;

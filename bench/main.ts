@@ -4,9 +4,12 @@
  * docs/benchmarks.md with the machine and the date).
  *
  *   node dist/bench.js [--quick] [--only NAME[,NAME]]
- *   names: codec, startup, read, bulk (with Node-RED side by side), overload, capacity, scale
+ *   names: codec, startup, read, bulk (with Node-RED side by side), overload, capacity, scale,
+ *          opcua (with a bare node-opcua client side by side)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,6 +31,7 @@ import { searchCapacity } from './capacity';
 import { CONTRIB_MODBUS_VERSION, ensureNodeRed, NODE_RED_VERSION, runNodeRed } from './nodeRed';
 import { cpuSeconds, largest, median, MsHistogram, pct, rssMb, watchProcess } from './stats';
 import { scaleRun, type ScaleResult } from './scale';
+import { opcuaSection } from './opcua';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
@@ -190,6 +194,43 @@ async function startup(): Promise<void> {
   console.log(`\n## Start-up (${spawnT.length} spawns)`);
   console.log(`  spawn → initialize answered  median ${median(spawnT).toFixed(0)} ms, max ${Math.max(...spawnT).toFixed(0)} ms (goal ≤ 300 ms)`);
   console.log(`  idle RSS                     median ${median(rss).toFixed(1)} MB (goal ≤ 70 MB)`);
+  const opcua = await opcuaBundleAtStartup();
+  console.log(`  OPC UA bundle                ${opcua}`);
+}
+
+/**
+ * Whether a gateway without OPC UA devices loads the OPC UA bundle (node-opcua): it logs at debug
+ * when it does. The same gateway then gets an OPC UA device (on a port nothing listens on), and
+ * the line must appear: the check can tell.
+ */
+async function opcuaBundleAtStartup(): Promise<string> {
+  const LOADED = /OPC UA driver loaded in (\d+) ms/;
+  const pki = mkdtempSync(path.join(os.tmpdir(), 'bifrost-bench-pki-'));
+  const gw = await spawnGateway({ args: ['--log-level', 'debug', '--pki', pki] });
+  try {
+    await gw.connection.sendRequest('bifrost/devices/list');
+    await new Promise((r) => setTimeout(r, 500));
+    if (LOADED.test(gw.stderr())) return 'LOADED at start-up without an OPC UA device: see the gateway log';
+    const port = await freePort();
+    await gw.connection.sendRequest('bifrost/config/load', { devices: [{ id: 'absent', protocol: 'opcua', endpointUrl: `opc.tcp://127.0.0.1:${port}`, securityMode: 'None', securityPolicy: 'None' }] });
+    for (let i = 0; i < 200 && !LOADED.test(gw.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    const m = LOADED.exec(gw.stderr());
+    return m ? `not loaded at start-up (no "OPC UA driver loaded" in the debug log); loaded at the first OPC UA device, in ${m[1]} ms` : 'the check is blind: no "OPC UA driver loaded" line even with an OPC UA device';
+  } finally {
+    await gw.close();
+    rmSync(pki, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 interface LoadResult {
@@ -458,6 +499,7 @@ async function main(): Promise<void> {
   if (want('overload')) await overload();
   if (want('capacity')) await capacitySection();
   if (want('scale')) await scale();
+  if (want('opcua')) await opcuaSection(quick);
   console.log(`\nload average ${loadText()} at the end, after ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 }
 

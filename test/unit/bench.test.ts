@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { searchCapacity } from '../../bench/capacity';
+import { GenerationCounter } from '../../bench/generationCounter';
 import { flows } from '../../bench/nodeRed';
 import { MsHistogram, pct } from '../../bench/stats';
 
@@ -39,6 +40,26 @@ describe('benchmark helpers', () => {
     for (const p of [0.1, 0.5, 0.9, 0.99, 1]) assert.equal(h.pct(p), pct(rounded, p), `p${p * 100}`);
     assert.equal(h.max, 70_000);
     assert.equal(h.count, samples.length);
+  });
+
+  it('GenerationCounter counts a skipped generation as lost, a bad reading as bad, and first values once', () => {
+    let all = 0;
+    const c = new GenerationCounter(3, () => all++);
+    c.add(0, true, 5);
+    c.add(1, false, -1);
+    assert.equal(c.seen, 1, 'a bad reading is not a first value');
+    c.add(1, true, 5);
+    c.add(2, true, 4);
+    assert.equal(all, 1);
+    c.startWindow();
+    c.add(0, true, 6);
+    c.add(0, true, 9); // 7 and 8 never arrived
+    c.add(1, false, -1);
+    c.add(1, true, 7); // 6 never arrived: the bad reading in between does not hide it
+    c.measuring = false;
+    c.add(0, true, 12); // after the window: not counted
+    assert.deepEqual({ values: c.values, lost: c.lost, bad: c.bad, silent: c.silent(), seen: c.seen }, { values: 4, lost: 3, bad: 1, silent: 1, seen: 3 });
+    assert.equal(all, 1);
   });
 
   it('the Node-RED flow reads every register once per device, one connection per device', () => {
