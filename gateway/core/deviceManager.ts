@@ -3,7 +3,7 @@ import { ErrorCodes } from '../protocol';
 import { BifrostError, errorMessage } from '../errors';
 import { sameDevice } from '../config';
 import { log } from '../log';
-import type { DeviceDriver, DeviceSettings, DeviceSource } from './driver';
+import type { DeviceDriver, DeviceSettings, DeviceSource, DriverHost, PkiHost } from './driver';
 import { LinkPool } from './links';
 import type { DriverRegistry } from './registry';
 import type { CertificateStore } from '../pki/store';
@@ -72,15 +72,9 @@ export class DeviceManager {
       let driver: DeviceDriver;
       try {
         if (!module) throw new Error(`no driver for protocol "${settings.protocol}"`);
-        driver = await module.create(settings, {
-          onStatus: (status, lastError) => this.statusChanged(settings.id, driver, status, lastError),
-          onInfoChanged: () => {
-            if (this.devices.get(settings.id)?.driver === driver) this.events.onListChanged();
-          },
-          links: this.links,
-          log,
-          pki: this.certificates.forDevice(settings.id),
-        });
+        const host = new ManagedHost(this, settings.id, this.links, this.certificates);
+        driver = await module.create(settings, host);
+        host.driver = driver;
       } catch (err) {
         const message = `${settings.id}: the ${settings.protocol} driver could not start this device: ${errorMessage(err)}`;
         log.error(message);
@@ -128,10 +122,47 @@ export class DeviceManager {
     await Promise.all(all.map((e) => e.driver.stop()));
   }
 
-  private statusChanged(id: string, driver: DeviceDriver | undefined, status: DeviceStatus, lastError: string | null): void {
+  /** For ManagedHost: a device reported its status. */
+  statusChanged(id: string, driver: DeviceDriver | undefined, status: DeviceStatus, lastError: string | null): void {
     // A replaced device may still report while it shuts down: only the current one speaks.
     // (While a new driver starts it is not in the map yet: its first report waits for start().)
     if (!driver || this.devices.get(id)?.driver !== driver) return;
     this.events.onStatus(id, status, lastError);
+  }
+
+  /** For ManagedHost: what a device tells of its tags changed. */
+  infoChanged(id: string, driver: DeviceDriver | undefined): void {
+    if (driver && this.devices.get(id)?.driver === driver) this.events.onListChanged();
+  }
+}
+
+/**
+ * What the manager lends one device: a class with methods rather than an object of closures (one
+ * small object per device; at 10,000 devices closures cost megabytes). The certificate store's
+ * view is made on first use: most protocols never ask for it.
+ */
+class ManagedHost implements DriverHost {
+  /** Set once the driver is made; reports before that (from inside create) are not its own yet. */
+  driver: DeviceDriver | undefined;
+  private pkiView: PkiHost | undefined;
+  readonly log = log;
+
+  constructor(
+    private readonly manager: DeviceManager,
+    private readonly id: string,
+    readonly links: LinkPool,
+    private readonly certificates: CertificateStore,
+  ) {}
+
+  onStatus(status: DeviceStatus, lastError: string | null): void {
+    this.manager.statusChanged(this.id, this.driver, status, lastError);
+  }
+
+  onInfoChanged(): void {
+    this.manager.infoChanged(this.id, this.driver);
+  }
+
+  get pki(): PkiHost {
+    return (this.pkiView ??= this.certificates.forDevice(this.id));
   }
 }
