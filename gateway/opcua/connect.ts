@@ -90,11 +90,7 @@ export async function attemptConnection(o: AttemptOptions): Promise<Connection> 
   if (chosen.mode !== 'None') await checkServerCertificate(o, engine, chosen.description);
 
   const client = OPCUAClient.create({
-    applicationName: engine.applicationName,
-    applicationUri: engine.applicationUri,
-    clientCertificateManager: engine.manager,
-    certificateFile: engine.certificateFile,
-    privateKeyFile: engine.privateKeyFile,
+    ...applicationIdentity(engine),
     securityMode: MODE_BY_NAME[chosen.mode],
     securityPolicy: POLICY_BY_NAME[chosen.policy],
     serverCertificate: chosen.mode === 'None' ? undefined : chosen.description.serverCertificate,
@@ -165,14 +161,21 @@ function userIdentity(o: AttemptOptions): UserIdentityInfo {
   }
 }
 
-/** GetEndpoints over an unsecured channel (as every OPC UA client does first). */
-async function discover(o: AttemptOptions, engine: CertificateManagerHandle): Promise<EndpointDescription[]> {
-  const client = OPCUAClient.create({
+/** Who the gateway is to a server: the same application and certificate on every channel. */
+function applicationIdentity(engine: CertificateManagerHandle) {
+  return {
     applicationName: engine.applicationName,
     applicationUri: engine.applicationUri,
     clientCertificateManager: engine.manager,
     certificateFile: engine.certificateFile,
     privateKeyFile: engine.privateKeyFile,
+  };
+}
+
+/** GetEndpoints over an unsecured channel (as every OPC UA client does first). */
+async function discover(o: AttemptOptions, engine: CertificateManagerHandle): Promise<EndpointDescription[]> {
+  const client = OPCUAClient.create({
+    ...applicationIdentity(engine),
     endpointMustExist: false,
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
     transportTimeout: o.stepTimeoutMs,

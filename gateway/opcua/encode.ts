@@ -53,10 +53,26 @@ export function builtInOf(target: Pick<EncodeTarget, 'builtInType' | 'dataType' 
   return typeof builtIn === 'number' ? builtIn : DataType.Variant;
 }
 
+/** Built-in types whose values travel as text (ISO dates, base64, node ids, status names, …). */
+const TEXT_TYPES: ReadonlySet<DataType> = new Set([
+  DataType.String,
+  DataType.XmlElement,
+  DataType.Guid,
+  DataType.DateTime,
+  DataType.ByteString,
+  DataType.NodeId,
+  DataType.ExpandedNodeId,
+  DataType.StatusCode,
+  DataType.QualifiedName,
+  DataType.LocalizedText,
+]);
+
 /** How clients should treat values of the target. */
 export function valueKindOf(target: Pick<EncodeTarget, 'builtInType' | 'dataType' | 'enumValues' | 'valueRank'>): ValueKind {
   if (target.valueRank >= 0) return 'array';
-  switch (builtInOf(target)) {
+  const builtIn = builtInOf(target);
+  if (TEXT_TYPES.has(builtIn)) return 'string';
+  switch (builtIn) {
     case DataType.Boolean:
       return 'boolean';
     case DataType.SByte:
@@ -71,17 +87,6 @@ export function valueKindOf(target: Pick<EncodeTarget, 'builtInType' | 'dataType
     case DataType.Float:
     case DataType.Double:
       return 'number';
-    case DataType.String:
-    case DataType.XmlElement:
-    case DataType.Guid:
-    case DataType.DateTime:
-    case DataType.ByteString:
-    case DataType.NodeId:
-    case DataType.ExpandedNodeId:
-    case DataType.StatusCode:
-    case DataType.QualifiedName:
-    case DataType.LocalizedText:
-      return 'string';
     case DataType.ExtensionObject:
       return 'structure';
     default:
@@ -99,6 +104,7 @@ export function writeSpecOfTarget(target: EncodeTarget): WriteSpec {
   const builtIn = builtInOf(target);
   const range = INTEGER_RANGES[builtIn];
   if (range) return { kind: 'integer', min: range[0].toString(), max: range[1].toString() };
+  if (TEXT_TYPES.has(builtIn)) return { kind: 'string' };
   switch (builtIn) {
     case DataType.Boolean:
       return { kind: 'boolean' };
@@ -106,17 +112,6 @@ export function writeSpecOfTarget(target: EncodeTarget): WriteSpec {
       return { kind: 'number', min: -FLOAT32_MAX, max: FLOAT32_MAX };
     case DataType.Double:
       return { kind: 'number', min: -Number.MAX_VALUE, max: Number.MAX_VALUE };
-    case DataType.String:
-    case DataType.XmlElement:
-    case DataType.Guid:
-    case DataType.DateTime:
-    case DataType.ByteString:
-    case DataType.NodeId:
-    case DataType.ExpandedNodeId:
-    case DataType.StatusCode:
-    case DataType.QualifiedName:
-    case DataType.LocalizedText:
-      return { kind: 'string' };
     default:
       return { kind: 'json' };
   }
