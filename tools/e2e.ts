@@ -78,11 +78,14 @@ interface SuiteOutcome {
   failures: number;
   skipped: number;
   measurements: Measurement[];
+  /** Each failed test with the first lines of its error: repeated in the run's last lines, which CI shows. */
+  failed: string[];
 }
 
 /** Prints the extension-host suites' lines as they come, until the end line or a timeout. */
 async function followResults(file: string, server: CodeServer): Promise<SuiteOutcome> {
   const measurements: Measurement[] = [];
+  const failed: string[] = [];
   const waitingSince = Date.now();
   let seen = 0;
   let begun = false;
@@ -100,6 +103,7 @@ async function followResults(file: string, server: CodeServer): Promise<SuiteOut
           break;
         case 'fail':
           log(`  ✗ ${line.title}\n${indent(line.error)}`);
+          failed.push(`${line.title}\n${indent(line.error.split('\n').slice(0, 6).join('\n'))}`);
           break;
         case 'skip':
           log(`  - ${line.title} (skipped)`);
@@ -108,7 +112,7 @@ async function followResults(file: string, server: CodeServer): Promise<SuiteOut
           measurements.push({ name: line.name, value: line.value, unit: line.unit });
           break;
         case 'end':
-          return { passes: line.passes, failures: line.failures, skipped: line.skipped, measurements };
+          return { passes: line.passes, failures: line.failures, skipped: line.skipped, measurements, failed };
       }
     }
     seen = lines.length;
@@ -190,6 +194,7 @@ async function extensionHostPhase(entry: string, vsix: string, scratch: string):
       outcome = await followResults(results, server);
       measurements = outcome.measurements;
       if (outcome.failures > 0) problems.push(`extension host: ${outcome.failures} of ${outcome.passes + outcome.failures} tests failed`);
+      for (const f of outcome.failed) problems.push(`extension host: ✗ ${f}`);
       log(`extension-host suites: ${outcome.passes} passed, ${outcome.failures} failed, ${outcome.skipped} skipped (${seconds(t)})`);
     } catch (err) {
       problems.push(`extension host: ${err instanceof Error ? err.message : String(err)}`);
@@ -215,8 +220,11 @@ async function workbenchPhase(entry: string, vsix: string, scratch: string, opti
   // The checks are one person's session, step by step: after a failed step the rest cannot pass.
   const mocha = new Mocha({ timeout: 180_000, reporter: 'spec', color: false, bail: true });
   mocha.addFile(join(ROOT, 'test', 'e2e', 'workbench.test.ts'));
-  const failures = await new Promise<number>((done) => mocha.run(done));
-  return { problems: failures > 0 ? [`workbench: ${failures} check(s) failed`] : [], measurements: readMeasurements(measurementsFile) };
+  const failed: string[] = [];
+  const failures = await new Promise<number>((done) => {
+    mocha.run(done).on('fail', (test, err: Error) => failed.push(`workbench: ✗ ${test.fullTitle()}\n${indent(String(err.stack ?? err.message).split('\n').slice(0, 6).join('\n'))}`));
+  });
+  return { problems: failures > 0 ? [`workbench: ${failures} check(s) failed`, ...failed] : [], measurements: readMeasurements(measurementsFile) };
 }
 
 /**
