@@ -69,7 +69,8 @@ export class ByteFrames {
   bytes(b: Uint8Array): void {
     const n = b.length;
     this.room(n);
-    if (n <= 32) {
+    // Up to a few bytes a loop is cheaper than a call into the runtime; beyond, a copy is.
+    if (n <= 8) {
       const buf = this.buf;
       let at = this.len;
       for (let i = 0; i < n; i++) buf[at++] = b[i]!;
@@ -95,14 +96,21 @@ export class ByteFrames {
       buf[this.len++] = 0x2d; // '-'
       v = -v;
     }
-    let digits = 1;
-    for (let p = 10; p <= v; p *= 10) digits++;
-    let at = this.len + digits;
+    if (v < 1e8) {
+      this.len = writeDigits(buf, this.len, v);
+      return;
+    }
+    // Timestamps (13 digits) and other large integers: two halves, each small enough for integer
+    // arithmetic, the low one zero-padded to eight digits.
+    const high = Math.floor(v / 1e8);
+    let low = v - high * 1e8;
+    let at = writeDigits(buf, this.len, high) + 8;
     this.len = at;
-    do {
-      buf[--at] = 0x30 + (v % 10);
-      v = Math.floor(v / 10);
-    } while (v > 0);
+    for (let i = 0; i < 8; i++) {
+      const q = (low / 10) | 0;
+      buf[--at] = 0x30 + low - q * 10;
+      low = q;
+    }
   }
 
   /** The complete frames, as a view of the buffer: valid until the next call of clear(). */
@@ -132,4 +140,18 @@ export class ByteFrames {
     this.buf.copy(grown, 0, 0, this.len);
     this.buf = grown;
   }
+}
+
+/** The digits of an integer 0 ≤ v < 2^31 at `at`; returns the position after them. */
+function writeDigits(buf: Buffer, at: number, v: number): number {
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  const end = at + digits;
+  let i = end;
+  do {
+    const q = (v / 10) | 0;
+    buf[--i] = 0x30 + v - q * 10;
+    v = q;
+  } while (v > 0);
+  return end;
 }

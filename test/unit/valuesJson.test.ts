@@ -18,10 +18,26 @@ describe('values notification JSON', () => {
   });
 
   it('writes integers digit by digit exactly as JSON.stringify does, up to and beyond 1e15', () => {
-    const numbers = [0, -0, 7, -7, 9, 10, 99, 100, 65535, -32768, 1795245019008, 999999999999999, 1e15, -1e15, 2 ** 53, 1.5, -0.25, 1e21];
+    const numbers = [0, -0, 7, -7, 9, 10, 99, 100, 65535, -32768, 99999999, 1e8, 1e8 + 1, -123456789, 1795200000000, 1700000000005, 1795245019008, 999999999999999, 1e15, -1e15, 2 ** 53, 1.5, -0.25, 1e21];
     const items: TagReading[] = numbers.map((value, i) => ({ tag: `t${i}`, value, quality: 'good', timestamp: 1795245019008 + i }));
     const expected = JSON.stringify({ jsonrpc: '2.0', method: 'bifrost/values', params: { subscriptionId: 's1', items } });
     assert.equal(valuesNotificationJson('s1', items), expected);
+  });
+
+  it('writes timestamps shared by many readings, and changing from one reading to the next, as JSON.stringify does', () => {
+    const times = [1795245019008, 1795245019008, 1795245019008, 1795245019009, 1795245019008, 1795245019008, 5, 5, 1795245019010];
+    const items: TagReading[] = times.map((t, i) => ({
+      tag: `t${i}`,
+      value: i,
+      quality: i % 4 === 3 ? 'uncertain' : 'good',
+      timestamp: t,
+      sourceTimestamp: times[times.length - 1 - i],
+      ...(i % 3 === 0 ? { serverTimestamp: t - 1 } : {}),
+    }));
+    const expected = JSON.stringify({ jsonrpc: '2.0', method: 'bifrost/values', params: { subscriptionId: 's1', items } });
+    assert.equal(valuesNotificationJson('s1', items), expected);
+    // And again: nothing kept from the first notification leaks into the second.
+    assert.equal(valuesNotificationJson('s1', items.slice(3)), JSON.stringify({ jsonrpc: '2.0', method: 'bifrost/values', params: { subscriptionId: 's1', items: items.slice(3) } }));
   });
 
   it('writes non-finite numbers as null, as JSON.stringify does', () => {
