@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { BrowseResult, DeviceListResult, DeviceStatusNotification, SubscribeResult, ValuesNotification } from '../gateway/protocol';
+import { GATEWAY_NODE_OPTIONS, type BrowseResult, type DeviceListResult, type DeviceStatusNotification, type SubscribeResult, type ValuesNotification } from '../gateway/protocol';
 import { spawnFastGateway, type FastGateway } from './fastClient';
 import type { BareCommand, BareReport } from './opcuaBareProtocol';
 import { GenerationCounter } from './generationCounter';
@@ -81,6 +81,18 @@ async function startServer(): Promise<Server> {
 /** Options for node when spawning the gateway or the bare client, e.g. `--cpu-prof` (BIFROST_BENCH_OPCUA_NODE_ARGS). */
 const nodeArgs = () => process.env['BIFROST_BENCH_OPCUA_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
 
+/**
+ * The heap both processes run with. `launched`: the gateway's launch options (GATEWAY_NODE_OPTIONS:
+ * a small young generation, chosen for memory), given to the bare client too; `defaults`: Node's
+ * own (16 MB semi-spaces on 64-bit, pretenuring on), given to the gateway too. Each pair compares
+ * code with code; across the pairs the heap's CPU-for-memory trade shows.
+ */
+type Heap = 'launched' | 'defaults';
+const HEAP_ARGS: Record<Heap, { gateway: readonly string[]; bare: readonly string[] }> = {
+  launched: { gateway: [], bare: GATEWAY_NODE_OPTIONS },
+  defaults: { gateway: ['--max-semi-space-size=16', '--allocation-site-pretenuring'], bare: [] },
+};
+
 function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
@@ -95,9 +107,13 @@ function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number)
 }
 
 /** A gateway with one OPC UA device, connected; its certificate store in a temp folder. */
-async function gatewayWithDevice(endpointUrl: string, tags: { name: string; nodeId: string; samplingIntervalMs: number; queueSize: number }[]): Promise<{ gw: FastGateway; close(): Promise<void>; describedMs: number }> {
+async function gatewayWithDevice(
+  endpointUrl: string,
+  tags: { name: string; nodeId: string; samplingIntervalMs: number; queueSize: number }[],
+  heap: Heap = 'launched',
+): Promise<{ gw: FastGateway; close(): Promise<void>; describedMs: number }> {
   const pki = mkdtempSync(path.join(os.tmpdir(), 'bifrost-bench-pki-'));
-  const gw = await spawnFastGateway(nodeArgs(), ['--pki', pki]);
+  const gw = await spawnFastGateway([...HEAP_ARGS[heap].gateway, ...nodeArgs()], ['--pki', pki]);
   const close = async () => {
     await gw.close();
     rmSync(pki, { recursive: true, force: true });
@@ -130,9 +146,9 @@ async function gatewayWithDevice(endpointUrl: string, tags: { name: string; node
   }
 }
 
-async function gatewaySubscriptionRun(server: Server, seconds: number): Promise<SubscriptionRun> {
+async function gatewaySubscriptionRun(server: Server, seconds: number, heap: Heap): Promise<SubscriptionRun> {
   const tags = Array.from({ length: ITEMS }, (_, i) => ({ name: `c${i}`, nodeId: nodeIdOf(i), samplingIntervalMs: 0, queueSize: QUEUE_SIZE }));
-  const { gw, close, describedMs } = await gatewayWithDevice(server.endpointUrl, tags);
+  const { gw, close, describedMs } = await gatewayWithDevice(server.endpointUrl, tags, heap);
   try {
     const counter = new GenerationCounter(ITEMS);
     gw.onNotification('bifrost/values', (p) => {
@@ -166,8 +182,9 @@ interface Bare {
   stop(): Promise<void>;
 }
 
-async function startBare(endpointUrl: string): Promise<Bare> {
-  const child = fork(path.join(__dirname, 'opcua-bench-client.js'), [endpointUrl], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: nodeArgs() });
+async function startBare(endpointUrl: string, heap: Heap = 'defaults'): Promise<Bare> {
+  const execArgv = [...HEAP_ARGS[heap].bare, ...nodeArgs()];
+  const child = fork(path.join(__dirname, 'opcua-bench-client.js'), [endpointUrl], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv });
   let log = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (log = (log + c).slice(-4000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -201,8 +218,8 @@ async function startBare(endpointUrl: string): Promise<Bare> {
   };
 }
 
-async function bareSubscriptionRun(server: Server, seconds: number): Promise<SubscriptionRun> {
-  const bare = await startBare(server.endpointUrl);
+async function bareSubscriptionRun(server: Server, seconds: number, heap: Heap): Promise<SubscriptionRun> {
+  const bare = await startBare(server.endpointUrl, heap);
   try {
     const nodeIds = Array.from({ length: ITEMS }, (_, i) => nodeIdOf(i));
     const sub = await bare.ask({ type: 'subscribe', nodeIds, publishingIntervalMs: CHANGE_MS, samplingIntervalMs: 0, queueSize: QUEUE_SIZE }, 'subscribed');
@@ -266,16 +283,16 @@ export async function opcuaSection(quick: boolean): Promise<void> {
   try {
     const gateway: SubscriptionRun[] = [];
     const bare: SubscriptionRun[] = [];
-    // Interleaved, the order flipped each run: drift on a shared machine hits both alike.
-    for (let r = 0; r < runs; r++) {
-      if (r % 2 === 0) {
-        gateway.push(await gatewaySubscriptionRun(server, seconds));
-        bare.push(await bareSubscriptionRun(server, seconds));
-      } else {
-        bare.push(await bareSubscriptionRun(server, seconds));
-        gateway.push(await gatewaySubscriptionRun(server, seconds));
-      }
-    }
+    const gatewayDefaults: SubscriptionRun[] = [];
+    const bareLaunched: SubscriptionRun[] = [];
+    // Interleaved, the order flipped each run: drift on a shared machine hits all alike.
+    const steps = [
+      async () => gateway.push(await gatewaySubscriptionRun(server, seconds, 'launched')),
+      async () => bareLaunched.push(await bareSubscriptionRun(server, seconds, 'launched')),
+      async () => bare.push(await bareSubscriptionRun(server, seconds, 'defaults')),
+      async () => gatewayDefaults.push(await gatewaySubscriptionRun(server, seconds, 'defaults')),
+    ];
+    for (let r = 0; r < runs; r++) for (const step of r % 2 === 0 ? steps : [...steps].reverse()) await step();
     const browse = await browseRuns(server, runs);
 
     const m = (xs: SubscriptionRun[], k: keyof SubscriptionRun) => median(xs.map((x) => x[k]));
@@ -288,11 +305,18 @@ export async function opcuaSection(quick: boolean): Promise<void> {
     row(`${ITEMS} items: subscribe → all first`, `${(m(gateway, 'firstValuesMs') / 1000).toFixed(2)} s`, `${(m(bare, 'firstValuesMs') / 1000).toFixed(2)} s`, `${x(m(gateway, 'firstValuesMs'), m(bare, 'firstValuesMs'))} (goal ≤ 5 s and ≤ 1×)`);
     console.log(`  before that, the gateway describes its ${ITEMS} configured tags once connected: ${(m(gateway, 'describedMs') / 1000).toFixed(2)} s (waited for, not in these figures)`);
     row('values/s received (10,000 sent)', `${Math.round(m(gateway, 'valuesPerS'))}`, `${Math.round(m(bare, 'valuesPerS'))}`, 'gateway: delivered over stdio JSON-RPC to this process');
-    row(`lost / bad / silent (${runs} windows)`, `${sum(gateway, 'lost')} / ${sum(gateway, 'bad')} / ${sum(gateway, 'silent')}`, `${sum(bare, 'lost')} / ${sum(bare, 'bad')} / ${sum(bare, 'silent')}`, 'lost: generations skipped; silent: items without a value');
-    row('CPU % of one core', m(gateway, 'cpuPct').toFixed(1), m(bare, 'cpuPct').toFixed(1), `${x(m(gateway, 'cpuPct'), m(bare, 'cpuPct'))} (goal ≤ 1.5×)`);
-    row(`RSS MB peak holding ${ITEMS} items`, m(gateway, 'rssMb').toFixed(0), m(bare, 'rssMb').toFixed(0), x(m(gateway, 'rssMb'), m(bare, 'rssMb')));
+    const ours = [...gateway, ...gatewayDefaults];
+    const theirs = [...bare, ...bareLaunched];
+    row(`lost / bad / silent (${ours.length} windows)`, `${sum(ours, 'lost')} / ${sum(ours, 'bad')} / ${sum(ours, 'silent')}`, `${sum(theirs, 'lost')} / ${sum(theirs, 'bad')} / ${sum(theirs, 'silent')}`, 'lost: generations skipped; silent: items without a value');
+    row('CPU % of one core: as launched', m(gateway, 'cpuPct').toFixed(1), m(bare, 'cpuPct').toFixed(1), `${x(m(gateway, 'cpuPct'), m(bare, 'cpuPct'))}: the gateway's launch options, the bare client on Node's defaults`);
+    row('  … both on the launch options', m(gateway, 'cpuPct').toFixed(1), m(bareLaunched, 'cpuPct').toFixed(1), `${x(m(gateway, 'cpuPct'), m(bareLaunched, 'cpuPct'))} (goal ≤ 1.5×): ${GATEWAY_NODE_OPTIONS.join(' ')}`);
+    row("  … both on Node's defaults", m(gatewayDefaults, 'cpuPct').toFixed(1), m(bare, 'cpuPct').toFixed(1), `${x(m(gatewayDefaults, 'cpuPct'), m(bare, 'cpuPct'))} (goal ≤ 1.5×): ${HEAP_ARGS.defaults.gateway.join(' ')} for the gateway`);
+    row(`RSS MB peak holding ${ITEMS} items`, m(gateway, 'rssMb').toFixed(0), m(bare, 'rssMb').toFixed(0), `${x(m(gateway, 'rssMb'), m(bare, 'rssMb'))}: as launched`);
+    row('  … both on the launch options', m(gateway, 'rssMb').toFixed(0), m(bareLaunched, 'rssMb').toFixed(0), x(m(gateway, 'rssMb'), m(bareLaunched, 'rssMb')));
+    row("  … both on Node's defaults", m(gatewayDefaults, 'rssMb').toFixed(0), m(bare, 'rssMb').toFixed(0), x(m(gatewayDefaults, 'rssMb'), m(bare, 'rssMb')));
     row('server CPU % meanwhile', m(gateway, 'serverCpuPct').toFixed(1), m(bare, 'serverCpuPct').toFixed(1));
-    console.log(`  runs (first values s / CPU %): gateway ${gateway.map((g) => `${(g.firstValuesMs / 1000).toFixed(2)}/${g.cpuPct.toFixed(0)}`).join(', ')}; bare ${bare.map((g) => `${(g.firstValuesMs / 1000).toFixed(2)}/${g.cpuPct.toFixed(0)}`).join(', ')}`);
+    const each = (xs: SubscriptionRun[]) => xs.map((g) => `${(g.firstValuesMs / 1000).toFixed(2)}/${g.cpuPct.toFixed(1)}`).join(', ');
+    console.log(`  runs (first values s / CPU %): gateway ${each(gateway)}; bare ${each(bare)}; on the other heap: gateway ${each(gatewayDefaults)}, bare ${each(bareLaunched)}`);
     console.log(`\n## OPC UA browse: one folder of ${BROWSE_ITEMS} variables (median of ${runs} after a warm-up, same session each)`);
     console.log(`  gateway bifrost/browse, maxItems ${BROWSE_ITEMS}      ${median(browse.gateway).toFixed(0).padStart(5)} ms  (goal ≤ 1000 ms; ${browse.gatewayItems} items, ${browse.gatewayTyped} typed Double; one page)`);
     console.log(`  bare Browse + BrowseNext + DataType/access    ${median(browse.bare).toFixed(0).padStart(5)} ms  (${browse.bareItems} DataTypes read)   gateway / bare ${x(median(browse.gateway), median(browse.bare))}`);
