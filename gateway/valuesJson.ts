@@ -6,23 +6,12 @@ import type { TagReading } from './protocol';
  * straight into the outgoing bytes (ByteFrames), with no string per reading. The output is plain
  * JSON: the contract is unchanged, and a unit test holds it equal to JSON.stringify's.
  */
-const quotedTags = new Map<string, Buffer>();
-
-function quoted(tag: string): Buffer {
-  let q = quotedTags.get(tag);
-  if (q === undefined) {
-    q = Buffer.from(`{"tag":${JSON.stringify(tag)},"value":`, 'utf8');
-    // Tag keys repeat every scan; the bound only guards against a client inventing endless refs.
-    if (quotedTags.size > 200_000) quotedTags.clear();
-    quotedTags.set(tag, q);
-  }
-  return q;
-}
-
 const piece = (s: string) => Buffer.from(s, 'latin1');
 const TRUE = piece('true');
 const FALSE = piece('false');
 const NULL = piece('null');
+const TAG = piece('{"tag":');
+const VALUE = piece(',"value":');
 
 /**
  * A piece of JSON that ends in a number (`,"sourceTimestamp":1795245019008`), kept encoded while
@@ -76,6 +65,8 @@ function writeValue(out: ByteFrames, v: TagReading['value']): void {
       out.bytes(v ? TRUE : FALSE);
       return;
     case 'string':
+      out.jsonString(v);
+      return;
     case 'object':
       // Arrays and structures (and null) as JSON.stringify writes them.
       if (v === null) out.bytes(NULL);
@@ -89,23 +80,25 @@ function writeValue(out: ByteFrames, v: TagReading['value']): void {
 /** The notification's JSON (no frame header) appended to `out`. */
 export function writeValuesNotification(out: ByteFrames, subscriptionId: string, items: readonly TagReading[]): void {
   out.bytes(NOTIFICATION_START);
-  out.text(JSON.stringify(subscriptionId));
+  out.jsonString(subscriptionId);
   out.bytes(ITEMS_START);
   for (let i = 0; i < items.length; i++) {
     const r = items[i]!;
     if (i > 0) out.ascii(',');
-    out.bytes(quoted(r.tag));
+    out.bytes(TAG);
+    out.jsonString(r.tag);
+    out.bytes(VALUE);
     writeValue(out, r.value);
     QUALITY_AND_TIME[r.quality].write(out, r.timestamp);
     if (r.sourceTimestamp !== undefined) SOURCE_TIMESTAMP.write(out, r.sourceTimestamp);
     if (r.serverTimestamp !== undefined) SERVER_TIMESTAMP.write(out, r.serverTimestamp);
     if (r.status !== undefined) {
       out.bytes(STATUS);
-      out.text(JSON.stringify(r.status));
+      out.jsonString(r.status);
     }
     if (r.error !== undefined) {
       out.bytes(ERROR);
-      out.text(JSON.stringify(r.error));
+      out.jsonString(r.error);
     }
     out.ascii('}');
   }

@@ -16,16 +16,30 @@ export function toReading(tag: string, dataValue: DataValue, meta: VariableMeta 
   void meta;
   const status = dataValue.statusCode;
   const quality = qualityOf(status);
-  const reading: TagReading = { tag, value: quality === 'bad' ? null : variantToTagValue(dataValue.value), quality, timestamp: receivedAt };
-  const source = dataValue.sourceTimestamp?.getTime();
-  const server = dataValue.serverTimestamp?.getTime();
-  if (source !== undefined && !Number.isNaN(source) && source > 0) reading.sourceTimestamp = source;
-  if (server !== undefined && !Number.isNaN(server) && server > 0) reading.serverTimestamp = server;
+  const value = quality === 'bad' ? null : variantToTagValue(dataValue.value);
+  const source = millis(dataValue.sourceTimestamp);
+  const server = millis(dataValue.serverTimestamp);
+  // One literal with every field the reading has (servers send both timestamps almost always):
+  // properties added later would each change the object's shape and allocate a second store.
+  const reading: TagReading =
+    source !== undefined && server !== undefined
+      ? { tag, value, quality, timestamp: receivedAt, sourceTimestamp: source, serverTimestamp: server }
+      : source !== undefined
+        ? { tag, value, quality, timestamp: receivedAt, sourceTimestamp: source }
+        : server !== undefined
+          ? { tag, value, quality, timestamp: receivedAt, serverTimestamp: server }
+          : { tag, value, quality, timestamp: receivedAt };
   if (!isPlainGood(status)) {
     reading.status = status.name;
     if (quality !== 'good') reading.error = describeStatus(status);
   }
   return reading;
+}
+
+/** A DataValue's timestamp in ms since the epoch; undefined when missing or OPC UA's null date. */
+function millis(date: Date | null | undefined): number | undefined {
+  const ms = date?.getTime();
+  return ms !== undefined && !Number.isNaN(ms) && ms > 0 ? ms : undefined;
 }
 
 /** Reads the Value attribute of each node (split by the server's MaxNodesPerRead), one reading per item in order. */

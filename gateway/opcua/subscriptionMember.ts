@@ -23,6 +23,8 @@ export class SubscriptionMember {
   private readonly filter: ChangeFilter;
   private pending: TagReading[] = [];
   private flushQueued = false;
+  /** When the values waiting arrived: one publish response comes in one turn, at one time. */
+  private receivedAt = 0;
 
   constructor(
     readonly tags: readonly MonitoredTag[],
@@ -42,7 +44,8 @@ export class SubscriptionMember {
   value(index: number, dataValue: DataValue): void {
     if (this.closed) return;
     const tag = this.tags[index];
-    const reading = this.convert(tag.key, dataValue, tag.meta, Date.now());
+    if (!this.flushQueued) this.receivedAt = Date.now();
+    const reading = this.convert(tag.key, dataValue, tag.meta, this.receivedAt);
     if (this.filteredHere.has(index) && !this.filter.passes(reading, tag.deadband)) return;
     this.push(reading);
   }

@@ -12,6 +12,7 @@ describe('values notification JSON', () => {
       { tag: 'energy', value: '18446744073709551615', quality: 'good', timestamp: 4 },
       { tag: 'dead', value: null, quality: 'bad', timestamp: 5, error: 'plc1: no answer within 1000 ms reading "x"' },
       { tag: 'big', value: 1e300, quality: 'uncertain', timestamp: 6 },
+      { tag: 'lone \ud800 surrogate, DEL \u007f, 漢字', value: 'tab\there', quality: 'uncertain', timestamp: 7, status: 'UncertainLastUsableValue' },
     ];
     const expected = JSON.stringify({ jsonrpc: '2.0', method: 'bifrost/values', params: { subscriptionId: 's"1', items } });
     assert.equal(valuesNotificationJson('s"1', items), expected);
