@@ -23,7 +23,9 @@ const BY_NAME = ParameterStructures.byName;
  * every request straight into the old generation, where only a major collection frees them
  * (at 10,000 devices about 50 MB of peak resident size). A gateway of thousands of devices
  * should run with `--max-semi-space-size=16` instead of 4: the objects of thousands of requests
- * in flight then die young rather than being promoted.
+ * in flight then die young rather than being promoted. So should one receiving tens of
+ * thousands of OPC UA values a second: a publish response is decoded whole, and at 10,000 values
+ * it does not fit 4 MB semi-spaces (the gateway's CPU falls from about 6.7 to 3.8 % of a core).
  */
 export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4', '--no-allocation-site-pretenuring'];
 
