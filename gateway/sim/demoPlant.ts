@@ -16,6 +16,8 @@
  */
 import type { ByteOrder, ModbusTcpDeviceConfig, ModbusArea, ModbusDataType, TagConfig } from '../protocol';
 import { clamp, DemoProcess } from './demoProcess';
+import type { DeviceIdentity } from '../modbus/deviceIdentification';
+import { VERSION } from '../version';
 import { ModbusTcpSimulator } from './modbusServer';
 import { startDemoOpcUaServer, type DemoOpcUaServer, type DemoOpcUaServerOptions } from './opcuaServer';
 
@@ -138,6 +140,22 @@ const BOILER_TAG_CONFIGS: PlantTag[] = [
 const TANK_UNIT = 1;
 const BOILER_UNIT = 2;
 
+/** What the demo devices answer to Read Device Identification (FC43) and Report Server ID (FC17). */
+export const TANK_IDENTITY: DeviceIdentity = {
+  vendorName: 'Bifrost Demo Plant',
+  productCode: 'BDP-TANK',
+  revision: VERSION,
+  productName: 'Tank Farm PLC',
+  modelName: 'TF-PLC-2291',
+};
+export const BOILER_IDENTITY: DeviceIdentity = {
+  vendorName: 'Bifrost Demo Plant',
+  productCode: 'BDP-BOILER',
+  revision: VERSION,
+  productName: 'Boiler Controller',
+  modelName: 'BLR-7741',
+};
+
 export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<RunningDemoPlant> {
   const host = opts.host ?? '127.0.0.1';
   const tickMs = opts.tickMs ?? 100;
@@ -145,8 +163,8 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
   const now = opts.now ?? Date.now;
 
   const model = new DemoProcess();
-  const tank = new SimulatedDevice(new ModbusTcpSimulator({ host, unitIds: [TANK_UNIT] }), TANK_TAG_CONFIGS);
-  const boiler = new SimulatedDevice(new ModbusTcpSimulator({ host, unitIds: [BOILER_UNIT] }), BOILER_TAG_CONFIGS);
+  const tank = new SimulatedDevice(new ModbusTcpSimulator({ host, unitIds: [TANK_UNIT], identity: TANK_IDENTITY }), TANK_TAG_CONFIGS);
+  const boiler = new SimulatedDevice(new ModbusTcpSimulator({ host, unitIds: [BOILER_UNIT], identity: BOILER_IDENTITY }), BOILER_TAG_CONFIGS);
   tank.write(T.serialNumber, 'TF-PLC-2291-0047');
   boiler.write(B.serialNumber, 'BLR-7741-A02-118');
   publishBoilerInputs(model, boiler);

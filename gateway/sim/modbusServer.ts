@@ -7,6 +7,15 @@
  */
 import * as net from 'node:net';
 import type { ModbusArea } from '../protocol';
+import {
+  FC_ENCAPSULATED,
+  FC_REPORT_SERVER_ID,
+  IDENTITY_OBJECTS,
+  MAX_OBJECT_BYTES,
+  MEI_DEVICE_IDENTIFICATION,
+  ReadDeviceIdCode,
+  type DeviceIdentity,
+} from '../modbus/deviceIdentification';
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -25,6 +34,11 @@ export interface SimulatorOptions {
    * or write touching one answers exception 2 (illegal data address). Default none.
    */
   holes?: readonly SimHole[];
+  /**
+   * What the device answers to Read Device Identification (FC43/14) and Report Server ID (FC17).
+   * Null or absent: both answer exception 1, as many real devices do.
+   */
+  identity?: DeviceIdentity | null;
 }
 
 /** A run of addresses a device does not have, inclusive. */
@@ -83,7 +97,10 @@ export const ModbusException = {
 } as const;
 
 const MBAP_HEADER = 7; // transaction id, protocol id, length, unit id
-const MAX_LENGTH_FIELD = 254; // unit id + largest PDU (253 bytes)
+const MAX_PDU = 253;
+const MAX_LENGTH_FIELD = MAX_PDU + 1; // unit id + largest PDU
+/** Function, MEI type, code, conformity level, more follows, next object id, object count. */
+const ID_RESPONSE_HEADER = 7;
 const MAX_READ_BITS = 2000;
 const MAX_READ_REGISTERS = 125;
 const MAX_WRITE_BITS = 1968;
@@ -115,6 +132,9 @@ export class ModbusTcpSimulator {
   private garbageSeed = 0x2545f491;
   /** Per area, holes before each address (length 65537), or null: no hole in that area. */
   private holesBefore: Record<ModbusArea, Uint32Array | null> = { coil: null, discrete: null, input: null, holding: null };
+  private identityValue: DeviceIdentity | null = null;
+  /** Identity object values by object id (sparse: absent optional objects are holes). */
+  private identityObjects: Buffer[] = [];
 
   constructor(opts: SimulatorOptions = {}) {
     this.host = opts.host ?? '127.0.0.1';
@@ -137,6 +157,35 @@ export class ModbusTcpSimulator {
       this.unitFilter = null;
     }
     if (opts.holes) this.setHoles(opts.holes);
+    this.setIdentity(opts.identity ?? null);
+  }
+
+  /** The identity configured, or null. */
+  get identity(): DeviceIdentity | null {
+    return this.identityValue;
+  }
+
+  /** Replaces the identity (null: FC43 and FC17 answer exception 1). */
+  setIdentity(identity: DeviceIdentity | null): void {
+    if (identity === null) {
+      this.identityValue = null;
+      this.identityObjects = [];
+      return;
+    }
+    const objects: Buffer[] = [];
+    IDENTITY_OBJECTS.forEach((field, id) => {
+      const value = identity[field];
+      const required = id < 3;
+      if (value === undefined && !required) return;
+      if (typeof value !== 'string' || !/^[\x20-\x7e]*$/.test(value) || value.length > MAX_OBJECT_BYTES || (required && value === '')) {
+        throw new RangeError(
+          `Simulator identity '${field}' must be ${required ? 'a non-empty' : 'a'} string of printable ASCII, at most ${MAX_OBJECT_BYTES} characters, got ${JSON.stringify(value)}.`,
+        );
+      }
+      objects[id] = Buffer.from(value, 'latin1');
+    });
+    this.identityValue = { ...identity };
+    this.identityObjects = objects;
   }
 
   /** Replaces the hole map: from now on any request touching one of these answers exception 2. */
@@ -303,6 +352,10 @@ export class ModbusTcpSimulator {
         return this.maskWriteRegister(tid, unit, buf, p, len);
       case 23:
         return this.readWriteRegisters(tid, unit, buf, p, len);
+      case FC_ENCAPSULATED:
+        return this.readDeviceIdentification(tid, unit, buf, p, len);
+      case FC_REPORT_SERVER_ID:
+        return this.reportServerId(tid, unit, len);
       default:
         return exceptionAdu(tid, unit, fc, ModbusException.IllegalFunction);
     }
@@ -430,6 +483,90 @@ export class ModbusTcpSimulator {
     out[7] = 23;
     out[8] = readCount * 2;
     putRegisters(out, 9, bank, readAddress, readCount);
+    return out;
+  }
+
+  /**
+   * FC43 / MEI 14 (Modbus Application Protocol v1.1b3, 6.21). Stream codes 1-3 list the objects of
+   * their category from the object id asked for (an id outside it restarts at 0, as the
+   * specification says); objects that do not fit one PDU are left for a next request, announced by
+   * "more follows" and the next object id. This device has no extended objects, so code 3 answers
+   * the regular set. Code 4 answers one object.
+   */
+  private readDeviceIdentification(tid: number, unit: number, buf: Buffer, p: number, len: number): Buffer {
+    const objects = this.identityObjects;
+    if (objects.length === 0) return exceptionAdu(tid, unit, FC_ENCAPSULATED, ModbusException.IllegalFunction);
+    if (len !== 4) return exceptionAdu(tid, unit, FC_ENCAPSULATED, ModbusException.IllegalDataValue);
+    // Other MEI types (13, CANopen) are functions this device does not have.
+    if (buf[p + 1] !== MEI_DEVICE_IDENTIFICATION) return exceptionAdu(tid, unit, FC_ENCAPSULATED, ModbusException.IllegalFunction);
+    const code = buf[p + 2]!;
+    const asked = buf[p + 3]!;
+    if (code < ReadDeviceIdCode.Basic || code > ReadDeviceIdCode.Specific) return exceptionAdu(tid, unit, FC_ENCAPSULATED, ModbusException.IllegalDataValue);
+    let ids: number[];
+    let more = false;
+    let next = 0;
+    if (code === ReadDeviceIdCode.Specific) {
+      if (objects[asked] === undefined) return exceptionAdu(tid, unit, FC_ENCAPSULATED, ModbusException.IllegalDataAddress);
+      ids = [asked];
+    } else {
+      const last = code === ReadDeviceIdCode.Basic ? 2 : IDENTITY_OBJECTS.length - 1;
+      const first = asked <= last && objects[asked] !== undefined ? asked : 0;
+      ids = [];
+      let room = MAX_PDU - ID_RESPONSE_HEADER;
+      for (let id = first; id <= last; id++) {
+        const value = objects[id];
+        if (value === undefined) continue;
+        if (2 + value.length > room) {
+          more = true;
+          next = id;
+          break;
+        }
+        ids.push(id);
+        room -= 2 + value.length;
+      }
+    }
+    let pduLength = ID_RESPONSE_HEADER;
+    for (const id of ids) pduLength += 2 + objects[id]!.length;
+    const out = adu(tid, unit, pduLength);
+    out[7] = FC_ENCAPSULATED;
+    out[8] = MEI_DEVICE_IDENTIFICATION;
+    out[9] = code;
+    out[10] = this.conformityLevel();
+    out[11] = more ? 0xff : 0x00;
+    out[12] = next;
+    out[13] = ids.length;
+    let at = 14;
+    for (const id of ids) {
+      const value = objects[id]!;
+      out[at++] = id;
+      out[at++] = value.length;
+      value.copy(out, at);
+      at += value.length;
+    }
+    return out;
+  }
+
+  /** Regular identification when any regular object is set, else basic; both with individual access (0x80). */
+  private conformityLevel(): number {
+    const hasRegular = this.identityObjects.length > 3;
+    return 0x80 | (hasRegular ? ReadDeviceIdCode.Regular : ReadDeviceIdCode.Basic);
+  }
+
+  /**
+   * FC17: byte count, server id (this device uses the unit id it was asked as), run indicator
+   * (0xFF, running), then the product name, or the vendor name, as additional data.
+   */
+  private reportServerId(tid: number, unit: number, len: number): Buffer {
+    const identity = this.identityValue;
+    if (!identity) return exceptionAdu(tid, unit, FC_REPORT_SERVER_ID, ModbusException.IllegalFunction);
+    if (len !== 1) return exceptionAdu(tid, unit, FC_REPORT_SERVER_ID, ModbusException.IllegalDataValue);
+    const data = Buffer.from(identity.productName ?? identity.vendorName, 'latin1');
+    const out = adu(tid, unit, 4 + data.length);
+    out[7] = FC_REPORT_SERVER_ID;
+    out[8] = 2 + data.length;
+    out[9] = unit;
+    out[10] = 0xff;
+    data.copy(out, 11);
     return out;
   }
 

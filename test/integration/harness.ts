@@ -89,8 +89,14 @@ export interface PyModbusBanks {
   di?: number[];
 }
 
-/** Banks served under every unit id, or `{units: {1: banks, 2: banks}}`: only those unit ids, each with its own. */
-export async function startPymodbus(banks: PyModbusBanks | { units: Record<number, PyModbusBanks> }): Promise<PyModbus> {
+/** pymodbus's names of the identification objects: VendorName, ProductCode, MajorMinorRevision, ProductName, … */
+export type PyModbusIdentity = Record<string, string>;
+
+/**
+ * Banks served under every unit id, or `{units: {1: banks, 2: banks}}`: only those unit ids, each
+ * with its own; `identity` answers Read Device Identification.
+ */
+export async function startPymodbus(banks: (PyModbusBanks | { units: Record<number, PyModbusBanks> }) & { identity?: PyModbusIdentity }): Promise<PyModbus> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-pymodbus-'));
   const file = path.join(dir, 'banks.json');
   writeFileSync(file, JSON.stringify(banks));

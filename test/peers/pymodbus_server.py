@@ -6,7 +6,9 @@ on this project wrote.
 BANKS.json holds the initial banks: {"hr": [...], "ir": [...], "co": [...], "di": [...]}, each
 a list indexed by 0-based address (banks are padded with zeros to 400 entries), served under
 every unit id. {"units": {"1": {banks}, "2": {banks}}} serves those unit ids only, each with
-banks of its own. Every accepted TCP connection is reported on stderr as a line
+banks of its own. An "identity" key, {"VendorName": ..., "ProductCode": ..., "MajorMinorRevision": ...,
+"ProductName": ..., ...} in pymodbus's object names, is answered to Read Device Identification
+(FC43/14). Every accepted TCP connection is reported on stderr as a line
 "connection opened". Binds 127.0.0.1 only.
 """
 import json
@@ -14,6 +16,7 @@ import logging
 import sys
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.device import ModbusDeviceIdentification
 from pymodbus.server import StartTcpServer
 from pymodbus.server.async_io import ModbusConnectedRequestHandler
 
@@ -52,7 +55,8 @@ def main():
         context = ModbusServerContext(slaves=slaves, single=False)
     else:
         context = ModbusServerContext(slaves=slave(banks), single=True)
-    StartTcpServer(context=context, address=("127.0.0.1", port), handler=CountingHandler)
+    identity = ModbusDeviceIdentification(info_name=banks["identity"]) if "identity" in banks else None
+    StartTcpServer(context=context, identity=identity, address=("127.0.0.1", port), handler=CountingHandler)
 
 
 if __name__ == "__main__":
