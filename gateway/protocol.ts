@@ -35,6 +35,8 @@ export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4
 
 export * from './protocol/modbus';
 export * from './protocol/opcua';
+export * from './protocol/discovery';
+import type { DiscoveredNotification, DiscoverParams, DiscoverResult, DiscoveryProgressNotification } from './protocol/discovery';
 import type { ModbusTcpDeviceConfig } from './protocol/modbus';
 import type { CertificateInfo, OpcUaDeviceConfig } from './protocol/opcua';
 
@@ -419,6 +421,15 @@ export interface BrowseResult {
 }
 /** Takes `$/cancelRequest`: a cancelled browse answers RequestCancelled (-32800). */
 export const Browse = new RequestType<BrowseParams, BrowseResult, void>('bifrost/browse', BY_NAME);
+
+/**
+ * `bifrost/discover`: scans the hosts × ports × unit ids named (docs/protocol.md, Discovery);
+ * results stream as `bifrost/discovered`, progress as `bifrost/discoveryProgress`. A cancelled
+ * scan closes what it opened and answers with `cancelled: true` and what it had found.
+ */
+export const Discover = new RequestType<DiscoverParams, DiscoverResult, void>('bifrost/discover', BY_NAME);
+export const Discovered = new NotificationType<DiscoveredNotification>('bifrost/discovered');
+export const DiscoveryProgress = new NotificationType<DiscoveryProgressNotification>('bifrost/discoveryProgress');
 
 // ---------------------------------------------------------------------------------------------
 // Certificates (OPC UA and whatever else signs): the gateway's own, and those of servers

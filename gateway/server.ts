@@ -13,6 +13,9 @@ import {
   DemoStart,
   DemoStop,
   DevicesChanged,
+  Discover,
+  Discovered,
+  DiscoveryProgress,
   DevicesList,
   DeviceStatusChanged,
   ErrorCodes,
@@ -39,6 +42,7 @@ import {
 } from './protocol';
 import { checkDeadband, validateConfig } from './config';
 import { DeviceManager } from './core/deviceManager';
+import { discover } from './discovery/discover';
 import type { DeviceDriver } from './core/driver';
 import type { DriverRegistry } from './core/registry';
 import { Subscriptions } from './core/subscriptions';
@@ -171,6 +175,20 @@ export class GatewayServer {
       }),
     );
     c.onRequest(Browse, (params, token) => this.guard(() => this.browse(params, token)));
+    c.onRequest(Discover, (params, token) =>
+      this.guard(async () => {
+        const abort = new AbortController();
+        const listener = token.onCancellationRequested(() => abort.abort());
+        try {
+          return await discover(params, abort.signal, {
+            discovered: (n) => void c.sendNotification(Discovered, n),
+            progress: (n) => void c.sendNotification(DiscoveryProgress, n),
+          });
+        } finally {
+          listener.dispose();
+        }
+      }),
+    );
     c.onRequest(Unsubscribe, (params) =>
       this.guard(() => {
         this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);

@@ -1,0 +1,117 @@
+/**
+ * `bifrost/discover`: checks what the client asked for, then probes every host × port with at
+ * most `concurrency` connections being made at once, streaming what answers. A cancelled scan
+ * stops starting probes, aborts those running (their sockets close) and answers with what it had.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DiscoveredItem, DiscoveredNotification, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams } from '../protocol';
+import { ErrorCodes } from '../protocol';
+import { BifrostError } from '../errors';
+import { probeModbusTcp } from './modbusProbe';
+import { runPool } from './pool';
+import { expandTargets, parsePorts, parseUnitIds } from './targets';
+
+export interface DiscoverySink {
+  discovered(n: DiscoveredNotification): void;
+  progress(n: DiscoveryProgressNotification): void;
+}
+
+const DEFAULT_TIMEOUT_MS = 1000;
+const DEFAULT_CONCURRENCY = 64;
+/** Host × port probes in one scan: a /16 on four ports. */
+const MAX_PROBES = 4 * 65_536;
+/** Progress at most this often: a /16 would otherwise send 65,536 notifications. */
+const PROGRESS_EVERY_MS = 100;
+
+interface ModbusPlan {
+  hosts: string[];
+  ports: number[];
+  unitIds: number[];
+  timeoutMs: number;
+  concurrency: number;
+}
+
+export async function discover(params: unknown, signal: AbortSignal, sink: DiscoverySink): Promise<DiscoverResult> {
+  const started = performance.now();
+  const p = record(params, 'the parameters of bifrost/discover');
+  const discoveryId = p['discoveryId'] ?? randomUUID();
+  if (typeof discoveryId !== 'string' || discoveryId === '' || discoveryId.length > 200) {
+    throw invalid(`"discoveryId" must be a non-empty string of at most 200 characters (got ${JSON.stringify(discoveryId)})`);
+  }
+  for (const key of Object.keys(p)) {
+    if (key === 'opcua' || key === 'serial') throw new BifrostError(ErrorCodes.NotSupported, `"${key}" discovery is not supported by this gateway yet: scan Modbus TCP with "modbus"`);
+    if (key !== 'discoveryId' && key !== 'modbus') throw invalid(`unknown field "${key}" (expected "discoveryId" and "modbus")`);
+  }
+  if (p['modbus'] === undefined) throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]}');
+  const plan = await modbusPlan(p['modbus'], signal);
+
+  let found = 0;
+  let done = 0;
+  const total = plan.hosts.length * plan.ports.length;
+  let lastProgress = 0;
+  const progress = (force: boolean) => {
+    const now = performance.now();
+    if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = now;
+    sink.progress({ discoveryId, done, total });
+  };
+  progress(true);
+
+  await runPool(
+    total,
+    async (index, jobSignal) => {
+      const host = plan.hosts[Math.floor(index / plan.ports.length)]!;
+      const port = plan.ports[index % plan.ports.length]!;
+      const result = await probeModbusTcp(host, port, plan.unitIds, { timeoutMs: plan.timeoutMs, signal: jobSignal });
+      if (jobSignal.aborted) return;
+      const items: DiscoveredItem[] = result.units.map((u) => ({ protocol: 'modbus-tcp', host, port, ...u }));
+      if (items.length > 0) {
+        found += items.length;
+        sink.discovered({ discoveryId, items });
+      }
+    },
+    {
+      concurrency: plan.concurrency,
+      signal,
+      onProgress: (n) => {
+        done = n;
+        progress(false);
+      },
+    },
+  );
+  progress(true);
+  return { discoveryId, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started) };
+}
+
+async function modbusPlan(v: unknown, signal: AbortSignal): Promise<ModbusPlan> {
+  const m = record(v, '"modbus"') as Partial<Record<keyof ModbusDiscoverParams, unknown>>;
+  const known = new Set(['targets', 'ports', 'unitIds', 'timeoutMs', 'concurrency']);
+  for (const key of Object.keys(m)) if (!known.has(key)) throw invalid(`"modbus": unknown field "${key}" (expected ${[...known].map((k) => `"${k}"`).join(', ')})`);
+  const ports = parsePorts(m.ports);
+  const hosts = (await expandTargets(m.targets, { signal })).map((t) => t.address);
+  if (hosts.length * ports.length > MAX_PROBES) {
+    throw invalid(`${hosts.length} hosts × ${ports.length} ports is ${hosts.length * ports.length} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
+  }
+  return {
+    hosts,
+    ports,
+    unitIds: parseUnitIds(m.unitIds),
+    timeoutMs: integer(m.timeoutMs, '"modbus.timeoutMs"', 10, 60_000, DEFAULT_TIMEOUT_MS),
+    concurrency: integer(m.concurrency, '"modbus.concurrency"', 1, 1024, DEFAULT_CONCURRENCY),
+  };
+}
+
+function record(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${what} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function integer(v: unknown, what: string, min: number, max: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(`${what} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+function invalid(message: string): BifrostError {
+  return new BifrostError(ErrorCodes.InvalidParams, message);
+}

@@ -1,0 +1,77 @@
+/**
+ * Discovery: what is on the network, at which unit ids. `bifrost/discover` is a long request that
+ * streams what it finds as `bifrost/discovered` notifications while it runs, with
+ * `bifrost/discoveryProgress`, and answers once everything was probed or the client cancelled it
+ * (`$/cancelRequest`). Discovery only reads: it never writes to a device.
+ */
+
+export interface ModbusDiscoverParams {
+  /** `"192.168.1.0/24"`, `"10.0.0.5"`, `"10.0.0.5-40"`, `"10.0.0.5-10.0.1.7"`, `"plc-3.local"`: 65,536 hosts at most. */
+  targets: string[];
+  /** TCP ports to try on each host (default `[502]`). */
+  ports?: number[];
+  /** Unit ids asked on each open port: default `[1, 255, 0]`; `"all"` sweeps 1-247. */
+  unitIds?: number[] | 'all';
+  /** How long a connect or an answer may take, ms (default 1000). */
+  timeoutMs?: number;
+  /** Connections being made at once (default 64). */
+  concurrency?: number;
+}
+
+export interface DiscoverParams {
+  /** A client's id for this scan, echoed in its notifications; the gateway makes one if absent. */
+  discoveryId?: string;
+  modbus?: ModbusDiscoverParams;
+}
+
+/** What a device says about itself (Modbus FC43 Read Device Identification, or FC17). */
+export interface DeviceIdentity {
+  vendorName: string;
+  productCode: string;
+  revision: string;
+  vendorUrl?: string;
+  productName?: string;
+  modelName?: string;
+}
+
+/**
+ * How sure a result is. `device-identification`: the device described itself; `exception-reply`:
+ * it answered with a Modbus exception (a Modbus device, or a gateway without that unit);
+ * `register-read`: it answered a one-register read.
+ */
+export type DiscoveryEvidence = 'device-identification' | 'exception-reply' | 'register-read';
+
+export interface DiscoveredItem {
+  protocol: 'modbus-tcp';
+  host: string;
+  port: number;
+  unitId: number;
+  identity?: DeviceIdentity;
+  evidence: DiscoveryEvidence;
+  /** The Modbus exception code of an `exception-reply`. */
+  exception?: number;
+  /** For people: e.g. that a gateway answered for this unit id without reaching it. */
+  note?: string;
+}
+
+export interface DiscoveredNotification {
+  discoveryId: string;
+  items: DiscoveredItem[];
+}
+
+export interface DiscoveryProgressNotification {
+  discoveryId: string;
+  /** Host × port probes finished, of `total`. */
+  done: number;
+  total: number;
+}
+
+export interface DiscoverResult {
+  discoveryId: string;
+  /** Results sent in `bifrost/discovered`. */
+  found: number;
+  /** Host × port probes finished (all of them unless cancelled). */
+  probed: number;
+  cancelled: boolean;
+  durationMs: number;
+}

@@ -1,0 +1,159 @@
+/**
+ * `bifrost/discover` through the built gateway: simulators on several loopback addresses
+ * (127.0.0.0/8 all reaches this machine), ports and unit ids are found exactly, with what they
+ * say of themselves; a cancelled scan answers at once and leaves no connection open; bad
+ * parameters get clear errors.
+ */
+import { strict as assert } from 'node:assert';
+import * as net from 'node:net';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import type { DiscoveredItem, DiscoveredNotification, DiscoverResult, DiscoveryProgressNotification } from '../../gateway/protocol';
+import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
+import type { GatewayProcess } from '../../tools/gatewayClient';
+import { delay, freePort, rpcError, startGateway, waitFor } from './harness';
+
+const IDENTITY_A = { vendorName: 'Acme Controls', productCode: 'AC-500', revision: '2.1.0' };
+const IDENTITY_B = { vendorName: 'Nordic Drives', productCode: 'ND-7', revision: '0.9', productName: 'ND-7 Inverter' };
+
+/** A TCP server that accepts and never answers: a device that hangs. */
+class SilentServer {
+  readonly sockets = new Set<net.Socket>();
+  private server: net.Server | null = null;
+
+  async start(host: string, port: number): Promise<void> {
+    const server = net.createServer((s) => {
+      this.sockets.add(s);
+      s.resume(); // reads (and drops) what comes, so that it sees the other side close
+      s.on('error', () => undefined);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
+
+describe('bifrost/discover (Modbus TCP)', function () {
+  this.timeout(60_000);
+  let gw: GatewayProcess;
+  const found: DiscoveredNotification[] = [];
+  const progress: DiscoveryProgressNotification[] = [];
+
+  before(async () => {
+    gw = await startGateway();
+    gw.connection.onNotification('bifrost/discovered', (n: DiscoveredNotification) => void found.push(n));
+    gw.connection.onNotification('bifrost/discoveryProgress', (n: DiscoveryProgressNotification) => void progress.push(n));
+  });
+  after(async () => gw?.close());
+  beforeEach(() => {
+    found.length = 0;
+    progress.length = 0;
+  });
+
+  const items = (id: string): DiscoveredItem[] => found.filter((n) => n.discoveryId === id).flatMap((n) => n.items);
+  const key = (i: DiscoveredItem) => `${i.host}:${i.port}/${i.unitId}`;
+
+  describe('on a loopback range', () => {
+    const sims: ModbusTcpSimulator[] = [];
+    let port: number;
+    let otherPort: number;
+
+    before(async () => {
+      port = await freePort();
+      otherPort = await freePort();
+      const start = async (sim: ModbusTcpSimulator) => {
+        sims.push(sim);
+        await sim.start();
+      };
+      await start(new ModbusTcpSimulator({ host: '127.0.0.2', port, unitIds: [1], identity: IDENTITY_A }));
+      await start(new ModbusTcpSimulator({ host: '127.0.0.3', port, unitIds: [1] }));
+      await start(new ModbusTcpSimulator({ host: '127.0.0.5', port: otherPort, unitIds: [255], identity: IDENTITY_B }));
+    });
+    after(async () => {
+      for (const sim of sims) await sim.stop();
+    });
+
+    it('finds exactly the devices listening, at their unit ids, with their identity, and reports progress to the end', async () => {
+      const result = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', {
+        discoveryId: 'scan-1',
+        modbus: { targets: ['127.0.0.1-8'], ports: [port, otherPort], unitIds: [1, 7, 255], timeoutMs: 400 },
+      });
+      const got = items('scan-1');
+      assert.deepEqual(got.map(key).sort(), [`127.0.0.2:${port}/1`, `127.0.0.3:${port}/1`, `127.0.0.5:${otherPort}/255`]);
+      const a = got.find((i) => i.host === '127.0.0.2')!;
+      assert.equal(a.evidence, 'device-identification');
+      assert.deepEqual({ vendorName: a.identity?.vendorName, productCode: a.identity?.productCode, revision: a.identity?.revision }, IDENTITY_A);
+      const b = got.find((i) => i.host === '127.0.0.5')!;
+      assert.equal(b.identity?.productName, IDENTITY_B.productName);
+      const plain = got.find((i) => i.host === '127.0.0.3')!;
+      assert.equal(plain.identity, undefined, 'a device without identification has no identity');
+      assert.notEqual(plain.evidence, 'device-identification');
+      for (const i of got) assert.equal(i.protocol, 'modbus-tcp');
+
+      assert.equal(result.discoveryId, 'scan-1');
+      assert.equal(result.found, 3);
+      assert.equal(result.probed, 16, '8 hosts × 2 ports');
+      assert.equal(result.cancelled, false);
+      const last = progress.filter((p) => p.discoveryId === 'scan-1').at(-1);
+      assert.deepEqual(last, { discoveryId: 'scan-1', done: 16, total: 16 });
+    });
+
+    it('makes up a discovery id when the client gives none, and names a host by its name', async () => {
+      const result = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { modbus: { targets: ['localhost', '127.0.0.2'], ports: [port], unitIds: [1], timeoutMs: 400 } });
+      assert.ok(result.discoveryId.length > 0);
+      assert.deepEqual(items(result.discoveryId).map(key), [`127.0.0.2:${port}/1`]);
+    });
+  });
+
+  it('a cancelled scan answers within a fraction of a second, with what it had, and leaves no connection open', async () => {
+    const port = await freePort();
+    const silent: SilentServer[] = [];
+    try {
+      for (let i = 1; i <= 6; i++) {
+        const s = new SilentServer();
+        await s.start(`127.0.1.${i}`, port);
+        silent.push(s);
+      }
+      const source = new CancellationTokenSource();
+      const pending = gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { discoveryId: 'slow', modbus: { targets: ['127.0.1.1-6'], ports: [port], timeoutMs: 30_000, concurrency: 2 } }, source.token);
+      await waitFor('connections to the silent devices', () => silent.some((s) => s.sockets.size > 0));
+      const cancelledAt = performance.now();
+      source.cancel();
+      const result = await pending;
+      const took = performance.now() - cancelledAt;
+      assert.ok(took < 1000, `answered ${Math.round(took)} ms after the cancellation`);
+      assert.equal(result.cancelled, true);
+      assert.ok(result.probed < 6, `probed ${result.probed} of 6 after a cancel`);
+      assert.equal(result.found, 0);
+      await waitFor('every connection closed', () => silent.every((s) => s.sockets.size === 0), 2000);
+    } finally {
+      for (const s of silent) await s.stop();
+    }
+  });
+
+  it('refuses what it cannot scan, saying why', async () => {
+    const cases: [unknown, number, RegExp][] = [
+      [{ modbus: { targets: ['10.0.0.300'] } }, -32602, /10\.0\.0\.300/],
+      [{ modbus: { targets: ['10.0.0.0/33'] } }, -32602, /10\.0\.0\.0\/33/],
+      [{ modbus: { targets: ['10.0.0.0/8'] } }, -32602, /65,?536|\/16/],
+      [{ modbus: { targets: [] } }, -32602, /targets/],
+      [{ modbus: { targets: ['127.0.0.1'], ports: [70000] } }, -32602, /70000/],
+      [{ modbus: { targets: ['127.0.0.1'], timeoutMs: 0 } }, -32602, /timeoutMs/],
+      [{ modbus: { targets: ['127.0.0.1'], colour: 'red' } }, -32602, /colour/],
+      [{}, -32602, /nothing to discover/],
+      [{ opcua: { targets: ['127.0.0.1'] } }, 1012, /opcua/],
+    ];
+    for (const [params, code, message] of cases) {
+      const err = await rpcError(gw.connection.sendRequest('bifrost/discover', params));
+      assert.equal(err.code, code, `${JSON.stringify(params)}: ${err.message}`);
+      assert.match(err.message, message, JSON.stringify(params));
+    }
+    // Still serving afterwards.
+    await gw.connection.sendRequest('bifrost/ping');
+    await delay(0);
+  });
+});
