@@ -40,14 +40,18 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   }
   for (const key of Object.keys(p)) {
     if (key === 'opcua' || key === 'serial') throw new BifrostError(ErrorCodes.NotSupported, `"${key}" discovery is not supported by this gateway yet: scan Modbus TCP with "modbus"`);
-    if (key !== 'discoveryId' && key !== 'modbus') throw invalid(`unknown field "${key}" (expected "discoveryId" and "modbus")`);
+    if (key !== 'discoveryId' && key !== 'modbus' && key !== 'dryRun') throw invalid(`unknown field "${key}" (expected "discoveryId", "modbus" and "dryRun")`);
   }
   if (p['modbus'] === undefined) throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]}');
+  const dryRun = p['dryRun'] ?? false;
+  if (typeof dryRun !== 'boolean') throw invalid(`"dryRun" must be true or false (got ${JSON.stringify(dryRun)})`);
   const plan = await modbusPlan(p['modbus'], signal);
+  const total = plan.hosts.length * plan.ports.length;
+  const sizes = { hosts: plan.hosts.length, probes: total };
+  if (dryRun) return { discoveryId, ...sizes, found: 0, probed: 0, cancelled: false, durationMs: Math.round(performance.now() - started) };
 
   let found = 0;
   let done = 0;
-  const total = plan.hosts.length * plan.ports.length;
   let lastProgress = 0;
   const progress = (force: boolean) => {
     const now = performance.now();
@@ -80,7 +84,7 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
     },
   );
   progress(true);
-  return { discoveryId, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started) };
+  return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started) };
 }
 
 async function modbusPlan(v: unknown, signal: AbortSignal): Promise<ModbusPlan> {

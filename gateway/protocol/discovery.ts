@@ -22,6 +22,8 @@ export interface DiscoverParams {
   /** A client's id for this scan, echoed in its notifications; the gateway makes one if absent. */
   discoveryId?: string;
   modbus?: ModbusDiscoverParams;
+  /** Checks the parameters and answers how many hosts and probes the scan would make, without scanning. */
+  dryRun?: boolean;
 }
 
 /** What a device says about itself (Modbus FC43 Read Device Identification, or FC17). */
@@ -68,6 +70,9 @@ export interface DiscoveryProgressNotification {
 
 export interface DiscoverResult {
   discoveryId: string;
+  /** Hosts in the scan (host names resolved), and host × port probes it makes. */
+  hosts: number;
+  probes: number;
   /** Results sent in `bifrost/discovered`. */
   found: number;
   /** Host × port probes finished (all of them unless cancelled). */

@@ -97,6 +97,8 @@ describe('bifrost/discover (Modbus TCP)', function () {
       assert.equal(result.discoveryId, 'scan-1');
       assert.equal(result.found, 3);
       assert.equal(result.probed, 16, '8 hosts × 2 ports');
+      assert.equal(result.hosts, 8);
+      assert.equal(result.probes, 16);
       assert.equal(result.cancelled, false);
       const last = progress.filter((p) => p.discoveryId === 'scan-1').at(-1);
       assert.deepEqual(last, { discoveryId: 'scan-1', done: 16, total: 16 });
@@ -133,6 +135,12 @@ describe('bifrost/discover (Modbus TCP)', function () {
     } finally {
       for (const s of silent) await s.stop();
     }
+  });
+
+  it('a dry run says how many hosts and probes a scan would make, and probes nothing', async () => {
+    const result = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { discoveryId: 'dry', dryRun: true, modbus: { targets: ['10.1.0.0/22', '10.1.0.7'], ports: [502, 1502] } });
+    assert.deepEqual({ hosts: result.hosts, probes: result.probes, found: result.found, probed: result.probed }, { hosts: 1022, probes: 2044, found: 0, probed: 0 });
+    assert.equal(progress.filter((p) => p.discoveryId === 'dry').length, 0);
   });
 
   it('refuses what it cannot scan, saying why', async () => {
