@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Certificates } from './certificates/certificates';
+import { Discoveries } from './discovery/discoveries';
 import { Ctx } from './client/ctx';
 import { Gateway } from './client/gateway';
 import { Gateways } from './client/gateways';
@@ -62,7 +63,8 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const certificates = new Certificates(gateways, prompts);
 
   const treeValues = new TreeValues();
-  const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates]);
+  const discoveries = new Discoveries();
+  const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates], discoveries);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
   const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
@@ -82,7 +84,10 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     charts,
     attributes,
     new StatusBar(local),
-    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes }),
+    discoveries,
+    c.onDiscovered((n) => discoveries.take(n)),
+    c.onDiscoveryProgress((n) => discoveries.progress(n)),
+    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),

@@ -16,6 +16,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   CertificateUntrusted,
+  Discovered,
+  DiscoveredNotification,
+  DiscoveryProgress,
+  DiscoveryProgressNotification,
   CertificateUntrustedNotification,
   DevicesChanged,
   DeviceStatusChanged,
@@ -64,19 +68,31 @@ export class Ctx implements vscode.Disposable {
   private readonly deviceStatusEmitter = new vscode.EventEmitter<DeviceStatusNotification>();
   private readonly devicesChangedEmitter = new vscode.EventEmitter<void>();
   private readonly certificateUntrustedEmitter = new vscode.EventEmitter<CertificateUntrustedNotification>();
+  private readonly discoveredEmitter = new vscode.EventEmitter<DiscoveredNotification>();
+  private readonly discoveryProgressEmitter = new vscode.EventEmitter<DiscoveryProgressNotification>();
 
   readonly onDidChangeState = this.stateEmitter.event;
   readonly onValues = this.valuesEmitter.event;
   readonly onDeviceStatus = this.deviceStatusEmitter.event;
   readonly onDevicesChanged = this.devicesChangedEmitter.event;
   readonly onCertificateUntrusted = this.certificateUntrustedEmitter.event;
+  readonly onDiscovered = this.discoveredEmitter.event;
+  readonly onDiscoveryProgress = this.discoveryProgressEmitter.event;
 
   constructor(
     readonly extension: vscode.ExtensionContext,
     readonly log: Log,
     readonly settings: Settings,
   ) {
-    this.pushExt(this.stateEmitter, this.valuesEmitter, this.deviceStatusEmitter, this.devicesChangedEmitter, this.certificateUntrustedEmitter);
+    this.pushExt(
+      this.stateEmitter,
+      this.valuesEmitter,
+      this.deviceStatusEmitter,
+      this.devicesChangedEmitter,
+      this.certificateUntrustedEmitter,
+      this.discoveredEmitter,
+      this.discoveryProgressEmitter,
+    );
   }
 
   get state(): GatewayState {
@@ -221,6 +237,8 @@ export class Ctx implements vscode.Disposable {
       client.onNotification(DeviceStatusChanged, (n) => this.deviceStatusEmitter.fire(n)),
       client.onNotification(DevicesChanged as NotificationType<Record<string, never>>, () => this.devicesChangedEmitter.fire()),
       client.onNotification(CertificateUntrusted, (n) => this.certificateUntrustedEmitter.fire(n)),
+      client.onNotification(Discovered, (n) => this.discoveredEmitter.fire(n)),
+      client.onNotification(DiscoveryProgress, (n) => this.discoveryProgressEmitter.fire(n)),
     );
     return client;
   }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ProtocolCapabilities, ProtocolId } from '../../gateway/protocol';
 import { appendDevice, appendDeviceEdits, configuredDeviceIds, newConfigText } from '../config/edits';
 import { findNodeAtLocation, parseTree } from '../config/jsonc';
-import { checkDeviceId, checkField, FieldAnswer, newDevice } from '../config/newDevice';
+import { checkDeviceId, checkField, FieldAnswer, newDevice, type DeviceEntry } from '../config/newDevice';
 import { configUri, exists } from './configFile';
 import type { Services } from './services';
 import { Cancelled } from './targets';
@@ -13,11 +13,8 @@ import { Cancelled } from './targets';
  * opens at the new entry.
  */
 export const addDevice = (s: Services) => async () => {
-  const uri = configUri(s);
-  const gateway = s.gateways.local;
-  const [protocol, caps] = await pickProtocol(s, gateway.capabilities?.protocols);
-  const doc = (await exists(uri)) ? await vscode.workspace.openTextDocument(uri) : undefined;
-  const taken = [...(doc ? configuredDeviceIds(doc.getText()) : []), ...gateway.devices.devices.map((d) => d.id)];
+  const [protocol, caps] = await pickProtocol(s, s.gateways.local.capabilities?.protocols);
+  const taken = await takenDeviceIds(s);
 
   const fields = caps.deviceFields;
   const steps = fields.length + 2;
@@ -43,7 +40,24 @@ export const addDevice = (s: Services) => async () => {
   });
   const name = await ask(fields.length + 2, { prompt: 'Display name (optional)', placeHolder: 'Press 3, hall B', value: '' });
   const device = newDevice(protocol, id, name, answers);
+  await saveNewDevice(s, device);
+  void s.prompts.notify('info', `Added ${name || id} to bifrost.json. Add its tags under "tags" (completion knows the fields).`);
+};
 
+/** The ids a new device must not take: in bifrost.json, and running on the local gateway. */
+export async function takenDeviceIds(s: Services): Promise<string[]> {
+  const uri = configUri(s);
+  const doc = (await exists(uri)) ? await vscode.workspace.openTextDocument(uri) : undefined;
+  return [...(doc ? configuredDeviceIds(doc.getText()) : []), ...s.gateways.local.devices.devices.map((d) => d.id)];
+}
+
+/**
+ * Appends `device` to bifrost.json (made when missing) with an edit that keeps the file's
+ * comments and formatting, saves it, and opens it at the new entry.
+ */
+export async function saveNewDevice(s: Services, device: DeviceEntry): Promise<void> {
+  const uri = configUri(s);
+  const doc = (await exists(uri)) ? await vscode.workspace.openTextDocument(uri) : undefined;
   if (!doc) {
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(appendDevice(newConfigText(), device)));
   } else {
@@ -57,8 +71,7 @@ export const addDevice = (s: Services) => async () => {
   }
   const editor = await vscode.window.showTextDocument(uri);
   revealDevice(editor, device.id);
-  void s.prompts.notify('info', `Added ${name || id} to bifrost.json. Add its tags under "tags" (completion knows the fields).`);
-};
+}
 
 /** The protocol of the new device: asked only when the gateway speaks more than one. */
 async function pickProtocol(s: Services, protocols: Record<ProtocolId, ProtocolCapabilities> | undefined): Promise<[ProtocolId, ProtocolCapabilities]> {

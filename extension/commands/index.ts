@@ -8,6 +8,7 @@ import { addDeviceToChart, addToChart, openLiveData } from './chart';
 import { openConfig, openConfigAt } from './configFile';
 import { copyAddress } from './copyAddress';
 import { startDemo, stopDemo } from './demo';
+import { addDiscoveredDevice, discoverDevices } from './discover';
 import { ping, refresh, restartGateway, showLog } from './gateway';
 import { goToNode } from './goToNode';
 import { forgetPassword, setPassword } from './passwords';
@@ -48,6 +49,9 @@ const COMMANDS: Record<string, Factory> = {
   'bifrost.refreshAttributes': refreshAttributes,
   'bifrost.pinTag': pinTag,
   'bifrost.callMethod': callMethod,
+  'bifrost.discoverDevices': discoverDevices,
+  'bifrost.addDiscoveredDevice': addDiscoveredDevice,
+  'bifrost.clearDiscovered': (s) => () => s.discoveries.clear(),
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

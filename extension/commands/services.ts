@@ -2,6 +2,7 @@ import type { ChartTag } from '../client/liveValues';
 import type { Gateways } from '../client/gateways';
 import type { Certificates } from '../certificates/certificates';
 import type { ConfigSync } from '../config/sync';
+import type { Discoveries } from '../discovery/discoveries';
 import type { AttributesDocuments } from '../nodes/attributesDocuments';
 import type { Passwords } from '../secrets/passwords';
 import type { TreeNode } from '../tree/nodes';
@@ -30,4 +31,5 @@ export interface Services {
   passwords: Passwords;
   certificates: Certificates;
   attributes: Pick<AttributesDocuments, 'open' | 'refresh'>;
+  discoveries: Discoveries;
 }

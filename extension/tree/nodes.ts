@@ -79,18 +79,34 @@ export interface HintNode {
   readonly parent: DeviceNode;
 }
 
-export type ContainerNode = DeviceNode | FolderNode | TagNode;
-export type TreeNode = GatewayNode | DeviceNode | FolderNode | TagNode | MethodNode | ErrorNode | SkippedNode | HintNode;
+/** What scans of the network found (Discover Devices…), below the local gateway's devices. */
+export interface DiscoveriesNode {
+  readonly kind: 'discoveries';
+  readonly id: string;
+  readonly gatewayId: string;
+}
 
-const KINDS = new Set<string>(['gateway', 'device', 'folder', 'tag', 'method', 'error', 'skipped', 'hint']);
+/** One device a scan found; `key` names it in the Discoveries store. */
+export interface DiscoveredNode {
+  readonly kind: 'discovered';
+  readonly id: string;
+  readonly gatewayId: string;
+  readonly key: string;
+  readonly parent: DiscoveriesNode;
+}
+
+export type ContainerNode = DeviceNode | FolderNode | TagNode;
+export type TreeNode = GatewayNode | DeviceNode | FolderNode | TagNode | MethodNode | ErrorNode | SkippedNode | HintNode | DiscoveriesNode | DiscoveredNode;
+
+const KINDS = new Set<string>(['gateway', 'device', 'folder', 'tag', 'method', 'error', 'skipped', 'hint', 'discoveries', 'discovered']);
 
 /** Commands get the clicked row as their argument: this tells a row from anything else. */
 export function isTreeNode(arg: unknown): arg is TreeNode {
   return typeof arg === 'object' && arg !== null && KINDS.has(String((arg as { kind?: unknown }).kind)) && 'gatewayId' in arg;
 }
 
-export function hasDevice(node: TreeNode): node is Exclude<TreeNode, GatewayNode | SkippedNode> {
-  return node.kind !== 'gateway' && node.kind !== 'skipped';
+export function hasDevice(node: TreeNode): node is Exclude<TreeNode, GatewayNode | SkippedNode | DiscoveriesNode | DiscoveredNode> {
+  return node.kind !== 'gateway' && node.kind !== 'skipped' && node.kind !== 'discoveries' && node.kind !== 'discovered';
 }
 
 /** Whether a row can be expanded to show more. */
@@ -142,4 +158,12 @@ export function tagInfoOf(node: TagNode, configured: readonly TagInfo[] = []): T
 /** A configured tag as a browse item (for protocols that do not browse). */
 export function itemOfTag(tag: TagInfo): BrowseItem {
   return { ref: tag.name, name: tag.name, nodeClass: 'variable', dataType: tag.dataType, hasChildren: false, writable: tag.writable, tag };
+}
+
+export function discoveriesNode(gatewayId: string): DiscoveriesNode {
+  return { kind: 'discoveries', id: JSON.stringify(['discoveries', gatewayId]), gatewayId };
+}
+
+export function discoveredNode(parent: DiscoveriesNode, key: string): DiscoveredNode {
+  return { kind: 'discovered', id: JSON.stringify(['discovered', parent.gatewayId, key]), gatewayId: parent.gatewayId, key, parent };
 }

@@ -10,6 +10,8 @@ import type { SkippedEntry } from '../config/skipped';
 import { AttributeCache } from '../nodes/attributeCache';
 import { BrowseCache, BrowseOutcome, BrowseRequest } from './browseCache';
 import { Coalescer } from './coalescer';
+import type { Discoveries } from '../discovery/discoveries';
+import { discoveredItem, discoveriesItem } from '../discovery/items';
 import type { DeviceNote, DeviceNoteSource } from './deviceNotes';
 import { deviceItem, deviceTooltip, errorItem, folderItem, gatewayItem, hintItem, methodItem, skippedItem, tagItem, withNodeDetails, type ValuesHealth } from './items';
 import {
@@ -17,6 +19,8 @@ import {
   ContainerNode,
   DeviceNode,
   deviceNodeId,
+  discoveredNode,
+  discoveriesNode,
   FolderNode,
   GatewayNode,
   gatewayNodeId,
@@ -88,6 +92,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     private readonly config: ConfigEntries,
     /** What else the extension knows about devices (passwords, certificates). */
     private readonly notes: readonly DeviceNoteSource[] = [],
+    /** What scans of the network found: a row below the local gateway's devices. */
+    private readonly discoveries?: Discoveries,
   ) {
     this.repaint = new Coalescer(
       () => settings.current.treeRefreshMs,
@@ -99,6 +105,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       config.onDidChangeSkipped(() => this.emitter.fire(undefined)),
       ...notes.map((n) => n.onDidChange(() => this.repaintDevices())),
     );
+    if (discoveries) this.disposables.push(discoveries.onDidChange(() => this.emitter.fire(undefined)));
     for (const gateway of gateways.all) {
       this.disposables.push(
         gateway.devices.onDidChangeDevices((change) => {
@@ -128,6 +135,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       const gateway = this.gateways.get(node.gatewayId);
       return gateway ? this.topRowsOf(gateway) : [];
     }
+    if (node.kind === 'discoveries') return (this.discoveries?.all ?? []).map((d) => discoveredNode(node, d.key));
     return isContainer(node) ? this.childrenOf(node) : [];
   }
 
@@ -136,6 +144,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       case 'gateway':
         return undefined;
       case 'device':
+      case 'discoveries':
         return this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId);
       case 'skipped':
         return node.parent ?? (this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId));
@@ -156,6 +165,11 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     if (!gateway) return new vscode.TreeItem('(gone)');
     if (node.kind === 'gateway') return gatewayItem(node, gateway.name, gateway.ctx.state);
     if (node.kind === 'skipped') return skippedItem(node);
+    if (node.kind === 'discoveries') return discoveriesItem(node, this.discoveries?.all.length ?? 0, this.discoveries?.running ?? null);
+    if (node.kind === 'discovered') {
+      const found = this.discoveries?.get(node.key);
+      return found ? discoveredItem(node, found.item) : new vscode.TreeItem('(gone)');
+    }
     const device = gateway.devices.device(node.deviceId);
     if (!device) return new vscode.TreeItem('(gone)');
     switch (node.kind) {
@@ -262,6 +276,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     const rows: TreeNode[] = this.devicesOf(gateway);
     if (gateway !== this.gateways.local) return rows;
     for (const s of this.config.skipped) if (s.kind === 'device') rows.push(this.skippedNode(gateway.id, s, undefined));
+    if (this.discoveries && (this.discoveries.all.length > 0 || this.discoveries.running)) rows.push(discoveriesNode(gateway.id));
     return rows;
   }
 

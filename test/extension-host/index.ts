@@ -12,6 +12,7 @@ import { activationSuite } from './activation.test';
 import { configSuite } from './config.test';
 import { configSyncSuite } from './configSync.test';
 import { crashSuite } from './crash.test';
+import { discoverySuite } from './discovery.test';
 import { liveDataSuite } from './liveData.test';
 import { newUserSuite } from './newUser.test';
 import { opcuaSuite } from './opcua.test';
@@ -22,7 +23,7 @@ import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, opcuaSuite, pluginSuite, newUserSuite, configSyncSuite, secretsSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, opcuaSuite, pluginSuite, newUserSuite, configSyncSuite, discoverySuite, secretsSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
