@@ -22,6 +22,7 @@ export class Discoveries implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   private scan: { id: string; done: number; total: number } | null = null;
   private progressShownAt = 0;
+  private repaintTimer: ReturnType<typeof setTimeout> | undefined;
   readonly onDidChange = this.emitter.event;
 
   get all(): readonly Discovery[] {
@@ -56,10 +57,18 @@ export class Discoveries implements vscode.Disposable {
   progress(n: DiscoveryProgressNotification): void {
     if (this.scan?.id !== n.discoveryId) return;
     this.scan = { id: n.discoveryId, done: n.done, total: n.total };
-    // The row's count, twice a second at most: each change repaints the tree's top rows.
-    const now = Date.now();
-    if (now - this.progressShownAt < PROGRESS_REPAINT_MS && n.done < n.total) return;
-    this.progressShownAt = now;
+    // The row's count, twice a second at most (each change repaints the tree's top rows), the
+    // latest shown once a quiet spell ends.
+    const wait = PROGRESS_REPAINT_MS - (Date.now() - this.progressShownAt);
+    if (wait > 0 && n.done < n.total) {
+      this.repaintTimer ??= setTimeout(() => {
+        this.repaintTimer = undefined;
+        this.progressShownAt = Date.now();
+        this.emitter.fire();
+      }, wait);
+      return;
+    }
+    this.progressShownAt = Date.now();
     this.emitter.fire();
   }
 
@@ -73,6 +82,7 @@ export class Discoveries implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.repaintTimer !== undefined) clearTimeout(this.repaintTimer);
     this.emitter.dispose();
   }
 }

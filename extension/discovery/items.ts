@@ -25,7 +25,7 @@ export function discoveriesItem(node: DiscoveriesNode, count: number, running: {
   item.id = node.id;
   item.iconPath = new vscode.ThemeIcon(running ? 'loading~spin' : 'radio-tower');
   const found = `${count} device${count === 1 ? '' : 's'}`;
-  item.description = running ? `scanning: ${running.done} of ${running.total} probed, ${found}` : found;
+  item.description = running ? `scanning ${running.done}/${running.total} · ${found}` : found;
   item.tooltip = 'Devices found by Bifrost: Discover Devices…, not in bifrost.json until you add them.';
   item.contextValue = running ? 'discoveries.running' : 'discoveries';
   return item;

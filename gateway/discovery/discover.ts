@@ -53,9 +53,20 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   let found = 0;
   let done = 0;
   let lastProgress = 0;
+  let trailing: ReturnType<typeof setTimeout> | undefined;
+  // At most every PROGRESS_EVERY_MS, and the last count of a quiet spell is sent once it ends:
+  // a burst of refused ports must not leave the client at the count before the burst.
   const progress = (force: boolean) => {
     const now = performance.now();
-    if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
+    if (!force && now - lastProgress < PROGRESS_EVERY_MS) {
+      trailing ??= setTimeout(() => {
+        trailing = undefined;
+        progress(true);
+      }, PROGRESS_EVERY_MS - (now - lastProgress));
+      return;
+    }
+    if (trailing !== undefined) clearTimeout(trailing);
+    trailing = undefined;
     lastProgress = now;
     sink.progress({ discoveryId, done, total });
   };
@@ -84,6 +95,7 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
     },
   );
   progress(true);
+  if (trailing !== undefined) clearTimeout(trailing);
   return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started) };
 }
 

@@ -137,6 +137,22 @@ describe('bifrost/discover (Modbus TCP)', function () {
     }
   });
 
+  it('tells progress of quick probes while a slow one still runs', async () => {
+    const port = await freePort();
+    const slow = new SilentServer();
+    await slow.start('127.0.2.1', port);
+    try {
+      const source = new CancellationTokenSource();
+      const pending = gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { discoveryId: 'mixed', modbus: { targets: ['127.0.2.1-5'], ports: [port], timeoutMs: 30_000 } }, source.token);
+      // Four closed ports are refused at once; the silent device holds the fifth for 30 s.
+      await waitFor('progress of the four refused ports', () => progress.some((p) => p.discoveryId === 'mixed' && p.done === 4 && p.total === 5), 3000);
+      source.cancel();
+      assert.equal((await pending).cancelled, true);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('a dry run says how many hosts and probes a scan would make, and probes nothing', async () => {
     const result = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { discoveryId: 'dry', dryRun: true, modbus: { targets: ['10.1.0.0/22', '10.1.0.7'], ports: [502, 1502] } });
     assert.deepEqual({ hosts: result.hosts, probes: result.probes, found: result.found, probed: result.probed }, { hosts: 1022, probes: 2044, found: 0, probed: 0 });
