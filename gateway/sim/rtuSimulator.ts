@@ -27,6 +27,8 @@ export class RtuSimulator {
   corruptNextAnswers = 0;
   /** Every answer goes out with a wrong CRC while set. */
   corruptAllAnswers = false;
+  /** Answers go out this long after the request (a slow device); 0 = at once. */
+  answerDelayMs = 0;
   /** Well-framed requests with a good CRC, any unit. */
   requestCount = 0;
   /** Requests dropped because their CRC was wrong. */
@@ -129,7 +131,13 @@ export class RtuSimulator {
       if (this.corruptNextAnswers > 0) this.corruptNextAnswers--;
       out[out.length - 1]! ^= 0x5a;
     }
-    stream.write(out);
+    if (this.answerDelayMs > 0) {
+      setTimeout(() => {
+        if (!stream.destroyed) stream.write(out);
+      }, this.answerDelayMs);
+    } else {
+      stream.write(out);
+    }
   }
 }
 
