@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests talk to, when they are missing: pymodbus (an independent
-# Modbus server), mbpoll (an independent Modbus client) and Chromium (renders the webview).
+# Modbus server), mbpoll (an independent Modbus client), socat (pty pairs, serial lines for the
+# Modbus RTU tests) and Chromium (renders the webview).
 # Runs before `npm test`; does nothing when everything is there.
 #
 # Each check runs what the tests run, not a stand-in: the pymodbus peer is imported the way the
@@ -15,11 +16,13 @@ chromium="${BIFROST_E2E_CHROMIUM:-/usr/bin/chromium}"
 
 pymodbus_ok() { /usr/bin/python3 -c 'import sys; sys.path.insert(0, "test/peers"); import pymodbus_server' 2>&1; }
 mbpoll_ok() { command -v mbpoll >/dev/null 2>&1; }
+socat_ok() { command -v socat >/dev/null 2>&1; }
 chromium_ok() { "$chromium" --version >/dev/null 2>&1; }
 
 missing=()
 pymodbus_ok >/dev/null || missing+=(python3-pymodbus python3-serial python3-serial-asyncio)
 mbpoll_ok || missing+=(mbpoll)
+socat_ok || missing+=(socat)
 if ! chromium_ok; then
   if [ -n "${BIFROST_E2E_CHROMIUM:-}" ]; then
     echo "BIFROST_E2E_CHROMIUM=$chromium does not run; point it at a working Chromium or unset it" >&2

@@ -77,6 +77,12 @@ export class ModbusException extends BifrostError {
   }
 }
 
+/** The exception an answer with exception code `code` becomes, naming the code and the request. */
+export function exceptionFor(code: number, what: string): ModbusException {
+  const name = EXCEPTION_NAMES[code] ?? 'unknown exception';
+  return new ModbusException(code, `Modbus exception ${code} (${name}) ${what}`);
+}
+
 /**
  * One Modbus TCP connection with its one-request-in-flight queue, shared by the devices (unit
  * ids) that use it. It connects, reconnects with backoff, and drops the connection whenever an
@@ -196,8 +202,7 @@ export class ModbusTcpLink implements SharedLink {
     if (typeof modbusCode === 'number') {
       // An answer, even a refusal: the connection is fine.
       this.answered();
-      const name = EXCEPTION_NAMES[modbusCode] ?? 'unknown exception';
-      return new ModbusException(modbusCode, `Modbus exception ${modbusCode} (${name}) ${what}`);
+      return exceptionFor(modbusCode, what);
     }
     if (err instanceof BifrostError) {
       if (err.code === ErrorCodes.DeviceUnavailable && generation === this.generation) this.connectionLost(err.message);

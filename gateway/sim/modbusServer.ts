@@ -303,6 +303,21 @@ export class ModbusTcpSimulator {
     return off;
   }
 
+  /**
+   * Answers one request PDU for `unit` as this device would over TCP (unit filter, faults, holes):
+   * the answer's unit id and PDU, or null for no answer. For serial framings (RtuSimulator).
+   */
+  answerPdu(unit: number, pdu: Uint8Array): Buffer | null {
+    const adu = Buffer.allocUnsafe(MBAP_HEADER + pdu.length);
+    adu.writeUInt16BE(0, 0);
+    adu.writeUInt16BE(0, 2);
+    adu.writeUInt16BE(pdu.length + 1, 4);
+    adu[6] = unit;
+    adu.set(pdu, MBAP_HEADER);
+    const response = this.answer(adu, 0, adu.length);
+    return response && response.subarray(MBAP_HEADER - 1);
+  }
+
   /** The response ADU for the frame at buf[start, end), or null for no answer. */
   private answer(buf: Buffer, start: number, end: number): Buffer | null {
     this.requests++;
