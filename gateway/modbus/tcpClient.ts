@@ -4,7 +4,7 @@
  * connections, and modbus-serial's client costs about 20 KB and 60 µs of CPU per request and
  * connection (measured: 5,000 connections at one request a second each took 30 % of a core and
  * 120 MB before any polling of ours); this one costs a socket and a few hundred bytes.
- * Serial lines keep using modbus-serial, which owns the serial port handling.
+ * Serial lines (Modbus RTU) have their own framing and link: rtuFrame.ts, rtuLink.ts.
  *
  * It never queues: the link in front of it sends the next request only after the previous one
  * settled, and drops the connection on a timeout or a garbled answer, so a late answer is never
