@@ -50,4 +50,5 @@ if ! out=$(pymodbus_ok); then
   exit 1
 fi
 mbpoll_ok || { echo "mbpoll is still not on PATH" >&2; exit 1; }
+socat_ok || { echo "socat is still not on PATH" >&2; exit 1; }
 chromium_ok || { echo "$chromium still does not run" >&2; exit 1; }
