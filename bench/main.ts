@@ -20,7 +20,8 @@ import { builtinDrivers } from '../gateway/drivers';
 import { LinkPool } from '../gateway/core/links';
 import { log } from '../gateway/log';
 import { CertificateStore } from '../gateway/pki/store';
-import { ModbusTcpDevice } from '../gateway/modbus/device';
+import { tcpBus } from '../gateway/modbus/buses';
+import { ModbusDevice } from '../gateway/modbus/device';
 import type { ModbusTcpSettings } from '../gateway/modbus/settings';
 import { planReads } from '../gateway/modbus/planner';
 import { resolveAddress } from '../gateway/modbus/address';
@@ -115,14 +116,15 @@ async function singleRead(): Promise<void> {
     const { devices } = validateConfig({ devices: [tcp('bench', port)] }, 'config', builtinDrivers());
     let connected = false;
     const settings = devices[0]!;
-    const device = new ModbusTcpDevice(settings, settings.driver as ModbusTcpSettings, {
+    const own = settings.driver as ModbusTcpSettings;
+    const device = new ModbusDevice(settings, own, {
       onStatus: (status) => (connected = status === 'connected'),
       onInfoChanged: () => undefined,
       links: new LinkPool(),
       log,
       // A Modbus device never asks the store: nothing is written there.
       pki: new CertificateStore(path.join(os.tmpdir(), 'bifrost-bench-pki'), log, () => undefined).forDevice('bench'),
-    });
+    }, tcpBus(settings.id, own));
     device.start();
     while (!connected) await new Promise((r) => setTimeout(r, 10));
     const gw = await spawnGateway();

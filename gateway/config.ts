@@ -148,6 +148,11 @@ export function validateConfig(doc: unknown, source: DeviceSource, registry: Dri
       p.error(`${path}/id`, `device id "${device.id}" is used twice; this device is not started`);
       device = null;
     }
+    const checkAmong = device ? registry.get(device.protocol)?.checkAmong : undefined;
+    if (device && checkAmong) {
+      const protocol = device.protocol;
+      if (!checkAmong(device, devices.filter((d) => d.protocol === protocol), path, p)) device = null;
+    }
     nameEntries(p.list.slice(first), entry, path, device === null);
     if (!device) return;
     seen.add(device.id);

@@ -4,11 +4,13 @@
  */
 import { DriverRegistry } from './core/registry';
 import { modbusTcpDriver } from './modbus/driver';
+import { modbusRtuDriver } from './modbus/rtuDriver';
 import { opcuaDriver } from './opcua/driver';
 
 export function builtinDrivers(): DriverRegistry {
   const registry = new DriverRegistry();
   registry.register(modbusTcpDriver);
+  registry.register(modbusRtuDriver);
   registry.register(opcuaDriver);
   return registry;
 }

@@ -37,7 +37,7 @@ export * from './protocol/modbus';
 export * from './protocol/opcua';
 export * from './protocol/discovery';
 import type { DiscoveredNotification, DiscoverParams, DiscoverResult, DiscoveryProgressNotification } from './protocol/discovery';
-import type { ModbusTcpDeviceConfig } from './protocol/modbus';
+import type { ModbusRtuDeviceConfig, ModbusTcpDeviceConfig } from './protocol/modbus';
 import type { CertificateInfo, OpcUaDeviceConfig } from './protocol/opcua';
 
 /**
@@ -142,7 +142,7 @@ export interface DeviceConfigBase {
  * A device in bifrost.json, discriminated on `protocol`. Each protocol adds its branch here as
  * it lands; a plug-in driver's devices are DeviceConfigBase with fields of its own.
  */
-export type DeviceConfig = ModbusTcpDeviceConfig | OpcUaDeviceConfig;
+export type DeviceConfig = ModbusTcpDeviceConfig | ModbusRtuDeviceConfig | OpcUaDeviceConfig;
 
 export interface BifrostConfig {
   $schema?: string;

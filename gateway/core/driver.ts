@@ -68,6 +68,12 @@ export interface DriverModule {
    * `tags` the rule-checked tags. Returns null when the device cannot run (an error was reported).
    */
   validate(input: ValidationInput, problems: ProblemSink): unknown | null;
+  /**
+   * Optional: checks a valid device against the devices of this protocol accepted before it in
+   * the configuration, for what must agree across devices (the line settings of one serial
+   * port). Reports at `at` (the device's pointer); false: the device is not started.
+   */
+  checkAmong?(device: DeviceSettings, earlier: readonly DeviceSettings[], at: string, problems: ProblemSink): boolean;
   /** Makes a device. Loads the protocol's libraries on first use, so unused protocols cost nothing. */
   create(settings: DeviceSettings, host: DriverHost): Promise<DeviceDriver>;
 }

@@ -9,13 +9,13 @@ import { DeviceStatsCollector } from '../core/stats';
 import { BifrostError, errorMessage } from '../errors';
 import { AddressError, isWritableArea, resolveAddress, type ResolvedAddress } from './address';
 import { decodeBit, decodeRegisters, encodeValue, ValueError } from './codec';
-import { MODBUS_TCP } from './driver';
+import type { ModbusBus, ModbusLink } from './buses';
 import { HoleMemory, readSplitting, type PartResult } from './holes';
-import { planReads, tcpCost, type PlannedRead, type PlanOptions } from './planner';
+import { planReads, type PlannedRead, type PlanOptions } from './planner';
 import type { Priority } from './requestQueue';
-import type { ModbusTcpSettings } from './settings';
+import type { ModbusCommonSettings } from './settings';
 import type { ResolvedTag } from './tags';
-import { ModbusException, ModbusTcpLink, type Describe, type LinkClient, type ModbusRequester } from './tcpLink';
+import { ModbusException, type Describe, type LinkClient, type ModbusRequester } from './tcpLink';
 import { valueKindOf, writeSpecOf } from './writeSpec';
 
 /** Inline refs clients repeat are parsed once; the oldest are forgotten past this many. */
@@ -29,12 +29,12 @@ const NO_TAGS: ReadonlyMap<string, ResolvedTag> = new Map();
 const INLINE_CACHE = 50_000;
 
 /**
- * A Modbus TCP device: a unit id on a link (its own connection, or one shared with the other
- * units behind a TCP gateway), polled by scan groups, with per-device statistics. The device is
- * `connected` only once it has answered a request since the connection opened: a device that
- * accepts TCP but never answers is never shown as connected.
+ * A Modbus device: a unit id on a link (its own TCP connection, one shared with the other units
+ * behind a TCP gateway, or an RTU bus), polled by scan groups, with per-device statistics. The
+ * device is `connected` only once it has answered a request since the link opened: a device that
+ * accepts TCP, or a serial port with nothing answering, is never shown as connected.
  */
-export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkClient {
+export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkClient {
   private status: DeviceStatus = 'disconnected';
   private lastError: string | null = null;
   private readonly stats = new DeviceStatsCollector();
@@ -45,20 +45,24 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private tagInfos: TagInfo[] | null = null;
   /** What reads taught about holes in this device's register map; plans never bridge them again. */
   private readonly holes = new HoleMemory();
-  private readonly planOptions: PlanOptions = { cost: tcpCost(), holes: this.holes };
-  private lease: LinkLease<ModbusTcpLink> | null = null;
+  private readonly planOptions: PlanOptions;
+  private lease: LinkLease<ModbusLink> | null = null;
   private stopped = false;
   /** Answered since the link last opened. */
   private answered = false;
   /** The link opened since it last went down: a link that goes down without opening failed to connect. */
   private linkOpened = false;
   private everAnswered = false;
+  /** In error because the unit stopped answering on a bus that stays open (reported once until it answers). */
+  private silent = false;
 
   constructor(
     private readonly common: DeviceSettings,
-    private readonly settings: ModbusTcpSettings,
+    private readonly settings: ModbusCommonSettings,
     private readonly host: DriverHost,
+    private readonly bus: ModbusBus,
   ) {
+    this.planOptions = { cost: bus.cost, holes: this.holes };
     this.poller = new Poller(this, common.id);
     this.tagsByName = settings.tags.length === 0 ? NO_TAGS : new Map(settings.tags.map((t) => [t.key, t]));
   }
@@ -74,10 +78,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
       this.setStatus('disconnected', `${this.id}: disabled in the configuration`);
       return;
     }
-    const s = this.settings;
-    // A device of its own gets a connection of its own; sharing devices meet at host:port.
-    const key = `${MODBUS_TCP}:${s.host}:${s.port}${s.shareConnection ? '' : `#${this.id}`}`;
-    this.lease = this.host.links.acquire(key, () => new ModbusTcpLink({ host: s.host, port: s.port, connectTimeoutMs: Math.max(1000, this.common.timeoutMs) }, this.host.log));
+    this.lease = this.host.links.acquire(this.bus.key, () => this.bus.open(Math.max(1000, this.common.timeoutMs), this.host.log));
     this.setStatus('connecting', null);
     this.lease.link.attach(this);
   }
@@ -105,6 +106,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   linkDown(reason: string): void {
     if (this.stopped) return;
     this.answered = false;
+    this.silent = false;
     if (!this.linkOpened) this.stats.connectFailures++;
     this.linkOpened = false;
     const message = `${this.id}: ${reason}`;
@@ -136,6 +138,7 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   private markAnswered(): void {
     if (this.answered && this.status === 'connected') return;
     this.answered = true;
+    this.silent = false;
     if (this.everAnswered && this.status !== 'connected') this.stats.reconnects++;
     this.everAnswered = true;
     if (this.status !== 'connected') this.host.log.info(`${this.id}: connected to ${this.endpoint()}`);
@@ -180,10 +183,21 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
     }
     if (err instanceof BifrostError) {
       if (err.code === ErrorCodes.Timeout) this.stats.timeouts++;
-      throw new BifrostError(err.code, err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`);
+      const named = err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`;
+      if (err.code === ErrorCodes.Timeout && this.bus.silenceIsTheUnits) this.unitSilent(named);
+      throw new BifrostError(err.code, named);
     }
     throw err;
   };
+
+  /** On a bus the link stays open when one unit is silent: that unit is in error until it answers again. */
+  private unitSilent(message: string): void {
+    if (this.stopped || (this.silent && this.status === 'error')) return;
+    this.answered = false;
+    this.silent = true;
+    this.host.log.warn(`${message}; asking again at the next scan`);
+    this.setStatus('error', message);
+  }
 
   private readPlanned(area: PlannedRead['area'], start: number, count: number, priority: Priority): Promise<number[] | boolean[]> {
     const isBits = area === 'coil' || area === 'discrete';
@@ -412,6 +426,6 @@ export class ModbusTcpDevice implements DeviceDriver, ScanHost<ResolvedTag>, Lin
   }
 
   private endpoint(): string {
-    return `${this.settings.host}:${this.settings.port} unit ${this.settings.unitId}`;
+    return this.bus.endpoint;
   }
 }

@@ -77,3 +77,30 @@ export interface ModbusTcpDeviceConfig extends DeviceConfigBase {
   writeMultiple?: boolean;
   tags?: ModbusTagConfig[];
 }
+
+/** A Modbus RTU device in bifrost.json (`"protocol": "modbus-rtu"`): a unit on a serial bus. */
+export interface ModbusRtuDeviceConfig extends DeviceConfigBase {
+  protocol: 'modbus-rtu';
+  /** Default "serial": a port of this computer; "tcp": a serial server passing RTU frames over TCP. */
+  transport?: 'serial' | 'tcp';
+  /** Needed unless transport is "tcp": `/dev/ttyUSB0`, `COM3`. */
+  serialPath?: string;
+  /** With transport "tcp": the serial server. */
+  host?: string;
+  port?: number;
+  /** 1200-921600; default 19200. Devices on one port must agree on the line settings. */
+  baudRate?: number;
+  /** Default 8. */
+  dataBits?: 7 | 8;
+  /** Default "even". */
+  parity?: 'none' | 'even' | 'odd';
+  /** Default 1. */
+  stopBits?: 1 | 2;
+  /** 1-247; default 1. */
+  unitId?: number;
+  maxGap?: number;
+  maxRegistersPerRead?: number;
+  maxBitsPerRead?: number;
+  writeMultiple?: boolean;
+  tags?: ModbusTagConfig[];
+}

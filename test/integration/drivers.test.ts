@@ -117,8 +117,8 @@ describe('plug-in drivers', function () {
         const caps = init.capabilities.bifrost;
         assert.equal(caps.version, init.serverInfo.version);
         assert.match(caps.version, /^\d+\.\d+\.\d+/);
-        assert.deepEqual(Object.keys(builtIn.protocols), ['modbus-tcp', 'opcua']);
-        assert.deepEqual(Object.keys(caps.protocols), ['modbus-tcp', 'opcua', 'memory']);
+        assert.deepEqual(Object.keys(builtIn.protocols), ['modbus-tcp', 'modbus-rtu', 'opcua']);
+        assert.deepEqual(Object.keys(caps.protocols), ['modbus-tcp', 'modbus-rtu', 'opcua', 'memory']);
 
         const modbus = caps.protocols['modbus-tcp']!;
         assert.deepEqual(
@@ -148,7 +148,7 @@ describe('plug-in drivers', function () {
     it('loads the drivers named in BIFROST_DRIVERS as well', async () => {
       const viaEnv = await spawnGateway({ env: { ...process.env, BIFROST_DRIVERS: MEMORY_DRIVER } });
       try {
-        assert.deepEqual(Object.keys((await initialize(viaEnv)).capabilities.bifrost.protocols), ['modbus-tcp', 'opcua', 'memory']);
+        assert.deepEqual(Object.keys((await initialize(viaEnv)).capabilities.bifrost.protocols), ['modbus-tcp', 'modbus-rtu', 'opcua', 'memory']);
         assert.match(viaEnv.stderr(), /plug-in driver "memory" loaded from /);
       } finally {
         await viaEnv.close();

@@ -331,14 +331,14 @@ describe('bifrost.json schema: a second protocol', () => {
   const modbus = { id: 'm', protocol: 'modbus-tcp', host: 'h' };
   const loop = { id: 'l', protocol: 'loop', channel: 2, tags: [{ name: 's', slot: 3 }] };
 
-  it('gets a branch of its own, with its own tag definition, beside Modbus TCP', () => {
+  it('gets a branch of its own, with its own tag definition, beside the built-in protocols', () => {
     const defs = definitions(schema);
-    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-tcp', 'device:opcua', 'tag:loop', 'tag:modbus-tcp', 'tag:opcua']);
+    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-rtu', 'device:modbus-tcp', 'device:opcua', 'tag:loop', 'tag:modbus-rtu', 'tag:modbus-tcp', 'tag:opcua']);
     const protocol = (defs['device']!['properties'] as Record<string, Schema>)['protocol']!;
-    assert.deepEqual([protocol['enum'], protocol['enumDescriptions']], [['modbus-tcp', 'opcua', 'loop'], ['Modbus TCP', 'OPC UA', 'Loop (test protocol)']]);
+    assert.deepEqual([protocol['enum'], protocol['enumDescriptions']], [['modbus-tcp', 'modbus-rtu', 'opcua', 'loop'], ['Modbus TCP', 'Modbus RTU', 'OPC UA', 'Loop (test protocol)']]);
     assert.deepEqual(
       (defs['device']!['defaultSnippets'] as EditorSnippet[]).map((s) => s.label),
-      ['Modbus TCP device', 'OPC UA server', 'OPC UA server, signed and encrypted, with a user name', 'Loop device'],
+      ['Modbus TCP device', 'Modbus RTU device', 'Modbus RTU device behind a serial server (RTU over TCP)', 'OPC UA server', 'OPC UA server, signed and encrypted, with a user name', 'Loop device'],
     );
     checkStatesEveryRule(schema, registry);
   });
