@@ -18,36 +18,36 @@ const ADDRESS_STRING_SHAPE =
 /** The read planning and write settings, after the transport's own; `plannedBy` says why gaps are bridged on it. */
 export function readWriteRules(plannedBy: string): FieldRule[] {
   return [
-  {
-    key: 'maxGap',
-    kind: 'integer',
-    min: 0,
-    max: 124,
-    description:
-      `Largest gap (in registers, or bits for coils and discrete inputs) a read may bridge to serve neighbouring tags in one request. Default: planned by cost (${plannedBy}). 0 reads only contiguous tags together.`,
-  },
-  {
-    key: 'maxRegistersPerRead',
-    kind: 'integer',
-    min: 1,
-    max: 125,
-    default: MODBUS_DEFAULTS.maxRegisters,
-    description: 'Most registers asked for in one read request. Default and maximum 125; lower it for devices that refuse long reads.',
-  },
-  {
-    key: 'maxBitsPerRead',
-    kind: 'integer',
-    min: 1,
-    max: 2000,
-    default: MODBUS_DEFAULTS.maxBits,
-    description: 'Most coils or discrete inputs asked for in one read request. Default and maximum 2000.',
-  },
-  {
-    key: 'writeMultiple',
-    kind: 'boolean',
-    default: false,
-    description: 'Write single coils and registers with function codes 15 and 16 too, for devices without function codes 5 and 6.',
-  },
+    {
+      key: 'maxGap',
+      kind: 'integer',
+      min: 0,
+      max: 124,
+      description:
+        `Largest gap (in registers, or bits for coils and discrete inputs) a read may bridge to serve neighbouring tags in one request. Default: planned by cost (${plannedBy}). 0 reads only contiguous tags together.`,
+    },
+    {
+      key: 'maxRegistersPerRead',
+      kind: 'integer',
+      min: 1,
+      max: 125,
+      default: MODBUS_DEFAULTS.maxRegisters,
+      description: 'Most registers asked for in one read request. Default and maximum 125; lower it for devices that refuse long reads.',
+    },
+    {
+      key: 'maxBitsPerRead',
+      kind: 'integer',
+      min: 1,
+      max: 2000,
+      default: MODBUS_DEFAULTS.maxBits,
+      description: 'Most coils or discrete inputs asked for in one read request. Default and maximum 2000.',
+    },
+    {
+      key: 'writeMultiple',
+      kind: 'boolean',
+      default: false,
+      description: 'Write single coils and registers with function codes 15 and 16 too, for devices without function codes 5 and 6.',
+    },
   ];
 }
 
