@@ -22,7 +22,13 @@ export interface SerialLineOptions {
 
 export function serialOpener(o: SerialLineOptions): OpenStream {
   return async () => {
-    const { SerialPort } = await import('serialport');
+    let SerialPort: typeof import('serialport').SerialPort;
+    try {
+      ({ SerialPort } = await import('serialport'));
+    } catch (err) {
+      // The VS Code extension does not ship serialport's native bindings yet.
+      throw new Error(`cannot open serial port ${o.path}: this gateway has no serial port support (the serialport package did not load: ${errorMessage(err)}); reach the bus through a serial server with "transport": "tcp"`);
+    }
     return new Promise<Duplex>((resolve, reject) => {
       let port: InstanceType<typeof SerialPort> | null = null;
       const failed = (err: unknown) => reject(new Error(describeSerialError(o.path, err)));
