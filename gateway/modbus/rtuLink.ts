@@ -1,14 +1,13 @@
 import type { ModbusArea } from '../protocol';
 import { ErrorCodes } from '../protocol';
-import { Backoff } from '../backoff';
-import type { SharedLink } from '../core/links';
 import { BifrostError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { RequestQueue, type Priority } from './requestQueue';
+import { QueuedLink, type OpenFailure } from './queuedLink';
+import type { Priority } from './requestQueue';
 import { RtuClient, RtuFailure, newRtuStats, type RtuStats } from './rtuClient';
 import { readPdu, writeCoilsPdu, writeRegistersPdu, writeSinglePdu } from './rtuFrame';
 import type { OpenStream } from './rtuStreams';
-import { exceptionFor, type Describe, type LinkClient, type LinkState, type ModbusRequester } from './tcpLink';
+import { exceptionFor, whatText, type Describe, type ModbusRequester } from './tcpLink';
 
 export interface RtuLinkOptions {
   /** Where the bus is, for messages: a serial port's path, or a serial server's host:port. */
@@ -23,10 +22,6 @@ export interface RtuLinkOptions {
   broadcastDelayMs?: number;
 }
 
-function text(what: Describe): string {
-  return typeof what === 'string' ? what : what();
-}
-
 /**
  * One RTU bus (a serial port, or a serial server over TCP) with its one queue, shared by every
  * unit id on it: a serial line carries one request at a time. A timeout or a bad answer fails
@@ -34,73 +29,31 @@ function text(what: Describe): string {
  * request); only a stream that closes or fails takes the link down, and then it reopens with
  * backoff and tells its clients, like the TCP link.
  */
-export class ModbusRtuLink implements SharedLink {
-  private client: RtuClient | null = null;
-  private requests: RtuRequester | null = null;
-  private clients: readonly LinkClient[] = [];
-  private readonly queue: RequestQueue;
-  private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
-  private current: LinkState = 'idle';
-  private lastError: string | null = null;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private generation = 0;
-  private closed = false;
+export class ModbusRtuLink extends QueuedLink<RtuClient> {
   /** Counters of the bus; kept across reopenings. */
   readonly stats: RtuStats = newRtuStats();
 
   constructor(
     private readonly opts: RtuLinkOptions,
-    private readonly log: Logger,
+    log: Logger,
   ) {
-    this.queue = new RequestQueue(opts.where);
-  }
-
-  get where(): string {
-    return this.opts.where;
-  }
-
-  get state(): LinkState {
-    return this.current;
-  }
-
-  get downReason(): string | null {
-    return this.current === 'down' ? this.lastError : null;
-  }
-
-  attach(client: LinkClient): void {
-    if (!this.clients.includes(client)) this.clients = [...this.clients, client];
-    if (this.current === 'open') client.linkUp();
-    else if (this.current === 'idle' || (this.current === 'down' && this.reconnectTimer === undefined)) void this.connect();
-  }
-
-  detach(client: LinkClient): void {
-    this.clients = this.clients.filter((c) => c !== client);
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    this.generation++;
-    this.queue.failAll(new BifrostError(ErrorCodes.DeviceUnavailable, `${this.where} closed`));
-    this.dropClient();
-    this.current = 'idle';
+    super(opts.where, log, { closed: `${opts.where} closed`, open: 'RTU line open', again: 'reopening' });
   }
 
   /** Runs one request for unit `unitId` through the bus's queue; failures are BifrostErrors. */
   exec<T>(unitId: number, timeoutMs: number, priority: Priority, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
     if (this.current !== 'open') {
-      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `${this.where} is not open, cannot do ${text(what)}: ${this.lastError ?? this.current}`));
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `${this.where} is not open, cannot do ${whatText(what)}: ${this.lastError ?? this.current}`));
     }
     const generation = this.generation;
     return this.queue.enqueue(priority, () => this.send(generation, unitId, timeoutMs, what, fn));
   }
 
   private async send<T>(generation: number, unitId: number, timeoutMs: number, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
-    const client = this.client;
+    const client = this.connection;
     const requests = this.requests;
     if (generation !== this.generation || !client || !requests || !client.isOpen) {
-      throw new BifrostError(ErrorCodes.DeviceUnavailable, `${this.where} was lost before ${text(what)}`);
+      throw new BifrostError(ErrorCodes.DeviceUnavailable, `${this.where} was lost before ${whatText(what)}`);
     }
     client.timeoutMs = timeoutMs;
     requests.unit(unitId);
@@ -109,7 +62,7 @@ export class ModbusRtuLink implements SharedLink {
       this.backoff.reset();
       return result;
     } catch (err) {
-      throw this.classify(err, unitId, text(what), generation);
+      throw this.classify(err, unitId, whatText(what), generation);
     }
   }
 
@@ -139,60 +92,26 @@ export class ModbusRtuLink implements SharedLink {
     return new BifrostError(ErrorCodes.ProtocolError, `bad answer ${on}: ${errorMessage(err)}`);
   }
 
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    this.current = 'connecting';
-    let stream;
-    try {
-      stream = await this.opts.open();
-    } catch (err) {
-      if (this.closed) return;
-      this.goDown(errorMessage(err));
-      return;
-    }
+  protected async open(): Promise<RtuClient> {
+    const stream = await this.opts.open();
     if (this.closed) {
       stream.destroy();
-      return;
+      throw new Error(`${this.where} closed`);
     }
     const client = new RtuClient(stream, { silenceMs: this.opts.silenceMs, drainMs: this.opts.drainMs, broadcastDelayMs: this.opts.broadcastDelayMs }, this.stats);
-    client.onClosed((reason) => {
-      if (this.client === client) this.connectionLost(`${this.where}: ${reason}`);
-    });
-    this.client = client;
-    this.requests = new RtuRequester(client);
-    this.current = 'open';
-    this.lastError = null;
-    this.log.debug(`${this.where}: RTU line open`);
-    for (const c of this.clients) c.linkUp();
+    return client;
   }
 
-  private connectionLost(reason: string): void {
-    if (this.closed || this.current !== 'open') return;
-    this.generation++;
-    this.dropClient();
-    this.queue.failAll(new BifrostError(ErrorCodes.DeviceUnavailable, reason));
-    this.goDown(reason);
+  protected openFailure(err: unknown): OpenFailure {
+    return { reason: errorMessage(err), refused: false };
   }
 
-  private goDown(reason: string): void {
-    this.current = 'down';
-    this.lastError = reason;
-    for (const c of this.clients) c.linkDown(reason);
-    if (this.closed || this.clients.length === 0) return;
-    const delay = this.backoff.next();
-    this.log.debug(`${this.where}: reopening in ${delay} ms`);
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.connect();
-    }, delay);
+  protected requesterFor(client: RtuClient): ModbusRequester {
+    return new RtuRequester(client);
   }
 
-  private dropClient(): void {
-    const client = this.client;
-    this.client = null;
-    this.requests = null;
-    client?.destroy();
+  protected override lossReason(reason: string): string {
+    return `${this.where}: ${reason}`;
   }
 }
 

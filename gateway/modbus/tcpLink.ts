@@ -1,10 +1,10 @@
 import type { ModbusArea } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import { Backoff } from '../backoff';
-import type { SharedLink } from '../core/links';
 import { BifrostError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { RequestQueue, type Priority } from './requestQueue';
+import { QueuedLink, type OpenFailure } from './queuedLink';
+import type { Priority } from './requestQueue';
 import { ModbusTcpClient } from './tcpClient';
 
 /** A device using a link: told when the connection opens and when it is lost. */
@@ -36,7 +36,8 @@ export type LinkState = 'idle' | 'connecting' | 'open' | 'down';
 /** What a request does, for messages; a function when it is only worth the work on failure. */
 export type Describe = string | (() => string);
 
-function text(what: Describe): string {
+/** A request's description, made only when a message needs it. */
+export function whatText(what: Describe): string {
   return typeof what === 'string' ? what : what();
 }
 
@@ -92,59 +93,15 @@ export function exceptionFor(code: number, what: string): ModbusException {
  * is different: the host answered at once and costs nothing to ask again, so it is retried within
  * 2 s and a device that comes back after a long outage is read again at once.
  */
-export class ModbusTcpLink implements SharedLink {
-  private client: ModbusTcpClient | null = null;
-  private requests: ModbusRequester | null = null;
-  /** Usually one device; replaced, never changed in place, so a loop over it may go on. */
-  private clients: readonly LinkClient[] = [];
-  private readonly queue: RequestQueue;
-  private readonly backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
+export class ModbusTcpLink extends QueuedLink<ModbusTcpClient> {
   private readonly refusedBackoff = new Backoff({ initialMs: 250, maxMs: 2_000 });
-  private current: LinkState = 'idle';
-  private lastError: string | null = null;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  /** Bumped on every connection loss, so that late failures of an old connection are ignored. */
-  private generation = 0;
-  private closed = false;
 
   constructor(
     private readonly opts: TcpLinkOptions,
-    private readonly log: Logger,
+    log: Logger,
   ) {
-    this.queue = new RequestQueue(`${opts.host}:${opts.port}`);
-  }
-
-  get where(): string {
-    return `${this.opts.host}:${this.opts.port}`;
-  }
-
-  get state(): LinkState {
-    return this.current;
-  }
-
-  /** Why the connection is down, when it is. */
-  get downReason(): string | null {
-    return this.current === 'down' ? this.lastError : null;
-  }
-
-  attach(client: LinkClient): void {
-    if (!this.clients.includes(client)) this.clients = [...this.clients, client];
-    if (this.current === 'open') client.linkUp();
-    else if (this.current === 'idle' || (this.current === 'down' && this.reconnectTimer === undefined)) void this.connect();
-  }
-
-  detach(client: LinkClient): void {
-    this.clients = this.clients.filter((c) => c !== client);
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    this.generation++;
-    this.queue.failAll(new BifrostError(ErrorCodes.DeviceUnavailable, `connection to ${this.where} closed`));
-    this.dropClient();
-    this.current = 'idle';
+    const where = `${opts.host}:${opts.port}`;
+    super(where, log, { closed: `connection to ${where} closed`, open: 'TCP connection open', again: 'reconnecting' });
   }
 
   /**
@@ -153,7 +110,7 @@ export class ModbusTcpLink implements SharedLink {
    */
   exec<T>(unitId: number, timeoutMs: number, priority: Priority, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
     if (this.current !== 'open') {
-      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `not connected, cannot do ${text(what)}: ${this.lastError ?? this.current}`));
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `not connected, cannot do ${whatText(what)}: ${this.lastError ?? this.current}`));
     }
     const generation = this.generation;
     const job = () => this.send(generation, unitId, timeoutMs, what, fn);
@@ -167,16 +124,16 @@ export class ModbusTcpLink implements SharedLink {
     return queued.catch((err: unknown) => {
       // Failed while it waited, for another request's reason: say which request was not sent.
       if (started || !(err instanceof BifrostError) || err.code !== ErrorCodes.DeviceUnavailable) throw err;
-      throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${text(what)} (${err.message})`);
+      throw new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${whatText(what)} (${err.message})`);
     });
   }
 
   /** The request itself, when its turn comes. */
   private send<T>(generation: number, unitId: number, timeoutMs: number, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
-    const client = this.client;
+    const client = this.connection;
     const requests = this.requests;
     if (generation !== this.generation || !client || !requests || !client.isOpen) {
-      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${text(what)}`));
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${whatText(what)}`));
     }
     client.timeoutMs = timeoutMs;
     requests.unit(unitId);
@@ -187,7 +144,7 @@ export class ModbusTcpLink implements SharedLink {
       sent = Promise.reject(err);
     }
     return sent.then(this.passAnswered, (err: unknown) => {
-      throw this.classify(err, text(what), timeoutMs, generation);
+      throw this.classify(err, whatText(what), timeoutMs, generation);
     });
   }
 
@@ -222,54 +179,28 @@ export class ModbusTcpLink implements SharedLink {
     return result;
   }
 
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    this.current = 'connecting';
+  protected async open(): Promise<ModbusTcpClient> {
     const client = new ModbusTcpClient();
     try {
       await client.connect(this.opts.host, this.opts.port, this.opts.connectTimeoutMs);
     } catch (err) {
       client.destroy();
-      if (this.closed) return;
-      this.goDown(describeSocketError(err, this.opts), isRefusal(err));
-      return;
+      throw err;
     }
-    if (this.closed) {
-      client.destroy();
-      return;
-    }
-    client.onClosed((reason) => {
-      if (this.client === client) this.connectionLost(reason);
-    });
-    this.client = client;
-    this.requests = new UnitRequester(client);
-    this.current = 'open';
-    this.lastError = null;
-    this.log.debug(`${this.where}: TCP connection open`);
-    for (const c of this.clients) c.linkUp();
+    return client;
   }
 
-  /** The connection is unusable: drop it, fail what waits, tell every client, reconnect later. */
-  private connectionLost(reason: string): void {
-    if (this.closed || this.current !== 'open') return;
-    this.generation++;
-    this.dropClient();
-    this.queue.failAll(new BifrostError(ErrorCodes.DeviceUnavailable, reason));
-    this.goDown(reason);
+  protected openFailure(err: unknown): OpenFailure {
+    return { reason: describeSocketError(err, this.opts), refused: isRefusal(err) };
   }
 
-  private goDown(reason: string, refused = false): void {
-    this.current = 'down';
-    this.lastError = reason;
-    for (const c of this.clients) c.linkDown(reason);
-    if (this.closed || this.clients.length === 0) return;
-    const delay = (refused ? this.refusedBackoff : this.backoff).next();
-    this.log.debug(`${this.where}: reconnecting in ${delay} ms`);
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.connect();
-    }, delay);
+  protected requesterFor(client: ModbusTcpClient): ModbusRequester {
+    return new UnitRequester(client);
+  }
+
+  /** A refused connection is retried within 2 s: the host answered at once. */
+  protected override nextDelay(refused: boolean): number {
+    return (refused ? this.refusedBackoff : this.backoff).next();
   }
 
   /** The device answered a request: the next failure is retried from the shortest delay again. */
@@ -278,13 +209,6 @@ export class ModbusTcpLink implements SharedLink {
     this.refusedBackoff.reset();
   }
 
-  /** Drops the connection at once: late answers to a timed-out request must never be read. */
-  private dropClient(): void {
-    const client = this.client;
-    this.client = null;
-    this.requests = null;
-    if (client) client.destroy();
-  }
 }
 
 /** The requests of one connection, made once per connection (not per request); a class, not closures. */
