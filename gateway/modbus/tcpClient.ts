@@ -12,6 +12,7 @@
  */
 import * as net from 'node:net';
 import type { ModbusArea } from '../protocol';
+import { writeCoilsPdu, writeRegistersPdu, writeSinglePdu } from './pdu';
 
 /** An exception answer: `modbusCode` is the exception code (as modbus-serial names it too). */
 export class ModbusExceptionReply extends Error {
@@ -169,35 +170,22 @@ export class ModbusTcpClient {
   }
 
   writeCoil(unitId: number, address: number, value: boolean): Promise<void> {
-    const pdu = pdu5(5, address, value ? 0xff00 : 0x0000);
+    const pdu = writeSinglePdu(5, address, value ? 0xff00 : 0x0000);
     return this.request(unitId, 5, pdu, pdu) as Promise<void>;
   }
 
   writeRegister(unitId: number, address: number, value: number): Promise<void> {
-    const pdu = pdu5(6, address, value);
+    const pdu = writeSinglePdu(6, address, value);
     return this.request(unitId, 6, pdu, pdu) as Promise<void>;
   }
 
   writeCoils(unitId: number, address: number, values: boolean[]): Promise<void> {
-    const bytes = Math.ceil(values.length / 8);
-    const pdu = Buffer.alloc(6 + bytes);
-    pdu[0] = 15;
-    pdu.writeUInt16BE(address, 1);
-    pdu.writeUInt16BE(values.length, 3);
-    pdu[5] = bytes;
-    values.forEach((v, i) => {
-      if (v) pdu[6 + (i >> 3)] |= 1 << (i & 7);
-    });
+    const pdu = writeCoilsPdu(address, values);
     return this.request(unitId, 15, pdu, pdu.subarray(0, 5)) as Promise<void>;
   }
 
   writeRegisters(unitId: number, address: number, values: number[]): Promise<void> {
-    const pdu = Buffer.allocUnsafe(6 + 2 * values.length);
-    pdu[0] = 16;
-    pdu.writeUInt16BE(address, 1);
-    pdu.writeUInt16BE(values.length, 3);
-    pdu[5] = 2 * values.length;
-    values.forEach((v, i) => pdu.writeUInt16BE(v, 6 + 2 * i));
+    const pdu = writeRegistersPdu(address, values);
     return this.request(unitId, 16, pdu, pdu.subarray(0, 5)) as Promise<void>;
   }
 
@@ -329,14 +317,6 @@ export class ModbusTcpClient {
     this.failInFlight(new PortNotOpenError(reason));
     this.closeListener?.(reason);
   }
-}
-
-function pdu5(fc: number, a: number, b: number): Buffer {
-  const pdu = Buffer.allocUnsafe(5);
-  pdu[0] = fc;
-  pdu.writeUInt16BE(a, 1);
-  pdu.writeUInt16BE(b, 3);
-  return pdu;
 }
 
 /** What the caller gets from an answer's PDU (after the function code) at data[at, end). */
