@@ -3,14 +3,13 @@
  * shared by the simulator that answers it and the discovery probe that asks for it.
  */
 
-/** What a device says about itself; the first three are the mandatory "basic" objects. */
-export interface DeviceIdentity {
-  vendorName: string;
-  productCode: string;
-  revision: string;
-  vendorUrl?: string;
-  productName?: string;
-  modelName?: string;
+import type { DeviceIdentity as ReportedIdentity } from '../protocol/discovery';
+
+/**
+ * What a device says about itself (the first three fields are the mandatory "basic" objects):
+ * what discovery reports, and the user application name, which it does not.
+ */
+export interface DeviceIdentity extends ReportedIdentity {
   userApplicationName?: string;
 }
 
