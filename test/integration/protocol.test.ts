@@ -115,7 +115,7 @@ describe('the JSON-RPC contract', function () {
           { id: 'no-host', protocol: 'modbus-tcp' },
           { id: 'bad-port', protocol: 'modbus-tcp', host: '127.0.0.1', port: 70000 },
           { id: 'good', protocol: 'modbus-tcp', host: '127.0.0.1' },
-          { id: 'serial', protocol: 'modbus-rtu' },
+          { id: 'fieldbus', protocol: 'profinet' },
         ],
       });
       assert.deepEqual(res.devices, ['good']);
