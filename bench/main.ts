@@ -4,7 +4,7 @@
  * docs/benchmarks.md with the machine and the date).
  *
  *   node dist/bench.js [--quick] [--only NAME[,NAME]]
- *   names: codec, startup, read, bulk (with Node-RED side by side), overload, capacity, scale,
+ *   names: codec, startup, read, bulk (with Node-RED side by side), overload, capacity, scale, discovery,
  *          opcua (with a bare node-opcua client side by side)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,6 +33,7 @@ import { CONTRIB_MODBUS_VERSION, ensureNodeRed, NODE_RED_VERSION, runNodeRed } f
 import { cpuSeconds, largest, median, MsHistogram, pct, rssMb, watchProcess } from './stats';
 import { scaleRun, type ScaleResult } from './scale';
 import { opcuaSection } from './opcua';
+import { discoverySection } from './discovery';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
@@ -502,6 +503,7 @@ async function main(): Promise<void> {
   if (want('capacity')) await capacitySection();
   if (want('scale')) await scale();
   if (want('opcua')) await opcuaSection(quick);
+  if (want('discovery')) await discoverySection();
   console.log(`\nload average ${loadText()} at the end, after ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 }
 
