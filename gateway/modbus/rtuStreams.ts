@@ -35,13 +35,25 @@ export function serialOpener(o: SerialLineOptions): OpenStream {
       try {
         port = new SerialPort({ path: o.path, baudRate: o.baudRate, parity: o.parity ?? 'even', dataBits: o.dataBits ?? 8, stopBits: o.stopBits ?? 1, lock: true }, (err) => {
           if (err) failed(err);
-          else resolve(port!);
+          else resolve(closingOnDestroy(port!));
         });
       } catch (err) {
         failed(err);
       }
     });
   };
+}
+
+/**
+ * serialport's stream does not close its port when destroyed: the descriptor (and the lock) would
+ * stay, the port could not be opened again, and a hung-up line would keep its poller spinning.
+ */
+function closingOnDestroy(port: Duplex & { isOpen: boolean; close(cb: (err: Error | null) => void): void }): Duplex {
+  port._destroy = (error, callback) => {
+    if (!port.isOpen) return callback(error);
+    port.close(() => callback(error));
+  };
+  return port;
 }
 
 function describeSerialError(path: string, err: unknown): string {

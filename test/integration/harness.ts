@@ -147,3 +147,31 @@ export async function rpcError(p: Promise<unknown>): Promise<{ code: number; mes
   }
   throw new Error('expected a JSON-RPC error, the request succeeded');
 }
+
+/**
+ * Waits until this process holds none of the given ptys (socat's links to them) open. A serial
+ * port closes asynchronously after destroy(); killing socat first would hang the pty up under a
+ * port still being polled, which then spins (and keeps mocha from exiting).
+ */
+export async function ptysClosed(links: readonly string[], timeoutMs = 5000): Promise<void> {
+  const { readdirSync, readlinkSync, realpathSync } = await import('node:fs');
+  const targets = new Set(
+    links.flatMap((l) => {
+      try {
+        return [realpathSync(l)];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  if (targets.size === 0) return;
+  const held = () =>
+    readdirSync('/proc/self/fd').some((fd) => {
+      try {
+        return targets.has(readlinkSync(`/proc/self/fd/${fd}`));
+      } catch {
+        return false;
+      }
+    });
+  await waitFor(`this process to close ${[...targets].join(', ')}`, () => !held(), timeoutMs);
+}

@@ -14,7 +14,7 @@ import type { GatewayProcess } from '../../tools/gatewayClient';
 import type { ConfigLoadResult, DeviceListResult, ModbusRtuDeviceConfig, ModbusTagConfig, SubscribeResult, TagsReadResult } from '../../gateway/protocol';
 import { serialOpener } from '../../gateway/modbus/rtuStreams';
 import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
-import { startGateway, ValueLog, waitFor } from './harness';
+import { ptysClosed, startGateway, ValueLog, waitFor } from './harness';
 
 const TAGS: ModbusTagConfig[] = [
   { name: 'a', area: 'holding', address: 0 },
@@ -50,12 +50,13 @@ describe('Modbus RTU devices', function () {
     let dir: string;
     let socat: ChildProcess;
     let a: string;
+    let b: string;
     let sim: RtuSimulator;
     let far: Duplex;
     beforeEach(async () => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-rtudrv-'));
       a = path.join(dir, 'a');
-      const b = path.join(dir, 'b');
+      b = path.join(dir, 'b');
       socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
       await waitFor('socat ptys', () => existsSync(a) && existsSync(b), 5000);
       sim = twoUnitBus();
@@ -64,6 +65,7 @@ describe('Modbus RTU devices', function () {
     });
     afterEach(async () => {
       await sim.stop();
+      await ptysClosed([b]);
       const exited = new Promise((r) => socat.once('exit', r));
       socat.kill('SIGTERM');
       await exited;

@@ -17,7 +17,7 @@ import { interFrameSilenceMs } from '../../gateway/modbus/rtuFrame';
 import { serialOpener, tcpOpener } from '../../gateway/modbus/rtuStreams';
 import { ModbusException, type LinkClient } from '../../gateway/modbus/tcpLink';
 import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
-import { waitFor } from './harness';
+import { ptysClosed, waitFor } from './harness';
 
 const quiet: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, enabled: () => false };
 
@@ -191,6 +191,7 @@ describe('Modbus RTU link', function () {
       await waitFor('socat ptys', () => existsSync(a) && existsSync(b), 5000);
     });
     afterEach(async () => {
+      await ptysClosed([a, b]);
       const exited = new Promise((r) => socat.once('exit', r));
       socat.kill('SIGTERM');
       await exited;
