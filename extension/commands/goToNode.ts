@@ -21,5 +21,15 @@ export const goToNode = (s: Services) => async (arg?: unknown) => {
   }
   // From the palette the view may be closed: a hidden view reveals nothing.
   await vscode.commands.executeCommand(`${TAG_EXPLORER_VIEW}.focus`);
-  await s.view.reveal(found.node, { select: true, focus: true, expand: false });
+  let node = found.node;
+  // A repaint of the tree (a device changing, values arriving) can land between the reveal and
+  // the selection and drop it: look, and reveal again.
+  for (let attempt = 0; attempt < REVEAL_ATTEMPTS; attempt++) {
+    await s.view.reveal(node, { select: true, focus: true, expand: false });
+    await new Promise((r) => setTimeout(r, 150));
+    if (s.view.selection.some((n) => n.id === node.id)) return;
+    node = (await s.tree.nodeAt(gateway.id, device.id, ancestors, item.ref)).node ?? node;
+  }
 };
+
+const REVEAL_ATTEMPTS = 4;

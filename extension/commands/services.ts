@@ -18,6 +18,7 @@ export interface ChartPanels {
 /** The Tag Explorer's view, to show a row (Go to Node). */
 export interface TreeReveal {
   reveal(node: TreeNode, options: { select?: boolean; focus?: boolean; expand?: boolean | number }): Thenable<void>;
+  readonly selection: readonly TreeNode[];
 }
 
 /** Everything a command may use; built once in main.ts. */
