@@ -5,26 +5,14 @@
  * (as most Modbus TCP devices do), and simulators with one unit whose other unit ids stay
  * silent (as a gateway to a serial bus may), where each silent unit id costs timeouts.
  */
-import * as net from 'node:net';
 import type { DiscoveredNotification, DiscoverResult } from '../gateway/protocol';
 import { ModbusTcpSimulator } from '../gateway/sim/modbusServer';
 import { spawnGateway } from '../tools/gatewayClient';
-import { median } from './stats';
+import { freePort, median } from './stats';
 
 const HOSTS = ['127.0.5.10', '127.0.5.20', '127.0.5.30'];
 const IDENTITY = { vendorName: 'Bench Controls', productCode: 'BC-1', revision: '1.0' };
 const RUNS = 3;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Scan {
   ms: number;

@@ -9,7 +9,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,7 +29,7 @@ import type { DeviceListResult, ModbusTcpDeviceConfig, SubscribeResult, TagsRead
 import { benchCodec, CODEC_PASSES, CODEC_REGISTERS } from './codec';
 import { searchCapacity } from './capacity';
 import { CONTRIB_MODBUS_VERSION, ensureNodeRed, NODE_RED_VERSION, runNodeRed } from './nodeRed';
-import { cpuSeconds, largest, median, MsHistogram, pct, rssMb, watchProcess } from './stats';
+import { cpuSeconds, freePort, largest, median, MsHistogram, pct, rssMb, watchProcess } from './stats';
 import { scaleRun, type ScaleResult } from './scale';
 import { opcuaSection } from './opcua';
 import { discoverySection } from './discovery';
@@ -223,17 +222,6 @@ async function opcuaBundleAtStartup(): Promise<string> {
     await gw.close();
     rmSync(pki, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 interface LoadResult {

@@ -1,5 +1,6 @@
 /** What the benchmark sections share: percentiles, a histogram of intervals, and /proc readings. */
 import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
 
 export function median(xs: readonly number[]): number {
   return pct(xs, 0.5);
@@ -78,4 +79,16 @@ export async function watchProcess(pid: number, seconds: number): Promise<{ cpuP
   const user = cpu1.user - cpu0.user;
   const system = cpu1.system - cpu0.system;
   return { cpuPct: ((user + system) / elapsed) * 100, userPct: (user / elapsed) * 100, rssPeak: largest(rss), elapsed };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
