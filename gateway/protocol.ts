@@ -572,6 +572,17 @@ export interface DemoStartResult {
 }
 export const DemoStart = new RequestType0<DemoStartResult, void>('bifrost/demo/start');
 export const DemoStop = new RequestType0<void, void>('bifrost/demo/stop');
+export interface DemoMuteParams {
+  /** A unit of the demo's serial bus: `demo-drive` or `demo-meter`. */
+  deviceId: string;
+  muted: boolean;
+}
+export interface DemoMuteResult {
+  deviceId: string;
+  muted: boolean;
+}
+/** Mutes a unit of the demo's serial bus (it hears requests and never answers), or unmutes it. */
+export const DemoMute = new RequestType<DemoMuteParams, DemoMuteResult, void>('bifrost/demo/mute', BY_NAME);
 
 // ---------------------------------------------------------------------------------------------
 // Errors: JSON-RPC errors carry one of these codes and a message a person understands.

@@ -12,6 +12,9 @@ import {
   ConfigLoad,
   DemoStart,
   DemoStop,
+  DemoMute,
+  type DemoMuteParams,
+  type DemoMuteResult,
   DevicesChanged,
   Discover,
   Discovered,
@@ -80,6 +83,8 @@ export class GatewayServer {
   private readonly certificates: CertificateStore;
   private demo: DemoPlant | null = null;
   private demoStarting: Promise<DemoStartResult> | null = null;
+  /** Demo devices that joined after the plant started (the OPC UA server's, the serial bus's). */
+  private demoLateDevices: DeviceConfig[] = [];
   private shutdownRequested = false;
 
   constructor(
@@ -265,6 +270,14 @@ export class GatewayServer {
     );
     c.onRequest(DemoStart, () => this.guard(() => this.startDemo()));
     c.onRequest(DemoStop, () => this.guard(() => this.stopDemo()));
+    c.onRequest(DemoMute, (params) =>
+      this.guard(() => {
+        const p = object(params, 'bifrost/demo/mute');
+        if (typeof p['deviceId'] !== 'string') throw new BifrostError(ErrorCodes.InvalidParams, 'bifrost/demo/mute needs "deviceId": a unit of the demo serial bus (demo-drive or demo-meter)');
+        if (typeof p['muted'] !== 'boolean') throw new BifrostError(ErrorCodes.InvalidParams, 'bifrost/demo/mute needs "muted": true or false');
+        return this.muteDemoUnit({ deviceId: p['deviceId'], muted: p['muted'] });
+      }),
+    );
   }
 
   /**
@@ -347,14 +360,16 @@ export class GatewayServer {
       this.demoStarting = (async () => {
         // The demo's OPC UA server keeps its certificate beside the gateway's store, so that the
         // certificate trusted once is the one it shows the next time.
-        const plant = await startDemoPlant({ opcua: { pkiFolder: join(this.certificates.folder, 'demo-server') } });
+        const plant = await startDemoPlant({ opcua: { pkiFolder: join(this.certificates.folder, 'demo-server') }, rtuBus: true });
         this.demo = plant;
+        this.demoLateDevices = [];
         const { problems } = await this.loadConfig({ devices: plant.devices }, 'demo');
         if (problems.some((p) => p.severity === 'error')) log.error('the demo plant configuration has errors (see above)');
         const running = this.runningDemoDevices(plant);
         log.info(`demo plant running: ${running.map((d) => `${d.id} on ${d.protocol === 'opcua' ? d.endpointUrl : `port ${d.port}`}`).join(', ')}`);
-        // The OPC UA server takes seconds to start: its device joins when it listens.
+        // The OPC UA server takes seconds to start, the serial bus a moment: their devices join when they run.
         void this.addDemoOpcUa(plant);
+        void this.addDemoRtuBus(plant);
         return { devices: running };
       })().finally(() => {
         this.demoStarting = null;
@@ -369,12 +384,42 @@ export class GatewayServer {
       if (!server || this.demo !== plant) return;
       await this.certificates.trustStartedHere(server.certificateDer, 'demo plant');
       if (this.demo !== plant) return;
-      const { problems } = await this.loadConfig({ devices: [...plant.devices, opcuaDemoDevice(server.endpointUrl)] }, 'demo');
-      if (problems.some((p) => p.severity === 'error')) log.error('the demo plant OPC UA device has configuration errors (see above)');
-      else log.info(`demo plant OPC UA server running: ${server.endpointUrl}`);
+      if (await this.addLateDemoDevices(plant, [opcuaDemoDevice(server.endpointUrl)])) log.info(`demo plant OPC UA server running: ${server.endpointUrl}`);
+      else log.error('the demo plant OPC UA device has configuration errors (see above)');
     } catch (err) {
       log.error(`demo plant: the OPC UA server is not available: ${errorMessage(err)}`);
     }
+  }
+
+  private async addDemoRtuBus(plant: DemoPlant): Promise<void> {
+    try {
+      const bus = await plant.rtu;
+      if (!bus || this.demo !== plant) return;
+      if (await this.addLateDemoDevices(plant, bus.devices)) log.info(`demo plant serial bus running: ${bus.devices.map((d) => `${d.id} (unit ${d.unitId})`).join(', ')} on ${bus.serialPath}`);
+      else log.error('the demo plant serial bus devices have configuration errors (see above)');
+    } catch (err) {
+      // Optional: it needs socat and serial port support, which the rest of the demo does not.
+      log.info(`demo plant: no serial bus: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Loads the plant's devices with those that joined late; false when the configuration had errors. */
+  private async addLateDemoDevices(plant: DemoPlant, devices: DeviceConfig[]): Promise<boolean> {
+    this.demoLateDevices = [...this.demoLateDevices, ...devices];
+    const { problems } = await this.loadConfig({ devices: [...plant.devices, ...this.demoLateDevices] }, 'demo');
+    return !problems.some((p) => p.severity === 'error');
+  }
+
+  /** Mutes or unmutes a unit of the demo's serial bus (as if its wires came loose). */
+  async muteDemoUnit(params: DemoMuteParams): Promise<DemoMuteResult> {
+    const bus = this.demo ? await this.demo.rtu.catch(() => null) : null;
+    if (!bus) throw new BifrostError(ErrorCodes.NotSupported, this.demo ? 'the demo plant has no serial bus (it needs socat and serial port support)' : 'the demo plant is not running: start it with bifrost/demo/start');
+    try {
+      bus.mute(params.deviceId, params.muted);
+    } catch (err) {
+      throw new BifrostError(ErrorCodes.InvalidParams, errorMessage(err));
+    }
+    return { deviceId: params.deviceId, muted: bus.muted(params.deviceId) };
   }
 
   /** The plant's devices that run: one whose id a configured device already has is left out. */

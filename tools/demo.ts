@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import {
+  DemoMute,
   DemoStart,
   DevicesChanged,
   DevicesList,
@@ -26,6 +27,8 @@ const REDRAW_MS = 250;
 const SNAPSHOT_MS = 5000;
 const STATS_REFRESH_MS = 1000;
 const LOG_LINES_SHOWN = 8;
+/** The demo serial bus's unit the m key mutes. */
+const MUTABLE_UNIT = 'demo-meter';
 
 const USAGE = `Usage: demo [--verbose] [--gateway FILE]
   --verbose       show the gateway's log lines
@@ -53,6 +56,7 @@ class DemoTerminal {
   private readonly startedAt = Date.now();
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
+  private meterMuted = false;
 
   constructor(
     private readonly gw: GatewayProcess,
@@ -168,7 +172,7 @@ class DemoTerminal {
       const width = Math.max(20, process.stdout.columns ?? 100);
       const height = Math.max(5, process.stdout.rows ?? 40);
       const lines = [
-        renderLine([{ text: 'Bifrost demo', style: 'bold' }, { text: `  ${new Date(now).toLocaleTimeString()}  Ctrl-C or q to quit`, style: 'dim' }], width, this.color),
+        renderLine([{ text: 'Bifrost demo', style: 'bold' }, { text: `  ${new Date(now).toLocaleTimeString()}  ${this.keysHint()}`, style: 'dim' }], width, this.color),
         '',
         ...renderDevices(views, { now, color: this.color, width }),
       ];
@@ -208,7 +212,24 @@ class DemoTerminal {
     process.stdin.resume();
     process.stdin.on('data', (key: Buffer) => {
       if (key.includes(0x03) || key.includes(0x04) || key.includes(0x71 /* q */)) void this.stop(0);
+      else if (key.includes(0x6d /* m */) && this.devices.has(MUTABLE_UNIT)) void this.toggleMute();
     });
+  }
+
+  private keysHint(): string {
+    if (!this.devices.has(MUTABLE_UNIT)) return 'Ctrl-C or q to quit';
+    return `m: ${this.meterMuted ? 'unmute' : 'mute'} ${MUTABLE_UNIT} on the serial bus · Ctrl-C or q to quit`;
+  }
+
+  /** Mutes the energy meter on the demo's serial bus, or brings it back: a dead unit, live. */
+  private async toggleMute(): Promise<void> {
+    try {
+      const res = await this.gw.connection.sendRequest(DemoMute, { deviceId: MUTABLE_UNIT, muted: !this.meterMuted });
+      this.meterMuted = res.muted;
+      this.log(`${MUTABLE_UNIT} ${res.muted ? 'muted: it hears its requests and never answers' : 'answers again'}`);
+    } catch (err) {
+      this.log(`muting ${MUTABLE_UNIT} failed: ${message(err)}`);
+    }
   }
 
   restoreTerminal(): void {

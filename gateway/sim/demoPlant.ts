@@ -14,18 +14,14 @@
  * through its own tag's address, type and byte order, and every data type and byte order appears
  * somewhere.
  */
-import type { ByteOrder, ModbusTcpDeviceConfig, ModbusArea, ModbusDataType, TagConfig } from '../protocol';
-import { clamp, DemoProcess } from './demoProcess';
+import type { ModbusTcpDeviceConfig } from '../protocol';
+import { DemoProcess } from './demoProcess';
+import { SimulatedDevice, type PlantTag } from './demoRegisters';
 import type { DeviceIdentity } from '../modbus/deviceIdentification';
 import { VERSION } from '../version';
 import { ModbusTcpSimulator } from './modbusServer';
 import { startDemoOpcUaServer, type DemoOpcUaServer, type DemoOpcUaServerOptions } from './opcuaServer';
-
-/** The plant's tags always give a numeric address and an area, so the plant can reach its banks. */
-interface PlantTag extends TagConfig {
-  area: ModbusArea;
-  address: number;
-}
+import { startDemoRtuBus, type DemoRtuBus } from './demoRtuBus';
 
 export interface DemoPlant {
   /** The two Modbus devices, ready to load into the gateway. */
@@ -36,6 +32,11 @@ export interface DemoPlant {
    * start (the Modbus devices run on). `opcuaDemoDevice(endpointUrl)` is the device config for it.
    */
   opcua: Promise<DemoOpcUaServer | null>;
+  /**
+   * The serial bus (demoRtuBus.ts) when asked for: resolves once it runs (null when not asked
+   * for), rejects with the reason it cannot run (socat or serial port support missing).
+   */
+  rtu: Promise<DemoRtuBus | null>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +49,8 @@ export interface DemoPlantOptions {
   now?: () => number;
   /** The OPC UA server's port and PKI folder; `false` starts none. Default: a free port and a temp folder. */
   opcua?: false | Pick<DemoOpcUaServerOptions, 'port' | 'pkiFolder'>;
+  /** Also runs the serial bus on a socat pty pair (default false: it needs socat). */
+  rtuBus?: boolean;
 }
 
 export interface RunningDemoPlant extends DemoPlant {
@@ -197,6 +200,7 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
     model.advanceBy(elapsedMs);
     publishTank(model, tank);
     publishBoiler(model, boiler);
+    bus?.publish(elapsedMs);
     for (const l of tickListeners) l();
   };
   const timer = tickMs > 0 ? setInterval(tick, tickMs) : null;
@@ -211,6 +215,9 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
       return () => tickListeners.delete(listener);
     },
   };
+  let bus: DemoRtuBus | null = null;
+  const rtu = opts.rtuBus === true ? startDemoRtuBus(model).then((b) => (bus = b)) : Promise.resolve(null);
+  rtu.catch(() => undefined); // the owner says why; a plant without its bus runs on
   const opcua = opts.opcua === false ? Promise.resolve(null) : startDemoOpcUaServer({ feed, host, ...opts.opcua });
   // Nobody may be waiting for the OPC UA server; its failure must not end the process.
   opcua.catch((err: unknown) => process.stderr.write(`demo plant: the OPC UA server did not start: ${err instanceof Error ? err.message : String(err)}\n`));
@@ -246,6 +253,7 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
   return {
     devices,
     opcua,
+    rtu,
     simulators: { tank: tank.sim, boiler: boiler.sim },
     process: model,
     tick,
@@ -255,7 +263,8 @@ export async function startDemoPlant(opts: DemoPlantOptions = {}): Promise<Runni
         tickListeners.clear();
         unlisten();
         const server = await opcua.catch(() => null);
-        await Promise.all([tank.sim.stop(), boiler.sim.stop(), server?.stop()]);
+        const serialBus = await rtu.catch(() => null);
+        await Promise.all([tank.sim.stop(), boiler.sim.stop(), server?.stop(), serialBus?.stop()]);
       })();
       return stopped;
     },
@@ -311,170 +320,4 @@ function takeBoilerInputs(dev: SimulatedDevice, p: DemoProcess): void {
 
 function bits(...flags: boolean[]): number {
   return flags.reduce((word, on, i) => (on ? word | (1 << i) : word), 0);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tag values in the simulator's banks, through each tag's own address, type and byte order
-// ---------------------------------------------------------------------------------------------
-
-type SimValue = number | boolean | bigint | string;
-
-class SimulatedDevice {
-  private readonly tags = new Map<string, PlantTag>();
-
-  constructor(
-    readonly sim: ModbusTcpSimulator,
-    tags: PlantTag[],
-  ) {
-    for (const tag of tags) this.tags.set(tag.name, tag);
-  }
-
-  write(name: string, value: SimValue): void {
-    writeTag(this.sim, this.tag(name), value);
-  }
-
-  read(name: string): SimValue {
-    return readTag(this.sim, this.tag(name));
-  }
-
-  private tag(name: string): PlantTag {
-    const tag = this.tags.get(name);
-    if (!tag) throw new Error(`Demo plant has no tag '${name}'.`);
-    return tag;
-  }
-}
-
-const WORDS: Record<Exclude<ModbusDataType, 'bool' | 'string'>, number> = {
-  int16: 1,
-  uint16: 1,
-  int32: 2,
-  uint32: 2,
-  float32: 2,
-  int64: 4,
-  uint64: 4,
-  float64: 4,
-};
-
-function writeTag(sim: ModbusTcpSimulator, tag: PlantTag, value: SimValue): void {
-  if (tag.area === 'coil' || tag.area === 'discrete') {
-    (tag.area === 'coil' ? sim.coils : sim.discretes)[tag.address] = value ? 1 : 0;
-    return;
-  }
-  const bank = tag.area === 'holding' ? sim.holdings : sim.inputs;
-  const type = tag.type ?? 'uint16';
-  if (type === 'bool') {
-    const mask = 1 << (tag.bit ?? 0);
-    bank[tag.address] = value ? bank[tag.address] | mask : bank[tag.address] & ~mask;
-  } else if (type === 'string') {
-    const bytes = new Uint8Array((tag.length ?? 1) * 2);
-    const text = String(value);
-    for (let i = 0; i < bytes.length && i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0x7f;
-    storeWords(bank, tag.address, bytes, 'ABCD');
-  } else {
-    storeWords(bank, tag.address, encodeNumber(type, toRaw(tag, value)), tag.byteOrder ?? 'ABCD');
-  }
-}
-
-function readTag(sim: ModbusTcpSimulator, tag: PlantTag): SimValue {
-  if (tag.area === 'coil' || tag.area === 'discrete') {
-    return (tag.area === 'coil' ? sim.coils : sim.discretes)[tag.address] !== 0;
-  }
-  const bank = tag.area === 'holding' ? sim.holdings : sim.inputs;
-  const type = tag.type ?? 'uint16';
-  if (type === 'bool') return ((bank[tag.address] >> (tag.bit ?? 0)) & 1) === 1;
-  if (type === 'string') {
-    const bytes = loadWords(bank, tag.address, tag.length ?? 1, 'ABCD');
-    return String.fromCharCode(...bytes).replace(/\0+$/, '');
-  }
-  const raw = decodeNumber(type, loadWords(bank, tag.address, WORDS[type], tag.byteOrder ?? 'ABCD'));
-  return typeof raw === 'bigint' ? raw : raw * (tag.scale ?? 1) + (tag.offset ?? 0);
-}
-
-function toRaw(tag: PlantTag, value: SimValue): number | bigint {
-  if (typeof value === 'bigint') return value;
-  const v = typeof value === 'number' ? value : Number(value);
-  return (v - (tag.offset ?? 0)) / (tag.scale ?? 1);
-}
-
-/** Big-endian bytes of a value; integers are rounded and clamped to the type's range. */
-function encodeNumber(type: keyof typeof WORDS, raw: number | bigint): Uint8Array {
-  const bytes = new Uint8Array(WORDS[type] * 2);
-  const dv = new DataView(bytes.buffer);
-  const n = typeof raw === 'bigint' ? Number(raw) : raw;
-  switch (type) {
-    case 'int16':
-      dv.setInt16(0, clamp(Math.round(n), -0x8000, 0x7fff));
-      break;
-    case 'uint16':
-      dv.setUint16(0, clamp(Math.round(n), 0, 0xffff));
-      break;
-    case 'int32':
-      dv.setInt32(0, clamp(Math.round(n), -0x80000000, 0x7fffffff));
-      break;
-    case 'uint32':
-      dv.setUint32(0, clamp(Math.round(n), 0, 0xffffffff));
-      break;
-    case 'float32':
-      dv.setFloat32(0, n);
-      break;
-    case 'float64':
-      dv.setFloat64(0, n);
-      break;
-    case 'int64':
-      dv.setBigInt64(0, typeof raw === 'bigint' ? raw : BigInt(Math.round(n)));
-      break;
-    case 'uint64':
-      dv.setBigUint64(0, typeof raw === 'bigint' ? raw : BigInt(Math.max(0, Math.round(n))));
-      break;
-  }
-  return bytes;
-}
-
-function decodeNumber(type: keyof typeof WORDS, bytes: Uint8Array): number | bigint {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  switch (type) {
-    case 'int16':
-      return dv.getInt16(0);
-    case 'uint16':
-      return dv.getUint16(0);
-    case 'int32':
-      return dv.getInt32(0);
-    case 'uint32':
-      return dv.getUint32(0);
-    case 'float32':
-      return dv.getFloat32(0);
-    case 'float64':
-      return dv.getFloat64(0);
-    case 'int64':
-      return dv.getBigInt64(0);
-    case 'uint64':
-      return dv.getBigUint64(0);
-  }
-}
-
-/** Word order reversed for CDAB/DCBA, bytes swapped inside each register for BADC/DCBA. */
-const reversesWords = (order: ByteOrder) => order === 'CDAB' || order === 'DCBA';
-const swapsBytes = (order: ByteOrder) => order === 'BADC' || order === 'DCBA';
-
-function storeWords(bank: Uint16Array, address: number, bytes: Uint8Array, order: ByteOrder): void {
-  const n = bytes.length / 2;
-  for (let i = 0; i < n; i++) {
-    const src = reversesWords(order) ? n - 1 - i : i;
-    const hi = bytes[2 * src];
-    const lo = bytes[2 * src + 1];
-    bank[address + i] = swapsBytes(order) ? (lo << 8) | hi : (hi << 8) | lo;
-  }
-}
-
-function loadWords(bank: Uint16Array, address: number, n: number, order: ByteOrder): Uint8Array {
-  const bytes = new Uint8Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const dst = reversesWords(order) ? n - 1 - i : i;
-    const word = bank[address + i];
-    const hi = swapsBytes(order) ? word & 0xff : word >> 8;
-    const lo = swapsBytes(order) ? word >> 8 : word & 0xff;
-    bytes[2 * dst] = hi;
-    bytes[2 * dst + 1] = lo;
-  }
-  return bytes;
 }

@@ -56,6 +56,10 @@ export class RtuSimulator {
     else this.muted.delete(id);
   }
 
+  isMuted(id: number): boolean {
+    return this.muted.has(id);
+  }
+
   /** Answers RTU requests arriving on `stream` until it closes or stop(). */
   serve(stream: Duplex): void {
     this.streams.add(stream);
