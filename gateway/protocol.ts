@@ -37,7 +37,7 @@ export * from './protocol/modbus';
 export * from './protocol/opcua';
 export * from './protocol/discovery';
 import type { DiscoveredNotification, DiscoverParams, DiscoverResult, DiscoveryProgressNotification } from './protocol/discovery';
-import type { ModbusRtuDeviceConfig, ModbusTcpDeviceConfig } from './protocol/modbus';
+import type { ModbusProbeResult, ModbusRangeParams, ModbusReadRangeResult, ModbusRtuDeviceConfig, ModbusTcpDeviceConfig } from './protocol/modbus';
 import type { CertificateInfo, OpcUaDeviceConfig } from './protocol/opcua';
 
 /**
@@ -200,6 +200,8 @@ export interface ProtocolCapabilities {
   methods: boolean;
   history: boolean;
   discovery: boolean;
+  /** `bifrost/modbus/readRange` and `bifrost/modbus/probe` work on its devices (the register inspector). Absent: false. */
+  inspect?: boolean;
   /** What a client asks for to add a device of this protocol. */
   deviceFields: DeviceField[];
 }
@@ -430,6 +432,14 @@ export const Browse = new RequestType<BrowseParams, BrowseResult, void>('bifrost
 export const Discover = new RequestType<DiscoverParams, DiscoverResult, void>('bifrost/discover', BY_NAME);
 export const Discovered = new NotificationType<DiscoveredNotification>('bifrost/discovered');
 export const DiscoveryProgress = new NotificationType<DiscoveryProgressNotification>('bifrost/discoveryProgress');
+
+/**
+ * `bifrost/modbus/readRange`: the raw registers (or bits) of a range of a Modbus device, for the
+ * register inspector; read in the requests the device's planner chooses, through its queue.
+ */
+export const ModbusReadRange = new RequestType<ModbusRangeParams, ModbusReadRangeResult, void>('bifrost/modbus/readRange', BY_NAME);
+/** `bifrost/modbus/probe`: which addresses of a range exist, found by bisection of refused reads. */
+export const ModbusProbe = new RequestType<ModbusRangeParams, ModbusProbeResult, void>('bifrost/modbus/probe', BY_NAME);
 
 // ---------------------------------------------------------------------------------------------
 // Certificates (OPC UA and whatever else signs): the gateway's own, and those of servers

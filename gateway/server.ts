@@ -25,6 +25,8 @@ import {
   GATEWAY_NAME,
   HistoryRead,
   MethodDescribe,
+  ModbusProbe,
+  ModbusReadRange,
   NodeAttributes,
   NodeResolve,
   Ping,
@@ -52,6 +54,8 @@ import { Subscriptions } from './core/subscriptions';
 import { builtinDrivers } from './drivers';
 import { BifrostError, errorMessage, isBifrostError, toResponseError } from './errors';
 import { log } from './log';
+import { inspectRangeOf, probe, readRange } from './modbus/inspect';
+import { registerAccessOf, type RegisterAccess } from './modbus/registerAccess';
 import { CertificateStore, defaultPkiFolder } from './pki/store';
 import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
 import { opcuaDemoDevice } from './sim/demoOpcUaNodes';
@@ -268,6 +272,20 @@ export class GatewayServer {
         }
       }),
     );
+    c.onRequest(ModbusReadRange, (params) =>
+      this.guard(() => {
+        const p = object(params, 'bifrost/modbus/readRange');
+        const access = this.registerAccess(p['deviceId'], 'bifrost/modbus/readRange');
+        return readRange(access, inspectRangeOf(p));
+      }),
+    );
+    c.onRequest(ModbusProbe, (params) =>
+      this.guard(() => {
+        const p = object(params, 'bifrost/modbus/probe');
+        const access = this.registerAccess(p['deviceId'], 'bifrost/modbus/probe');
+        return probe(access, inspectRangeOf(p));
+      }),
+    );
     c.onRequest(DemoStart, () => this.guard(() => this.startDemo()));
     c.onRequest(DemoStop, () => this.guard(() => this.stopDemo()));
     c.onRequest(DemoMute, (params) =>
@@ -436,6 +454,18 @@ export class GatewayServer {
       await plant.stop();
       log.info('demo plant stopped');
     }
+  }
+
+  /** The raw registers of a device that has them (Modbus), or NotSupported naming its protocol. */
+  private registerAccess(deviceId: unknown, method: string): RegisterAccess {
+    const driver = this.devices.get(deviceId);
+    const access = registerAccessOf(driver);
+    if (!access) {
+      const protocol = driver.info().protocol;
+      const name = this.drivers.get(protocol)?.capabilities.displayName ?? protocol;
+      throw new BifrostError(ErrorCodes.NotSupported, `${driver.id}: ${method} is for Modbus devices; ${name} devices have no registers (protocol "${protocol}")`);
+    }
+    return access;
   }
 
   /** A driver's optional method, bound, or NotSupported naming the device and its protocol. */

@@ -10,6 +10,7 @@ import { BifrostError, errorMessage } from '../errors';
 import { AddressError, isWritableArea, resolveAddress, type ResolvedAddress } from './address';
 import { decodeBit, decodeRegisters, encodeValue, ValueError } from './codec';
 import type { ModbusBus, ModbusLink } from './buses';
+import type { RegisterAccess, RegisterInspectable } from './registerAccess';
 import { HoleMemory, readSplitting, type PartResult } from './holes';
 import { planReads, type PlannedRead, type PlanOptions } from './planner';
 import type { Priority } from './requestQueue';
@@ -34,7 +35,7 @@ const INLINE_CACHE = 50_000;
  * device is `connected` only once it has answered a request since the link opened: a device that
  * accepts TCP, or a serial port with nothing answering, is never shown as connected.
  */
-export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkClient {
+export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkClient, RegisterInspectable {
   private status: DeviceStatus = 'disconnected';
   private lastError: string | null = null;
   private readonly stats = new DeviceStatsCollector();
@@ -47,6 +48,7 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
   private readonly holes = new HoleMemory();
   private readonly planOptions: PlanOptions;
   private lease: LinkLease<ModbusLink> | null = null;
+  private access: RegisterAccess | null = null;
   private stopped = false;
   /** Answered since the link last opened. */
   private answered = false;
@@ -242,6 +244,24 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
       for (const m of part.req.members) out.push(badReading(tags[m]!.key, errorMessage(part.error), ts, status));
     }
     return out;
+  }
+
+  /** For the register inspector: raw reads through this device's queue, nothing more. */
+  registerAccess(): RegisterAccess {
+    return (this.access ??= {
+      deviceId: this.id,
+      limits: this.settings.limits,
+      cost: this.bus.cost,
+      holes: this.holes,
+      unavailable: () => {
+        if (!this.common.enabled) return `${this.id}: disabled in the configuration ("enabled": false); enable the device to read its registers`;
+        const availability = this.availability();
+        if (availability === 'up') return undefined;
+        return availability === 'wait' ? `${this.id}: not connected yet (connecting to ${this.endpoint()})` : availability.down;
+      },
+      read: this.readForUser,
+      holesChanged: () => this.poller.replan(),
+    });
   }
 
   plan(tags: readonly ResolvedTag[]): ScanStep[] {

@@ -65,6 +65,7 @@ const CAPABILITIES: ProtocolCapabilities = {
   methods: false,
   history: false,
   discovery: true,
+  inspect: true,
   deviceFields: deviceFieldsOf(DEVICE_RULES),
 };
 

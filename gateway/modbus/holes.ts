@@ -31,7 +31,7 @@ interface Learned {
 }
 
 /** The modbusCode of an error, when it carries one. */
-function modbusCodeOf(err: unknown): number | undefined {
+export function modbusCodeOf(err: unknown): number | undefined {
   const code = (err as { modbusCode?: unknown } | null)?.modbusCode;
   return typeof code === 'number' ? code : undefined;
 }

@@ -96,6 +96,7 @@ const CAPABILITIES: ProtocolCapabilities = {
   methods: false,
   history: false,
   discovery: false,
+  inspect: true,
   deviceFields: deviceFieldsOf(DEVICE_RULES),
 };
 

@@ -104,3 +104,49 @@ export interface ModbusRtuDeviceConfig extends DeviceConfigBase {
   writeMultiple?: boolean;
   tags?: ModbusTagConfig[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The register inspector: raw ranges of a Modbus device (bifrost/modbus/readRange, .../probe)
+// ---------------------------------------------------------------------------------------------
+
+/** A range of one area of a Modbus device, 0-based like the PDU. */
+export interface ModbusRangeParams {
+  deviceId: string;
+  area: ModbusArea;
+  start: number;
+  /** At most 4000 registers (holding, input) or 32000 bits (coil, discrete); start + count <= 65536. */
+  count: number;
+}
+
+/** A part of a range that could not be read. */
+export interface ModbusRangeError {
+  start: number;
+  count: number;
+  message: string;
+  /** The Modbus exception code the device answered, when it answered one. */
+  exception?: number;
+}
+
+export interface ModbusReadRangeResult {
+  area: ModbusArea;
+  start: number;
+  count: number;
+  /** One per address: a register (0-65535) or a bit (0/1); null where reading it failed. */
+  values: (number | null)[];
+  /** Where values are null and why, in address order; adjacent failures alike are one entry. */
+  errors: ModbusRangeError[];
+  /** Read requests sent to the device. */
+  requests: number;
+  timestamp: number;
+}
+
+export interface ModbusProbeResult {
+  /** Inclusive [first, last] ranges that answered with values, in address order. */
+  present: [number, number][];
+  /** Inclusive [first, last] ranges answered with exception 2 (illegal data address). */
+  absent: [number, number][];
+  /** Parts that failed otherwise (timeouts, other exceptions): unknown whether they exist. */
+  failed: ModbusRangeError[];
+  /** Read requests sent to the device. */
+  requests: number;
+}

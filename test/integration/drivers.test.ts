@@ -123,7 +123,7 @@ describe('plug-in drivers', function () {
         const modbus = caps.protocols['modbus-tcp']!;
         assert.deepEqual(
           { ...modbus, deviceFields: undefined },
-          { displayName: 'Modbus TCP', browse: 'flat', subscribe: 'polling', write: true, methods: false, history: false, discovery: true, deviceFields: undefined },
+          { displayName: 'Modbus TCP', browse: 'flat', subscribe: 'polling', write: true, methods: false, history: false, discovery: true, inspect: true, deviceFields: undefined },
         );
         assert.deepEqual(modbus.deviceFields.map((f) => [f.key, f.kind, f.required, f.default]), [
           ['host', 'string', true, undefined],

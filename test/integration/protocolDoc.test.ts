@@ -317,4 +317,26 @@ describe('docs/protocol.md, run against the gateway', function () {
       }
     });
   });
+
+  describe('bifrost/modbus/readRange and bifrost/modbus/probe', () => {
+    it('answer the documented examples as shown, on a device whose holding registers 10 and 11 do not exist', async () => {
+      const s = new ModbusTcpSimulator({ holes: [{ area: 'holding', start: 10, end: 11 }] });
+      const port = await s.start();
+      sims.push(s);
+      s.holdings.set([16812, 0, 0, 0, 1234, 65535], 8);
+      const g = gateway();
+      await g.request({ jsonrpc: '2.0', id: 'load', method: 'bifrost/config/load', params: { devices: [{ id: 'plc', protocol: 'modbus-tcp', host: '127.0.0.1', port }] } });
+      await waitFor('plc connected', async () => {
+        const list = (await g.request({ jsonrpc: '2.0', id: 'list', method: 'bifrost/devices/list' }))['result'] as DeviceListResult;
+        return list.devices[0]?.status === 'connected';
+      });
+      for (const section of ['Answer: `{area, start, count, values, errors, requests, timestamp}`', 'Answer: `{present, absent, failed, requests}`']) {
+        const messages = jsonMessages(codeBlockAfter(section));
+        for (let i = 0; i < messages.length; i += 2) {
+          const answer = await g.request(messages[i]!);
+          assert.deepEqual(withoutVolatile(answer), withoutVolatile(messages[i + 1]));
+        }
+      }
+    });
+  });
 });
