@@ -1,13 +1,17 @@
 /**
  * `bifrost/discover`: checks what the client asked for, then probes every host × port with at
- * most `concurrency` connections being made at once, streaming what answers. A cancelled scan
- * stops starting probes, aborts those running (their sockets close) and answers with what it had.
+ * most `concurrency` connections being made at once, streaming what answers. Each protocol's probes
+ * run in a pool of their own (an OPC UA client weighs far more than a Modbus socket). A cancelled
+ * scan stops starting probes, aborts those running (their sockets close) and answers with what it had.
  */
 import { randomUUID } from 'node:crypto';
-import type { DiscoveredItem, DiscoveredNotification, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams } from '../protocol';
+import type { DiscoveredItem, DiscoveredNotification, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams, OpcUaDiscoverParams } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import { BifrostError } from '../errors';
+import { log } from '../log';
+import { loadOpcUaBundle } from '../opcua/load';
 import { probeModbusTcp } from './modbusProbe';
+import { formatOpcTcpUrl, looksLikeUrl, OPCUA_DEFAULT_PORT, parseOpcTcpUrl } from './opcuaUrl';
 import { runPool } from './pool';
 import { expandTargets, parsePorts, parseUnitIds } from './targets';
 
@@ -22,6 +26,18 @@ const DEFAULT_CONCURRENCY = 64;
 const MAX_PROBES = 4 * 65_536;
 /** Progress at most this often: a /16 would otherwise send 65,536 notifications. */
 const PROGRESS_EVERY_MS = 100;
+
+/** One protocol's part of a scan: `total` probes, numbered, at most `concurrency` at once. */
+interface Scan {
+  total: number;
+  concurrency: number;
+  /** The hosts it probes, for the result's count. */
+  hosts: string[];
+  probe(index: number, signal: AbortSignal): Promise<DiscoveredItem[]>;
+}
+
+const OPCUA_DEFAULT_TIMEOUT_MS = 2000;
+const OPCUA_DEFAULT_CONCURRENCY = 8;
 
 interface ModbusPlan {
   hosts: string[];
@@ -39,18 +55,22 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
     throw invalid(`"discoveryId" must be a non-empty string of at most 200 characters (got ${JSON.stringify(discoveryId)})`);
   }
   for (const key of Object.keys(p)) {
-    if (key === 'opcua' || key === 'serial') throw new BifrostError(ErrorCodes.NotSupported, `"${key}" discovery is not supported by this gateway yet: scan Modbus TCP with "modbus"`);
-    if (key !== 'discoveryId' && key !== 'modbus' && key !== 'dryRun') throw invalid(`unknown field "${key}" (expected "discoveryId", "modbus" and "dryRun")`);
+    if (key === 'serial') throw new BifrostError(ErrorCodes.NotSupported, `"${key}" discovery is not supported by this gateway yet: scan with "modbus" or "opcua"`);
+    if (key !== 'discoveryId' && key !== 'modbus' && key !== 'opcua' && key !== 'dryRun') throw invalid(`unknown field "${key}" (expected "discoveryId", "modbus", "opcua" and "dryRun")`);
   }
-  if (p['modbus'] === undefined) throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]}');
+  if (p['modbus'] === undefined && p['opcua'] === undefined) throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]} or "opcua": {"targets": ["192.168.1.0/24"]}');
   const dryRun = p['dryRun'] ?? false;
   if (typeof dryRun !== 'boolean') throw invalid(`"dryRun" must be true or false (got ${JSON.stringify(dryRun)})`);
-  const plan = await modbusPlan(p['modbus'], signal);
-  const total = plan.hosts.length * plan.ports.length;
-  const sizes = { hosts: plan.hosts.length, probes: total };
+  const scans: Scan[] = [];
+  if (p['modbus'] !== undefined) scans.push(modbusScan(await modbusPlan(p['modbus'], signal)));
+  if (p['opcua'] !== undefined) scans.push(await opcuaScan(p['opcua'], signal));
+  const total = scans.reduce((n, scan) => n + scan.total, 0);
+  if (total > MAX_PROBES) throw invalid(`the scan makes ${total} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
+  const sizes = { hosts: new Set(scans.flatMap((scan) => scan.hosts)).size, probes: total };
   if (dryRun) return { discoveryId, ...sizes, found: 0, probed: 0, cancelled: false, durationMs: Math.round(performance.now() - started) };
 
   let found = 0;
+  const doneOf = scans.map(() => 0);
   let done = 0;
   let lastProgress = 0;
   let trailing: ReturnType<typeof setTimeout> | undefined;
@@ -72,31 +92,113 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   };
   progress(true);
 
-  await runPool(
-    total,
-    async (index, jobSignal) => {
-      const host = plan.hosts[Math.floor(index / plan.ports.length)]!;
-      const port = plan.ports[index % plan.ports.length]!;
-      const result = await probeModbusTcp(host, port, plan.unitIds, { timeoutMs: plan.timeoutMs, signal: jobSignal });
-      if (jobSignal.aborted) return;
-      const items: DiscoveredItem[] = result.units.map((u) => ({ protocol: 'modbus-tcp', host, port, ...u }));
-      if (items.length > 0) {
-        found += items.length;
-        sink.discovered({ discoveryId, items });
-      }
-    },
-    {
-      concurrency: plan.concurrency,
-      signal,
-      onProgress: (n) => {
-        done = n;
-        progress(false);
-      },
-    },
+  await Promise.all(
+    scans.map((scan, s) =>
+      runPool(
+        scan.total,
+        async (index, jobSignal) => {
+          const items = await scan.probe(index, jobSignal);
+          if (jobSignal.aborted || items.length === 0) return;
+          found += items.length;
+          sink.discovered({ discoveryId, items });
+        },
+        {
+          concurrency: scan.concurrency,
+          signal,
+          onProgress: (n) => {
+            doneOf[s] = n;
+            done = doneOf.reduce((a, b) => a + b, 0);
+            progress(false);
+          },
+        },
+      ),
+    ),
   );
   progress(true);
   if (trailing !== undefined) clearTimeout(trailing);
   return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started) };
+}
+
+function modbusScan(plan: ModbusPlan): Scan {
+  return {
+    total: plan.hosts.length * plan.ports.length,
+    concurrency: plan.concurrency,
+    hosts: plan.hosts,
+    async probe(index, signal) {
+      const host = plan.hosts[Math.floor(index / plan.ports.length)]!;
+      const port = plan.ports[index % plan.ports.length]!;
+      const result = await probeModbusTcp(host, port, plan.unitIds, { timeoutMs: plan.timeoutMs, signal });
+      return result.units.map((u) => ({ protocol: 'modbus-tcp', host, port, ...u }));
+    },
+  };
+}
+
+/**
+ * The OPC UA part: every host × port, then every endpoint URL as given. The probe lives in the
+ * OPC UA bundle, loaded at the first probe. A server found twice (listed by a discovery server and
+ * probed itself) is reported once.
+ */
+async function opcuaScan(v: unknown, signal: AbortSignal): Promise<Scan> {
+  const o = record(v, '"opcua"') as Partial<Record<keyof OpcUaDiscoverParams, unknown>>;
+  const known = new Set(['targets', 'ports', 'timeoutMs', 'concurrency']);
+  for (const key of Object.keys(o)) if (!known.has(key)) throw invalid(`"opcua": unknown field "${key}" (expected ${[...known].map((k) => `"${k}"`).join(', ')})`);
+  const ports = parsePorts(o.ports, [OPCUA_DEFAULT_PORT]);
+  const { hosts, urls } = await opcuaTargets(o.targets, signal);
+  if (hosts.length * ports.length + urls.length > MAX_PROBES) {
+    throw invalid(`${hosts.length} hosts × ${ports.length} ports and ${urls.length} URLs are ${hosts.length * ports.length + urls.length} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
+  }
+  const timeoutMs = integer(o.timeoutMs, '"opcua.timeoutMs"', 10, 60_000, OPCUA_DEFAULT_TIMEOUT_MS);
+  const concurrency = integer(o.concurrency, '"opcua.concurrency"', 1, 64, OPCUA_DEFAULT_CONCURRENCY);
+  const reported = new Set<string>();
+  const byHost = hosts.length * ports.length;
+  return {
+    total: byHost + urls.length,
+    concurrency,
+    hosts: [...hosts, ...urls.map((u) => u.host)],
+    async probe(index, jobSignal) {
+      let target = urls[index - byHost]!;
+      if (index < byHost) {
+        const host = hosts[Math.floor(index / ports.length)]!;
+        target = { host, endpointUrl: formatOpcTcpUrl({ host, port: ports[index % ports.length]!, path: '' }) };
+      }
+      const items = await loadOpcUaBundle(log).probeOpcUa(target, { timeoutMs, signal: jobSignal });
+      return items.filter((item) => {
+        const key = `${item.applicationUri}\n${item.endpointUrl}`;
+        if (reported.has(key)) return false;
+        reported.add(key);
+        return true;
+      });
+    },
+  };
+}
+
+/** `targets` of "opcua": endpoint URLs taken as they are, the rest expanded as Modbus targets are. */
+async function opcuaTargets(targets: unknown, signal: AbortSignal): Promise<{ hosts: string[]; urls: Array<{ host: string; endpointUrl: string }> }> {
+  if (!Array.isArray(targets) || targets.length === 0) return { hosts: (await expandTargets(targets, { signal })).map((t) => t.address), urls: [] };
+  const urls: Array<{ host: string; endpointUrl: string }> = [];
+  const others: unknown[] = [];
+  const indexOf: number[] = [];
+  const seen = new Set<string>();
+  targets.forEach((t, i) => {
+    if (typeof t !== 'string' || !looksLikeUrl(t.trim())) {
+      others.push(t);
+      indexOf.push(i);
+      return;
+    }
+    const text = t.trim();
+    const url = parseOpcTcpUrl(text);
+    if (typeof url === 'string') throw invalid(`targets[${i}] ${JSON.stringify(text)}: ${url}`);
+    if (!seen.has(text)) urls.push({ host: url.host, endpointUrl: text });
+    seen.add(text);
+  });
+  if (others.length === 0) return { hosts: [], urls };
+  try {
+    return { hosts: (await expandTargets(others, { signal })).map((t) => t.address), urls };
+  } catch (err) {
+    // expandTargets numbers the entries it was given: name them as the request does.
+    if (err instanceof BifrostError) err.message = err.message.replace(/^targets\[(\d+)\]/, (_, n: string) => `targets[${indexOf[Number(n)]}]`);
+    throw err;
+  }
 }
 
 async function modbusPlan(v: unknown, signal: AbortSignal): Promise<ModbusPlan> {

@@ -117,10 +117,11 @@ export interface ExpandOptions {
 /** The Modbus TCP port. */
 export const DEFAULT_PORTS: readonly number[] = [502];
 
-/** A request's `ports`: TCP ports, 1-65535, each once in the order given; left out → [502]. */
-export function parsePorts(ports: unknown): number[] {
-  if (ports === undefined) return [...DEFAULT_PORTS];
-  return parseIntegerList(ports, 'ports', 'a TCP port', 1, 65_535, 'e.g. [502]', 'for [502]');
+/** A request's `ports`: TCP ports, 1-65535, each once in the order given; left out → `defaults` ([502]). */
+export function parsePorts(ports: unknown, defaults: readonly number[] = DEFAULT_PORTS): number[] {
+  if (ports === undefined) return [...defaults];
+  const list = `[${defaults.join(', ')}]`;
+  return parseIntegerList(ports, 'ports', 'a TCP port', 1, 65_535, `e.g. ${list}`, `for ${list}`);
 }
 
 /**

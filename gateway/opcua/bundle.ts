@@ -6,3 +6,4 @@
 export { routeOpcUaLogs } from './logging';
 export { OpcUaDevice } from './device';
 export { openCertificateManager } from '../pki/manager';
+export { probeOpcUa } from './discoveryProbe';

@@ -251,7 +251,7 @@ async function checkServerCertificate(o: AttemptOptions, engine: CertificateMana
 }
 
 /** The first certificate of a DER chain (SEQUENCE with a definite length). */
-function leafOf(der: Buffer): Buffer {
+export function leafOf(der: Buffer): Buffer {
   if (der.length < 4 || der[0] !== 0x30) return der;
   const first = der[1]!;
   if (first < 0x80) return der.subarray(0, 2 + first);

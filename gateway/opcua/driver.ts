@@ -173,7 +173,7 @@ const CAPABILITIES: ProtocolCapabilities = {
   write: true,
   methods: true,
   history: true,
-  discovery: false,
+  discovery: true,
   deviceFields: deviceFieldsOf(DEVICE_RULES),
 };
 

@@ -18,10 +18,25 @@ export interface ModbusDiscoverParams {
   concurrency?: number;
 }
 
+export interface OpcUaDiscoverParams {
+  /**
+   * Hosts in the forms of `ModbusDiscoverParams.targets`, each tried on every port of `ports`, and
+   * endpoint URLs `opc.tcp://host:port[/path]`, tried as given.
+   */
+  targets: string[];
+  /** TCP ports to try on each host (default `[4840]`, the discovery port); not for URLs. */
+  ports?: number[];
+  /** How long a connect or an answer may take, ms (default 2000). */
+  timeoutMs?: number;
+  /** Servers asked at once (default 8). */
+  concurrency?: number;
+}
+
 export interface DiscoverParams {
   /** A client's id for this scan, echoed in its notifications; the gateway makes one if absent. */
   discoveryId?: string;
   modbus?: ModbusDiscoverParams;
+  opcua?: OpcUaDiscoverParams;
   /** Checks the parameters and answers how many hosts and probes the scan would make, without scanning. */
   dryRun?: boolean;
 }
@@ -43,7 +58,7 @@ export interface DeviceIdentity {
  */
 export type DiscoveryEvidence = 'device-identification' | 'exception-reply' | 'register-read';
 
-export interface DiscoveredItem {
+export interface ModbusDiscoveredItem {
   protocol: 'modbus-tcp';
   host: string;
   port: number;
@@ -56,6 +71,43 @@ export interface DiscoveredItem {
   note?: string;
 }
 
+export type OpcUaApplicationType = 'Server' | 'Client' | 'ClientAndServer' | 'DiscoveryServer';
+export type OpcUaUserTokenType = 'anonymous' | 'username' | 'certificate' | 'issuedToken';
+
+/** One endpoint of a server, as its GetEndpoints answered. */
+export interface OpcUaEndpointSummary {
+  endpointUrl: string;
+  securityMode: 'None' | 'Sign' | 'SignAndEncrypt';
+  /** The policy's short name (`Basic256Sha256`), and its URI as the server sent it. */
+  securityPolicy: string;
+  securityPolicyUri: string;
+  userTokenTypes: OpcUaUserTokenType[];
+  /** The server's own ranking of its endpoints: higher is more secure. */
+  securityLevel: number;
+  /** SHA-1 of the server certificate's DER, lowercase hex: for a person to compare; discovery trusts nothing. */
+  serverCertificateThumbprint?: string;
+}
+
+/**
+ * An OPC UA server, found by FindServers (a Local Discovery Server lists the servers registered
+ * with it) and described by GetEndpoints. `host` and `port` are those of `endpointUrl`, the
+ * discovery URL that answered GetEndpoints.
+ */
+export interface OpcUaDiscoveredItem {
+  protocol: 'opcua';
+  host: string;
+  port: number;
+  endpointUrl: string;
+  evidence: 'opcua-endpoints';
+  applicationName: string;
+  applicationUri: string;
+  productUri: string;
+  applicationType: OpcUaApplicationType;
+  endpoints: OpcUaEndpointSummary[];
+}
+
+export type DiscoveredItem = ModbusDiscoveredItem | OpcUaDiscoveredItem;
+
 export interface DiscoveredNotification {
   discoveryId: string;
   items: DiscoveredItem[];
@@ -63,14 +115,14 @@ export interface DiscoveredNotification {
 
 export interface DiscoveryProgressNotification {
   discoveryId: string;
-  /** Host × port probes finished, of `total`. */
+  /** Host × port probes finished (Modbus and OPC UA; an OPC UA endpoint URL is one), of `total`. */
   done: number;
   total: number;
 }
 
 export interface DiscoverResult {
   discoveryId: string;
-  /** Hosts in the scan (host names resolved), and host × port probes it makes. */
+  /** Hosts in the scan (host names resolved; a host scanned for both protocols counts once), and host × port probes it makes. */
   hosts: number;
   probes: number;
   /** Results sent in `bifrost/discovered`. */

@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
-import type { DiscoveredItem, DiscoveredNotification, DiscoverResult, DiscoveryProgressNotification } from '../../gateway/protocol';
+import type { DiscoveredNotification, ModbusDiscoveredItem, DiscoverResult, DiscoveryProgressNotification } from '../../gateway/protocol';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { delay, freePort, rpcError, startGateway, waitFor } from './harness';
@@ -54,8 +54,12 @@ describe('bifrost/discover (Modbus TCP)', function () {
     progress.length = 0;
   });
 
-  const items = (id: string): DiscoveredItem[] => found.filter((n) => n.discoveryId === id).flatMap((n) => n.items);
-  const key = (i: DiscoveredItem) => `${i.host}:${i.port}/${i.unitId}`;
+  const items = (id: string): ModbusDiscoveredItem[] =>
+    found
+      .filter((n) => n.discoveryId === id)
+      .flatMap((n) => n.items)
+      .filter((i): i is ModbusDiscoveredItem => i.protocol === 'modbus-tcp');
+  const key = (i: ModbusDiscoveredItem) => `${i.host}:${i.port}/${i.unitId}`;
 
   describe('on a loopback range', () => {
     const sims: ModbusTcpSimulator[] = [];
@@ -169,7 +173,7 @@ describe('bifrost/discover (Modbus TCP)', function () {
       [{ modbus: { targets: ['127.0.0.1'], timeoutMs: 0 } }, -32602, /timeoutMs/],
       [{ modbus: { targets: ['127.0.0.1'], colour: 'red' } }, -32602, /colour/],
       [{}, -32602, /nothing to discover/],
-      [{ opcua: { targets: ['127.0.0.1'] } }, 1012, /opcua/],
+      [{ serial: { ports: ['/dev/ttyUSB0'] } }, 1012, /serial/],
     ];
     for (const [params, code, message] of cases) {
       const err = await rpcError(gw.connection.sendRequest('bifrost/discover', params));

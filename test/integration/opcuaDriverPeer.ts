@@ -23,6 +23,10 @@ export interface PeerOptions {
   /** References per Browse answer the server allows at most (the rest by continuation). */
   maxReferencesPerBrowse?: number;
   allowAnonymous?: boolean;
+  /** The application the server says it is (FindServers, GetEndpoints). */
+  serverInfo?: { applicationUri: string; applicationName: string; productUri: string };
+  /** FindServers and GetEndpoints are answered this late: a server slow to describe itself. */
+  discoveryDelayMs?: number;
 }
 
 export const PEER_USER = { username: 'operator', password: 'secret' };
@@ -35,6 +39,8 @@ export class OpcUaPeer {
   logins = 0;
   /** Sessions activated (any identity). */
   activations = 0;
+  /** Discovery requests held back (discoveryDelayMs), cleared at stop. */
+  private readonly held = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: PeerOptions = {}) {}
 
@@ -72,10 +78,12 @@ export class OpcUaPeer {
         },
       },
       serverCapabilities: { maxSessions: 500 },
+      ...(o.serverInfo ? { serverInfo: { ...o.serverInfo, applicationName: { text: o.serverInfo.applicationName } } } : {}),
     });
     await this.server.initialize();
     this.build();
     if (o.maxReferencesPerBrowse) this.capBrowse(o.maxReferencesPerBrowse);
+    if (o.discoveryDelayMs) this.holdDiscovery(o.discoveryDelayMs);
     this.server.on('session_activated', () => this.activations++);
     await this.server.start();
     return this;
@@ -131,6 +139,25 @@ export class OpcUaPeer {
     };
   }
 
+  /** Secure channels open on the server (discovery uses them without sessions). */
+  get channels(): number {
+    return this.server.currentChannelCount;
+  }
+
+  private holdDiscovery(ms: number): void {
+    const server = this.server as unknown as Record<'_on_FindServersRequest' | '_on_GetEndpointsRequest', (message: unknown, channel: unknown) => void>;
+    for (const name of ['_on_FindServersRequest', '_on_GetEndpointsRequest'] as const) {
+      const original = server[name].bind(server);
+      server[name] = (message, channel) => {
+        const timer = setTimeout(() => {
+          this.held.delete(timer);
+          original(message, channel);
+        }, ms);
+        this.held.add(timer);
+      };
+    }
+  }
+
   /** The server's own certificate, SHA-1 thumbprint in hex. */
   async thumbprint(): Promise<string> {
     const { createHash } = await import('node:crypto');
@@ -149,6 +176,7 @@ export class OpcUaPeer {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.held) clearTimeout(timer);
     try {
       await this.server?.shutdown(0);
     } finally {

@@ -296,6 +296,15 @@ describe('docs/protocol.md, run against the gateway', function () {
     });
   });
 
+  describe('bifrost/discover', () => {
+    it('answers the documented dry run of both protocols as shown', async () => {
+      const [request, shown] = jsonMessages(codeBlockAfter('Modbus and OPC UA probes together. A dry run of both:'));
+      const answer = await gateway().request(request!);
+      const withoutDuration = (m: unknown): unknown => JSON.parse(JSON.stringify(m), (key, value: unknown) => (key === 'durationMs' ? undefined : value));
+      assert.deepEqual(withoutDuration(answer), withoutDuration(shown));
+    });
+  });
+
   describe('bifrost/tags/write', () => {
     it('answers the documented demo writes as shown', async () => {
       const g = gateway(['--demo']);
