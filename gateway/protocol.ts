@@ -36,9 +36,11 @@ export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4
 export * from './protocol/modbus';
 export * from './protocol/opcua';
 export * from './protocol/discovery';
+export * from './protocol/serialPorts';
 import type { DiscoveredNotification, DiscoverParams, DiscoverResult, DiscoveryProgressNotification } from './protocol/discovery';
 import type { ModbusRtuDeviceConfig, ModbusTcpDeviceConfig } from './protocol/modbus';
 import type { CertificateInfo, OpcUaDeviceConfig } from './protocol/opcua';
+import type { SerialPortsResult } from './protocol/serialPorts';
 
 /**
  * A protocol's name as it appears in `"protocol"`: `modbus-tcp`, and those the gateway's drivers
@@ -430,6 +432,9 @@ export const Browse = new RequestType<BrowseParams, BrowseResult, void>('bifrost
 export const Discover = new RequestType<DiscoverParams, DiscoverResult, void>('bifrost/discover', BY_NAME);
 export const Discovered = new NotificationType<DiscoveredNotification>('bifrost/discovered');
 export const DiscoveryProgress = new NotificationType<DiscoveryProgressNotification>('bifrost/discoveryProgress');
+
+/** `bifrost/serialPorts`: the serial ports of the gateway's machine (docs/protocol.md); opens none. */
+export const SerialPorts = new RequestType0<SerialPortsResult, void>('bifrost/serialPorts');
 
 // ---------------------------------------------------------------------------------------------
 // Certificates (OPC UA and whatever else signs): the gateway's own, and those of servers

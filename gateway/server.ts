@@ -16,6 +16,7 @@ import {
   Discover,
   Discovered,
   DiscoveryProgress,
+  SerialPorts,
   DevicesList,
   DeviceStatusChanged,
   ErrorCodes,
@@ -43,6 +44,7 @@ import {
 import { checkDeadband, validateConfig } from './config';
 import { DeviceManager } from './core/deviceManager';
 import { discover } from './discovery/discover';
+import { listSerialPorts } from './serial/ports';
 import type { DeviceDriver } from './core/driver';
 import type { DriverRegistry } from './core/registry';
 import { Subscriptions } from './core/subscriptions';
@@ -189,6 +191,7 @@ export class GatewayServer {
         }
       }),
     );
+    c.onRequest(SerialPorts, () => this.guard(() => listSerialPorts()));
     c.onRequest(Unsubscribe, (params) =>
       this.guard(() => {
         this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);

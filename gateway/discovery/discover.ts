@@ -4,11 +4,12 @@
  * stops starting probes, aborts those running (their sockets close) and answers with what it had.
  */
 import { randomUUID } from 'node:crypto';
-import type { DiscoveredItem, DiscoveredNotification, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams } from '../protocol';
+import type { DiscoveredItem, DiscoveredNotification, DiscoveryMessage, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import { BifrostError } from '../errors';
 import { probeModbusTcp } from './modbusProbe';
 import { runPool } from './pool';
+import { scanSerial, serialPlan, serialProbes, serialWorstCaseMs } from './serialScan';
 import { expandTargets, parsePorts, parseUnitIds } from './targets';
 
 export interface DiscoverySink {
@@ -39,19 +40,25 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
     throw invalid(`"discoveryId" must be a non-empty string of at most 200 characters (got ${JSON.stringify(discoveryId)})`);
   }
   for (const key of Object.keys(p)) {
-    if (key === 'opcua' || key === 'serial') throw new BifrostError(ErrorCodes.NotSupported, `"${key}" discovery is not supported by this gateway yet: scan Modbus TCP with "modbus"`);
-    if (key !== 'discoveryId' && key !== 'modbus' && key !== 'dryRun') throw invalid(`unknown field "${key}" (expected "discoveryId", "modbus" and "dryRun")`);
+    if (key === 'opcua') throw new BifrostError(ErrorCodes.NotSupported, `"${key}" discovery is not supported by this gateway yet: scan Modbus TCP with "modbus"`);
+    if (key !== 'discoveryId' && key !== 'modbus' && key !== 'serial' && key !== 'dryRun') throw invalid(`unknown field "${key}" (expected "discoveryId", "modbus", "serial" and "dryRun")`);
   }
-  if (p['modbus'] === undefined) throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]}');
+  if (p['modbus'] === undefined && p['serial'] === undefined) throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]} or "serial": {"ports": ["/dev/ttyUSB0"]}');
   const dryRun = p['dryRun'] ?? false;
   if (typeof dryRun !== 'boolean') throw invalid(`"dryRun" must be true or false (got ${JSON.stringify(dryRun)})`);
-  const plan = await modbusPlan(p['modbus'], signal);
-  const total = plan.hosts.length * plan.ports.length;
-  const sizes = { hosts: plan.hosts.length, probes: total };
+  const serial = p['serial'] === undefined ? null : serialPlan(p['serial']);
+  const plan = p['modbus'] === undefined ? null : await modbusPlan(p['modbus'], signal);
+  const tcpTotal = plan ? plan.hosts.length * plan.ports.length : 0;
+  const total = tcpTotal + (serial ? serialProbes(serial) : 0);
+  const sizes = { hosts: plan?.hosts.length ?? 0, probes: total, ...(serial ? { estimatedMs: serialWorstCaseMs(serial) } : {}) };
   if (dryRun) return { discoveryId, ...sizes, found: 0, probed: 0, cancelled: false, durationMs: Math.round(performance.now() - started) };
 
   let found = 0;
   let done = 0;
+  let tcpDone = 0;
+  let serialDone = 0;
+  const errors: DiscoveryMessage[] = [];
+  const notes: DiscoveryMessage[] = [];
   let lastProgress = 0;
   let trailing: ReturnType<typeof setTimeout> | undefined;
   // At most every PROGRESS_EVERY_MS, and the last count of a quiet spell is sent once it ends:
@@ -72,8 +79,8 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   };
   progress(true);
 
-  await runPool(
-    total,
+  const tcpScan = async (plan: ModbusPlan) => runPool(
+    tcpTotal,
     async (index, jobSignal) => {
       const host = plan.hosts[Math.floor(index / plan.ports.length)]!;
       const port = plan.ports[index % plan.ports.length]!;
@@ -89,14 +96,34 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
       concurrency: plan.concurrency,
       signal,
       onProgress: (n) => {
-        done = n;
+        tcpDone = n;
+        done = tcpDone + serialDone;
         progress(false);
       },
     },
   );
+  await Promise.all([
+    plan ? tcpScan(plan) : undefined,
+    serial
+      ? scanSerial(serial, signal, {
+          found: (items) => {
+            found += items.length;
+            sink.discovered({ discoveryId, items });
+          },
+          probed: (n) => {
+            serialDone += n;
+            done = tcpDone + serialDone;
+            progress(false);
+          },
+          error: (e) => errors.push(e),
+          note: (n) => notes.push(n),
+        })
+      : undefined,
+  ]);
   progress(true);
   if (trailing !== undefined) clearTimeout(trailing);
-  return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started) };
+  const messages = { ...(errors.length ? { errors } : {}), ...(notes.length ? { notes } : {}) };
+  return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started), ...messages };
 }
 
 async function modbusPlan(v: unknown, signal: AbortSignal): Promise<ModbusPlan> {

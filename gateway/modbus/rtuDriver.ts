@@ -95,7 +95,7 @@ const CAPABILITIES: ProtocolCapabilities = {
   write: true,
   methods: false,
   history: false,
-  discovery: false,
+  discovery: true,
   deviceFields: deviceFieldsOf(DEVICE_RULES),
 };
 
