@@ -183,7 +183,8 @@ export class GatewayServer {
         const listener = token.onCancellationRequested(() => abort.abort());
         try {
           return await discover(params, abort.signal, {
-            discovered: (n) => void c.sendNotification(Discovered, n),
+            // RTU items go out under the same method (Discovered's type names the TCP ones).
+            discovered: (n) => void c.sendNotification(Discovered.method, n),
             progress: (n) => void c.sendNotification(DiscoveryProgress, n),
           });
         } finally {

@@ -4,7 +4,7 @@
  * stops starting probes, aborts those running (their sockets close) and answers with what it had.
  */
 import { randomUUID } from 'node:crypto';
-import type { DiscoveredItem, DiscoveredNotification, DiscoveryMessage, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams } from '../protocol';
+import type { DiscoveredItem, DiscoveredNotification, DiscoveredRtuNotification, DiscoveryMessage, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import { BifrostError } from '../errors';
 import { probeModbusTcp } from './modbusProbe';
@@ -13,7 +13,7 @@ import { scanSerial, serialPlan, serialProbes, serialWorstCaseMs } from './seria
 import { expandTargets, parsePorts, parseUnitIds } from './targets';
 
 export interface DiscoverySink {
-  discovered(n: DiscoveredNotification): void;
+  discovered(n: DiscoveredNotification | DiscoveredRtuNotification): void;
   progress(n: DiscoveryProgressNotification): void;
 }
 

@@ -79,12 +79,12 @@ export function serialPlan(v: unknown): SerialPlan {
     if (typeof p !== 'string' || p.trim() === '') throw invalid(`"serial.ports[${i}]" must be a serial port's path, e.g. "/dev/ttyUSB0" or "COM3" (got ${JSON.stringify(p)})`);
     ports.add(p);
   });
-  const baudRates = list(s.baudRates, '"serial.baudRates"', DEFAULT_BAUD_RATES, (b) => typeof b === 'number' && Number.isInteger(b) && b >= 1200 && b <= 921_600, 'a baud rate, a whole number from 1200 to 921600');
-  const parities = list(s.parities, '"serial.parities"', DEFAULT_PARITIES, (p): p is SerialParityName => p === 'none' || p === 'even' || p === 'odd', '"none", "even" or "odd"');
+  const baudRates = list(s.baudRates, 'serial.baudRates', DEFAULT_BAUD_RATES, (b) => typeof b === 'number' && Number.isInteger(b) && b >= 1200 && b <= 921_600, 'a baud rate, a whole number from 1200 to 921600');
+  const parities = list(s.parities, 'serial.parities', DEFAULT_PARITIES, (p): p is SerialParityName => p === 'none' || p === 'even' || p === 'odd', '"none", "even" or "odd"');
   let unitIds: number[];
   if (s.unitIds === undefined) unitIds = DEFAULT_SERIAL_UNIT_IDS;
   else if (s.unitIds === 'all') unitIds = Array.from({ length: 247 }, (_, i) => i + 1);
-  else unitIds = list(s.unitIds, '"serial.unitIds"', DEFAULT_SERIAL_UNIT_IDS, (u) => typeof u === 'number' && Number.isInteger(u) && u >= 1 && u <= 247, 'a unit id from 1 to 247 (0 is the broadcast address, which no unit answers), or "all"');
+  else unitIds = list(s.unitIds, 'serial.unitIds', DEFAULT_SERIAL_UNIT_IDS, (u) => typeof u === 'number' && Number.isInteger(u) && u >= 1 && u <= 247, 'a unit id from 1 to 247 (0 is the broadcast address, which no unit answers), or "all"');
   const timeoutMs = s.timeoutMs;
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 10 || timeoutMs > 10_000)) {
     throw invalid(`"serial.timeoutMs" must be a whole number from 10 to 10000 (got ${JSON.stringify(timeoutMs)}); leave it out for 100 ms plus the frames' time at each baud rate`);
@@ -270,10 +270,10 @@ async function identify(ask: (pdu: Buffer) => Promise<Reply>, unitId: number): P
 
 function list<T>(v: unknown, field: string, fallback: T[], ok: (x: unknown) => boolean, what: string): T[] {
   if (v === undefined) return fallback;
-  if (!Array.isArray(v) || v.length === 0) throw invalid(`${field} must be a non-empty array of ${what}s; leave it out for ${JSON.stringify(fallback)}`);
+  if (!Array.isArray(v) || v.length === 0) throw invalid(`"${field}" must be a non-empty array, each ${what}; leave it out for ${JSON.stringify(fallback)}`);
   const out = new Set<T>();
   v.forEach((x, i) => {
-    if (!ok(x)) throw invalid(`${field}[${i}] is ${JSON.stringify(x)}: expected ${what}`);
+    if (!ok(x)) throw invalid(`"${field}[${i}]" is ${JSON.stringify(x)}: expected ${what}`);
     out.add(x as T);
   });
   return [...out];

@@ -93,9 +93,16 @@ export interface DiscoveredRtuItem {
   note?: string;
 }
 
+/** The items of one notification are of one protocol: Modbus TCP ones here, RTU ones in DiscoveredRtuNotification. */
 export interface DiscoveredNotification {
   discoveryId: string;
-  items: (DiscoveredItem | DiscoveredRtuItem)[];
+  items: DiscoveredItem[];
+}
+
+/** `bifrost/discovered` of a scan with `serial`: units found on serial ports. */
+export interface DiscoveredRtuNotification {
+  discoveryId: string;
+  items: DiscoveredRtuItem[];
 }
 
 /** Something a scan could not do, or noticed, about one target (a serial port). */
