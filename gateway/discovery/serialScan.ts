@@ -26,7 +26,7 @@ export const DEFAULT_BAUD_RATES = [9600, 19_200, 38_400, 57_600, 115_200];
 export const DEFAULT_PARITIES: SerialParityName[] = ['even', 'none'];
 /**
  * Unit ids 1-10 by default: buses are numbered from 1 when commissioned, and ten ids at the
- * default ten settings keep a scan of a silent port under half a minute. `"all"` asks 1-247.
+ * default ten settings keep a scan of a silent port to about 16 s. `"all"` asks 1-247.
  */
 export const DEFAULT_SERIAL_UNIT_IDS = Array.from({ length: 10 }, (_, i) => i + 1);
 /** A scan that could take longer than this is refused: the request says what to reduce. */
