@@ -16,9 +16,33 @@ const common = {
   legalComments: 'none',
 };
 
-// Serial-port support loads a native binding from its package folder; it stays outside the
-// bundle and is only required when a serial connection is opened.
+// serialport and its native binding loader are a bundle of their own (dist/serial.js), loaded by
+// gateway/serial/load.ts when a serial port is first used; no other bundle may take them in.
 const serialExternals = ['serialport', '@serialport/*'];
+
+// node-gyp-build looks for the binding in `prebuilds/<platform>-<arch>` of the folder it is given:
+// bindings-cpp gives its package folder, the bundle gives its own (dist/, see copyStatic).
+const serialBundleOnDemand = {
+  name: 'serial-bundle-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/bundle$/ }, (args) =>
+      args.importer.endsWith(path.join('gateway', 'serial', 'load.ts')) ? { path: './serial.js', external: true } : undefined,
+    );
+  },
+};
+const serialBindingsBesideBundle = {
+  name: 'serial-bindings-beside-bundle',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]gateway[\\/]serial[\\/]bindingsDir\.ts$/ }, () => ({ contents: 'exports.bindingsDir = __dirname;', loader: 'js' }));
+    build.onLoad({ filter: /[\\/]@serialport[\\/]bindings-cpp[\\/]dist[\\/]serialport-bindings\.js$/ }, (args) => ({
+      contents: "exports.binding = require('node-gyp-build')(__dirname);",
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+/** The platforms the VSIX carries serialport's binding for (Android and 32-bit Windows left out). */
+const serialPrebuilds = ['linux-x64', 'linux-arm64', 'linux-arm', 'darwin-x64+arm64', 'win32-x64', 'win32-arm64'];
 
 // The OPC UA driver's device and node-opcua are a bundle of their own (dist/opcua.js), loaded by
 // gateway/opcua/load.ts at the first OPC UA device: a gateway without one never loads it.
@@ -62,7 +86,15 @@ const targets = [
     },
     outdir: 'dist',
     external: [...serialExternals, 'proper-lockfile'],
-    plugins: [opcuaBundleOnDemand],
+    plugins: [opcuaBundleOnDemand, serialBundleOnDemand],
+  },
+  {
+    // serialport with its binding loader, loaded at the first serial port used or listed.
+    ...node,
+    entryPoints: { serial: 'gateway/serial/bundle.ts' },
+    outdir: 'dist',
+    external: [],
+    plugins: [serialBindingsBesideBundle],
   },
   {
     // The OPC UA driver with node-opcua's client, loaded at the first OPC UA device.
@@ -72,7 +104,7 @@ const targets = [
     entryPoints: { opcua: 'gateway/opcua/bundle.ts' },
     outdir: 'dist',
     external: [...serialExternals, 'proper-lockfile'],
-    plugins: [opcuaBundleOnDemand],
+    plugins: [opcuaBundleOnDemand, serialBundleOnDemand],
   },
   {
     // The demo plant's OPC UA server (node-opcua, several MB): a worker thread that the demo plant
@@ -119,6 +151,10 @@ function copyStatic() {
   // Only the standard nodeset, as node-opcua's compact image (188 KB instead of the package's 17 MB).
   mkdirSync('dist/nodesets', { recursive: true });
   cpSync('node_modules/node-opcua-nodesets/nodesets/Opc.Ua.NodeSet2.ndjson.gz', 'dist/nodesets/Opc.Ua.NodeSet2.ndjson.gz');
+  // serialport's prebuilt bindings, where dist/serial.js has node-gyp-build look for them.
+  for (const platform of serialPrebuilds) {
+    cpSync(`node_modules/@serialport/bindings-cpp/prebuilds/${platform}`, `dist/prebuilds/${platform}`, { recursive: true });
+  }
 }
 
 if (watch) {

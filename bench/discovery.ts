@@ -34,7 +34,7 @@ async function scans(unitIds: number[] | undefined, timeoutMs: number): Promise<
       const id = `bench-${i}`;
       const r = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { discoveryId: id, modbus: { targets: ['127.0.5.0/24'], ports: [port], timeoutMs } });
       const items = found.get(id) ?? [];
-      out.push({ ms: r.durationMs, found: r.found, hostsFound: new Set(items.map((x) => x.host)).size, probed: r.probed });
+      out.push({ ms: r.durationMs, found: r.found, hostsFound: new Set(items.map((x) => (x.protocol === 'modbus-tcp' ? x.host : ''))).size, probed: r.probed });
     }
     return out;
   } finally {

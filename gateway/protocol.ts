@@ -36,9 +36,11 @@ export const GATEWAY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4
 export * from './protocol/modbus';
 export * from './protocol/opcua';
 export * from './protocol/discovery';
+export * from './protocol/serialPorts';
 import type { DiscoveredNotification, DiscoverParams, DiscoverResult, DiscoveryProgressNotification } from './protocol/discovery';
 import type { ModbusProbeResult, ModbusRangeParams, ModbusReadRangeResult, ModbusRtuDeviceConfig, ModbusTcpDeviceConfig } from './protocol/modbus';
 import type { CertificateInfo, OpcUaDeviceConfig } from './protocol/opcua';
+import type { SerialPortsResult } from './protocol/serialPorts';
 
 /**
  * A protocol's name as it appears in `"protocol"`: `modbus-tcp`, and those the gateway's drivers
@@ -440,6 +442,8 @@ export const DiscoveryProgress = new NotificationType<DiscoveryProgressNotificat
 export const ModbusReadRange = new RequestType<ModbusRangeParams, ModbusReadRangeResult, void>('bifrost/modbus/readRange', BY_NAME);
 /** `bifrost/modbus/probe`: which addresses of a range exist, found by bisection of refused reads. */
 export const ModbusProbe = new RequestType<ModbusRangeParams, ModbusProbeResult, void>('bifrost/modbus/probe', BY_NAME);
+/** `bifrost/serialPorts`: the serial ports of the gateway's machine (docs/protocol.md); opens none. */
+export const SerialPorts = new RequestType0<SerialPortsResult, void>('bifrost/serialPorts');
 
 // ---------------------------------------------------------------------------------------------
 // Certificates (OPC UA and whatever else signs): the gateway's own, and those of servers

@@ -19,6 +19,7 @@ import {
   Discover,
   Discovered,
   DiscoveryProgress,
+  SerialPorts,
   DevicesList,
   DeviceStatusChanged,
   ErrorCodes,
@@ -48,6 +49,7 @@ import {
 import { checkDeadband, validateConfig } from './config';
 import { DeviceManager } from './core/deviceManager';
 import { discover } from './discovery/discover';
+import { listSerialPorts } from './serial/ports';
 import type { DeviceDriver } from './core/driver';
 import type { DriverRegistry } from './core/registry';
 import { Subscriptions } from './core/subscriptions';
@@ -190,7 +192,8 @@ export class GatewayServer {
         const listener = token.onCancellationRequested(() => abort.abort());
         try {
           return await discover(params, abort.signal, {
-            discovered: (n) => void c.sendNotification(Discovered, n),
+            // RTU items go out under the same method (Discovered's type names the TCP ones).
+            discovered: (n) => void c.sendNotification(Discovered.method, n),
             progress: (n) => void c.sendNotification(DiscoveryProgress, n),
           });
         } finally {
@@ -198,6 +201,7 @@ export class GatewayServer {
         }
       }),
     );
+    c.onRequest(SerialPorts, () => this.guard(() => listSerialPorts()));
     c.onRequest(Unsubscribe, (params) =>
       this.guard(() => {
         this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);

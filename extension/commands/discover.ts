@@ -1,3 +1,4 @@
+import type { DiscoveredItem } from '../../gateway/protocol';
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { Discover, type DiscoverParams, type DiscoverResult, type ModbusDiscoverParams } from '../../gateway/protocol';
@@ -125,25 +126,37 @@ export const addDiscoveredDevice = (s: Services) => async (arg?: unknown) => {
   const id = await s.prompts.inputBox({
     title: `Add ${discoveredLabel(item)} to bifrost.json (1/2)`,
     prompt: 'Device id: a short name used in commands and charts',
-    value: suggestId(item.identity?.productCode, item.host, item.unitId, taken),
+    value: suggestId(item, taken),
     validateInput: (v) => checkDeviceId(v, taken),
     ignoreFocusOut: true,
   });
   if (id === undefined) throw new Cancelled();
   const name = await s.prompts.inputBox({ title: `Add ${discoveredLabel(item)} to bifrost.json (2/2)`, prompt: 'Display name (optional)', value: identityText(item), ignoreFocusOut: true });
   if (name === undefined) throw new Cancelled();
-  const device = { id: id.trim(), ...(name.trim() ? { name: name.trim() } : {}), protocol: 'modbus-tcp', host: item.host, port: item.port, unitId: item.unitId, tags: [] } as DeviceEntry;
+  const device = { id: id.trim(), ...(name.trim() ? { name: name.trim() } : {}), ...deviceSettings(item), tags: [] } as DeviceEntry;
   await saveNewDevice(s, device);
   void s.prompts.notify('info', `Added ${name.trim() || id.trim()} to bifrost.json. Add its tags under "tags" (completion knows the fields).`);
 };
 
+/** What bifrost.json needs to reach a discovered device; an OPC UA server at its most secure endpoint. */
+function deviceSettings(item: DiscoveredItem): Pick<DeviceEntry, 'protocol'> & Record<string, unknown> {
+  if (item.protocol === 'modbus-tcp') return { protocol: 'modbus-tcp', host: item.host, port: item.port, unitId: item.unitId };
+  if (item.protocol === 'modbus-rtu') return { protocol: 'modbus-rtu', serialPath: item.serialPath, baudRate: item.baudRate, parity: item.parity, unitId: item.unitId };
+  const best = [...item.endpoints].sort((a, b) => b.securityLevel - a.securityLevel)[0];
+  return { protocol: 'opcua', endpointUrl: item.endpointUrl, ...(best ? { securityMode: best.securityMode, securityPolicy: best.securityPolicy } : {}) };
+}
+
 /** `ac-500`, or `modbus-20-u1` from the host's last part and the unit: free among `taken`. */
-function suggestId(productCode: string | undefined, host: string, unitId: number, taken: readonly string[]): string {
+function suggestId(item: DiscoveredItem, taken: readonly string[]): string {
+  const productCode = item.protocol === 'opcua' ? item.applicationName : item.identity?.productCode;
+  const where = item.protocol === 'modbus-rtu' ? item.serialPath : item.host;
+  const unitId = item.protocol === 'opcua' ? null : item.unitId;
   const slug = (productCode ?? '')
     .toLowerCase()
     .replace(/[^a-z0-9_.-]+/g, '-')
     .replace(/^[^a-z0-9]+|-+$/g, '');
-  const base = slug || `modbus-${host.split(/[.:]/).filter(Boolean).at(-1) ?? 'device'}-u${unitId}`;
+  const tail = where.split(/[.:/]/).filter(Boolean).at(-1) ?? 'device';
+  const base = slug || (unitId === null ? `opcua-${tail}` : `modbus-${tail}-u${unitId}`);
   if (!taken.includes(base)) return base;
   for (let i = 2; ; i++) if (!taken.includes(`${base}-${i}`)) return `${base}-${i}`;
 }

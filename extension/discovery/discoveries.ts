@@ -10,6 +10,8 @@ export interface Discovery {
 }
 
 export function discoveryKey(item: DiscoveredItem): string {
+  if (item.protocol === 'opcua') return JSON.stringify([item.protocol, item.applicationUri, item.endpointUrl]);
+  if (item.protocol === 'modbus-rtu') return JSON.stringify([item.protocol, item.serialPath, item.unitId]);
   return JSON.stringify([item.protocol, item.host, item.port, item.unitId]);
 }
 

@@ -5,7 +5,7 @@
  * scan stops starting probes, aborts those running (their sockets close) and answers with what it had.
  */
 import { randomUUID } from 'node:crypto';
-import type { DiscoveredItem, DiscoveredNotification, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams, OpcUaDiscoverParams } from '../protocol';
+import type { DiscoveredItem, DiscoveredNotification, DiscoveryMessage, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams, OpcUaDiscoverParams } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import { BifrostError } from '../errors';
 import { log } from '../log';
@@ -13,6 +13,7 @@ import { loadOpcUaBundle } from '../opcua/load';
 import { probeModbusTcp } from './modbusProbe';
 import { formatOpcTcpUrl, looksLikeUrl, OPCUA_DEFAULT_PORT, parseOpcTcpUrl } from './opcuaUrl';
 import { runPool } from './pool';
+import { scanSerial, serialPlan, serialProbes, serialWorstCaseMs } from './serialScan';
 import { expandTargets, parsePorts, parseUnitIds } from './targets';
 
 export interface DiscoverySink {
@@ -55,23 +56,30 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
     throw invalid(`"discoveryId" must be a non-empty string of at most 200 characters (got ${JSON.stringify(discoveryId)})`);
   }
   for (const key of Object.keys(p)) {
-    if (key === 'serial') throw new BifrostError(ErrorCodes.NotSupported, `"${key}" discovery is not supported by this gateway yet: scan with "modbus" or "opcua"`);
-    if (key !== 'discoveryId' && key !== 'modbus' && key !== 'opcua' && key !== 'dryRun') throw invalid(`unknown field "${key}" (expected "discoveryId", "modbus", "opcua" and "dryRun")`);
+    if (key !== 'discoveryId' && key !== 'modbus' && key !== 'opcua' && key !== 'serial' && key !== 'dryRun') throw invalid(`unknown field "${key}" (expected "discoveryId", "modbus", "opcua", "serial" and "dryRun")`);
   }
-  if (p['modbus'] === undefined && p['opcua'] === undefined) throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]} or "opcua": {"targets": ["192.168.1.0/24"]}');
+  if (p['modbus'] === undefined && p['opcua'] === undefined && p['serial'] === undefined) {
+    throw invalid('nothing to discover: give "modbus": {"targets": ["192.168.1.0/24"]}, "opcua": {"targets": ["192.168.1.0/24"]} or "serial": {"ports": ["/dev/ttyUSB0"]}');
+  }
   const dryRun = p['dryRun'] ?? false;
   if (typeof dryRun !== 'boolean') throw invalid(`"dryRun" must be true or false (got ${JSON.stringify(dryRun)})`);
+  const serial = p['serial'] === undefined ? null : serialPlan(p['serial']);
   const scans: Scan[] = [];
   if (p['modbus'] !== undefined) scans.push(modbusScan(await modbusPlan(p['modbus'], signal)));
   if (p['opcua'] !== undefined) scans.push(await opcuaScan(p['opcua'], signal));
-  const total = scans.reduce((n, scan) => n + scan.total, 0);
-  if (total > MAX_PROBES) throw invalid(`the scan makes ${total} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
-  const sizes = { hosts: new Set(scans.flatMap((scan) => scan.hosts)).size, probes: total };
+  const networkTotal = scans.reduce((n, scan) => n + scan.total, 0);
+  if (networkTotal > MAX_PROBES) throw invalid(`the scan makes ${networkTotal} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
+  const total = networkTotal + (serial ? serialProbes(serial) : 0);
+  const sizes = { hosts: new Set(scans.flatMap((scan) => scan.hosts)).size, probes: total, ...(serial ? { estimatedMs: serialWorstCaseMs(serial) } : {}) };
   if (dryRun) return { discoveryId, ...sizes, found: 0, probed: 0, cancelled: false, durationMs: Math.round(performance.now() - started) };
 
   let found = 0;
   const doneOf = scans.map(() => 0);
+  let serialDone = 0;
   let done = 0;
+  const errors: DiscoveryMessage[] = [];
+  const notes: DiscoveryMessage[] = [];
+  const sumDone = () => doneOf.reduce((a, b) => a + b, 0) + serialDone;
   let lastProgress = 0;
   let trailing: ReturnType<typeof setTimeout> | undefined;
   // At most every PROGRESS_EVERY_MS, and the last count of a quiet spell is sent once it ends:
@@ -92,8 +100,8 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   };
   progress(true);
 
-  await Promise.all(
-    scans.map((scan, s) =>
+  await Promise.all([
+    ...scans.map((scan, s) =>
       runPool(
         scan.total,
         async (index, jobSignal) => {
@@ -107,16 +115,32 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
           signal,
           onProgress: (n) => {
             doneOf[s] = n;
-            done = doneOf.reduce((a, b) => a + b, 0);
+            done = sumDone();
             progress(false);
           },
         },
       ),
     ),
-  );
+    serial
+      ? scanSerial(serial, signal, {
+          found: (items) => {
+            found += items.length;
+            sink.discovered({ discoveryId, items });
+          },
+          probed: (n) => {
+            serialDone += n;
+            done = sumDone();
+            progress(false);
+          },
+          error: (e) => errors.push(e),
+          note: (n) => notes.push(n),
+        })
+      : undefined,
+  ]);
   progress(true);
   if (trailing !== undefined) clearTimeout(trailing);
-  return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started) };
+  const messages = { ...(errors.length ? { errors } : {}), ...(notes.length ? { notes } : {}) };
+  return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started), ...messages };
 }
 
 function modbusScan(plan: ModbusPlan): Scan {

@@ -12,16 +12,10 @@
  * device closing the connection, costs that unit and the connection, which is opened again once.
  */
 import * as net from 'node:net';
-import {
-  FC_ENCAPSULATED,
-  FC_REPORT_SERVER_ID,
-  IDENTITY_OBJECTS,
-  MEI_DEVICE_IDENTIFICATION,
-  ReadDeviceIdCode,
-  type DeviceIdentity,
-} from '../modbus/deviceIdentification';
+import { FC_REPORT_SERVER_ID, ReadDeviceIdCode } from '../modbus/deviceIdentification';
+import { BadAnswer, FIRST_REGULAR_OBJECT, describeServerId, idRequest, identityOf, parseIdAnswer, readIdStream, type IdAnswer, type ProbeIdentity } from './identification';
 
-export type ProbeIdentity = Omit<DeviceIdentity, 'userApplicationName'>;
+export type { ProbeIdentity } from './identification';
 
 export interface ProbeResult {
   unitId: number;
@@ -57,9 +51,6 @@ export interface ProbeOptions {
 /** Gateway path unavailable / gateway target device failed to respond. */
 const GATEWAY_EXCEPTIONS = new Set([0x0a, 0x0b]);
 const MAX_FRAME = 260;
-/** Enough "more follows" rounds for every object id; a device asking for more is out of step. */
-const MAX_ID_ROUNDS = 16;
-const FIRST_REGULAR_OBJECT = 3;
 
 type Reply =
   | { kind: 'answer'; pdu: Buffer }
@@ -67,9 +58,6 @@ type Reply =
   | { kind: 'timeout' }
   /** Garbled, or the connection closed or was aborted: the connection is gone. */
   | { kind: 'broken'; why: string };
-
-/** Rejects an answer that does not parse; the unit is then treated like one that sent garbage. */
-class BadAnswer extends Error {}
 
 export function probeModbusTcp(host: string, port: number, unitIds: readonly number[], opts: ProbeOptions): Promise<ProbeOutcome> {
   if (typeof host !== 'string' || host === '') return Promise.reject(new RangeError(`Probe host must be a host name or address, got ${JSON.stringify(host)}.`));
@@ -202,79 +190,24 @@ class Probe {
    * Returns false when a follow-up was not answered (the objects so far are kept).
    */
   private async readStream(unitId: number, code: number, answer: IdAnswer, objects: Map<number, string>): Promise<boolean> {
-    let current = answer;
-    for (let round = 1; ; round++) {
-      for (const [id, value] of current.objects) objects.set(id, value);
-      if (!current.moreFollows) return true;
-      if (round >= MAX_ID_ROUNDS) throw new BadAnswer(`unit ${unitId}: "more follows" after ${round} identification answers`);
-      const next = await this.link!.ask(unitId, idRequest(code, current.nextObjectId));
-      if (next.kind !== 'answer') return false;
-      current = parseIdAnswer(next.pdu, code);
-    }
+    return readIdStream(
+      async (objectId) => {
+        const next = await this.link!.ask(unitId, idRequest(code, objectId));
+        return next.kind === 'answer' ? next.pdu : null;
+      },
+      unitId,
+      code,
+      answer,
+      objects,
+    );
   }
-}
-
-function idRequest(code: number, objectId: number): Buffer {
-  return Buffer.from([FC_ENCAPSULATED, MEI_DEVICE_IDENTIFICATION, code, objectId]);
-}
-
-interface IdAnswer {
-  conformity: number;
-  moreFollows: boolean;
-  nextObjectId: number;
-  objects: [number, string][];
-}
-
-/** An FC43/14 answer PDU (function code included), checked field by field. */
-function parseIdAnswer(pdu: Buffer, code: number): IdAnswer {
-  const hex = () => pdu.toString('hex');
-  if (pdu.length < 7 || pdu[1] !== MEI_DEVICE_IDENTIFICATION) throw new BadAnswer(`not a device identification answer (${hex()})`);
-  if (pdu[2] !== code) throw new BadAnswer(`a device identification answer for code ${pdu[2]}, ${code} was asked`);
-  const more = pdu[4]!;
-  if (more !== 0x00 && more !== 0xff) throw new BadAnswer(`"more follows" is ${more}, not 0x00 or 0xFF`);
-  const count = pdu[6]!;
-  const objects: [number, string][] = [];
-  let at = 7;
-  for (let i = 0; i < count; i++) {
-    if (at + 2 > pdu.length) throw new BadAnswer(`the answer announces ${count} objects and holds ${i} (${hex()})`);
-    const len = pdu[at + 1]!;
-    if (at + 2 + len > pdu.length) throw new BadAnswer(`object ${pdu[at]} announces ${len} bytes past the end of the answer (${hex()})`);
-    objects.push([pdu[at]!, printable(pdu.subarray(at + 2, at + 2 + len))]);
-    at += 2 + len;
-  }
-  if (at !== pdu.length) throw new BadAnswer(`${pdu.length - at} bytes after the last object (${hex()})`);
-  return { conformity: pdu[3]!, moreFollows: more === 0xff, nextObjectId: pdu[5]!, objects };
-}
-
-/** Object values are ASCII by the specification; anything else is shown, not trusted. */
-function printable(bytes: Buffer): string {
-  return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '?').trim();
 }
 
 function identityResult(unitId: number, objects: Map<number, string>): ProbeResult {
-  const identity: Record<string, string> = {};
-  const missing: string[] = [];
-  IDENTITY_OBJECTS.forEach((field, id) => {
-    if (field === 'userApplicationName') return;
-    const value = objects.get(id);
-    if (value !== undefined) identity[field] = value;
-    else if (id < 3) {
-      identity[field] = '';
-      missing.push(field);
-    }
-  });
-  const result: ProbeResult = { unitId, identity: identity as unknown as ProbeIdentity, evidence: 'device-identification' };
-  if (missing.length) result.note = `the identification lacks mandatory object(s): ${missing.join(', ')}`;
+  const { identity, note } = identityOf(objects);
+  const result: ProbeResult = { unitId, identity, evidence: 'device-identification' };
+  if (note !== undefined) result.note = note;
   return result;
-}
-
-/** Report Server ID's answer, for a person: its length, server id and run indicator, and any text. */
-function describeServerId(pdu: Buffer): string {
-  const count = pdu[1];
-  if (count === undefined || pdu.length !== 2 + count || count < 2) throw new BadAnswer(`a Report Server ID answer that does not add up (${pdu.toString('hex')})`);
-  const data = printable(pdu.subarray(4));
-  const run = pdu[3] === 0xff ? 'running' : pdu[3] === 0x00 ? 'stopped' : `run indicator ${pdu[3]}`;
-  return `Report Server ID: server id ${pdu[2]}, ${run}${data ? `, "${data}"` : ''}`;
 }
 
 /**

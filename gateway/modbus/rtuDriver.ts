@@ -95,7 +95,7 @@ const CAPABILITIES: ProtocolCapabilities = {
   write: true,
   methods: false,
   history: false,
-  discovery: false,
+  discovery: true,
   inspect: true,
   deviceFields: deviceFieldsOf(DEVICE_RULES),
 };

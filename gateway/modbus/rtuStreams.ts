@@ -2,11 +2,12 @@
  * The byte streams an RTU link runs on: a local serial port, or a TCP connection to a serial
  * server (RTU frames over TCP). Each opener resolves an open stream or rejects with an error that
  * names the port and the cause. `serialport` (a native binding) is loaded only when a serial port
- * is opened, so a gateway without RTU devices never loads it.
+ * is opened, so a gateway without RTU devices never loads it (gateway/serial/load.ts).
  */
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../errors';
+import { loadSerial } from '../serial/load';
 import type { SerialParity } from './rtuFrame';
 
 /** Opens the stream a link runs on; called again on every reconnect. */
@@ -24,10 +25,10 @@ export function serialOpener(o: SerialLineOptions): OpenStream {
   return async () => {
     let SerialPort: typeof import('serialport').SerialPort;
     try {
-      ({ SerialPort } = await import('serialport'));
+      ({ SerialPort } = loadSerial());
     } catch (err) {
-      // The VS Code extension does not ship serialport's native bindings yet.
-      throw new Error(`cannot open serial port ${o.path}: this gateway has no serial port support (the serialport package did not load: ${errorMessage(err)}); reach the bus through a serial server with "transport": "tcp"`);
+      // The extension carries serialport's binding for Linux (x64, arm64, arm), macOS and Windows (x64, arm64).
+      throw new Error(`cannot open serial port ${o.path}: this gateway has no serial port support here (${errorMessage(err)}); reach the bus through a serial server with "transport": "tcp"`);
     }
     return new Promise<Duplex>((resolve, reject) => {
       let port: InstanceType<typeof SerialPort> | null = null;

@@ -32,11 +32,33 @@ export interface OpcUaDiscoverParams {
   concurrency?: number;
 }
 
+export type SerialParityName = 'none' | 'even' | 'odd';
+
+/**
+ * Modbus RTU on serial ports: only the ports named are opened, one line setting at a time (8 data
+ * bits, 1 stop bit), each port on its own while ports run side by side.
+ */
+export interface SerialDiscoverParams {
+  /** `"/dev/ttyUSB0"`, `"COM3"`: discovery never opens a port that is not named here. */
+  ports: string[];
+  /** Default `[9600, 19200, 38400, 57600, 115200]`, tried in this order. */
+  baudRates?: number[];
+  /** Default `["even", "none"]` (even is the Modbus default), tried in this order for each baud rate. */
+  parities?: SerialParityName[];
+  /** Default 1-10; `"all"` asks 1-247. */
+  unitIds?: number[] | 'all';
+  /** How long a unit may take to answer, ms; default 100 ms plus the frames' time at each baud rate. */
+  timeoutMs?: number;
+  /** Once units answered at one setting, leave the port's other settings untried (default true). */
+  stopAtFirst?: boolean;
+}
+
 export interface DiscoverParams {
   /** A client's id for this scan, echoed in its notifications; the gateway makes one if absent. */
   discoveryId?: string;
   modbus?: ModbusDiscoverParams;
   opcua?: OpcUaDiscoverParams;
+  serial?: SerialDiscoverParams;
   /** Checks the parameters and answers how many hosts and probes the scan would make, without scanning. */
   dryRun?: boolean;
 }
@@ -106,11 +128,36 @@ export interface OpcUaDiscoveredItem {
   endpoints: OpcUaEndpointSummary[];
 }
 
-export type DiscoveredItem = ModbusDiscoveredItem | OpcUaDiscoveredItem;
+/** A unit on a serial bus, at the line setting it answered at. */
+export interface DiscoveredRtuItem {
+  protocol: 'modbus-rtu';
+  serialPath: string;
+  baudRate: number;
+  parity: SerialParityName;
+  dataBits: 8;
+  stopBits: 1;
+  unitId: number;
+  identity?: DeviceIdentity;
+  evidence: DiscoveryEvidence;
+  exception?: number;
+  note?: string;
+}
 
+export type DiscoveredItem = ModbusDiscoveredItem | OpcUaDiscoveredItem | DiscoveredRtuItem;
+
+/** The items of one notification are of one protocol. */
 export interface DiscoveredNotification {
   discoveryId: string;
   items: DiscoveredItem[];
+}
+
+/** `bifrost/discovered` of a scan with `serial`: units found on serial ports. */
+export type DiscoveredRtuNotification = DiscoveredNotification;
+
+/** Something a scan could not do, or noticed, about one target (a serial port). */
+export interface DiscoveryMessage {
+  target: string;
+  message: string;
 }
 
 export interface DiscoveryProgressNotification {
@@ -131,4 +178,10 @@ export interface DiscoverResult {
   probed: number;
   cancelled: boolean;
   durationMs: number;
+  /** With `serial`: how long the scan takes at worst (every unit silent at every setting), ms. */
+  estimatedMs?: number;
+  /** Targets that could not be scanned (a serial port that does not exist or is in use), and why. */
+  errors?: DiscoveryMessage[];
+  /** What was noticed on the way, e.g. bytes at a line setting where no frame was valid. */
+  notes?: DiscoveryMessage[];
 }

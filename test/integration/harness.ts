@@ -149,11 +149,12 @@ export async function rpcError(p: Promise<unknown>): Promise<{ code: number; mes
 }
 
 /**
- * Waits until this process holds none of the given ptys (socat's links to them) open. A serial
- * port closes asynchronously after destroy(); killing socat first would hang the pty up under a
- * port still being polled, which then spins (and keeps mocha from exiting).
+ * Waits until this process (or process `pid`, e.g. a gateway) holds none of the given ptys
+ * (socat's links to them) open. A serial port closes asynchronously after destroy(); killing socat
+ * first would hang the pty up under a port still being polled, which then spins (and keeps mocha
+ * from exiting).
  */
-export async function ptysClosed(links: readonly string[], timeoutMs = 5000): Promise<void> {
+export async function ptysClosed(links: readonly string[], timeoutMs = 5000, pid: number | 'self' = 'self'): Promise<void> {
   const { readdirSync, readlinkSync, realpathSync } = await import('node:fs');
   const targets = new Set(
     links.flatMap((l) => {
@@ -166,12 +167,12 @@ export async function ptysClosed(links: readonly string[], timeoutMs = 5000): Pr
   );
   if (targets.size === 0) return;
   const held = () =>
-    readdirSync('/proc/self/fd').some((fd) => {
+    readdirSync(`/proc/${pid}/fd`).some((fd) => {
       try {
-        return targets.has(readlinkSync(`/proc/self/fd/${fd}`));
+        return targets.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
       } catch {
         return false;
       }
     });
-  await waitFor(`this process to close ${[...targets].join(', ')}`, () => !held(), timeoutMs);
+  await waitFor(`${pid === 'self' ? 'this process' : `process ${pid}`} to close ${[...targets].join(', ')}`, () => !held(), timeoutMs);
 }

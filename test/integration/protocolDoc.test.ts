@@ -310,7 +310,8 @@ describe('docs/protocol.md, run against the gateway', function () {
       const g = gateway(['--demo']);
       await waitFor('the demo devices connected', async () => {
         const list = (await g.request({ jsonrpc: '2.0', id: 'list', method: 'bifrost/devices/list' }))['result'] as DeviceListResult;
-        return list.devices.length === 2 && list.devices.every((d) => d.status === 'connected');
+        const modbus = list.devices.filter((d) => d.id === 'demo-tank' || d.id === 'demo-boiler');
+        return modbus.length === 2 && modbus.every((d) => d.status === 'connected');
       });
       const messages = jsonMessages(codeBlockAfter('Writes one value and answers after the device has acknowledged the write.'));
       const demo = [];
