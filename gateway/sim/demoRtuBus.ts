@@ -67,6 +67,7 @@ const METER_TAGS: PlantTag[] = [
   { name: 'active_power', area: 'input', address: 4, type: 'float32', byteOrder: 'CDAB', unit: 'kW', description: 'Total active power' },
   { name: 'active_energy', area: 'input', address: 6, type: 'uint32', byteOrder: 'CDAB', unit: 'Wh', description: 'Active energy imported' },
   { name: 'frequency', area: 'input', address: 8, type: 'uint16', scale: 0.01, unit: 'Hz', description: 'Mains frequency' },
+  { name: 'power_factor', area: 'input', address: 9, type: 'uint16', scale: 0.001, description: 'Power factor (1 while nothing draws)' },
 ];
 
 const DRIVE_IDENTITY: DeviceIdentity = { vendorName: 'Bifrost Demo Plant', productCode: 'BDP-VFD', revision: VERSION, productName: 'Fill Pump Drive', modelName: 'VFD-5K5' };
@@ -136,6 +137,7 @@ export async function startDemoRtuBus(plant: DemoProcess): Promise<DemoRtuBus> {
     meter.write('active_power', powerKw);
     meter.write('active_energy', Math.floor(energyWh));
     meter.write('frequency', 50 + 0.02 * Math.sin(t / 29));
+    meter.write('power_factor', powerKw > 0 ? POWER_FACTOR : 1);
   };
   publish(0);
 
