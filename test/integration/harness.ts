@@ -176,3 +176,28 @@ export async function ptysClosed(links: readonly string[], timeoutMs = 5000, pid
     });
   await waitFor(`${pid === 'self' ? 'this process' : `process ${pid}`} to close ${[...targets].join(', ')}`, () => !held(), timeoutMs);
 }
+
+/** A socat pty pair: `a` for the gateway, `b` for the device. */
+export class PtyPair {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-pty-'));
+  readonly a = path.join(this.dir, 'a');
+  readonly b = path.join(this.dir, 'b');
+  private socat: ChildProcess | null = null;
+
+  async start(): Promise<void> {
+    this.socat = spawn('socat', [`pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`], { stdio: 'ignore' });
+    await waitFor('socat ptys', () => existsSync(this.a) && existsSync(this.b), 5000);
+  }
+
+  /** After every opener of the ptys has let go (serialport's close is asynchronous). */
+  async stop(pids: (number | 'self')[]): Promise<void> {
+    for (const pid of pids) await ptysClosed([this.a, this.b], 5000, pid);
+    const socat = this.socat;
+    if (socat && socat.exitCode === null) {
+      const exited = new Promise((r) => socat.once('exit', r));
+      socat.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -4,17 +4,14 @@
  * device over a socat pty pair.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { ErrorCodes, type DeviceListResult, type ModbusProbeResult, type ModbusReadRangeResult } from '../../gateway/protocol';
 import { serialOpener } from '../../gateway/modbus/rtuStreams';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
-import { ptysClosed, rpcError, startGateway, tcpDevice, waitFor } from './harness';
+import { PtyPair, rpcError, startGateway, tcpDevice, waitFor } from './harness';
 
 const HOLES = [
   { area: 'holding' as const, start: 100, end: 104 },
@@ -115,38 +112,28 @@ const hasSocat = spawnSync('socat', ['-V']).status === 0;
 (hasSocat ? describe : describe.skip)(`register inspector on a Modbus RTU device${hasSocat ? '' : ': SKIPPED, socat is not installed'}`, function () {
   this.timeout(30_000);
   let gw: GatewayProcess;
-  let dir: string;
-  let socat: ChildProcess;
-  let a: string;
-  let b: string;
+  let pty: PtyPair;
   let sim: RtuSimulator;
   let far: Duplex;
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-inspect-'));
-    a = path.join(dir, 'a');
-    b = path.join(dir, 'b');
-    socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-    await waitFor('socat ptys', () => existsSync(a) && existsSync(b), 5000);
+    pty = new PtyPair();
+    await pty.start();
     sim = new RtuSimulator([1], { holdings: 300, holes: [{ area: 'holding', start: 50, end: 51 }] });
     sim.unit(1).holdings.forEach((_, i, arr) => (arr[i] = 1000 + i));
-    far = await serialOpener({ path: b, baudRate: 115_200, parity: 'none' })();
+    far = await serialOpener({ path: pty.b, baudRate: 115_200, parity: 'none' })();
     sim.serve(far);
     gw = await startGateway();
   });
   afterEach(async () => {
     await gw.close();
     await sim.stop();
-    await ptysClosed([b]);
-    const exited = new Promise((r) => socat.once('exit', r));
-    socat.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
+    await pty.stop(['self']);
   });
 
   it('readRange reads the registers over the serial line, null in the hole', async () => {
     await gw.connection.sendRequest('bifrost/config/load', {
-      devices: [{ id: 'rtu', protocol: 'modbus-rtu', serialPath: a, baudRate: 115_200, parity: 'none', unitId: 1, timeoutMs: 300 }],
+      devices: [{ id: 'rtu', protocol: 'modbus-rtu', serialPath: pty.a, baudRate: 115_200, parity: 'none', unitId: 1, timeoutMs: 300 }],
     });
     await waitFor('rtu connected', async () => (await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list')).devices[0]?.status === 'connected');
     const r = await gw.connection.sendRequest<ModbusReadRangeResult>('bifrost/modbus/readRange', { deviceId: 'rtu', area: 'holding', start: 0, count: 300 });

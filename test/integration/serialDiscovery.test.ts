@@ -9,7 +9,7 @@
  * folder with no node_modules, as the VSIX carries it.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,36 +21,11 @@ import { serialOpener } from '../../gateway/modbus/rtuStreams';
 import { devSerialPorts } from '../../gateway/serial/ports';
 import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
 import type { GatewayProcess } from '../../tools/gatewayClient';
-import { ptysClosed, rpcError, startGateway, waitFor } from './harness';
+import { ptysClosed, PtyPair, rpcError, startGateway, waitFor } from './harness';
 
 const IDENTITY = { vendorName: 'Acme Drives', productCode: 'AD-3', revision: '1.4' };
 const REPO = path.resolve(__dirname, '..', '..');
 const hasSocat = spawnSync('socat', ['-V']).status === 0;
-
-/** A socat pty pair: `a` for the gateway, `b` for the device. */
-class PtyPair {
-  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-serial-'));
-  readonly a = path.join(this.dir, 'a');
-  readonly b = path.join(this.dir, 'b');
-  private socat: ChildProcess | null = null;
-
-  async start(): Promise<void> {
-    this.socat = spawn('socat', [`pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`], { stdio: 'ignore' });
-    await waitFor('socat ptys', () => existsSync(this.a) && existsSync(this.b), 5000);
-  }
-
-  /** After every opener of the ptys has let go (serialport's close is asynchronous). */
-  async stop(pids: (number | 'self')[]): Promise<void> {
-    for (const pid of pids) await ptysClosed([this.a, this.b], 5000, pid);
-    const socat = this.socat;
-    if (socat && socat.exitCode === null) {
-      const exited = new Promise((r) => socat.once('exit', r));
-      socat.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 (hasSocat ? describe : describe.skip)(hasSocat ? 'bifrost/discover (Modbus RTU on serial ports)' : 'bifrost/discover (Modbus RTU): SKIPPED, socat is not installed', function () {
   this.timeout(60_000);
