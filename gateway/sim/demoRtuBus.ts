@@ -86,8 +86,10 @@ export async function startDemoRtuBus(plant: DemoProcess): Promise<DemoRtuBus> {
     if (far) await new Promise<void>((resolve) => (far!.closed ? resolve() : far!.once('close', () => resolve())));
     if (socat && socat.exitCode === null && socat.signalCode === null) {
       const exited = new Promise((resolve) => socat!.once('exit', resolve));
-      socat.kill('SIGTERM');
+      socat.stdin!.end();
+      const stubborn = setTimeout(() => socat!.kill('SIGKILL'), 2000);
       await exited;
+      clearTimeout(stubborn);
     }
     rmSync(dir, { recursive: true, force: true });
   };
@@ -167,20 +169,31 @@ export async function startDemoRtuBus(plant: DemoProcess): Promise<DemoRtuBus> {
   };
 }
 
-/** socat with two linked ptys; resolves once both links exist. */
+/**
+ * socat under a shell that ends it once its stdin, a pipe from this process, closes: when the demo
+ * stops, and when the gateway dies without stopping it (SIGKILL, a crash), so no socat outlives
+ * the gateway holding a pty pair.
+ */
+const SOCAT_WATCHED = 'command -v socat >/dev/null || exit 127; socat "$1" "$2" </dev/null & s=$!; cat >/dev/null; kill $s 2>/dev/null; wait $s; exit 0';
+
+/** socat with two linked ptys; resolves once both links exist. Ends when its stdin is closed. */
 function startSocat(a: string, b: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let stderr = '';
-    const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('sh', ['-c', SOCAT_WATCHED, 'sh', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    // A gateway that dies closes the pipe, which is the point; until then nothing is written to it.
+    child.stdin!.on('error', () => undefined);
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-500)));
     const started = Date.now();
     const fail = (why: string) => {
       clearInterval(poll);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) child.stdin!.end();
       reject(new Error(why));
     };
-    child.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ENOENT' ? 'socat is not installed (it makes the pty pair the bus runs on)' : `socat did not start: ${err.message}`));
-    child.once('exit', (code) => fail(`socat exited (${String(code)}) before making the pty pair${stderr ? `: ${stderr.trim()}` : ''}`));
+    child.once('error', (err: NodeJS.ErrnoException) => fail(`socat did not start: ${err.message}`));
+    child.once('exit', (code) =>
+      fail(code === 127 ? 'socat is not installed (it makes the pty pair the bus runs on)' : `socat exited (${String(code)}) before making the pty pair${stderr ? `: ${stderr.trim()}` : ''}`),
+    );
     const poll = setInterval(() => {
       if (existsSync(a) && existsSync(b)) {
         clearInterval(poll);

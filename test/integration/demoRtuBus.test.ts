@@ -75,6 +75,16 @@ withSocat(hasSocat ? 'demo plant: the serial bus' : 'demo plant: the serial bus:
     assert.equal(socats, '', 'socat stopped');
   });
 
+  it('a gateway killed with SIGKILL takes its socat with it: no process keeps the pty pair', async () => {
+    await gw.connection.sendRequest('bifrost/demo/start');
+    const drive = await waitFor('the drive listed', async () => (await list()).find((d) => d.id === DEMO_DRIVE_ID), 15_000);
+    const busDir = path.dirname(/^(.*) unit 1$/.exec(drive.endpoint)![1]!);
+    const socats = () => spawnSync('pgrep', ['-f', `socat .*${busDir}`], { encoding: 'utf8' }).stdout.trim();
+    assert.notEqual(socats(), '', 'socat runs while the demo does');
+    gw.child.kill('SIGKILL');
+    await waitFor('socat gone', () => socats() === '', 5_000);
+  });
+
   it('refuses to mute what is not a unit of the bus, and says when no demo runs', async () => {
     assert.match((await rpcError(gw.connection.sendRequest('bifrost/demo/mute', { deviceId: DEMO_METER_ID, muted: true }))).message, /the demo plant is not running/);
     await gw.connection.sendRequest('bifrost/demo/start');
