@@ -9,6 +9,7 @@ import { registerCommands } from './commands';
 import { Prompts } from './commands/prompts';
 import { Settings } from './config/settings';
 import { ConfigSync } from './config/sync';
+import { UnsavedDevices } from './discovery/unsavedDevices';
 import { LiveDataPanels } from './liveData';
 import { GatewayHistory } from './liveData/history';
 import { Log } from './log/log';
@@ -37,6 +38,8 @@ export interface BifrostTestApi {
   readonly liveData: Pick<LiveDataPanels, 'contents' | 'onDidPost'>;
   /** The trust prompt, to hand it a gateway's notification as the client does. */
   readonly certificates: Pick<Certificates, 'untrusted'>;
+  /** The devices opened from the discovery results without being saved (Browse). */
+  readonly unsaved: Pick<UnsavedDevices, 'devices'>;
 }
 
 /** Wiring only: each part owns its behaviour. */
@@ -57,14 +60,15 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const passwords = new Passwords(context.secrets, log, prompts);
   // bifrost.json first: after every gateway start its devices come back before the demo plant
   // and the subscriptions (registered by the gateway below).
-  const configSync = new ConfigSync(c, passwords, LOCAL_GATEWAY);
+  const unsaved = new UnsavedDevices(LOCAL_GATEWAY);
+  const configSync = new ConfigSync(c, passwords, LOCAL_GATEWAY, unsaved);
   const local = new Gateway(LOCAL_GATEWAY, 'Local gateway', c, { countReadings: testing });
   const gateways = new Gateways(local);
   const certificates = new Certificates(gateways, prompts);
 
   const treeValues = new TreeValues();
   const discoveries = new Discoveries();
-  const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates], discoveries);
+  const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates, unsaved], discoveries);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
   const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
@@ -85,9 +89,10 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     attributes,
     new StatusBar(local),
     discoveries,
+    unsaved,
     c.onDiscovered((n) => discoveries.take(n)),
     c.onDiscoveryProgress((n) => discoveries.progress(n)),
-    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries }),
+    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries, unsaved }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),
@@ -99,7 +104,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, certificates } : undefined;
+  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, certificates, unsaved } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,5 +1,4 @@
-import * as vscode from 'vscode';
-import { TAG_EXPLORER_VIEW } from '../tree/tagTree';
+import { revealRow } from './revealRow';
 import type { Services } from './services';
 import { addressSpaceDevice, askNode } from './nodeTargets';
 
@@ -19,17 +18,5 @@ export const goToNode = (s: Services) => async (arg?: unknown) => {
         'where the server says it is (the tree shows hierarchical references from Objects only). Refresh and try again if the address space changed.',
     );
   }
-  // From the palette the view may be closed: a hidden view reveals nothing.
-  await vscode.commands.executeCommand(`${TAG_EXPLORER_VIEW}.focus`);
-  let node = found.node;
-  // A repaint of the tree (a device changing, values arriving) can land between the reveal and
-  // the selection and drop it: look, and reveal again.
-  for (let attempt = 0; attempt < REVEAL_ATTEMPTS; attempt++) {
-    await s.view.reveal(node, { select: true, focus: true, expand: false });
-    await new Promise((r) => setTimeout(r, 150));
-    if (s.view.selection.some((n) => n.id === node.id)) return;
-    node = (await s.tree.nodeAt(gateway.id, device.id, ancestors, item.ref)).node ?? node;
-  }
+  await revealRow(s, found.node, async () => (await s.tree.nodeAt(gateway.id, device.id, ancestors, item.ref)).node);
 };
-
-const REVEAL_ATTEMPTS = 4;

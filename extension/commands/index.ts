@@ -8,6 +8,7 @@ import { addDeviceToChart, addToChart, openLiveData } from './chart';
 import { openConfig, openConfigAt } from './configFile';
 import { copyAddress } from './copyAddress';
 import { startDemo, stopDemo } from './demo';
+import { browseDiscovered, closeUnsavedDevice } from './browseDiscovered';
 import { addDiscoveredDevice, discoverDevices } from './discover';
 import { ping, refresh, restartGateway, showLog } from './gateway';
 import { goToNode } from './goToNode';
@@ -51,6 +52,8 @@ const COMMANDS: Record<string, Factory> = {
   'bifrost.callMethod': callMethod,
   'bifrost.discoverDevices': discoverDevices,
   'bifrost.addDiscoveredDevice': addDiscoveredDevice,
+  'bifrost.browseDiscovered': browseDiscovered,
+  'bifrost.closeUnsavedDevice': closeUnsavedDevice,
   'bifrost.clearDiscovered': (s) => () => s.discoveries.clear(),
 };
 

@@ -13,6 +13,8 @@ export interface PromptAnswerer {
   warning(message: string, options: vscode.MessageOptions, ...items: string[]): Thenable<string | undefined>;
   /** Without it, quick picks are shown to a person as usual. */
   quickPick?<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
+  /** A pick of several (items with `picked` come checked); without it, shown to a person as usual. */
+  quickPickMany?<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<readonly T[] | undefined>;
   /** Without it, the commands' notifications (results, refusals, errors) are shown as usual. */
   notify?(kind: MessageKind, message: string, ...items: string[]): Thenable<string | undefined>;
   /** The modal dialog Details opens, with the whole message; without it, Details shows nothing in tests. */
@@ -43,6 +45,11 @@ export class Prompts {
 
   quickPick<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined> {
     return this.answerer?.quickPick ? this.answerer.quickPick(items, options) : vscode.window.showQuickPick(items, options);
+  }
+
+  quickPickMany<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<readonly T[] | undefined> {
+    if (this.answerer?.quickPickMany) return this.answerer.quickPickMany(items, options);
+    return vscode.window.showQuickPick(items, { ...options, canPickMany: true });
   }
 
   /** A modal dialog with `detail` below the message: for a decision a person should read up on first. */

@@ -3,6 +3,7 @@ import type { Gateways } from '../client/gateways';
 import type { Certificates } from '../certificates/certificates';
 import type { ConfigSync } from '../config/sync';
 import type { Discoveries } from '../discovery/discoveries';
+import type { UnsavedDevices } from '../discovery/unsavedDevices';
 import type { AttributesDocuments } from '../nodes/attributesDocuments';
 import type { Passwords } from '../secrets/passwords';
 import type { TreeNode } from '../tree/nodes';
@@ -25,7 +26,7 @@ export interface TreeReveal {
 export interface Services {
   gateways: Gateways;
   configSync: ConfigSync;
-  tree: Pick<TagTreeProvider, 'refresh' | 'nodeAt'>;
+  tree: Pick<TagTreeProvider, 'refresh' | 'nodeAt' | 'deviceRow'>;
   view: TreeReveal;
   charts: ChartPanels;
   prompts: Prompts;
@@ -33,4 +34,6 @@ export interface Services {
   certificates: Certificates;
   attributes: Pick<AttributesDocuments, 'open' | 'refresh'>;
   discoveries: Discoveries;
+  /** Devices opened from the discovery results without being saved (Browse). */
+  unsaved: UnsavedDevices;
 }

@@ -11,12 +11,19 @@ import { LITERAL_PASSWORD_MESSAGE, loginsOf } from './logins';
 
 const RELOAD_DELAY_MS = 250;
 
+/** Devices the gateway runs beside the file's without their being written to it (Browse on a discovered server). */
+export interface UnsavedDeviceSource {
+  readonly devices: readonly BifrostConfig['devices'][number][];
+  readonly onDidChange: vscode.Event<void>;
+}
+
 /**
  * Keeps the gateway's devices in step with bifrost.json: loads it after every gateway start and
  * whenever the file changes (or a stored password does), and shows what is wrong with it as
  * diagnostics on the file. A file that does not parse is never sent: the devices keep running as
  * they were. What is sent is the file's document with the passwords of the secret storage in
- * place of any written into the file (Passwords.prepare); it is never logged.
+ * place of any written into the file (Passwords.prepare); it is never logged. The unsaved devices
+ * go after the file's (so the file's JSON pointers stay true), left out where the file has their id.
  */
 export class ConfigSync implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('bifrost');
@@ -29,6 +36,9 @@ export class ConfigSync implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private skippedList: readonly SkippedEntry[] = [];
   private readonly skippedEmitter = new vscode.EventEmitter<void>();
+  private unsavedProblemList: readonly ConfigProblem[] = [];
+  /** Unsaved devices in the last document sent: when the last one closes, a document goes without them. */
+  private sentUnsaved = 0;
 
   /** The entries of bifrost.json the gateway left out changed. */
   readonly onDidChangeSkipped = this.skippedEmitter.event;
@@ -37,8 +47,10 @@ export class ConfigSync implements vscode.Disposable {
     private readonly ctx: Ctx,
     private readonly passwords: Passwords,
     private readonly gatewayId: string,
+    private readonly unsaved?: UnsavedDeviceSource,
   ) {
     ctx.onRestore(() => this.enqueue(true));
+    if (unsaved) this.disposables.push(unsaved.onDidChange(() => void this.reload()));
     this.disposables.push(
       this.diagnostics,
       this.skippedEmitter,
@@ -83,6 +95,11 @@ export class ConfigSync implements vscode.Disposable {
     return this.skippedList;
   }
 
+  /** What the gateway said about the unsaved devices at the last load, pointers as sent (after the file's devices). */
+  get unsavedProblems(): readonly ConfigProblem[] {
+    return this.unsavedProblemList;
+  }
+
   /** The JSON pointer of a configured device in the document last sent, to open the editor there. */
   devicePointer(deviceId: string): string | undefined {
     const index = this.lastGood?.devices.findIndex((d) => d.id === deviceId) ?? -1;
@@ -125,15 +142,23 @@ export class ConfigSync implements vscode.Disposable {
   private async load(duringRestore: boolean): Promise<void> {
     const uri = this.uri;
     const send = async (doc: BifrostConfig): Promise<ConfigLoadResult> => {
-      const sent = await this.passwords.prepare(this.gatewayId, doc);
+      const filed = Array.isArray(doc.devices) ? doc.devices : [];
+      const filedIds = new Set(filed.map((d) => d?.id));
+      const extra = (this.unsaved?.devices ?? []).filter((d) => !filedIds.has(d.id));
+      this.sentUnsaved = extra.length;
+      const sent = await this.passwords.prepare(this.gatewayId, extra.length ? { ...doc, devices: [...filed, ...extra] } : doc);
       const result = await (duringRestore ? this.ctx.requestDuringRestore(ConfigLoad, sent) : this.ctx.request(ConfigLoad, sent));
       this.passwords.askForMissing(this.gatewayId, result.devices);
-      return result;
+      const [own, others] = splitProblems(result.problems, filed.length);
+      this.unsavedProblemList = others;
+      for (const p of others) this.ctx.log.warn(`client: an unsaved device: ${p.path}: ${p.message}`);
+      return { ...result, problems: own };
     };
     if (!uri) {
       setConfigExists(false);
-      // No folder open: nothing configured, but a new gateway still gets the last accepted devices.
-      if (duringRestore && this.lastGood) await send(this.lastGood);
+      // No folder open: nothing configured, but a new gateway still gets the last accepted
+      // devices, and the unsaved ones come and go.
+      if (this.lastGood || this.unsaved?.devices.length || this.sentUnsaved) await send(this.lastGood ?? { devices: [] });
       return;
     }
     const text = await readText(uri);
@@ -141,7 +166,8 @@ export class ConfigSync implements vscode.Disposable {
     if (text === undefined) {
       this.diagnostics.delete(uri);
       this.setSkipped([]);
-      if (this.lastGood === undefined && duringRestore) return; // never had one: nothing to clear
+      // Never had one: nothing to clear.
+      if (this.lastGood === undefined && duringRestore && !this.unsaved?.devices.length && !this.sentUnsaved) return;
       this.ctx.log.info(`client: ${uri.fsPath} does not exist; no configured devices`);
       this.lastGood = { devices: [] };
       await send(this.lastGood);
@@ -186,6 +212,17 @@ export class ConfigSync implements vscode.Disposable {
     this.watcher?.dispose();
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/** The problems of the file's `count` devices (and of the rest of the file), and those of the devices sent after them. */
+function splitProblems(problems: readonly ConfigProblem[], count: number): [ConfigProblem[], ConfigProblem[]] {
+  const own: ConfigProblem[] = [];
+  const others: ConfigProblem[] = [];
+  for (const p of problems) {
+    const index = /^\/devices\/(\d+)(?:\/|$)/.exec(p.path)?.[1];
+    (index !== undefined && Number(index) >= count ? others : own).push(p);
+  }
+  return [own, others];
 }
 
 /** For the welcome view: "Create bifrost.json" or "Open bifrost.json". */

@@ -45,7 +45,7 @@ export function discoveredItem(node: DiscoveredNode, found: DiscoveredItem): vsc
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${escapeCell(discoveredLabel(found))}** (${PROTOCOL_NAMES[found.protocol]})\n\n`);
   item.tooltip = md;
-  item.contextValue = 'discovered';
+  item.contextValue = found.protocol === 'opcua' ? 'discovered.opcua' : 'discovered';
   if (found.protocol === 'opcua') {
     md.appendMarkdown(`Application URI: ${escapeCell(found.applicationUri)}\n\nProduct URI: ${escapeCell(found.productUri)}\n\n`);
     md.appendMarkdown(`| Security | Policy | Logins |\n|---|---|---|\n`);

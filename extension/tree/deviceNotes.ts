@@ -11,6 +11,8 @@ export interface DeviceNote {
   readonly flag: string;
   /** The row's description while the device is not connected. */
   readonly description?: string;
+  /** Shown first in the row's description whatever the device's state (`not saved`). */
+  readonly tag?: string;
   /** Markdown for the tooltip; may link the commands in `commands`. */
   readonly tooltip: string;
   /** Commands the tooltip links to (`command:` URIs are enabled for these only). */

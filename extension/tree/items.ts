@@ -47,7 +47,7 @@ export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabil
   item.iconPath = statusIcon(d, health);
   // What the extension knows to do comes before the gateway's error, which it explains.
   const noted = notes.find((n) => n.description !== undefined)?.description;
-  item.description = !d.enabled
+  const state = !d.enabled
     ? 'disabled'
     : d.status === 'connected'
       ? `${d.endpoint}${valuesRemark(health)}`
@@ -56,6 +56,7 @@ export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabil
         : d.lastError
           ? `${statusLabel(d.status)}: ${withoutDevicePrefix(d.lastError, d.id)}`
           : statusLabel(d.status);
+  item.description = [...notes.flatMap((n) => (n.tag ? [n.tag] : [])), state].join(' · ');
   // The tooltip (with statistics) is filled in by resolveTreeItem.
   return item;
 }

@@ -235,6 +235,11 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     return { node: at };
   }
 
+  /** A device's row, to reveal it. */
+  deviceRow(gatewayId: string, deviceId: string): DeviceNode {
+    return this.deviceNode(gatewayId, deviceId);
+  }
+
   /** The view expanded or collapsed a row: its tags' values start or stop. */
   setExpanded(node: TreeNode, expanded: boolean): void {
     if (!isContainer(node)) return;

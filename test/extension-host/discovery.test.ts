@@ -58,10 +58,11 @@ export function discoverySuite(): void {
         },
       };
       world.api.prompts.answerWith(answerer);
+      await vscode.commands.executeCommand('bifrost.clearDiscovered');
       await vscode.commands.executeCommand('bifrost.discoverDevices');
 
       assert.equal(picks.length, 2, `asked ${JSON.stringify(picks)}`);
-      assert.equal(picks[0]!.at(-1), 'Other addresses…', 'the networks of this computer come first, then other addresses');
+      assert.deepEqual(picks[0]!.slice(-3), ['Other addresses…', 'OPC UA servers…', 'Serial ports…'], 'the networks of this computer come first, then other addresses, OPC UA and serial ports');
       assert.ok(notices.some((n) => /^Discovery found 3 devices on 1 host/.test(n)), JSON.stringify(notices));
       const found = await waitFor('the Discovered row', () => discoveredRows());
       assert.equal(found.folder.description, '3 devices');
@@ -104,6 +105,43 @@ export function discoverySuite(): void {
       const error = await waitFor('the error', () => notices.find((n) => n.kind === 'error'));
       assert.match(error.message, /10\.0\.0\.300/);
       assert.equal(await discoveredRows(), undefined, 'a refused scan shows no Discovered row');
+    });
+
+    it('a serial scan asks which ports, baud rates, parities and unit ids, and says which port it could not open', async () => {
+      const missing = '/dev/ttyBIFROST-missing';
+      const notices: { kind: string; message: string }[] = [];
+      const multi: { title: string | undefined; labels: string[]; picked: string[] }[] = [];
+      const inputs: vscode.InputBoxOptions[] = [];
+      world.api.prompts.answerWith({
+        inputBox: async (options) => {
+          inputs.push(options);
+          return missing;
+        },
+        warning: async () => undefined,
+        quickPick: async <T extends vscode.QuickPickItem>(items: readonly T[]) => items.find((i) => i.label === 'Serial ports…') ?? items[0],
+        quickPickMany: async <T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions) => {
+          multi.push({ title: options.title, labels: items.map((i) => i.label), picked: items.filter((i) => i.picked).map((i) => i.label) });
+          if (items.some((i) => i.label === 'Another port…')) return items.filter((i) => i.label === 'Another port…');
+          // One setting keeps the scan short: 19200 baud, even parity.
+          return items.filter((i) => i.label === '19200' || i.label === 'even');
+        },
+        notify: async (kind, message) => {
+          notices.push({ kind, message });
+          return undefined;
+        },
+      });
+      await vscode.commands.executeCommand('bifrost.clearDiscovered');
+      await vscode.commands.executeCommand('bifrost.discoverDevices');
+      const told = await waitFor('the result', () => notices.at(-1));
+      assert.equal(told.kind, 'warning', JSON.stringify(notices));
+      assert.match(told.message, /^Discovery found 0 devices on 1 serial port/);
+      assert.ok(told.message.includes(missing), told.message);
+      const rates = multi.find((m) => m.labels.includes('19200'));
+      assert.deepEqual(rates?.picked, ['9600', '19200', '38400', '57600', '115200'], "the gateway's default baud rates come checked");
+      const parities = multi.find((m) => m.labels.includes('even'));
+      assert.deepEqual(parities?.picked, ['even', 'none']);
+      assert.ok(inputs.some((i) => /serial ports to scan/i.test(i.prompt ?? '')), 'a port path can be typed');
+      assert.equal(await discoveredRows(), undefined, 'nothing found, no Discovered row');
     });
   });
 }

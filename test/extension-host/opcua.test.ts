@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { MessageKind, PromptAnswerer } from '../../extension/commands/prompts';
 import { ATTRIBUTES_SCHEME } from '../../extension/nodes/attributesDocuments';
 import { waitFor } from './waitFor';
-import { describeTree, findDevice, findRow, getWorld, rigDevice, row, World, writeConfig } from './world';
+import { describeTree, findDevice, findRow, getWorld, readTree, rigDevice, row, World, writeConfig } from './world';
 
 const LEVEL = 'ns=1;s=Plant.Tank.Level';
 /** A device of bifrost.json on the demo plant's OPC UA server (gateway/sim/demoOpcUaNodes.ts), run by the simulator. */
@@ -226,6 +226,56 @@ export function opcuaSuite(): void {
       const filled = series.info.history as { points: number };
       assert.ok(filled.points > 0, 'the demo has kept the level since it started');
       assert.ok(series.points >= Math.min(filled.points, 2), `the chart holds the history (${series.points} points)`);
+    });
+
+    it('Discover Devices finds the server by its URL; Browse opens it without writing bifrost.json, and Close stops it', async () => {
+      const { api } = world;
+      const before = new TextDecoder().decode(await vscode.workspace.fs.readFile(world.config));
+      const notices: { kind: MessageKind; message: string }[] = [];
+      const endpointPicks: string[][] = [];
+      api.prompts.answerWith({
+        inputBox: async (options) => (/OPC UA servers/.test(options.prompt ?? '') ? endpointUrl : undefined),
+        warning: async () => undefined,
+        quickPick: async <T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions) => {
+          if (/endpoint/.test(options.title ?? '')) {
+            endpointPicks.push(items.map((i) => i.label));
+            return items.find((i) => i.label.startsWith('None'));
+          }
+          return items.find((i) => i.label === 'OPC UA servers…');
+        },
+        notify: async (kind, message) => {
+          notices.push({ kind, message });
+          return undefined;
+        },
+      });
+      await vscode.commands.executeCommand('bifrost.clearDiscovered');
+      await vscode.commands.executeCommand('bifrost.discoverDevices');
+      assert.ok(notices.some((n) => /^Discovery found 1 server on 1 host/.test(n.message)), JSON.stringify(notices));
+      const folder = (await api.tree.getChildren()).find((n) => n.kind === 'discoveries')!;
+      const [found] = (await api.tree.getChildren(folder)).map((n) => row(api, n));
+      assert.equal(found?.contextValue, 'discovered.opcua');
+
+      try {
+        await vscode.commands.executeCommand('bifrost.browseDiscovered', found!.node);
+        assert.ok(endpointPicks[0] && endpointPicks[0].length > 1 && !endpointPicks[0][0]!.startsWith('None'), `the most secure endpoint is offered first: ${JSON.stringify(endpointPicks)}`);
+        const opened = await waitFor(
+          'the opened server connected, marked as not saved',
+          async () => (await readTree(api)).find((d) => d.contextValue.includes('.unsaved') && /^not saved · opc\.tcp:\/\//.test(d.description)),
+          () => describeTree(api),
+          { timeoutMs: 30_000 },
+        );
+        assert.deepEqual(api.view.selection.map((n) => n.id), [opened.node.id], 'the opened server is selected in the Tag Explorer');
+        const children = (await api.tree.getChildren(opened.node)).map((n) => row(api, n).label);
+        assert.ok(children.includes('Plant'), `its address space is browsed: ${JSON.stringify(children)}`);
+        assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(world.config)), before, 'bifrost.json is not written');
+        assert.ok(!notices.some((n) => n.kind === 'error'), JSON.stringify(notices));
+
+        await vscode.commands.executeCommand('bifrost.closeUnsavedDevice', opened.node);
+        await waitFor('the opened server closed', async () => ((await readTree(api)).some((d) => d.label === opened.label) ? undefined : true), () => describeTree(api));
+      } finally {
+        for (const d of api.unsaved.devices) await vscode.commands.executeCommand('bifrost.closeUnsavedDevice', d.id);
+        await vscode.commands.executeCommand('bifrost.clearDiscovered');
+      }
     });
 
     it('a server whose certificate is unknown: the prompt names the device and the certificate, and Trust connects it, the gateway running on', async () => {
