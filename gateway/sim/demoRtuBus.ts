@@ -167,8 +167,8 @@ export async function startDemoRtuBus(plant: DemoProcess): Promise<DemoRtuBus> {
   };
 }
 
-/** socat with two linked ptys; resolves once both links exist. */
-function startSocat(a: string, b: string): Promise<ChildProcess> {
+/** socat with two linked ptys at paths `a` and `b`; resolves once both links exist. */
+export function startSocat(a: string, b: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let stderr = '';
     const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
