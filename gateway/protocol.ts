@@ -243,6 +243,27 @@ export interface DeviceStats {
   latencyP99Ms: number | null;
 }
 
+/**
+ * Counters of a serial bus (Modbus RTU): the line's, shared by every device on the port (or
+ * serial server), since the first of them opened it; kept across reopenings.
+ */
+export interface SerialBusStats {
+  /** Frames sent to any unit, broadcasts included. */
+  requests: number;
+  /** Well-framed answers with a good CRC, exceptions included. */
+  answers: number;
+  timeouts: number;
+  /** Answers whose CRC was wrong (noise, a wrong baud rate or parity). */
+  crcErrors: number;
+  /** Well-formed answers from another unit than the one asked (two units with one id). */
+  wrongUnit: number;
+  /** Answers that could not be one: another function code, an impossible length. */
+  garbage: number;
+  broadcasts: number;
+  /** Bytes that arrived when no answer was awaited (late answers, noise). */
+  lateBytes: number;
+}
+
 export interface TagInfo {
   /** The key readings of this tag are reported under: its configured name. */
   name: string;
@@ -276,6 +297,8 @@ export interface DeviceInfo {
   source: 'config' | 'demo';
   enabled: boolean;
   stats: DeviceStats;
+  /** Devices on a serial bus (Modbus RTU): the bus's counters, shared with the other units on it. */
+  bus?: SerialBusStats;
   /** The configured tags. */
   tags: TagInfo[];
 }

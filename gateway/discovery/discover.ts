@@ -65,7 +65,8 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   if (typeof dryRun !== 'boolean') throw invalid(`"dryRun" must be true or false (got ${JSON.stringify(dryRun)})`);
   const serial = p['serial'] === undefined ? null : serialPlan(p['serial']);
   const scans: Scan[] = [];
-  if (p['modbus'] !== undefined) scans.push(modbusScan(await modbusPlan(p['modbus'], signal)));
+  const notes: DiscoveryMessage[] = [];
+  if (p['modbus'] !== undefined) scans.push(modbusScan(await modbusPlan(p['modbus'], signal), (n) => notes.push(n)));
   if (p['opcua'] !== undefined) scans.push(await opcuaScan(p['opcua'], signal));
   const networkTotal = scans.reduce((n, scan) => n + scan.total, 0);
   if (networkTotal > MAX_PROBES) throw invalid(`the scan makes ${networkTotal} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
@@ -78,7 +79,6 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   let serialDone = 0;
   let done = 0;
   const errors: DiscoveryMessage[] = [];
-  const notes: DiscoveryMessage[] = [];
   const sumDone = () => doneOf.reduce((a, b) => a + b, 0) + serialDone;
   let lastProgress = 0;
   let trailing: ReturnType<typeof setTimeout> | undefined;
@@ -143,7 +143,8 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   return { discoveryId, ...sizes, found, probed: done, cancelled: signal.aborted, durationMs: Math.round(performance.now() - started), ...messages };
 }
 
-function modbusScan(plan: ModbusPlan): Scan {
+/** `note` hears of ports where a gateway answered for unit ids it has no unit behind (exceptions 10, 11). */
+function modbusScan(plan: ModbusPlan, note: (n: DiscoveryMessage) => void): Scan {
   return {
     total: plan.hosts.length * plan.ports.length,
     concurrency: plan.concurrency,
@@ -152,6 +153,13 @@ function modbusScan(plan: ModbusPlan): Scan {
       const host = plan.hosts[Math.floor(index / plan.ports.length)]!;
       const port = plan.ports[index % plan.ports.length]!;
       const result = await probeModbusTcp(host, port, plan.unitIds, { timeoutMs: plan.timeoutMs, signal });
+      if (result.gateway && !signal.aborted) {
+        const none = result.units.length === 0;
+        note({
+          target: `${host}:${port}`,
+          message: `a Modbus gateway answered (exception 10 or 11: no such unit behind it) for ${none ? 'every unit id asked' : 'some of the unit ids asked'}; ${none ? 'the port speaks Modbus, ' : ''}other unit ids may be behind it ("unitIds": "all" sweeps 1-247)`,
+        });
+      }
       return result.units.map((u) => ({ protocol: 'modbus-tcp', host, port, ...u }));
     },
   };

@@ -3,6 +3,7 @@
  * and what a request costs on it. The device itself is the same for every transport.
  */
 import type { SharedLink } from '../core/links';
+import type { SerialBusStats } from '../protocol';
 import type { Logger } from '../log';
 import type { Priority } from './requestQueue';
 import { ModbusRtuLink } from './rtuLink';
@@ -21,6 +22,8 @@ export interface ModbusLink extends SharedLink {
   attach(client: LinkClient): void;
   detach(client: LinkClient): void;
   exec<T>(unitId: number, timeoutMs: number, priority: Priority, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T>;
+  /** A serial bus's counters (RTU links only). */
+  readonly stats?: SerialBusStats;
 }
 
 export interface ModbusBus {

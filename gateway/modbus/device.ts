@@ -429,7 +429,8 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
 
   info(): DeviceInfo {
     const c = this.common;
-    return {
+    const bus = this.lease?.link.stats;
+    const info: DeviceInfo = {
       id: c.id,
       name: c.name,
       protocol: c.protocol,
@@ -443,6 +444,8 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
       stats: this.stats.snapshot(),
       tags: this.configuredTagInfos(),
     };
+    if (bus) info.bus = { ...bus };
+    return info;
   }
 
   private endpoint(): string {

@@ -8,21 +8,12 @@
  * is asked are counted and thrown away.
  */
 import type { Duplex } from 'node:stream';
+import type { SerialBusStats } from '../protocol';
 import { RtuResponseParser, rtuFrame } from './rtuFrame';
 import { ModbusExceptionReply } from './tcpClient';
 
-/** Counters of one bus, for statistics and tests. */
-export interface RtuStats {
-  requests: number;
-  answers: number;
-  timeouts: number;
-  crcErrors: number;
-  wrongUnit: number;
-  garbage: number;
-  broadcasts: number;
-  /** Bytes that arrived when no answer was awaited (late answers, noise). */
-  lateBytes: number;
-}
+/** Counters of one bus, for statistics (DeviceInfo.bus) and tests. */
+export type RtuStats = SerialBusStats;
 
 export function newRtuStats(): RtuStats {
   return { requests: 0, answers: 0, timeouts: 0, crcErrors: 0, wrongUnit: 0, garbage: 0, broadcasts: 0, lateBytes: 0 };

@@ -81,7 +81,9 @@ export class ModbusException extends BifrostError {
 /** The exception an answer with exception code `code` becomes, naming the code and the request. */
 export function exceptionFor(code: number, what: string): ModbusException {
   const name = EXCEPTION_NAMES[code] ?? 'unknown exception';
-  return new ModbusException(code, `Modbus exception ${code} (${name}) ${what}`);
+  // 10 and 11 say nothing of the registers: a gateway answered for a unit it cannot reach.
+  const meaning = code === 10 || code === 11 ? ': a gateway answered, no such unit behind it answers' : '';
+  return new ModbusException(code, `Modbus exception ${code} (${name}${meaning}) ${what}`);
 }
 
 /**

@@ -84,13 +84,7 @@ export async function startDemoRtuBus(plant: DemoProcess): Promise<DemoRtuBus> {
   const cleanUp = async () => {
     await sim.stop();
     if (far) await new Promise<void>((resolve) => (far!.closed ? resolve() : far!.once('close', () => resolve())));
-    if (socat && socat.exitCode === null && socat.signalCode === null) {
-      const exited = new Promise((resolve) => socat!.once('exit', resolve));
-      socat.stdin!.end();
-      const stubborn = setTimeout(() => socat!.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(stubborn);
-    }
+    if (socat) await stopSocat(socat);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -176,8 +170,18 @@ export async function startDemoRtuBus(plant: DemoProcess): Promise<DemoRtuBus> {
  */
 const SOCAT_WATCHED = 'command -v socat >/dev/null || exit 127; socat "$1" "$2" </dev/null & s=$!; cat >/dev/null; kill $s 2>/dev/null; wait $s; exit 0';
 
-/** socat with two linked ptys; resolves once both links exist. Ends when its stdin is closed. */
-function startSocat(a: string, b: string): Promise<ChildProcess> {
+/** Ends a socat of startSocat (closing its stdin) and resolves once it exited. */
+export async function stopSocat(socat: ChildProcess): Promise<void> {
+  if (socat.exitCode !== null || socat.signalCode !== null) return;
+  const exited = new Promise((resolve) => socat.once('exit', resolve));
+  socat.stdin!.end();
+  const stubborn = setTimeout(() => socat.kill('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(stubborn);
+}
+
+/** socat with two linked ptys at paths `a` and `b`; resolves once both links exist. Ends when its stdin is closed (stopSocat). */
+export function startSocat(a: string, b: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let stderr = '';
     const child = spawn('sh', ['-c', SOCAT_WATCHED, 'sh', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['pipe', 'ignore', 'pipe'] });

@@ -15,6 +15,14 @@ import { ModbusTcpSimulator, type SimulatorOptions } from './modbusServer';
 
 export type RtuUnitOptions = Omit<SimulatorOptions, 'host' | 'port' | 'unitIds'>;
 
+export interface LinePace {
+  baudRate: number;
+  /** 11 with a parity bit or 2 stop bits, 10 for 8N1. */
+  bitsPerChar: number;
+  /** The inter-frame silence (interFrameSilenceMs). */
+  silenceMs: number;
+}
+
 /** After this long without a byte, what was received and fits no request is dropped. */
 const RESYNC_GAP_MS = 20;
 
@@ -29,10 +37,27 @@ export class RtuSimulator {
   corruptAllAnswers = false;
   /** Answers go out this long after the request (a slow device); 0 = at once. */
   answerDelayMs = 0;
+  /**
+   * Answers go out as late as on a real line of this speed: after the request's and the answer's
+   * characters and the inter-frame silence before the answer. A pty passes bytes at once, so
+   * without this a master there never waits for the line.
+   */
+  pace: LinePace | null = null;
+  /** Milliseconds paced answers went out later than due, summed (timer lateness). */
+  paceLateMs = 0;
+  /**
+   * While an array: every time from an answer going out to the first byte of the next request
+   * is pushed, in ms (the master's turnaround, its silence included).
+   */
+  turnaroundsMs: number[] | null = null;
+  private answeredAt = -1;
   /** Well-framed requests with a good CRC, any unit. */
   requestCount = 0;
   /** Requests dropped because their CRC was wrong. */
   badRequestCount = 0;
+  /** Bytes that arrived and bytes sent, any stream: what the traffic cost on a line. */
+  receivedBytes = 0;
+  sentBytes = 0;
 
   /** The unit ids on the bus, each with its own banks made from `opts`. */
   constructor(unitIds: readonly number[], opts: RtuUnitOptions = {}) {
@@ -68,6 +93,11 @@ export class RtuSimulator {
     let lastByteAt = 0;
     stream.on('data', (chunk: Buffer) => {
       const now = performance.now();
+      this.receivedBytes += chunk.length;
+      if (this.answeredAt >= 0) {
+        this.turnaroundsMs?.push(now - this.answeredAt);
+        this.answeredAt = -1;
+      }
       if (length > 0 && now - lastByteAt > RESYNC_GAP_MS) length = 0;
       lastByteAt = now;
       for (let i = 0; i < chunk.length; ) {
@@ -135,13 +165,32 @@ export class RtuSimulator {
       if (this.corruptNextAnswers > 0) this.corruptNextAnswers--;
       out[out.length - 1]! ^= 0x5a;
     }
-    if (this.answerDelayMs > 0) {
-      setTimeout(() => {
-        if (!stream.destroyed) stream.write(out);
-      }, this.answerDelayMs);
+    this.sentBytes += out.length;
+    const pace = this.pace;
+    const delayMs = this.answerDelayMs + (pace ? ((frame.length + out.length) * pace.bitsPerChar * 1000) / pace.baudRate + pace.silenceMs : 0);
+    if (delayMs > 0) {
+      const due = performance.now() + delayMs;
+      const send = () => {
+        const early = due - performance.now();
+        // Node's timers keep whole milliseconds of a cached clock: they can fire early or a
+        // millisecond late, so a paced answer sleeps to within a millisecond and spins the rest.
+        if (pace && early > 1) setTimeout(send, early - 1);
+        else if (pace && early > 0) setImmediate(send);
+        else {
+          if (pace) this.paceLateMs -= early;
+          this.answer(stream, out);
+        }
+      };
+      setTimeout(send, pace ? Math.max(0, delayMs - 1) : delayMs);
     } else {
-      stream.write(out);
+      this.answer(stream, out);
     }
+  }
+
+  private answer(stream: Duplex, out: Buffer): void {
+    if (stream.destroyed) return;
+    stream.write(out);
+    this.answeredAt = performance.now();
   }
 }
 

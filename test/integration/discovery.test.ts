@@ -115,6 +115,21 @@ describe('bifrost/discover (Modbus TCP)', function () {
     });
   });
 
+  it('a gateway without the units asked (exception 11) is a note on its port, not a device', async () => {
+    const port = await freePort();
+    const sim = new ModbusTcpSimulator({ host: '127.0.2.1', port });
+    sim.fault = { exception: 11 };
+    await sim.start();
+    try {
+      const result = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { discoveryId: 'gw-11', modbus: { targets: ['127.0.2.1'], ports: [port], unitIds: [1, 2], timeoutMs: 400 } });
+      assert.equal(result.found, 0);
+      assert.deepEqual(result.notes?.map((n) => n.target), [`127.0.2.1:${port}`]);
+      assert.match(result.notes![0]!.message, /^a Modbus gateway answered \(exception 10 or 11: no such unit behind it\) for every unit id asked; the port speaks Modbus/);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('a cancelled scan answers within a fraction of a second, with what it had, and leaves no connection open', async () => {
     const port = await freePort();
     const silent: SilentServer[] = [];

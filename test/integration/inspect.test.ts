@@ -81,6 +81,15 @@ describe('register inspector: bifrost/modbus/readRange and bifrost/modbus/probe'
     assert.ok(r.requests < 200, `${r.requests} requests, far fewer than one per address`);
   });
 
+  it('probe: a gateway without the unit (exception 11) fails the range, saying so; nothing is taken as absent', async () => {
+    sim.fault = { exception: 11 };
+    const r = await gw.connection.sendRequest<ModbusProbeResult>('bifrost/modbus/probe', { deviceId: 'plc', area: 'holding', start: 0, count: 10 });
+    sim.fault = null;
+    assert.deepEqual([r.present, r.absent], [[], []]);
+    assert.deepEqual(r.failed.map((e) => [e.start, e.count, e.exception]), [[0, 10, 11]]);
+    assert.equal(r.failed[0]!.message, 'plc: Modbus exception 11 (gateway target device failed to respond: a gateway answered, no such unit behind it answers) reading holding registers 0-9');
+  });
+
   it('a range past the bank is absent; bits read as 0/1', async () => {
     const tail = await gw.connection.sendRequest<ModbusProbeResult>('bifrost/modbus/probe', { deviceId: 'plc', area: 'holding', start: 3990, count: 20 });
     assert.deepEqual([tail.present, tail.absent], [[[3990, 3999]], [[4000, 4009]]]);

@@ -89,6 +89,27 @@ describe('Modbus RTU devices', function () {
       assert.deepEqual(infos.map((d) => [d.endpoint, d.stats.timeouts, d.stats.reconnects]), [[`${a} unit 1`, 0, 0], [`${a} unit 2`, 0, 0]]);
     });
 
+    it('the bus counters (frames, CRC errors, timeouts) are the line\'s, shown alike by every device on it', async () => {
+      await load([rtuDevice('unit1', { serialPath: a, unitId: 1 }), rtuDevice('unit2', { serialPath: a, unitId: 2 })]);
+      await waitFor('both connected', async () => (await list()).every((d) => d.status === 'connected'));
+      const values = new ValueLog(gw.connection);
+      const sub = await gw.connection.sendRequest<SubscribeResult>('bifrost/subscribe', { deviceId: 'unit2', tags: ['a'], intervalMs: 50, onChangeOnly: false });
+      await waitFor('a good value', () => values.latest(sub.subscriptionId, 'a')?.quality === 'good');
+      const before = (await device('unit2')).bus!;
+      assert.equal(before.crcErrors, 0);
+      sim.corruptNextAnswers = 1;
+      const bad = await waitFor('the garbled answer read as bad', () => values.batches.get(sub.subscriptionId)?.flat().find((r) => r.quality === 'bad'));
+      assert.match(bad.error ?? '', /CRC error/);
+      await waitFor('good again', () => values.latest(sub.subscriptionId, 'a')?.quality === 'good');
+      const [one, two] = await Promise.all([device('unit1'), device('unit2')]);
+      assert.equal(two.bus!.crcErrors, 1);
+      assert.equal(two.bus!.timeouts, 0);
+      assert.ok(two.bus!.answers > before.answers && two.bus!.requests >= two.bus!.answers + 1, JSON.stringify(two.bus));
+      // One line, one set of counters: unit 1, never polled itself, shows the line's (read a scan or two apart).
+      assert.equal(one.bus!.crcErrors, 1);
+      assert.ok(Math.abs(one.bus!.requests - two.bus!.requests) <= 2, `${one.bus!.requests} / ${two.bus!.requests}`);
+    });
+
     it('a unit that stops answering turns bad with the reason; the other keeps its values; it comes back', async () => {
       await load([rtuDevice('unit1', { serialPath: a, unitId: 1 }), rtuDevice('unit2', { serialPath: a, unitId: 2 })]);
       await waitFor('both connected', async () => (await list()).every((d) => d.status === 'connected'));
