@@ -189,6 +189,12 @@ export interface DeviceField {
   /** An example shown in an empty input box. */
   placeholder?: string;
   description?: string;
+  /** The only values it takes (a string field): offered as a pick, `default` among them. */
+  choices?: string[];
+  /** For people, one per choice. */
+  choiceDescriptions?: string[];
+  /** Where a client finds answers to offer: `serialPorts`, the ports `bifrost/serialPorts` lists. */
+  suggest?: 'serialPorts';
 }
 
 export interface ProtocolCapabilities {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ProtocolCapabilities, ProtocolId } from '../../gateway/protocol';
+import { SerialPorts, type DeviceField, type ProtocolCapabilities, type ProtocolId } from '../../gateway/protocol';
 import { appendDevice, appendDeviceEdits, configuredDeviceIds, newConfigText } from '../config/edits';
 import { findNodeAtLocation, parseTree } from '../config/jsonc';
 import { checkDeviceId, checkField, FieldAnswer, newDevice, type DeviceEntry } from '../config/newDevice';
@@ -25,12 +25,16 @@ export const addDevice = (s: Services) => async () => {
   };
   const answers: FieldAnswer[] = [];
   for (const [i, field] of fields.entries()) {
-    const text = await ask(i + 1, {
-      prompt: [field.required ? field.label : `${field.label} (optional)`, field.description].filter(Boolean).join(': '),
-      placeHolder: field.placeholder,
-      value: field.default === undefined ? '' : String(field.default),
-      validateInput: (v) => checkField(field, v),
-    });
+    const title = `Add ${caps.displayName} Device (${i + 1}/${steps}): ${field.label}`;
+    const picked = field.choices ? await pickChoice(s, field, title) : field.suggest === 'serialPorts' ? await pickSerialPort(s, field, title) : undefined;
+    const text =
+      picked ??
+      (await ask(i + 1, {
+        prompt: [field.required ? field.label : `${field.label} (optional)`, field.description].filter(Boolean).join(': '),
+        placeHolder: field.placeholder,
+        value: field.default === undefined ? '' : String(field.default),
+        validateInput: (v) => checkField(field, v),
+      }));
     answers.push({ field, text });
   }
   const id = await ask(fields.length + 1, {
@@ -43,6 +47,38 @@ export const addDevice = (s: Services) => async () => {
   await saveNewDevice(s, device);
   void s.prompts.notify('info', `Added ${name || id} to bifrost.json. Add its tags under "tags" (completion knows the fields).`);
 };
+
+/** A field with fixed values: a pick, its default first. */
+async function pickChoice(s: Services, field: DeviceField, title: string): Promise<string> {
+  const choices = field.choices!;
+  const order = [...choices].sort((a, b) => Number(b === field.default) - Number(a === field.default));
+  // An optional field without a default may be left out: the gateway then decides (e.g. the most secure policy a server offers).
+  const leaveOut = !field.required && field.default === undefined ? [{ label: 'Default', description: "leave it out: the gateway's choice", value: '' }] : [];
+  const picked = await s.prompts.quickPick(
+    [
+      ...leaveOut,
+      ...order.map((c) => ({ label: c, description: [c === field.default ? 'default' : '', field.choiceDescriptions?.[choices.indexOf(c)] ?? ''].filter(Boolean).join(' · '), value: c })),
+    ],
+    { title, placeHolder: field.description, ignoreFocusOut: true },
+  );
+  if (!picked) throw new Cancelled();
+  return picked.value;
+}
+
+/** The serial ports the gateway lists, or undefined to type one (also when it lists none). */
+async function pickSerialPort(s: Services, field: DeviceField, title: string): Promise<string | undefined> {
+  const { ports } = await s.gateways.local.ctx.request(SerialPorts);
+  if (ports.length === 0) return undefined;
+  const picked = await s.prompts.quickPick(
+    [
+      ...ports.map((p) => ({ label: p.path, description: [p.manufacturer, p.serialNumber].filter(Boolean).join(' · ') || undefined, detail: p.target ? `→ ${p.target}` : undefined, value: p.path })),
+      { label: 'Type a path…', description: field.placeholder, value: undefined },
+    ],
+    { title, placeHolder: field.description, ignoreFocusOut: true },
+  );
+  if (!picked) throw new Cancelled();
+  return picked.value;
+}
 
 /** The ids a new device must not take: in bifrost.json, and running on the local gateway. */
 export async function takenDeviceIds(s: Services): Promise<string[]> {

@@ -14,8 +14,8 @@ interface RuleBase {
   required?: boolean;
   /** The message when a required field is missing; default: `"key" is needed`. */
   missing?: string;
-  /** Asked for by Add Device, in rule order. */
-  ask?: { label: string; placeholder?: string };
+  /** Asked for by Add Device, in rule order; `suggest`: where a client finds answers to offer. */
+  ask?: { label: string; placeholder?: string; suggest?: DeviceField['suggest'] };
   /** Editor-only JSON Schema keywords (snippets, enum descriptions), merged into the generated schema. */
   editor?: Record<string, unknown>;
 }
@@ -142,7 +142,12 @@ export function deviceFieldsOf(rules: readonly FieldRule[]): DeviceField[] {
       field.min = r.min;
       field.max = r.max;
     }
+    if (r.kind === 'enum') {
+      field.choices = [...r.values];
+      if (r.valueDescriptions) field.choiceDescriptions = [...r.valueDescriptions];
+    }
     if (r.ask.placeholder !== undefined) field.placeholder = r.ask.placeholder;
+    if (r.ask.suggest !== undefined) field.suggest = r.ask.suggest;
     out.push(field);
   }
   return out;

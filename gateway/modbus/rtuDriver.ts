@@ -26,7 +26,7 @@ const DEVICE_RULES: readonly FieldRule[] = [
     nonEmpty: true,
     trim: true,
     description: 'The serial port the bus is on: /dev/ttyUSB0 on Linux, COM3 on Windows. Needed unless "transport" is "tcp".',
-    ask: { label: 'Serial port', placeholder: '/dev/ttyUSB0' },
+    ask: { label: 'Serial port', placeholder: '/dev/ttyUSB0', suggest: 'serialPorts' },
   },
   { key: 'host', kind: 'string', nonEmpty: true, trim: true, description: 'With "transport": "tcp": host name or IP address of the serial server.' },
   { key: 'port', kind: 'integer', min: 1, max: 65535, description: 'With "transport": "tcp": TCP port of the serial server (often 4001 or 502).' },
@@ -48,6 +48,7 @@ const DEVICE_RULES: readonly FieldRule[] = [
     valueDescriptions: ['No parity bit (the specification then asks for 2 stop bits).', 'Even parity, the Modbus default.', 'Odd parity.'],
     default: 'even',
     description: 'Parity of each character. Default "even", the Modbus default.',
+    ask: { label: 'Parity' },
   },
   { key: 'stopBits', kind: 'integer', min: 1, max: 2, default: 1, description: 'Stop bits per character: 1 (the default) or 2.' },
   {

@@ -44,7 +44,7 @@ const DEVICE_RULES: readonly FieldRule[] = [
       'Messages are signed and encrypted (recommended).',
     ],
     description: 'Message security. Default: the most secure mode and policy the server offers. Give it together with "securityPolicy".',
-    ask: { label: 'Security mode (None, Sign, SignAndEncrypt; empty: the most secure offered)' },
+    ask: { label: 'Security mode' },
   },
   {
     key: 'securityPolicy',
@@ -59,7 +59,7 @@ const DEVICE_RULES: readonly FieldRule[] = [
       'AES-256, SHA-256, RSA-PSS.',
     ],
     description: 'Security policy. Default: the most secure the server offers. Give it together with "securityMode".',
-    ask: { label: 'Security policy (e.g. Basic256Sha256; empty: the most secure offered)' },
+    ask: { label: 'Security policy' },
   },
   {
     key: 'user',

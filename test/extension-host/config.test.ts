@@ -70,5 +70,34 @@ export function configSuite(): void {
       await waitForTagText(world.api, RIG.name, RIG.counter, '4343');
       assert.equal(await findDevice(world.api, 'out-of-range'), undefined, `the invalid device is in the tree: ${await describeTree(world.api)}`);
     });
+
+    it('Add Device asks for the fields of a Modbus RTU device, parity as a pick, and writes them into bifrost.json', async () => {
+      const picks: { title: string | undefined; labels: string[] }[] = [];
+      const typed = ['/dev/ttyBIFROST-added', '9600', '7', 'pump-drive', 'Pump drive'];
+      world.api.prompts.answerWith({
+        inputBox: async (options) => {
+          // A serial port listed by the machine would be a pick; this test types one either way.
+          return typed.shift() ?? options.value;
+        },
+        warning: async () => undefined,
+        quickPick: async <T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions) => {
+          picks.push({ title: options.title, labels: items.map((i) => i.label) });
+          if (items.some((i) => i.label === 'Modbus RTU')) return items.find((i) => i.label === 'Modbus RTU');
+          if (items.some((i) => i.label === 'Type a path…')) return items.find((i) => i.label === 'Type a path…');
+          return items.find((i) => i.label === 'none');
+        },
+        notify: async () => undefined,
+      });
+      try {
+        await vscode.commands.executeCommand('bifrost.addDevice');
+        const parity = picks.find((p) => /Parity/.test(p.title ?? ''));
+        assert.deepEqual(parity?.labels, ['even', 'none', 'odd'], `the default first: ${JSON.stringify(picks)}`);
+        const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(world.config));
+        const added = (JSON.parse(text) as { devices: Record<string, unknown>[] }).devices.find((d) => d['id'] === 'pump-drive');
+        assert.deepEqual(added, { id: 'pump-drive', name: 'Pump drive', protocol: 'modbus-rtu', serialPath: '/dev/ttyBIFROST-added', baudRate: 9600, parity: 'none', unitId: 7, tags: [] });
+      } finally {
+        world.api.prompts.answerWith(undefined);
+      }
+    });
   });
 }
