@@ -66,19 +66,23 @@ export async function discover(params: unknown, signal: AbortSignal, sink: Disco
   const serial = p['serial'] === undefined ? null : serialPlan(p['serial']);
   const scans: Scan[] = [];
   const notes: DiscoveryMessage[] = [];
-  if (p['modbus'] !== undefined) scans.push(modbusScan(await modbusPlan(p['modbus'], signal), (n) => notes.push(n)));
-  if (p['opcua'] !== undefined) scans.push(await opcuaScan(p['opcua'], signal));
+  const errors: DiscoveryMessage[] = [];
+  // A host name that does not resolve is an error of the scan, not of the request: the rest is scanned.
+  const unresolved = (target: string, message: string) => {
+    if (!errors.some((e) => e.target === target)) errors.push({ target, message: message.replace(/^host name "[^"]*" /, 'the name ') });
+  };
+  if (p['modbus'] !== undefined) scans.push(modbusScan(await modbusPlan(p['modbus'], signal, unresolved), (n) => notes.push(n)));
+  if (p['opcua'] !== undefined) scans.push(await opcuaScan(p['opcua'], signal, unresolved));
   const networkTotal = scans.reduce((n, scan) => n + scan.total, 0);
   if (networkTotal > MAX_PROBES) throw invalid(`the scan makes ${networkTotal} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
   const total = networkTotal + (serial ? serialProbes(serial) : 0);
   const sizes = { hosts: new Set(scans.flatMap((scan) => scan.hosts)).size, probes: total, ...(serial ? { estimatedMs: serialWorstCaseMs(serial) } : {}) };
-  if (dryRun) return { discoveryId, ...sizes, found: 0, probed: 0, cancelled: false, durationMs: Math.round(performance.now() - started) };
+  if (dryRun) return { discoveryId, ...sizes, found: 0, probed: 0, cancelled: false, durationMs: Math.round(performance.now() - started), ...(errors.length ? { errors } : {}) };
 
   let found = 0;
   const doneOf = scans.map(() => 0);
   let serialDone = 0;
   let done = 0;
-  const errors: DiscoveryMessage[] = [];
   const sumDone = () => doneOf.reduce((a, b) => a + b, 0) + serialDone;
   let lastProgress = 0;
   let trailing: ReturnType<typeof setTimeout> | undefined;
@@ -170,12 +174,12 @@ function modbusScan(plan: ModbusPlan, note: (n: DiscoveryMessage) => void): Scan
  * OPC UA bundle, loaded at the first probe. A server found twice (listed by a discovery server and
  * probed itself) is reported once.
  */
-async function opcuaScan(v: unknown, signal: AbortSignal): Promise<Scan> {
+async function opcuaScan(v: unknown, signal: AbortSignal, unresolved: Unresolved): Promise<Scan> {
   const o = record(v, '"opcua"') as Partial<Record<keyof OpcUaDiscoverParams, unknown>>;
   const known = new Set(['targets', 'ports', 'timeoutMs', 'concurrency']);
   for (const key of Object.keys(o)) if (!known.has(key)) throw invalid(`"opcua": unknown field "${key}" (expected ${[...known].map((k) => `"${k}"`).join(', ')})`);
   const ports = parsePorts(o.ports, [OPCUA_DEFAULT_PORT]);
-  const { hosts, urls } = await opcuaTargets(o.targets, signal);
+  const { hosts, urls } = await opcuaTargets(o.targets, signal, unresolved);
   if (hosts.length * ports.length + urls.length > MAX_PROBES) {
     throw invalid(`${hosts.length} hosts × ${ports.length} ports and ${urls.length} URLs are ${hosts.length * ports.length + urls.length} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
   }
@@ -204,9 +208,12 @@ async function opcuaScan(v: unknown, signal: AbortSignal): Promise<Scan> {
   };
 }
 
+/** Told of a host name that does not resolve (its entry, and why). */
+type Unresolved = (target: string, message: string) => void;
+
 /** `targets` of "opcua": endpoint URLs taken as they are, the rest expanded as Modbus targets are. */
-async function opcuaTargets(targets: unknown, signal: AbortSignal): Promise<{ hosts: string[]; urls: Array<{ host: string; endpointUrl: string }> }> {
-  if (!Array.isArray(targets) || targets.length === 0) return { hosts: (await expandTargets(targets, { signal })).map((t) => t.address), urls: [] };
+async function opcuaTargets(targets: unknown, signal: AbortSignal, unresolved: Unresolved): Promise<{ hosts: string[]; urls: Array<{ host: string; endpointUrl: string }> }> {
+  if (!Array.isArray(targets) || targets.length === 0) return { hosts: (await expandTargets(targets, { signal, unresolved })).map((t) => t.address), urls: [] };
   const urls: Array<{ host: string; endpointUrl: string }> = [];
   const others: unknown[] = [];
   const indexOf: number[] = [];
@@ -225,7 +232,7 @@ async function opcuaTargets(targets: unknown, signal: AbortSignal): Promise<{ ho
   });
   if (others.length === 0) return { hosts: [], urls };
   try {
-    return { hosts: (await expandTargets(others, { signal })).map((t) => t.address), urls };
+    return { hosts: (await expandTargets(others, { signal, unresolved })).map((t) => t.address), urls };
   } catch (err) {
     // expandTargets numbers the entries it was given: name them as the request does.
     if (err instanceof BifrostError) err.message = err.message.replace(/^targets\[(\d+)\]/, (_, n: string) => `targets[${indexOf[Number(n)]}]`);
@@ -233,12 +240,12 @@ async function opcuaTargets(targets: unknown, signal: AbortSignal): Promise<{ ho
   }
 }
 
-async function modbusPlan(v: unknown, signal: AbortSignal): Promise<ModbusPlan> {
+async function modbusPlan(v: unknown, signal: AbortSignal, unresolved: Unresolved): Promise<ModbusPlan> {
   const m = record(v, '"modbus"') as Partial<Record<keyof ModbusDiscoverParams, unknown>>;
   const known = new Set(['targets', 'ports', 'unitIds', 'timeoutMs', 'concurrency']);
   for (const key of Object.keys(m)) if (!known.has(key)) throw invalid(`"modbus": unknown field "${key}" (expected ${[...known].map((k) => `"${k}"`).join(', ')})`);
   const ports = parsePorts(m.ports);
-  const hosts = (await expandTargets(m.targets, { signal })).map((t) => t.address);
+  const hosts = (await expandTargets(m.targets, { signal, unresolved })).map((t) => t.address);
   if (hosts.length * ports.length > MAX_PROBES) {
     throw invalid(`${hosts.length} hosts × ${ports.length} ports is ${hosts.length * ports.length} probes, more than the ${MAX_PROBES} one scan makes: name fewer hosts or ports`);
   }

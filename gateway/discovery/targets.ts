@@ -81,7 +81,16 @@ export async function expandTargets(targets: unknown, opts: ExpandOptions = {}):
   const specs = parseTargets(targets);
   const lookup = opts.lookup ?? lookupIPv4;
   const names = specs.filter((s) => s.kind === 'name');
-  const resolved = await untilAborted(Promise.all(names.map((s) => resolveName(s, lookup))), opts.signal);
+  const unresolved = opts.unresolved;
+  const resolveOrReport = unresolved
+    ? (spec: { name: string; entry: string }) =>
+        resolveName(spec, lookup).catch((err: unknown) => {
+          if (!(err instanceof BifrostError)) throw err;
+          unresolved(spec.entry, err.message);
+          return [];
+        })
+    : (spec: { name: string; entry: string }) => resolveName(spec, lookup);
+  const resolved = await untilAborted(Promise.all(names.map(resolveOrReport)), opts.signal);
 
   const out: Target[] = [];
   const seen = new IntervalSet();
@@ -112,6 +121,11 @@ export interface ExpandOptions {
   lookup?: (name: string) => Promise<string[]>;
   /** Stops waiting for host names: expandTargets rejects with RequestCancelled. */
   signal?: AbortSignal;
+  /**
+   * Where a host name that does not resolve is told (its entry and why), the other targets going
+   * on without it; without it, such a name refuses the whole list.
+   */
+  unresolved?: (entry: string, message: string) => void;
 }
 
 /** The Modbus TCP port. */

@@ -113,6 +113,16 @@ describe('bifrost/discover (Modbus TCP)', function () {
       assert.ok(result.discoveryId.length > 0);
       assert.deepEqual(items(result.discoveryId).map(key), [`127.0.0.2:${port}/1`]);
     });
+
+    it('a host name that does not resolve is an error of the scan: the other targets are scanned', async () => {
+      const params = { modbus: { targets: ['no-such-plc.invalid', '127.0.0.2'], ports: [port], unitIds: [1], timeoutMs: 400 } };
+      const dry = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', { ...params, dryRun: true });
+      assert.equal(dry.hosts, 1);
+      const result = await gw.connection.sendRequest<DiscoverResult>('bifrost/discover', params);
+      assert.deepEqual(items(result.discoveryId).map(key), [`127.0.0.2:${port}/1`]);
+      assert.deepEqual(result.errors?.map((e) => e.target), ['no-such-plc.invalid']);
+      assert.match(result.errors![0]!.message, /^the name was not found/);
+    });
   });
 
   it('a gateway without the units asked (exception 11) is a note on its port, not a device', async () => {

@@ -92,6 +92,18 @@ describe('discovery targets', () => {
       await assert.rejects(expandTargets(['10.0.0.1', 'no-such-plc.invalid']), refusal('"no-such-plc.invalid"', 'was not found'));
     });
 
+    it('with `unresolved`, tells an unknown host name and goes on with the rest', async () => {
+      const told: [string, string][] = [];
+      const lookup = async (name: string) => (name === 'plc-1.example' ? ['10.0.0.7'] : []);
+      const found = await expandTargets(['10.0.0.1', 'plc-2.example', 'plc-1.example'], { lookup, unresolved: (entry, message) => told.push([entry, message]) });
+      assert.deepEqual(found.map((t) => t.address), ['10.0.0.1', '10.0.0.7']);
+      assert.equal(told.length, 1);
+      assert.equal(told[0]![0], 'plc-2.example');
+      assert.match(told[0]![1], /"plc-2\.example" was not found/);
+      // A list that is wrong in itself is still refused.
+      await assert.rejects(expandTargets(['10.0.0.300', 'plc-2.example'], { lookup, unresolved: () => undefined }), /10\.0\.0\.300/);
+    });
+
     it('reports other lookup failures with their reason', async () => {
       const failing = async () => {
         throw Object.assign(new Error('getaddrinfo EAI_AGAIN plc.example'), { code: 'EAI_AGAIN' });
