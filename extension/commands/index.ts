@@ -11,6 +11,7 @@ import { startDemo, stopDemo } from './demo';
 import { addDiscoveredDevice, discoverDevices } from './discover';
 import { ping, refresh, restartGateway, showLog } from './gateway';
 import { goToNode } from './goToNode';
+import { inspectRegisters } from './inspect';
 import { forgetPassword, setPassword } from './passwords';
 import { pinTag } from './pinTag';
 import { readDevice, readTag } from './read';
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, Factory> = {
   'bifrost.discoverDevices': discoverDevices,
   'bifrost.addDiscoveredDevice': addDiscoveredDevice,
   'bifrost.clearDiscovered': (s) => () => s.discoveries.clear(),
+  'bifrost.inspectRegisters': inspectRegisters,
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

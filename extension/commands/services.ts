@@ -3,6 +3,7 @@ import type { Gateways } from '../client/gateways';
 import type { Certificates } from '../certificates/certificates';
 import type { ConfigSync } from '../config/sync';
 import type { Discoveries } from '../discovery/discoveries';
+import type { InspectorPanels } from '../inspector';
 import type { AttributesDocuments } from '../nodes/attributesDocuments';
 import type { Passwords } from '../secrets/passwords';
 import type { TreeNode } from '../tree/nodes';
@@ -33,4 +34,5 @@ export interface Services {
   certificates: Certificates;
   attributes: Pick<AttributesDocuments, 'open' | 'refresh'>;
   discoveries: Discoveries;
+  inspectors: Pick<InspectorPanels, 'open'>;
 }
