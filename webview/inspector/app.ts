@@ -80,7 +80,7 @@ export class InspectorApp {
   private readonly table = document.createElement('table');
   private readonly head = this.table.createTHead();
   private readonly body = this.table.createTBody();
-  private readonly empty = element('div', 'empty');
+  private readonly empty = element('div', 'table-empty');
   private readonly selectionBar = element('div', 'selection');
   private rowElements: HTMLTableRowElement[] = [];
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
@@ -93,7 +93,7 @@ export class InspectorApp {
     if (INSPECTOR_BYTE_ORDERS.includes(saved?.byteOrder as InspectorByteOrder)) this.byteOrder = saved!.byteOrder as InspectorByteOrder;
 
     const header = element('header', 'header');
-    header.append(this.title, this.subtitle);
+    header.append(this.title, this.subtitle, this.status);
 
     const bar = element('div', 'toolbar');
     bar.setAttribute('role', 'toolbar');
@@ -121,7 +121,6 @@ export class InspectorApp {
       this.pauseButton,
       refresh,
       this.findButton,
-      this.status,
     );
     this.status.setAttribute('aria-live', 'polite');
 

@@ -102,19 +102,24 @@ export interface OrderHint {
 }
 
 /**
- * Guesses the byte order from the registers at `index` (the selected row) or, with none, at the
- * first run of non-zero registers: 32-bit values first, then 64-bit. Undefined where no single
- * order reads them as plausible (guessByteOrder decides; this only picks where to look).
+ * Guesses the byte order from the registers at `index` (the selected row) or, where they tell
+ * nothing, at the start of the range, else where its data begins (the first non-zero register, or the one before:
+ * a float's empty low word comes first in a swapped order): 32-bit values first, then 64-bit.
+ * Undefined where no single order reads them as plausible (guessByteOrder decides; this only
+ * picks where to look).
  */
 export function orderHint(read: InspectorRead, index?: number): OrderHint | undefined {
   if (isBitArea(read.area)) return undefined;
-  const at = index ?? read.values.findIndex((v) => v !== null && v !== 0);
-  if (at < 0 || at >= read.values.length) return undefined;
-  for (const width of [2, 4] as const) {
-    const g = guessByteOrder(read.values, at, width);
-    if (g.verdict) {
-      const bits = width === 2 ? 32 : 64;
-      return { order: g.verdict.order, type: g.verdict.kind === 'float' ? `float${bits}` : `int${bits}`, address: read.start + at, reason: g.reason };
+  const data = read.values.findIndex((v) => v !== null && v !== 0);
+  const places = [...new Set([...(index !== undefined ? [index] : []), ...(data < 0 ? [] : [0, Math.max(0, data - 1), data])])];
+  for (const at of places) {
+    if (at < 0 || at >= read.values.length) continue;
+    for (const width of [2, 4] as const) {
+      const g = guessByteOrder(read.values, at, width);
+      if (g.verdict) {
+        const bits = width === 2 ? 32 : 64;
+        return { order: g.verdict.order, type: g.verdict.kind === 'float' ? `float${bits}` : `int${bits}`, address: read.start + at, reason: g.reason };
+      }
     }
   }
   return undefined;
