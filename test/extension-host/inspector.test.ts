@@ -56,8 +56,10 @@ export function inspectorSuite(): void {
       const from = posted.length;
       await vscode.commands.executeCommand('bifrost.inspectRegisters', device.node);
       panel = await waitFor('the inspector of the rig', () => world.api.inspectors.find(LOCAL, RIG.id));
-      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
-      assert.equal(tab?.label, `Registers: ${RIG.name}`);
+      await waitFor('the inspector\'s tab, active', () => {
+        const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+        return tab?.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('bifrost.inspector') && tab.label === `Registers: ${RIG.name}` ? tab : undefined;
+      }, () => JSON.stringify(vscode.window.tabGroups.activeTabGroup.activeTab?.label));
       const init = await waitFor('the panel told its device', () => posted.slice(from).find((m) => m.type === 'init'));
       assert.ok(init.type === 'init' && init.device.addTagRefusal === undefined, 'a device of bifrost.json takes tags');
       const first = await waitForRead('the first read of holding 0-99', from, (r) => r.area === 'holding' && r.start === 0 && r.count === 100);
