@@ -138,7 +138,7 @@ const targets = [
     platform: 'browser',
     target: 'es2022',
     format: 'esm',
-    entryPoints: { livedata: 'webview/livedata/main.ts' },
+    entryPoints: { livedata: 'webview/livedata/main.ts', inspector: 'webview/inspector/main.ts' },
     outdir: 'dist/webview',
     loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
   },

@@ -51,7 +51,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['**/gateway/*', '!**/gateway/protocol'], message: 'The extension talks to the gateway only through gateway/protocol.ts.' },
-          { group: ['**/webview/*', '!**/webview/messages'], message: 'The extension shares only webview/messages.ts with the panels.' },
+          { group: ['**/webview/*', '!**/webview/messages', '!**/webview/inspectorMessages'], message: 'The extension shares only webview/messages.ts and webview/inspectorMessages.ts with the panels.' },
         ],
       }],
     },

@@ -12,6 +12,7 @@ import { ConfigSync } from './config/sync';
 import { UnsavedDevices } from './discovery/unsavedDevices';
 import { LiveDataPanels } from './liveData';
 import { GatewayHistory } from './liveData/history';
+import { InspectorPanels } from './inspector';
 import { Log } from './log/log';
 import { AttributesDocuments } from './nodes/attributesDocuments';
 import { Passwords } from './secrets/passwords';
@@ -36,6 +37,8 @@ export interface BifrostTestApi {
   readonly values: Pick<ValueHub, 'gatewaySubscriptions' | 'readingsReceived'>;
   /** The Live Data panels' host side: what each holds, and every message posted to a webview. */
   readonly liveData: Pick<LiveDataPanels, 'contents' | 'onDidPost'>;
+  /** The register inspectors' host side: an open one by device (to hand it the webview's messages), and what they post. */
+  readonly inspectors: Pick<InspectorPanels, 'find' | 'onDidPost'>;
   /** The trust prompt, to hand it a gateway's notification as the client does. */
   readonly certificates: Pick<Certificates, 'untrusted'>;
   /** The devices opened from the discovery results without being saved (Browse). */
@@ -73,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   treeValues.setVisible(view.visible);
   const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
   const attributes = new AttributesDocuments(gateways);
+  const inspectors = new InspectorPanels(context, log.channel);
 
   c.pushExt(
     passwords,
@@ -87,12 +91,13 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     view.onDidCollapseElement((e) => tree.setExpanded(e.element, false)),
     charts,
     attributes,
+    inspectors,
     new StatusBar(local),
     discoveries,
     unsaved,
     c.onDiscovered((n) => discoveries.take(n)),
     c.onDiscoveryProgress((n) => discoveries.progress(n)),
-    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries, unsaved }),
+    ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries, unsaved, inspectors }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
     }),
@@ -104,7 +109,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, certificates, unsaved } : undefined;
+  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, inspectors, certificates, unsaved } : undefined;
 }
 
 export async function deactivate(): Promise<void> {

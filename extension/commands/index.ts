@@ -12,6 +12,7 @@ import { browseDiscovered, closeUnsavedDevice } from './browseDiscovered';
 import { addDiscoveredDevice, discoverDevices } from './discover';
 import { ping, refresh, restartGateway, showLog } from './gateway';
 import { goToNode } from './goToNode';
+import { inspectRegisters } from './inspect';
 import { forgetPassword, setPassword } from './passwords';
 import { pinTag } from './pinTag';
 import { readDevice, readTag } from './read';
@@ -55,6 +56,7 @@ const COMMANDS: Record<string, Factory> = {
   'bifrost.browseDiscovered': browseDiscovered,
   'bifrost.closeUnsavedDevice': closeUnsavedDevice,
   'bifrost.clearDiscovered': (s) => () => s.discoveries.clear(),
+  'bifrost.inspectRegisters': inspectRegisters,
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

@@ -4,6 +4,7 @@ import type { Certificates } from '../certificates/certificates';
 import type { ConfigSync } from '../config/sync';
 import type { Discoveries } from '../discovery/discoveries';
 import type { UnsavedDevices } from '../discovery/unsavedDevices';
+import type { InspectorPanels } from '../inspector';
 import type { AttributesDocuments } from '../nodes/attributesDocuments';
 import type { Passwords } from '../secrets/passwords';
 import type { TreeNode } from '../tree/nodes';
@@ -36,4 +37,5 @@ export interface Services {
   discoveries: Discoveries;
   /** Devices opened from the discovery results without being saved (Browse). */
   unsaved: UnsavedDevices;
+  inspectors: Pick<InspectorPanels, 'open'>;
 }

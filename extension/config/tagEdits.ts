@@ -3,9 +3,9 @@ import { parseConfigText } from './document';
 import { detectFormatting, insertIntoList } from './edits';
 
 /**
- * Adding a tag to a device of bifrost.json (Pin to bifrost.json) as text edits that keep the
- * user's comments and layout, and the tag's name: suggested from a browse name, checked as it is
- * typed. Free of vscode so it can be tested alone.
+ * Adding a tag to a device of bifrost.json (Pin to bifrost.json, the register inspector's Add as
+ * Tag) as text edits that keep the user's comments and layout, and the tag's name: suggested,
+ * checked as it is typed. Free of vscode so it can be tested alone.
  */
 
 /** A pinned tag as it goes into bifrost.json. */
@@ -72,18 +72,29 @@ export function tagsInFile(text: string, deviceId: string): { name?: string; nod
   });
 }
 
-/** Edits that append `tag` to the device's `tags` (creating the list when there is none). */
-export function appendTagEdits(text: string, deviceId: string, tag: PinnedTag): Edit[] {
+/** A Modbus tag as it goes into bifrost.json, in the form people write: `area` and the 0-based `address`. */
+export interface RegisterTag {
+  name: string;
+  area: 'holding' | 'input' | 'coil' | 'discrete';
+  address: number;
+  /** Left out where it is the area's default (uint16, bool). */
+  type?: string;
+  /** Only for 32- and 64-bit types in an order other than the default, ABCD. */
+  byteOrder?: string;
+}
+
+/** Edits that append `tag` to the device's `tags` (creating the list when there is none), its keys in this order. */
+export function appendTagEdits(text: string, deviceId: string, tag: PinnedTag | RegisterTag): Edit[] {
   const parsed = parseConfigText(text);
-  if (parsed.errors.length > 0) throw new Error('bifrost.json has syntax errors (see the Problems view): fix them before pinning a tag.');
+  if (parsed.errors.length > 0) throw new Error('bifrost.json has syntax errors (see the Problems view): fix them before adding a tag.');
   const entry = deviceEntry(parsed.root, deviceId);
   const formatting = detectFormatting(text);
-  const value: PinnedTag = { name: tag.name, nodeId: tag.nodeId, ...(tag.unit ? { unit: tag.unit } : {}) };
+  const value = 'nodeId' in tag ? { name: tag.name, nodeId: tag.nodeId, ...(tag.unit ? { unit: tag.unit } : {}) } : tag;
   const tags = findNodeAtLocation(entry, ['tags']);
   if (!tags) {
     const index = entry.parent?.children?.indexOf(entry) ?? -1;
     return modify(text, ['devices', index, 'tags'], [value], { formattingOptions: formatting });
   }
-  if (tags.type !== 'array') throw new Error(`"tags" of device "${deviceId}" in bifrost.json is not a list: fix it before pinning a tag.`);
+  if (tags.type !== 'array') throw new Error(`"tags" of device "${deviceId}" in bifrost.json is not a list: fix it before adding a tag.`);
   return insertIntoList(text, tags, value, formatting);
 }

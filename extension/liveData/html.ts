@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** Where the panel's page loads its files from, as webview URIs. */
+/** Where a panel's page loads its files from, as webview URIs. */
 export interface LiveDataPageResources {
   /** `webview.cspSource`: the origin of the files below. */
   cspSource: string;
@@ -10,12 +10,17 @@ export interface LiveDataPageResources {
   codiconUri: string;
 }
 
-/**
- * The Live Data panel's page: a shell with no data in it. Everything shown arrives later
- * through typed messages. The CSP allows only the extension's own files and the one nonce'd
- * module script; styles come from files (no inline style attributes needed).
- */
+/** The Live Data panel's page (see renderPanelPage). */
 export function renderLiveDataPage(r: LiveDataPageResources): string {
+  return renderPanelPage(r, 'Live Data');
+}
+
+/**
+ * A panel's page: a shell with no data in it. Everything shown arrives later through typed
+ * messages. The CSP allows only the extension's own files and the one nonce'd module script;
+ * styles come from files (no inline style attributes needed).
+ */
+export function renderPanelPage(r: LiveDataPageResources, title: string): string {
   const csp = [
     "default-src 'none'",
     `img-src ${r.cspSource} data:`,
@@ -31,7 +36,7 @@ export function renderLiveDataPage(r: LiveDataPageResources): string {
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" id="vscode-codicon-stylesheet" href="${attr(r.codiconUri)}">
 <link rel="stylesheet" href="${attr(r.styleUri)}">
-<title>Live Data</title>
+<title>${attr(title)}</title>
 </head>
 <body>
 <div id="app"></div>

@@ -42,8 +42,10 @@ export function deviceItem(node: DeviceNode, d: DeviceInfo, caps: GatewayCapabil
   const item = new vscode.TreeItem(d.name, walks ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
   // Menus match `viewItem =~ /^device/`, and a note's flag for what fixes it (`/\.password\b/`).
-  // `.nodes`: it has an address space to go to (Go to Node).
-  item.contextValue = (d.source === 'demo' ? 'device.demo' : 'device') + (walks ? '.nodes' : '') + notes.map((n) => `.${n.flag}`).join('');
+  // `.nodes`: it has an address space to go to (Go to Node); `.inspect`: raw registers to inspect.
+  const inspects = protocolCapabilities(caps, d.protocol)?.inspect === true;
+  item.contextValue =
+    (d.source === 'demo' ? 'device.demo' : 'device') + (walks ? '.nodes' : '') + (inspects ? '.inspect' : '') + notes.map((n) => `.${n.flag}`).join('');
   item.iconPath = statusIcon(d, health);
   // What the extension knows to do comes before the gateway's error, which it explains.
   const noted = notes.find((n) => n.description !== undefined)?.description;

@@ -302,8 +302,11 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     const base = { kind: 'hint' as const, id: JSON.stringify(['hint', device.id]), gatewayId: gateway.id, deviceId: device.deviceId, parent: device };
     if (walks) return { ...base, message: 'Nothing found', detail: 'browsing the device listed nothing; Refresh to browse again' };
     const pointer = d?.source === 'config' ? this.config.devicePointer(device.deviceId) : undefined;
-    // (A register inspector for finding what a Modbus device holds would be offered here too.)
-    const hint = { ...base, message: 'No tags yet', detail: 'add one under "tags" in bifrost.json (click to open)' };
+    const inspects = d !== undefined && protocolCapabilities(gateway.capabilities, d.protocol)?.inspect === true;
+    const detail = inspects
+      ? 'add one under "tags" in bifrost.json (click to open), or find its registers with Inspect Registers…'
+      : 'add one under "tags" in bifrost.json (click to open)';
+    const hint = { ...base, message: 'No tags yet', detail };
     return pointer !== undefined ? { ...hint, pointer: `${pointer}/tags` } : hint;
   }
 

@@ -13,6 +13,7 @@ import { configSuite } from './config.test';
 import { configSyncSuite } from './configSync.test';
 import { crashSuite } from './crash.test';
 import { discoverySuite } from './discovery.test';
+import { inspectorSuite } from './inspector.test';
 import { liveDataSuite } from './liveData.test';
 import { newUserSuite } from './newUser.test';
 import { opcuaSuite } from './opcua.test';
@@ -23,7 +24,7 @@ import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, opcuaSuite, pluginSuite, newUserSuite, configSyncSuite, discoverySuite, secretsSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, inspectorSuite, opcuaSuite, pluginSuite, newUserSuite, configSyncSuite, discoverySuite, secretsSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });

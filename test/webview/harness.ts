@@ -1,5 +1,5 @@
 /**
- * Loads the built Live Data webview in headless Chromium, in a page shaped like the one VS Code
+ * Loads a built webview (Live Data, or the register inspector) in headless Chromium, in a page shaped like the one VS Code
  * shows: the panel's real HTML and CSP, VS Code's dark (or light) theme variables on <body>, and a stand-in
  * for the host API that records what the panel posts and keeps its saved state.
  */
@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { renderLiveDataPage } from '../../extension/liveData/html';
+import { renderPanelPage } from '../../extension/liveData/html';
+import type { FromInspector, ToInspector } from '../../webview/inspectorMessages';
 import type { FromWebview, LiveDataViewState, ToWebview } from '../../webview/messages';
 import { CHROMIUM, HEADLESS_CHROMIUM_ARGS } from '../../tools/chromium';
 
@@ -135,10 +136,28 @@ export interface PanelPage {
   frames(n?: number): Promise<void>;
 }
 
+/** The register inspector's page, like PanelPage with its own messages. */
+export interface InspectorPage extends Omit<PanelPage, 'post' | 'posted' | 'savedState'> {
+  post(message: ToInspector): Promise<void>;
+  posted(): Promise<FromInspector[]>;
+}
+
+export interface OpenOptions {
+  savedState?: unknown;
+  width?: number;
+  height?: number;
+  /** The variables on <body>, dark by default. */
+  theme?: 'dark' | 'light';
+  /** Runs before the panel's script. */
+  initScript?: string;
+}
+
 export interface Harness {
   browser: BrowserContext;
-  /** `theme`: the variables on <body> (dark by default); `initScript`: runs before the panel's script. */
-  open(options?: { savedState?: unknown; width?: number; height?: number; theme?: 'dark' | 'light'; initScript?: string }): Promise<PanelPage>;
+  /** A Live Data panel. */
+  open(options?: OpenOptions): Promise<PanelPage>;
+  /** A register inspector panel. */
+  openInspector(options?: OpenOptions): Promise<InspectorPage>;
   close(): Promise<void>;
 }
 
@@ -176,18 +195,17 @@ export async function startHarness(): Promise<Harness> {
     throw err;
   }
 
-  return {
-    browser,
-    async open(options = {}) {
+  /** Loads the bundle `name` (livedata, inspector) in a new page, as VS Code would. */
+  async function openPage(name: string, title: string, options: OpenOptions) {
       const nonce = 'test' + Math.random().toString(36).slice(2);
       hostScript = standInHostScript(options.theme === 'light' ? LIGHT_THEME : DARK_THEME, options.theme ?? 'dark', options.savedState);
-      pageHtml = renderLiveDataPage({
+      pageHtml = renderPanelPage({
         cspSource: origin,
         nonce,
-        scriptUri: `${origin}/webview/livedata.js`,
-        styleUri: `${origin}/webview/livedata.css`,
+        scriptUri: `${origin}/webview/${name}.js`,
+        styleUri: `${origin}/webview/${name}.css`,
         codiconUri: `${origin}/webview/codicon.css`,
-      }).replace('<script type="module"', `<script nonce="${nonce}" src="${origin}/host-stand-in.js"></script>\n<script type="module"`);
+      }, title).replace('<script type="module"', `<script nonce="${nonce}" src="${origin}/host-stand-in.js"></script>\n<script type="module"`);
       const page = await browser.newPage();
       // The test runner's transpiler wraps named functions in __name(); page.evaluate sends
       // their source to the page, which needs the helper too.
@@ -199,9 +217,9 @@ export async function startHarness(): Promise<Harness> {
       return {
         page,
         // As unknown: Playwright's argument types recurse without end on the recursive LiveValue.
-        post: (message) => page.evaluate((m) => window.postMessage(m, '*'), message as unknown),
+        post: (message: unknown) => page.evaluate((m) => window.postMessage(m, '*'), message),
         posted: () => page.evaluate(() => (window as unknown as StandIn).__posted),
-        savedState: () => page.evaluate(() => (window as unknown as StandIn).__state as LiveDataViewState | null),
+        savedState: () => page.evaluate(() => (window as unknown as StandIn).__state),
         problems: () => page.evaluate(() => (window as unknown as StandIn).__problems),
         frames: (n = 2) =>
           page.evaluate(
@@ -213,6 +231,17 @@ export async function startHarness(): Promise<Harness> {
             n,
           ),
       };
+  }
+
+  return {
+    browser,
+    async open(options = {}) {
+      const p = await openPage('livedata', 'Live Data', options);
+      return { ...p, posted: async () => (await p.posted()) as FromWebview[], savedState: async () => (await p.savedState()) as LiveDataViewState | null };
+    },
+    async openInspector(options = {}) {
+      const p = await openPage('inspector', 'Registers', options);
+      return { ...p, posted: async () => (await p.posted()) as unknown as FromInspector[] };
     },
     async close() {
       await browser.close();
@@ -224,7 +253,7 @@ export async function startHarness(): Promise<Harness> {
 }
 
 interface StandIn {
-  __posted: FromWebview[];
+  __posted: { type: string }[];
   __state: unknown;
   __problems: string[];
 }
