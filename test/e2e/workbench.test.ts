@@ -204,6 +204,28 @@ describe('Bifrost in the workbench (code-server, headless Chromium)', function (
     }
   });
 
+  it('Inspect Registers… shows the raw registers of a demo device, live, with their 32-bit values', async () => {
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Bifrost: Inspect Registers…');
+    const box = page.locator(QUICK_INPUT);
+    await box.waitFor({ state: 'visible' });
+    await box.locator('input.input').fill(BOILER);
+    await box.locator('.monaco-list-row', { hasText: BOILER }).first().click();
+    const panel = await webviewWith(page, 'table.registers tbody tr', 'the register inspector with its rows');
+    const firstRows = () => panel.locator('table.registers tbody tr').allInnerTexts();
+    const shown = await waitFor('hex values in the inspector', async () => {
+      const rows = await firstRows();
+      return rows.filter((r) => /0x[0-9A-F]{4}/.test(r)).length >= 10 ? rows : undefined;
+    }, async () => JSON.stringify((await firstRows()).slice(0, 3)));
+    let now = shown;
+    await waitFor('a register to change', async () => {
+      now = await firstRows();
+      return now.some((r, i) => r !== shown[i]) ? true : undefined;
+    }, () => `first ${JSON.stringify(shown.slice(0, 5))}, now ${JSON.stringify(now.slice(0, 5))}`, { everyMs: 250 });
+    await restMouse(page);
+    await screenshot(page, 'inspector');
+  });
+
   it('the demo plant\'s OPC UA server joins as a device whose folders open one by one, with live values and a write that reaches the server', async () => {
     await runCommand(page, 'View: Close All Editors');
     await runCommand(page, 'Notifications: Clear All Notifications');
