@@ -137,7 +137,10 @@ export class RtuClient {
       const quiet = this.draining ? this.drainMs : this.silenceMs;
       const wait = this.lastActivity + quiet - performance.now();
       if (wait <= 0) break;
-      await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+      // Node's timers count whole milliseconds on a cached clock and fire up to a millisecond
+      // late, which at 115,200 baud would stretch a 1.75 ms silence by half: sleep while more than
+      // a millisecond is left, then yield to the event loop (I/O goes on) until the silence is over.
+      await new Promise((r) => (wait > 1 ? setTimeout(r, Math.floor(wait)) : setImmediate(r)));
     }
     this.draining = false;
   }
