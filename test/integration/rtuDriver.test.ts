@@ -110,6 +110,28 @@ describe('Modbus RTU devices', function () {
       assert.ok(Math.abs(one.bus!.requests - two.bus!.requests) <= 2, `${one.bus!.requests} / ${two.bus!.requests}`);
     });
 
+    it('a reload with other line settings reopens the port with them (the termios of the pty shows the new speed), and the units answer again', async () => {
+      /** The line settings of the gateway's end, as the kernel holds them. */
+      const termios = () => spawnSync('stty', ['-F', a, '-a'], { encoding: 'utf8' }).stdout;
+      await load([rtuDevice('unit1', { serialPath: a, unitId: 1 }), rtuDevice('unit2', { serialPath: a, unitId: 2 })]);
+      await waitFor('both connected', async () => (await list()).every((d) => d.status === 'connected'));
+      assert.match(termios(), /speed 115200 baud/);
+      const res = await load([
+        rtuDevice('unit1', { serialPath: a, unitId: 1, baudRate: 9600, parity: 'even' }),
+        rtuDevice('unit2', { serialPath: a, unitId: 2, baudRate: 9600, parity: 'even' }),
+      ]);
+      assert.deepEqual(res.problems, []);
+      // The speed only: Linux's pty driver clears PARENB whatever is asked (a pty carries 8 bits).
+      await waitFor('the port at 9600 baud', () => /speed 9600 baud/.test(termios()), 10_000);
+      const read = await waitFor('both units read at the new settings', async () => {
+        const r = await Promise.all(['unit1', 'unit2'].map((deviceId) => gw.connection.sendRequest<TagsReadResult>('bifrost/tags/read', { deviceId, tags: ['a'] })));
+        return r.every((x) => x.results[0]?.quality === 'good') ? r : undefined;
+      });
+      assert.deepEqual(read.map((r) => r.results[0]!.value), [100, 200]);
+      // Only one link holds the port: the old one was closed, or the new one would be "in use".
+      assert.deepEqual((await list()).map((d) => d.status), ['connected', 'connected']);
+    });
+
     it('a unit that stops answering turns bad with the reason; the other keeps its values; it comes back', async () => {
       await load([rtuDevice('unit1', { serialPath: a, unitId: 1 }), rtuDevice('unit2', { serialPath: a, unitId: 2 })]);
       await waitFor('both connected', async () => (await list()).every((d) => d.status === 'connected'));
