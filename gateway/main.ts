@@ -28,7 +28,7 @@ function main(): void {
     args = parseGatewayArgs(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`[error] ${err.message}; see --help\n`);
+    process.stderr.write(`[error] ${err.message}\n`);
     process.exit(2);
   }
   if (args.help) {

@@ -99,7 +99,7 @@ function usageProblem(err: unknown): string {
   const quoted = /'([^']+)'/.exec(e.message ?? '')?.[1];
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${quoted ?? ''}`.trim();
+      return `unknown option ${quoted ?? ''}; --help lists the options`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument "${quoted ?? ''}": the gateway takes options only`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
