@@ -156,7 +156,7 @@ describe('the gateway as a headless service', function () {
   it('with no --config it still runs as a service; text lines by default, --log-format json lines parse', async () => {
     const text = start([]);
     await logged(text, /running as a service/, 'the start line');
-    assert.match(text.stderr().split('\n')[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info  gateway: bifrost gateway .* running as a service, data dir /);
+    assert.match(text.stderr().split('\n')[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info {2}gateway: bifrost gateway .* running as a service, data dir /);
     await delay(300);
     assert.equal(text.child.exitCode, null);
     text.child.kill('SIGTERM');
