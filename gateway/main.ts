@@ -118,14 +118,13 @@ function main(): void {
   if (args.config !== undefined) {
     const file = args.config;
     config = new ConfigFile(path.resolve(file), (doc) => server.loadConfig(doc, 'config'), logger('config'));
-    // A file that cannot be used at start is fatal, also one that is not a configuration at all (no "devices" array).
-    config.load().then(
-      () => config?.watch(),
-      (err: unknown) => {
-        log.error(`cannot load --config ${file}: ${errorMessage(err)}`);
-        process.exit(2);
-      },
-    );
+    // Watched from before the first read, so no save is missed. A file that cannot be used at
+    // start is fatal, also one that is not a configuration at all (no "devices" array).
+    config.watch();
+    config.load().catch((err: unknown) => {
+      log.error(`cannot load --config ${file}: ${errorMessage(err)}`);
+      process.exit(2);
+    });
   }
   process.on('SIGHUP', () => {
     if (config) void config.reload('signal');

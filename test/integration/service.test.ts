@@ -196,6 +196,16 @@ describe('the gateway as a headless service', function () {
     assert.equal(await svc.exited, 0, svc.stderr());
   });
 
+  it('runs as a command of its own (bifrost-gateway: the bundle with its #! line, executable)', async () => {
+    const child = spawn(defaultGatewayPath(), ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /^usage: bifrost-gateway /);
+  });
+
   const refused: [string, string[], RegExp][] = [
     ['an unknown option', ['--bogus'], /^\[error\] unknown option --bogus; --help lists the options$/m],
     ['a stray argument', ['bifrost.json'], /^\[error\] unexpected argument "bifrost\.json": the gateway takes options only$/m],
