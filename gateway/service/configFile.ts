@@ -34,7 +34,9 @@ export class ConfigFile {
   async load(): Promise<ConfigLoadResult> {
     const text = await readFile(this.file, 'utf8');
     this.lastText = text;
-    return this.apply(parseConfigText(text));
+    const result = await this.apply(parseConfigText(text));
+    this.log.info(`loaded ${this.file}: ${this.summary(result)}`);
+    return result;
   }
 
   /** Watches the file's folder from now on; a folder that cannot be watched leaves SIGHUP. */
@@ -98,13 +100,17 @@ export class ConfigFile {
       return;
     }
     try {
-      const { devices, problems } = await this.apply(doc);
-      const errors = problems.filter((p) => p.severity === 'error').length;
-      this.log.info(`reloaded ${this.file}${why === 'signal' ? ' (SIGHUP)' : ''}: ${devices.length} device${devices.length === 1 ? '' : 's'}${errors ? `, ${errors} error${errors === 1 ? '' : 's'} (see above)` : ''}`);
+      const result = await this.apply(doc);
+      this.log.info(`reloaded ${this.file}${why === 'signal' ? ' (SIGHUP)' : ''}: ${this.summary(result)}`);
     } catch (err) {
       // Not a configuration at all (e.g. no "devices" array): the server said why, and kept the devices.
       this.log.error(`cannot reload ${this.file}: ${errorMessage(err)}`);
     }
+  }
+
+  private summary({ devices, problems }: ConfigLoadResult): string {
+    const errors = problems.filter((p) => p.severity === 'error').length;
+    return `${devices.length} device${devices.length === 1 ? '' : 's'}${errors ? `, ${errors} error${errors === 1 ? '' : 's'} (see above)` : ''}`;
   }
 
   close(): void {

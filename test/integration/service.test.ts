@@ -74,6 +74,7 @@ describe('the gateway as a headless service', function () {
     writeFileSync(file, JSON.stringify({ devices: [device('plc1', a.port)] }));
     const svc = start(['--config', file]);
     await logged(svc, /plc1: connected to 127\.0\.0\.1/, 'plc1 to connect');
+    assert.match(svc.stderr(), /info {2}config: loaded .*bifrost\.json: 1 device\n/);
     await polled(a, 'plc1');
     assert.equal(svc.child.exitCode, null, 'still running with stdin closed');
 
