@@ -208,6 +208,14 @@ describe('the gateway as a headless service', function () {
     assert.match(stderr, /^usage: bifrost-gateway /);
   });
 
+  it('a data dir that cannot be created: exit code 2 and why', async () => {
+    writeFileSync(path.join(dir, 'file'), '');
+    dataDir = path.join(dir, 'file', 'state');
+    const svc = start([]);
+    assert.equal(await svc.exited, 2, svc.stderr());
+    assert.match(svc.stderr(), /error gateway: cannot use the data dir: cannot create the folder .*file[/\\]state: ENOTDIR/);
+  });
+
   const refused: [string, string[], RegExp][] = [
     ['an unknown option', ['--bogus'], /^\[error\] unknown option --bogus; --help lists the options$/m],
     ['a stray argument', ['bifrost.json'], /^\[error\] unexpected argument "bifrost\.json": the gateway takes options only$/m],
