@@ -19,7 +19,6 @@ export class PollAll {
   private readonly polled = new Map<string, Polled>();
   private syncing: Promise<void> = Promise.resolve();
   private pending = false;
-  private closed = false;
 
   constructor(
     private readonly connection: MessageConnection,
@@ -36,7 +35,6 @@ export class PollAll {
     this.pending = true;
     this.syncing = this.syncing.then(async () => {
       this.pending = false;
-      if (this.closed) return;
       try {
         const { devices } = await this.connection.sendRequest(DevicesList);
         await this.apply(devices);
@@ -45,10 +43,6 @@ export class PollAll {
       }
     });
     return this.syncing;
-  }
-
-  close(): void {
-    this.closed = true;
   }
 
   private async apply(devices: DeviceInfo[]): Promise<void> {
