@@ -2,7 +2,7 @@
 // its command-line companions (Node), and the webview panels (browser).
 //   node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -78,8 +78,16 @@ const targets = [
   },
   {
     ...node,
+    // `bifrost-gateway` (package.json "bin"): runs as a command of its own too.
+    entryPoints: { gateway: 'gateway/main.ts' },
+    banner: { js: '#!/usr/bin/env node' },
+    outdir: 'dist',
+    external: [...serialExternals, 'proper-lockfile'],
+    plugins: [opcuaBundleOnDemand, serialBundleOnDemand],
+  },
+  {
+    ...node,
     entryPoints: {
-      gateway: 'gateway/main.ts',
       simulator: 'gateway/sim/cli.ts',
       demo: 'tools/demo.ts',
       bench: 'bench/main.ts',
@@ -164,4 +172,5 @@ if (watch) {
 } else {
   await Promise.all(targets.map((t) => esbuild.build(t)));
   copyStatic();
+  chmodSync('dist/gateway.js', 0o755);
 }

@@ -1,122 +1,137 @@
 /**
- * The gateway process: `node dist/gateway.js --stdio [--config FILE] [--demo] [--log-level L]`,
- * or `--node-ipc` when the extension starts it. Stdout carries JSON-RPC and nothing else.
+ * The gateway process (`bifrost-gateway`, or `node dist/gateway.js`): a headless service by
+ * default, `--stdio` for a client's JSON-RPC on stdin/stdout, `--node-ipc` when the extension
+ * starts it. Stdout carries JSON-RPC and nothing else. The options are in service/args.ts.
  */
-import { isLogLevel, log, redirectConsoleToStderr, setLogLevel } from './log';
+import { log, logger, redirectConsoleToStderr, setLogFormat, setLogLevel } from './log';
 
 // Before anything else loads: no library may print to stdout.
 redirectConsoleToStderr();
 
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { GatewayServer } from './server';
 import { openTransport } from './transport';
 import { watchParentProcess } from './parentWatch';
 import { VERSION } from './version';
-import { parseConfigText } from './configText';
 import { loadDriverFile } from './core/registry';
 import { builtinDrivers } from './drivers';
+import { errorMessage } from './errors';
+import { parseGatewayArgs, USAGE, UsageError, type GatewayArgs } from './service/args';
+import { ConfigFile } from './service/configFile';
+import { DataDir, defaultDataDir } from './service/dataDir';
+import { localConnectionPair } from './service/localConnection';
+import { PollAll } from './service/pollAll';
 
 function main(): void {
-  const { values } = parseArgs({
-    options: {
-      stdio: { type: 'boolean' },
-      'node-ipc': { type: 'boolean' },
-      config: { type: 'string' },
-      demo: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      clientProcessId: { type: 'string' },
-      driver: { type: 'string', multiple: true },
-      pki: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: false,
-  });
-  if (values.help) {
-    process.stderr.write(
-      'usage: node gateway.js (--stdio | --node-ipc) [--config FILE] [--demo] [--log-level trace|debug|info|warn|error] [--driver FILE]... [--pki DIR]\n' +
-        'Speaks JSON-RPC (see docs/protocol.md) on stdin/stdout or over Node IPC.\n' +
-        '--driver FILE loads a plug-in driver module (also BIFROST_DRIVERS, a list of files separated by the path delimiter).\n' +
-        '--pki DIR is the certificate store (the gateway\'s own certificate, trusted and rejected server certificates);\n' +
-        '  default $XDG_CONFIG_HOME/bifrost/pki, or ~/.config/bifrost/pki.\n',
-    );
-    process.exit(0);
-  }
-  const level = typeof values['log-level'] === 'string' ? values['log-level'] : 'info';
-  if (!isLogLevel(level)) {
-    process.stderr.write(`[error] unknown --log-level "${level}"; use trace, debug, info, warn or error\n`);
+  let args: GatewayArgs;
+  try {
+    args = parseGatewayArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`[error] ${err.message}\n`);
     process.exit(2);
   }
-  setLogLevel(level);
+  if (args.help) {
+    process.stderr.write(USAGE);
+    process.exit(0);
+  }
+  setLogLevel(args.logLevel);
+  setLogFormat(args.logFormat);
+  const service = logger('service');
 
   const drivers = builtinDrivers();
-  const files = [...((values.driver as string[] | undefined) ?? []), ...(process.env.BIFROST_DRIVERS ?? '').split(path.delimiter).filter(Boolean)];
+  const files = [...args.drivers, ...(process.env.BIFROST_DRIVERS ?? '').split(path.delimiter).filter(Boolean)];
   for (const file of files) {
     try {
       const module = loadDriverFile(path.resolve(file));
       drivers.register(module);
       log.info(`plug-in driver "${module.protocol}" loaded from ${file}`);
     } catch (err) {
-      process.stderr.write(`[error] cannot load the driver ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+      log.error(`cannot load the driver ${file}: ${errorMessage(err)}`);
       process.exit(2);
     }
   }
 
-  const mode = values['node-ipc'] ? 'ipc' : 'stdio';
+  // The certificate store lives in the data dir unless --pki puts it elsewhere (the extension does).
+  const dataDir = new DataDir(args.dataDir ?? defaultDataDir());
+  let pkiFolder: string;
+  try {
+    if (args.mode === 'service') dataDir.ensure();
+    pkiFolder = args.pki ?? dataDir.sub('pki');
+  } catch (err) {
+    log.error(`cannot use the data dir: ${errorMessage(err)}`);
+    process.exit(2);
+  }
+
+  const mode = args.mode;
+  let config: ConfigFile | null = null;
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;
     exiting = true;
+    config?.close();
     // Devices close their sockets first, so no device sees a half-open connection linger; a
     // device that will not let go does not keep the process alive.
     setTimeout(() => process.exit(code), 2000).unref();
     void server.dispose().finally(() => process.exit(code));
   };
-  const connection = openTransport(mode, (reason) => {
-    log.info(`${reason}; exiting`);
-    exit(0);
-  });
+  // A service has no client on stdio: its own poller is the client, inside the process.
+  const local = mode === 'service' ? localConnectionPair() : null;
+  const connection = local
+    ? local.server
+    : openTransport(mode === 'ipc' ? 'ipc' : 'stdio', (reason) => {
+        log.info(`${reason}; exiting`);
+        exit(0);
+      });
   const server = new GatewayServer(connection, {
     drivers,
-    pkiFolder: typeof values.pki === 'string' ? path.resolve(values.pki) : undefined,
+    pkiFolder,
     onExit: exit,
     onClientProcessId: (pid) => watchParentProcess(pid, () => {
       log.warn(`client process ${pid} is gone; exiting`);
       exit(1);
     }),
   });
-  connection.onClose(() => exit(0));
+  if (!local) connection.onClose(() => exit(0));
   // Sessions on servers (OPC UA) are closed, not left to time out, when the gateway is told to stop.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
-      log.info(`${signal}; exiting`);
+      service.info(`${signal}; exiting`);
       exit(0);
     });
   }
   connection.listen();
-  log.info(`bifrost gateway ${VERSION} (node ${process.version}, pid ${process.pid}) listening on ${mode}`);
-
-  if (typeof values.clientProcessId === 'string' && /^\d+$/.test(values.clientProcessId)) {
-    watchParentProcess(Number(values.clientProcessId), () => exit(1));
+  if (local) {
+    local.client.listen();
+    const poller = new PollAll(local.client, logger('poller'));
+    void poller.sync();
+    // Nothing else may be holding the event loop (no --config, no device): a service still runs.
+    setInterval(() => undefined, 1 << 30);
+    log.info(`bifrost gateway ${VERSION} (node ${process.version}, pid ${process.pid}) running as a service, data dir ${dataDir.root}`);
+  } else {
+    log.info(`bifrost gateway ${VERSION} (node ${process.version}, pid ${process.pid}) listening on ${mode}`);
   }
-  if (typeof values.config === 'string') {
-    const file = values.config;
-    let doc: unknown;
-    try {
-      doc = parseConfigText(readFileSync(file, 'utf8'));
-    } catch (err) {
-      log.error(`cannot load --config ${file}: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(2);
-    }
-    // A file that is not a configuration at all (no "devices" array) is as fatal as one that does not parse.
-    server.loadConfig(doc, 'config').catch((err: unknown) => {
-      log.error(`cannot load --config ${file}: ${err instanceof Error ? err.message : String(err)}`);
+
+  if (args.clientProcessId !== undefined) {
+    watchParentProcess(args.clientProcessId, () => exit(1));
+  }
+  if (args.config !== undefined) {
+    const file = args.config;
+    config = new ConfigFile(path.resolve(file), (doc) => server.loadConfig(doc, 'config'), logger('config'));
+    // Watched from before the first read, so no save is missed. A file that cannot be used at
+    // start is fatal, also one that is not a configuration at all (no "devices" array).
+    config.watch();
+    config.load().catch((err: unknown) => {
+      log.error(`cannot load --config ${file}: ${errorMessage(err)}`);
       process.exit(2);
     });
   }
-  if (values.demo) {
-    server.startDemo().catch((err) => log.error(`demo plant failed to start: ${err instanceof Error ? err.message : String(err)}`));
+  process.on('SIGHUP', () => {
+    if (config) void config.reload('signal');
+    else service.info('SIGHUP: no --config file to reload');
+  });
+  if (args.demo) {
+    server.startDemo().catch((err) => log.error(`demo plant failed to start: ${errorMessage(err)}`));
   }
   process.on('uncaughtException', (err) => log.error(`uncaught: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));

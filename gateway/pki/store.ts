@@ -7,21 +7,20 @@
  * Folder layout (as OPC UA stores have it): own/certs, own/private, trusted/certs, rejected.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CertificateInfo, CertificatesListResult, CertificateUntrustedNotification } from '../protocol';
 import { ErrorCodes } from '../protocol';
 import type { PkiHost } from '../core/driver';
 import { BifrostError } from '../errors';
+import { defaultDataDir } from '../service/dataDir';
 import type { Logger } from '../log';
 import { loadOpcUaBundle } from '../opcua/load';
 import { certificateInfo, derOf, normalizeThumbprint } from './certificateInfo';
 import type { CertificateManagerHandle } from './manager';
 
-/** `--pki DIR`, else `$XDG_CONFIG_HOME/bifrost/pki`, else `~/.config/bifrost/pki`. */
+/** `--pki DIR`, else `pki` in the data dir (`--data-dir`, see service/dataDir.ts). */
 export function defaultPkiFolder(env: NodeJS.ProcessEnv = process.env): string {
-  const config = env['XDG_CONFIG_HOME'] && path.isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : path.join(os.homedir(), '.config');
-  return path.join(config, 'bifrost', 'pki');
+  return path.join(defaultDataDir(env), 'pki');
 }
 
 interface StoredCertificate {

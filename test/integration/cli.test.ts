@@ -52,7 +52,7 @@ describe('the gateway command line', function () {
   it('--help: the usage on stderr, nothing on stdout, code 0', async () => {
     const r = run(['--help']);
     assert.equal(await r.exited, 0);
-    assert.match(r.stderr(), /^usage: node gateway\.js \(--stdio \| --node-ipc\) \[--config FILE\]/);
+    assert.match(r.stderr(), /^usage: bifrost-gateway \[--stdio \| --node-ipc\] \[--config FILE\]/);
     assert.equal(r.stdout(), '');
   });
 
