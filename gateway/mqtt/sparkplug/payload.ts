@@ -1,0 +1,398 @@
+/**
+ * Sparkplug B payloads to and from bytes, with each metric's value in the field and form its
+ * datatype says (Sparkplug 3.0, "Payload"): signed 8-, 16- and 32-bit integers in `int_value` as
+ * their 32-bit two's complement, Int64 in `long_value` as its 64-bit two's complement, unsigned
+ * ones as they are, DateTime as milliseconds in `long_value`, arrays packed little-endian in
+ * `bytes_value`. A value that does not fit its datatype is refused, never rounded or cut.
+ * (The published JS library decodes negative Int8/16/32 and large UInt32 wrongly; these are
+ * the cases the tests hold this module to.)
+ */
+import * as protobuf from 'protobufjs';
+import { SPARKPLUG_B_PROTO } from './schema';
+
+/** Sparkplug 3.0's datatype numbers. */
+export const DATA_TYPES = {
+  Unknown: 0,
+  Int8: 1,
+  Int16: 2,
+  Int32: 3,
+  Int64: 4,
+  UInt8: 5,
+  UInt16: 6,
+  UInt32: 7,
+  UInt64: 8,
+  Float: 9,
+  Double: 10,
+  Boolean: 11,
+  String: 12,
+  DateTime: 13,
+  Text: 14,
+  UUID: 15,
+  DataSet: 16,
+  Bytes: 17,
+  File: 18,
+  Template: 19,
+  PropertySet: 20,
+  PropertySetList: 21,
+  Int8Array: 22,
+  Int16Array: 23,
+  Int32Array: 24,
+  Int64Array: 25,
+  UInt8Array: 26,
+  UInt16Array: 27,
+  UInt32Array: 28,
+  UInt64Array: 29,
+  FloatArray: 30,
+  DoubleArray: 31,
+  BooleanArray: 32,
+  StringArray: 33,
+  DateTimeArray: 34,
+} as const;
+
+export type DataTypeName = keyof typeof DATA_TYPES;
+const NAME_OF = new Map<number, DataTypeName>(Object.entries(DATA_TYPES).map(([k, v]) => [v, k as DataTypeName]));
+
+/** What a metric holds: a number or bigint for numeric types, an array for array types. */
+export type MetricValue = number | bigint | boolean | string | Uint8Array | readonly number[] | readonly bigint[] | readonly string[];
+
+/** A property of a metric (`engUnit`, `Quality`): scalar types only. */
+export interface PropertyValue {
+  type: DataTypeName;
+  value: number | bigint | boolean | string | null;
+}
+
+export interface Metric {
+  name?: string;
+  alias?: bigint;
+  /** Milliseconds since the epoch. */
+  timestamp?: number;
+  datatype: DataTypeName;
+  /** null: `is_null` set, no value. */
+  value: MetricValue | null;
+  isHistorical?: boolean;
+  isTransient?: boolean;
+  properties?: Record<string, PropertyValue>;
+}
+
+export interface Payload {
+  timestamp?: number;
+  seq?: number;
+  metrics: Metric[];
+  uuid?: string;
+  body?: Uint8Array;
+}
+
+/** A value that the datatype cannot carry as it is. */
+export class SparkplugValueError extends Error {}
+
+const root = protobuf.parse(SPARKPLUG_B_PROTO, { keepCase: true }).root;
+const PayloadType = root.lookupType('org.eclipse.tahu.protobuf.Payload');
+
+type Wire = Record<string, unknown>;
+
+export function encodePayload(p: Payload): Uint8Array {
+  const wire: Wire = { metrics: p.metrics.map(encodeMetric) };
+  if (p.timestamp !== undefined) wire['timestamp'] = u64(BigInt(checkedTimestamp(p.timestamp, 'the payload timestamp')));
+  if (p.seq !== undefined) {
+    if (!Number.isInteger(p.seq) || p.seq < 0 || p.seq > 255) throw new SparkplugValueError(`seq ${p.seq} is not 0-255`);
+    wire['seq'] = u64(BigInt(p.seq));
+  }
+  if (p.uuid !== undefined) wire['uuid'] = p.uuid;
+  if (p.body !== undefined) wire['body'] = p.body;
+  return PayloadType.encode(PayloadType.fromObject(wire)).finish();
+}
+
+export function decodePayload(bytes: Uint8Array): Payload {
+  const m = PayloadType.toObject(PayloadType.decode(bytes), { longs: String, bytes: Buffer, defaults: false, oneofs: true }) as Wire;
+  const out: Payload = { metrics: ((m['metrics'] as Wire[] | undefined) ?? []).map(decodeMetric) };
+  if (m['timestamp'] !== undefined) out.timestamp = Number(m['timestamp']);
+  if (m['seq'] !== undefined) out.seq = Number(m['seq']);
+  if (m['uuid'] !== undefined) out.uuid = m['uuid'] as string;
+  if (m['body'] !== undefined) out.body = new Uint8Array(m['body'] as Buffer);
+  return out;
+}
+
+function encodeMetric(metric: Metric, index: number): Wire {
+  const what = `metric ${metric.name ?? (metric.alias !== undefined ? `alias ${metric.alias}` : `#${index}`)}`;
+  const type = DATA_TYPES[metric.datatype];
+  if (type === undefined) throw new SparkplugValueError(`${what}: unknown datatype ${JSON.stringify(metric.datatype)}`);
+  const wire: Wire = { datatype: type };
+  if (metric.name !== undefined) wire['name'] = metric.name;
+  if (metric.alias !== undefined) wire['alias'] = u64(metric.alias, `${what}: alias`);
+  if (metric.timestamp !== undefined) wire['timestamp'] = u64(BigInt(checkedTimestamp(metric.timestamp, `${what}: timestamp`)));
+  if (metric.isHistorical) wire['is_historical'] = true;
+  if (metric.isTransient) wire['is_transient'] = true;
+  if (metric.properties) wire['properties'] = encodeProperties(metric.properties, what);
+  if (metric.value === null) {
+    wire['is_null'] = true;
+    return wire;
+  }
+  const [field, value] = encodeValue(metric.datatype, metric.value, what);
+  wire[field] = value;
+  return wire;
+}
+
+function decodeMetric(w: Wire): Metric {
+  const datatype = NAME_OF.get(Number(w['datatype'] ?? 0)) ?? 'Unknown';
+  const metric: Metric = { datatype, value: null };
+  if (w['name'] !== undefined) metric.name = w['name'] as string;
+  if (w['alias'] !== undefined) metric.alias = BigInt(w['alias'] as string);
+  if (w['timestamp'] !== undefined) metric.timestamp = Number(w['timestamp']);
+  if (w['is_historical']) metric.isHistorical = true;
+  if (w['is_transient']) metric.isTransient = true;
+  if (w['properties']) metric.properties = decodeProperties(w['properties'] as Wire);
+  const field = w['value'] as string | undefined;
+  if (!w['is_null'] && field !== undefined) metric.value = decodeValue(datatype, w[field]);
+  return metric;
+}
+
+/** The oneof field and its wire value for `value` as `type`. */
+function encodeValue(type: DataTypeName, value: MetricValue, what: string): [string, unknown] {
+  switch (type) {
+    case 'Int8':
+    case 'Int16':
+    case 'Int32': {
+      const bits = type === 'Int8' ? 8 : type === 'Int16' ? 16 : 32;
+      const n = integer(value, -(2 ** (bits - 1)), 2 ** (bits - 1) - 1, type, what);
+      return ['int_value', n >>> 0];
+    }
+    case 'UInt8':
+    case 'UInt16':
+    case 'UInt32': {
+      const bits = type === 'UInt8' ? 8 : type === 'UInt16' ? 16 : 32;
+      return ['int_value', integer(value, 0, 2 ** bits - 1, type, what)];
+    }
+    case 'Int64':
+      return ['long_value', u64(BigInt.asUintN(64, big(value, -(2n ** 63n), 2n ** 63n - 1n, type, what)))];
+    case 'UInt64':
+      return ['long_value', u64(big(value, 0n, 2n ** 64n - 1n, type, what))];
+    case 'DateTime':
+      return ['long_value', u64(BigInt(checkedTimestamp(value, what)))];
+    case 'Float':
+    case 'Double': {
+      if (typeof value !== 'number') throw new SparkplugValueError(`${what}: a ${type} takes a number, not ${describe(value)}`);
+      if (type === 'Float' && Number.isFinite(value) && Math.fround(value) !== value) {
+        throw new SparkplugValueError(`${what}: ${value} is not exactly a 32-bit float (nearest ${Math.fround(value)}): send it as a Double`);
+      }
+      return [type === 'Float' ? 'float_value' : 'double_value', value];
+    }
+    case 'Boolean':
+      if (typeof value !== 'boolean') throw new SparkplugValueError(`${what}: a Boolean takes true or false, not ${describe(value)}`);
+      return ['boolean_value', value];
+    case 'String':
+    case 'Text':
+    case 'UUID':
+      if (typeof value !== 'string') throw new SparkplugValueError(`${what}: a ${type} takes a string, not ${describe(value)}`);
+      return ['string_value', value];
+    case 'Bytes':
+    case 'File':
+      if (!(value instanceof Uint8Array)) throw new SparkplugValueError(`${what}: ${type} takes bytes, not ${describe(value)}`);
+      return ['bytes_value', value];
+    default: {
+      const packed = packArray(type, value, what);
+      if (!packed) throw new SparkplugValueError(`${what}: datatype ${type} is not written by this gateway`);
+      return ['bytes_value', packed];
+    }
+  }
+}
+
+function decodeValue(type: DataTypeName, v: unknown): MetricValue | null {
+  switch (type) {
+    case 'Int8':
+      return ((v as number) << 24) >> 24;
+    case 'Int16':
+      return ((v as number) << 16) >> 16;
+    case 'Int32':
+      return (v as number) | 0;
+    case 'UInt8':
+    case 'UInt16':
+    case 'UInt32':
+      return (v as number) >>> 0;
+    case 'Int64':
+      return BigInt.asIntN(64, BigInt(v as string));
+    case 'UInt64':
+      return BigInt(v as string);
+    case 'DateTime':
+      return Number(v);
+    case 'Float':
+    case 'Double':
+    case 'Boolean':
+    case 'String':
+    case 'Text':
+    case 'UUID':
+      return v as MetricValue;
+    case 'Bytes':
+    case 'File':
+      return new Uint8Array(v as Buffer);
+    default:
+      return v instanceof Uint8Array ? (unpackArray(type, v) ?? new Uint8Array(v)) : null;
+  }
+}
+
+interface ArrayLayout {
+  size: number;
+  write(view: DataView, at: number, v: number | bigint): void;
+  read(view: DataView, at: number): number | bigint;
+  check(v: unknown, what: string): number | bigint;
+}
+
+const intLayout = (size: 1 | 2 | 4, signed: boolean, name: DataTypeName): ArrayLayout => {
+  const bits = size * 8;
+  const [min, max] = signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+  return {
+    size,
+    check: (v, what) => integer(v as MetricValue, min, max, name, what),
+    write: (view, at, v) => {
+      const n = v as number;
+      if (size === 1 && signed) view.setInt8(at, n);
+      else if (size === 1) view.setUint8(at, n);
+      else if (size === 2 && signed) view.setInt16(at, n, true);
+      else if (size === 2) view.setUint16(at, n, true);
+      else if (signed) view.setInt32(at, n, true);
+      else view.setUint32(at, n, true);
+    },
+    read: (view, at) => (size === 1 ? (signed ? view.getInt8(at) : view.getUint8(at)) : size === 2 ? (signed ? view.getInt16(at, true) : view.getUint16(at, true)) : signed ? view.getInt32(at, true) : view.getUint32(at, true)),
+  };
+};
+
+const ARRAYS: Partial<Record<DataTypeName, ArrayLayout>> = {
+  Int8Array: intLayout(1, true, 'Int8'),
+  Int16Array: intLayout(2, true, 'Int16'),
+  Int32Array: intLayout(4, true, 'Int32'),
+  UInt8Array: intLayout(1, false, 'UInt8'),
+  UInt16Array: intLayout(2, false, 'UInt16'),
+  UInt32Array: intLayout(4, false, 'UInt32'),
+  Int64Array: {
+    size: 8,
+    check: (v, what) => big(v as MetricValue, -(2n ** 63n), 2n ** 63n - 1n, 'Int64', what),
+    write: (view, at, v) => view.setBigInt64(at, v as bigint, true),
+    read: (view, at) => view.getBigInt64(at, true),
+  },
+  UInt64Array: {
+    size: 8,
+    check: (v, what) => big(v as MetricValue, 0n, 2n ** 64n - 1n, 'UInt64', what),
+    write: (view, at, v) => view.setBigUint64(at, v as bigint, true),
+    read: (view, at) => view.getBigUint64(at, true),
+  },
+  DateTimeArray: {
+    size: 8,
+    check: (v, what) => BigInt(checkedTimestamp(v as MetricValue, what)),
+    write: (view, at, v) => view.setBigInt64(at, v as bigint, true),
+    read: (view, at) => Number(view.getBigInt64(at, true)),
+  },
+  FloatArray: {
+    size: 4,
+    check: (v, what) => {
+      if (typeof v !== 'number') throw new SparkplugValueError(`${what}: a FloatArray holds numbers, not ${describe(v as MetricValue)}`);
+      if (Number.isFinite(v) && Math.fround(v) !== v) throw new SparkplugValueError(`${what}: ${v} is not exactly a 32-bit float: send a DoubleArray`);
+      return v;
+    },
+    write: (view, at, v) => view.setFloat32(at, v as number, true),
+    read: (view, at) => view.getFloat32(at, true),
+  },
+  DoubleArray: {
+    size: 8,
+    check: (v, what) => {
+      if (typeof v !== 'number') throw new SparkplugValueError(`${what}: a DoubleArray holds numbers, not ${describe(v as MetricValue)}`);
+      return v;
+    },
+    write: (view, at, v) => view.setFloat64(at, v as number, true),
+    read: (view, at) => view.getFloat64(at, true),
+  },
+};
+
+function packArray(type: DataTypeName, value: MetricValue, what: string): Uint8Array | undefined {
+  if (type === 'StringArray') {
+    if (!Array.isArray(value) || !value.every((s) => typeof s === 'string')) throw new SparkplugValueError(`${what}: a StringArray holds strings`);
+    // Each string UTF-8 and ended by a NUL: a string with a NUL in it cannot be told apart.
+    if ((value as string[]).some((s) => s.includes('\0'))) throw new SparkplugValueError(`${what}: a StringArray cannot hold a string with a NUL character`);
+    return Buffer.concat((value as string[]).map((s) => Buffer.from(`${s}\0`, 'utf8')));
+  }
+  const layout = ARRAYS[type];
+  if (!layout) return undefined;
+  if (!Array.isArray(value)) throw new SparkplugValueError(`${what}: a ${type} takes an array, not ${describe(value)}`);
+  const items = (value as unknown[]).map((v, i) => layout.check(v, `${what}[${i}]`));
+  const bytes = new Uint8Array(items.length * layout.size);
+  const view = new DataView(bytes.buffer);
+  items.forEach((v, i) => layout.write(view, i * layout.size, v));
+  return bytes;
+}
+
+function unpackArray(type: DataTypeName, bytes: Uint8Array): MetricValue | undefined {
+  if (type === 'StringArray') {
+    const text = Buffer.from(bytes).toString('utf8');
+    return text.endsWith('\0') ? text.slice(0, -1).split('\0') : text === '' ? [] : text.split('\0');
+  }
+  const layout = ARRAYS[type];
+  if (!layout || bytes.length % layout.size !== 0) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: (number | bigint)[] = [];
+  for (let at = 0; at < bytes.length; at += layout.size) out.push(layout.read(view, at));
+  return out as number[] | bigint[];
+}
+
+function encodeProperties(props: Record<string, PropertyValue>, what: string): Wire {
+  const keys = Object.keys(props);
+  return {
+    keys,
+    values: keys.map((k) => {
+      const p = props[k]!;
+      const type = DATA_TYPES[p.type];
+      if (p.value === null) return { type, is_null: true };
+      const [field, value] = encodeValue(p.type, p.value, `${what}: property ${k}`);
+      if (field === 'bytes_value') throw new SparkplugValueError(`${what}: property ${k}: a property cannot be ${p.type}`);
+      // A property's oneof is numbered apart from a metric's, with the same names.
+      return { type, [field]: value };
+    }),
+  };
+}
+
+function decodeProperties(w: Wire): Record<string, PropertyValue> {
+  const keys = (w['keys'] as string[] | undefined) ?? [];
+  const values = (w['values'] as Wire[] | undefined) ?? [];
+  const out: Record<string, PropertyValue> = {};
+  keys.forEach((k, i) => {
+    const v = values[i] ?? {};
+    const type = NAME_OF.get(Number(v['type'] ?? 0)) ?? 'Unknown';
+    const field = v['value'] as string | undefined;
+    const value = v['is_null'] || field === undefined ? null : decodeValue(type, v[field]);
+    out[k] = { type, value: value as PropertyValue['value'] };
+  });
+  return out;
+}
+
+function integer(value: MetricValue, min: number, max: number, type: string, what: string): number {
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new SparkplugValueError(`${what}: an ${type} takes a whole number, not ${describe(value)}`);
+  if (n < min || n > max) throw new SparkplugValueError(`${what}: ${n} does not fit an ${type} (${min} to ${max})`);
+  return n;
+}
+
+function big(value: MetricValue, min: bigint, max: bigint, type: string, what: string): bigint {
+  let n: bigint;
+  if (typeof value === 'bigint') n = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
+  else if (typeof value === 'string' && /^-?\d+$/.test(value)) n = BigInt(value);
+  else throw new SparkplugValueError(`${what}: an ${type} takes a whole number (a bigint, a safe integer or a decimal string), not ${describe(value)}`);
+  if (n < min || n > max) throw new SparkplugValueError(`${what}: ${n} does not fit an ${type}`);
+  return n;
+}
+
+function checkedTimestamp(value: MetricValue, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new SparkplugValueError(`${what}: a time is whole milliseconds since 1970, not ${describe(value)}`);
+  return value;
+}
+
+/** protobufjs takes 64-bit fields as decimal strings. */
+function u64(v: bigint | number, what = 'a 64-bit field'): string {
+  const n = BigInt(v);
+  if (n < 0n || n > 2n ** 64n - 1n) throw new SparkplugValueError(`${what}: ${n} is not an unsigned 64-bit number`);
+  return n.toString();
+}
+
+function describe(v: MetricValue | unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
