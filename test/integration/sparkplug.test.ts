@@ -1,0 +1,147 @@
+/**
+ * Sparkplug B publishing to a real broker (Mosquitto on a loopback port): the built gateway polls
+ * our Modbus simulator, the publisher (a client of the gateway's protocol) publishes it as an edge
+ * node, and an MQTT subscriber of the test's own reads what arrives: NBIRTH and DBIRTH with every
+ * tag in its datatype, DDATA by alias when a register changes, DDEATH when the device stops
+ * answering, the Will (NDEATH, same bdSeq) when the connection dies, the next bdSeq after the
+ * reconnect, a rebirth on request, and NDEATH on a clean stop.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { logger } from '../../gateway/log';
+import { REBIRTH } from '../../gateway/mqtt/sparkplug/edgeNode';
+import { decodePayload, encodePayload, type Payload } from '../../gateway/mqtt/sparkplug/payload';
+import { SparkplugPublisher } from '../../gateway/mqtt/sparkplugPublisher';
+import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
+import type { GatewayProcess } from '../../tools/gatewayClient';
+import { freePort, startGateway, tcpDevice, waitFor } from './harness';
+
+/** Debian puts it in /usr/sbin, which is not on every PATH. */
+const MOSQUITTO = spawnSync('sh', ['-c', 'command -v mosquitto || ls /usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '';
+const hasMosquitto = MOSQUITTO !== '';
+const withMosquitto = hasMosquitto ? describe : describe.skip;
+
+interface Received {
+  topic: string;
+  payload: Payload;
+}
+
+async function startBroker(): Promise<{ port: number; child: ChildProcess; dir: string }> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-mqtt-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
+  await waitFor('mosquitto listening', () => new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  }), 5000);
+  return { port, child, dir };
+}
+
+withMosquitto(hasMosquitto ? 'Sparkplug B to a real broker' : 'Sparkplug B to a real broker: SKIPPED, mosquitto is not installed (apt-get install mosquitto)', function () {
+  this.timeout(30_000);
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let gw: GatewayProcess;
+  let plc: ModbusTcpSimulator;
+  let host: MqttClient;
+  let publisher: SparkplugPublisher | undefined;
+  const received: Received[] = [];
+  const of = (type: string, device?: string) => received.filter((r) => r.topic === `spBv1.0/plant1/${type}/gw1${device ? `/${device}` : ''}`);
+
+  before(async () => {
+    broker = await startBroker();
+    plc = new ModbusTcpSimulator();
+    await plc.start();
+    plc.holdings[0] = 421;
+    plc.holdings[1] = 0xfffb; // -5 as an int16
+    plc.holdings[2] = 65535;
+    gw = await startGateway();
+    await gw.connection.sendRequest('bifrost/config/load', {
+      devices: [
+        tcpDevice('plc1', plc.port, {
+          tags: [
+            { name: 'level', area: 'holding', address: 0, type: 'int16' },
+            { name: 'offset', area: 'holding', address: 1, type: 'int16' },
+            { name: 'count', area: 'holding', address: 2, type: 'uint16' },
+            { name: 'running', area: 'coil', address: 0 },
+          ],
+        }),
+      ],
+    });
+    host = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'test-host' });
+    host.on('message', (topic, payload) => received.push({ topic, payload: decodePayload(payload) }));
+    await host.subscribeAsync('spBv1.0/#', { qos: 1 });
+  });
+
+  after(async () => {
+    await publisher?.stop();
+    await host?.endAsync();
+    await gw?.close();
+    await plc?.stop();
+    broker?.child.kill();
+    rmSync(broker.dir, { recursive: true, force: true });
+  });
+
+  it('births the node and the device with every tag in its datatype, then sends changes by alias', async () => {
+    publisher = new SparkplugPublisher(gw.connection, { broker: `mqtt://127.0.0.1:${broker.port}`, groupId: 'plant1', edgeNodeId: 'gw1' }, logger('sparkplug'));
+    await publisher.start();
+    const [nbirth] = await waitFor('NBIRTH', () => (of('NBIRTH').length ? of('NBIRTH') : undefined));
+    assert.equal(nbirth!.payload.seq, 0);
+    assert.deepEqual(nbirth!.payload.metrics.map((m) => [m.name, m.value]), [['bdSeq', 0n], [REBIRTH, false]]);
+    const [dbirth] = await waitFor('DBIRTH of plc1', () => (of('DBIRTH', 'plc1').length ? of('DBIRTH', 'plc1') : undefined));
+    assert.equal(dbirth!.payload.seq, 1);
+    assert.deepEqual(
+      dbirth!.payload.metrics.map((m) => [m.name, m.datatype, m.value]),
+      [['level', 'Int16', 421], ['offset', 'Int16', -5], ['count', 'UInt16', 65535], ['running', 'Boolean', false]],
+    );
+    const alias = dbirth!.payload.metrics.find((m) => m.name === 'level')!.alias;
+    plc.holdings[0] = 422;
+    const ddata = await waitFor('DDATA with the new level', () => of('DDATA', 'plc1').find((r) => r.payload.metrics.some((m) => m.alias === alias && m.value === 422)));
+    assert.equal(ddata.payload.seq, 2);
+    assert.equal(ddata.payload.metrics.length, 1, 'only what changed');
+    assert.equal(ddata.payload.metrics[0]!.name, undefined, 'by alias, without the name');
+  });
+
+  it('a device that stops answering dies (DDEATH) and is born again when it answers', async () => {
+    const port = plc.port;
+    await plc.stop();
+    await waitFor('DDEATH of plc1', () => of('DDEATH', 'plc1')[0]);
+    const births = of('DBIRTH', 'plc1').length;
+    plc = new ModbusTcpSimulator({ port });
+    plc.holdings[0] = 7;
+    await plc.start();
+    const again = await waitFor('a new DBIRTH', () => of('DBIRTH', 'plc1')[births]);
+    assert.equal(again.payload.metrics.find((m) => m.name === 'level')?.value, 7);
+  });
+
+  it('a connection that dies leaves the Will (NDEATH with the session\'s bdSeq); the reconnect births with the next bdSeq', async () => {
+    const client = (publisher as unknown as { client: MqttClient }).client;
+    // The socket cut without a DISCONNECT: the broker publishes the Will.
+    client.stream.destroy();
+    const death = await waitFor('NDEATH', () => of('NDEATH')[0]);
+    assert.deepEqual(death.payload.metrics.map((m) => [m.name, m.value]), [['bdSeq', 0n]]);
+    const nbirth = await waitFor('the NBIRTH of the new session', () => of('NBIRTH')[1]);
+    assert.deepEqual(nbirth.payload.metrics.find((m) => m.name === 'bdSeq')?.value, 1n);
+    assert.equal(nbirth.payload.seq, 0);
+    await waitFor('plc1 born again in the new session', () => of('DBIRTH', 'plc1').find((r) => received.indexOf(r) > received.indexOf(nbirth)));
+  });
+
+  it('a rebirth request on the node\'s NCMD topic births everything again; a clean stop publishes NDEATH', async () => {
+    const births = of('NBIRTH').length;
+    await host.publishAsync('spBv1.0/plant1/NCMD/gw1', Buffer.from(encodePayload({ timestamp: Date.now(), metrics: [{ name: REBIRTH, datatype: 'Boolean', value: true }] })), { qos: 1 });
+    const nbirth = await waitFor('a new NBIRTH', () => of('NBIRTH')[births]);
+    assert.equal(nbirth.payload.seq, 0);
+    await waitFor('plc1 born again', () => of('DBIRTH', 'plc1').find((r) => received.indexOf(r) > received.indexOf(nbirth)));
+    const deaths = of('NDEATH').length;
+    await publisher!.stop();
+    publisher = undefined;
+    const death = await waitFor('NDEATH on stop', () => of('NDEATH')[deaths]);
+    assert.deepEqual(death.payload.metrics.map((m) => [m.name, m.value]), [['bdSeq', 1n]]);
+  });
+});
