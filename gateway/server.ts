@@ -88,15 +88,29 @@ export class GatewaySession {
     private readonly options: SessionOptions,
   ) {
     this.subscriptions = new Subscriptions((subscriptionId, items) => {
-      void this.connection.sendNotification(Values, { subscriptionId, items });
+      this.notify(Values.method, { subscriptionId, items });
     });
     this.detach = core.attach({
       notify: (type, params) => {
-        if (!this.closed) void this.connection.sendNotification(type.method, params);
+        this.notify(type.method, params);
       },
       deviceReplaced: (id, driver) => this.subscriptions.rebind(id, driver),
     });
+    // However the connection ends, what the client started ends with it.
+    connection.onClose(() => this.dispose());
     this.register();
+  }
+
+  /** Sends a notification while the client is there; a session that ended sends nothing. */
+  private notify(method: string, params: unknown): void {
+    if (this.closed) return;
+    const notSent = (err: unknown) => log.debug(`notification ${method} not sent: ${err instanceof Error ? err.message : String(err)}`);
+    try {
+      this.connection.sendNotification(method, params).catch(notSent);
+    } catch (err) {
+      // A connection that closed a moment ago throws at once.
+      notSent(err);
+    }
   }
 
   private register(): void {
@@ -178,8 +192,8 @@ export class GatewaySession {
         try {
           return await discover(params, abort.signal, {
             // RTU items go out under the same method (Discovered's type names the TCP ones).
-            discovered: (n) => void c.sendNotification(Discovered.method, n),
-            progress: (n) => void c.sendNotification(DiscoveryProgress, n),
+            discovered: (n) => this.notify(Discovered.method, n),
+            progress: (n) => this.notify(DiscoveryProgress.method, n),
           });
         } finally {
           listener.dispose();
@@ -321,7 +335,7 @@ export class GatewaySession {
             const value: { done: number; total?: number; message?: string } = { done };
             if (total !== undefined) value.total = total;
             if (message !== undefined) value.message = message;
-            void this.connection.sendNotification(Progress, { token: progressToken, value });
+            this.notify(Progress.method, { token: progressToken, value });
           },
         },
       );

@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
@@ -190,6 +191,30 @@ describe('the WebSocket listener', function () {
     await waitFor('values after the other left', () => valuesOf(two).slice(before).some((v) => v.items.some((i) => i.value === 333)));
     await gw.connection.sendRequest('bifrost/ping');
     await waitFor('the session end in the log', () => /closed \(1000: exit\)/.test(gw.stderr()));
+  });
+
+  it("cancels a client's discovery when it leaves", async () => {
+    // A port that accepts and never answers: the probe would wait its whole timeout (60 s).
+    const open = new Set<net.Socket>();
+    let accepted = 0;
+    const mute = net.createServer((socket) => {
+      accepted++;
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      socket.resume(); // reads (and drops) the requests, so that the end of the connection is seen
+    });
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    try {
+      const rpc = track(await client(url, reader));
+      const port = (mute.address() as net.AddressInfo).port;
+      void rpc.request('bifrost/discover', { modbus: { targets: ['127.0.0.1'], ports: [port], unitIds: 'all', timeoutMs: 60_000 } }).catch(() => undefined);
+      await waitFor('the probe connected', () => accepted > 0 && open.size > 0);
+      rpc.ws.terminate();
+      await waitFor('the probe closed its connection', () => open.size === 0, 20_000);
+    } finally {
+      for (const socket of open) socket.destroy();
+      await new Promise((resolve) => mute.close(resolve));
+    }
   });
 
   it('answers requests without a token with an error and closes after a few', async () => {
