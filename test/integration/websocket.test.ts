@@ -313,7 +313,8 @@ describe('the WebSocket listener', function () {
     }
     (rpc.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     assert.equal((await rpc.closed).code, 1013);
-    assert.ok(rssMax - rssBefore < 150 * 1024 * 1024, `the gateway grew by ${Math.round((rssMax - rssBefore) / 1048576)} MB`);
+    // The 8 MiB the client may leave unread, with the strings and garbage around it; here about 21 MB.
+    assert.ok(rssMax - rssBefore < 64 * 1024 * 1024, `the gateway grew by ${Math.round((rssMax - rssBefore) / 1048576)} MB`);
     await gw.connection.sendRequest('bifrost/ping');
   });
 
