@@ -344,6 +344,9 @@ describe('the WebSocket listener', function () {
       await rpc.request('bifrost/ping');
       // Without the certificate among its trusted ones, a client refuses the gateway.
       await assert.rejects(open(wss, { headers: { Authorization: `Bearer ${writer}` } }));
+      // The gateway's end closes its clients with 1001.
+      await tls.close();
+      assert.equal((await rpc.closed).code, 1001);
     } finally {
       await tls.close();
     }
