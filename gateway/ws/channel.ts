@@ -11,7 +11,6 @@ import type { Identity } from './tokens';
 export const CloseCodes = {
   Normal: 1000,
   GoingAway: 1001,
-  Unsupported: 1003,
   PolicyViolation: 1008,
   TooBig: 1009,
   TryAgainLater: 1013,

@@ -225,6 +225,21 @@ describe('the WebSocket listener', function () {
     assert.equal((await rpc.closed).code, 1008);
   });
 
+  it('answers a binary frame, a frame that is not JSON and a batch with errors, and stays connected', async () => {
+    const rpc = track(await client(url, writer));
+    const next = () => new Promise<{ id: unknown; error?: { code: number; message: string } }>((resolve) => rpc.ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
+    let answer = next();
+    rpc.ws.send(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'bifrost/ping' })), { binary: true });
+    assert.equal((await answer).error?.code, ErrorCodes.InvalidRequest);
+    answer = next();
+    rpc.ws.send('{"jsonrpc": "2.0", "id": 6, "method": "bifrost/ping"');
+    assert.deepEqual([(await answer).id, (await answer).error?.code], [null, ErrorCodes.ParseError]);
+    answer = next();
+    rpc.ws.send(JSON.stringify([{ jsonrpc: '2.0', id: 7, method: 'bifrost/ping' }]));
+    assert.match((await answer).error!.message, /batches are not supported/);
+    await rpc.request('bifrost/ping');
+  });
+
   it('refuses a wrong token on the upgrade with 401, and serves a token given by bifrost/authenticate', async () => {
     const refused = await open(url, { headers: { Authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } }).then(
       () => assert.fail('connected'),
