@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { defaultGatewayPath, type GatewayProcess } from '../../tools/gatewayClient';
 import { ErrorCodes, GATEWAY_NODE_OPTIONS } from '../../gateway/protocol';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import { startGateway, tcpDevice, waitFor } from './harness';
+import { delay, startGateway, tcpDevice, waitFor } from './harness';
 
 interface Rpc {
   ws: WebSocket;
@@ -240,6 +240,12 @@ describe('the WebSocket listener', function () {
     await rpc.request('bifrost/ping');
   });
 
+  it('closes a connection that presents no token within 10 s with 1008', async () => {
+    const rpc = track(rpcOver(await open(url)));
+    const closed = await rpc.closed;
+    assert.deepEqual([closed.code, closed.reason], [1008, 'not authenticated within 10 s']);
+  });
+
   it('refuses a wrong token on the upgrade with 401, and serves a token given by bifrost/authenticate', async () => {
     const refused = await open(url, { headers: { Authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } }).then(
       () => assert.fail('connected'),
@@ -307,9 +313,12 @@ describe('the WebSocket listener', function () {
     assert.equal(over.code, ErrorCodes.LimitExceeded);
   });
 
-  it('drops a client that stops reading fast values, and its memory is not kept', async () => {
+  it('drops a client that stops reading fast values: its memory is not kept and its subscriptions end', async () => {
     const rpc = track(await client(url, reader));
-    const tags = Array.from({ length: 1000 }, (_, i) => `holding:${i}`);
+    // Registers 1000-1999 are this client's alone: their reads show whether its subscriptions run.
+    const tags = Array.from({ length: 1000 }, (_, i) => `holding:${1000 + i}`);
+    let itsReads = 0;
+    sim.onRead = (area, address, count) => void (area === 'holding' && address + count > 1000 && itsReads++);
     const rssBefore = rssBytes(gw.child.pid!);
     for (let i = 0; i < 4; i++) await rpc.request('bifrost/subscribe', { deviceId: 'plc', tags, intervalMs: 10, onChangeOnly: false });
     (rpc.ws as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -330,6 +339,12 @@ describe('the WebSocket listener', function () {
     assert.equal((await rpc.closed).code, 1013);
     // The 8 MiB the client may leave unread, with the strings and garbage around it; here about 21 MB.
     assert.ok(rssMax - rssBefore < 64 * 1024 * 1024, `the gateway grew by ${Math.round((rssMax - rssBefore) / 1048576)} MB`);
+    assert.ok(itsReads > 0);
+    await delay(300); // a scan under way finishes
+    const readsAtEnd = itsReads;
+    await delay(1000); // 100 scans' time at 10 ms
+    sim.onRead = undefined;
+    assert.equal(itsReads, readsAtEnd, 'no scan of its subscriptions after it was dropped');
     await gw.connection.sendRequest('bifrost/ping');
   });
 
