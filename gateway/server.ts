@@ -131,7 +131,8 @@ export class GatewaySession {
     c.onRequest('shutdown', () =>
       this.guard(async () => {
         this.shutdownRequested = true;
-        this.dispose();
+        // Notifications still go out until the connection ends (the devices' last states, as they stop).
+        this.endClientWork();
         await this.options.onShutdown?.();
         return null;
       }),
@@ -380,11 +381,16 @@ export class GatewaySession {
     return guard(fn);
   }
 
-  /** Ends what this client started: its subscriptions end, its discoveries and browses are cancelled. Idempotent. */
+  /** The session's end: nothing more is sent, and what the client started ends (see endClientWork). Idempotent. */
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
     this.detach();
+    this.endClientWork();
+  }
+
+  /** Its subscriptions end; its discoveries, browses and history reads are cancelled. */
+  private endClientWork(): void {
     this.subscriptions.closeAll();
     for (const abort of this.running) abort.abort();
     this.running.clear();
