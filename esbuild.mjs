@@ -93,7 +93,9 @@ const targets = [
       bench: 'bench/main.ts',
     },
     outdir: 'dist',
-    external: [...serialExternals, 'proper-lockfile'],
+    // ws's optional native speed-ups: it runs without them (its pure-JS paths), and a native
+    // module cannot be bundled; left out, ws's try-require finds nothing and moves on.
+    external: [...serialExternals, 'proper-lockfile', 'bufferutil', 'utf-8-validate'],
     plugins: [opcuaBundleOnDemand, serialBundleOnDemand],
   },
   {

@@ -5,7 +5,7 @@
  *
  *   node dist/bench.js [--quick] [--only NAME[,NAME]]
  *   names: codec, startup, read, bulk (with Node-RED side by side), overload, capacity, scale, discovery,
- *          opcua (with a bare node-opcua client side by side), rtu (with pymodbus side by side)
+ *          opcua (with a bare node-opcua client side by side), rtu (with pymodbus side by side), ws
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +34,7 @@ import { scaleRun, type ScaleResult } from './scale';
 import { opcuaSection } from './opcua';
 import { discoverySection } from './discovery';
 import { rtuSection } from './rtu';
+import { websocketSection } from './websocket';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
@@ -494,6 +495,7 @@ async function main(): Promise<void> {
   if (want('opcua')) await opcuaSection(quick);
   if (want('discovery')) await discoverySection();
   if (want('rtu')) await rtuSection(quick);
+  if (want('ws')) await websocketSection(quick);
   console.log(`\nload average ${loadText()} at the end, after ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 }
 

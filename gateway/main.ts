@@ -1,7 +1,8 @@
 /**
  * The gateway process (`bifrost-gateway`, or `node dist/gateway.js`): a headless service by
  * default, `--stdio` for a client's JSON-RPC on stdin/stdout, `--node-ipc` when the extension
- * starts it. Stdout carries JSON-RPC and nothing else. The options are in service/args.ts.
+ * starts it, and with `--listen` a WebSocket listener for many clients besides. Stdout carries
+ * JSON-RPC and nothing else. The options are in service/args.ts (and ws/options.ts).
  */
 import { log, logger, redirectConsoleToStderr, setLogFormat, setLogLevel } from './log';
 
@@ -9,7 +10,8 @@ import { log, logger, redirectConsoleToStderr, setLogFormat, setLogLevel } from 
 redirectConsoleToStderr();
 
 import * as path from 'node:path';
-import { GatewayServer } from './server';
+import { GatewayCore } from './gatewayCore';
+import { GatewaySession } from './server';
 import { openTransport } from './transport';
 import { watchParentProcess } from './parentWatch';
 import { VERSION } from './version';
@@ -21,11 +23,20 @@ import { ConfigFile } from './service/configFile';
 import { DataDir, defaultDataDir } from './service/dataDir';
 import { localConnectionPair } from './service/localConnection';
 import { PollAll } from './service/pollAll';
+import { listenOptionsFrom, type ListenOptions } from './ws/options';
+import { startListener, type Listener } from './ws/listener';
+import { runTokenCommand } from './ws/tokenCli';
 
 function main(): void {
+  if (process.argv[2] === 'token') {
+    process.exitCode = runTokenCommand(process.argv.slice(3), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    return;
+  }
   let args: GatewayArgs;
+  let listen: ListenOptions | null;
   try {
     args = parseGatewayArgs(process.argv.slice(2));
+    listen = listenOptionsFrom(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`[error] ${err.message}\n`);
@@ -65,6 +76,7 @@ function main(): void {
 
   const mode = args.mode;
   let config: ConfigFile | null = null;
+  let listener: Listener | null = null;
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;
@@ -73,7 +85,9 @@ function main(): void {
     // Devices close their sockets first, so no device sees a half-open connection linger; a
     // device that will not let go does not keep the process alive.
     setTimeout(() => process.exit(code), 2000).unref();
-    void server.dispose().finally(() => process.exit(code));
+    session.dispose();
+    void listener?.close();
+    void core.dispose().finally(() => process.exit(code));
   };
   // A service has no client on stdio: its own poller is the client, inside the process.
   const local = mode === 'service' ? localConnectionPair() : null;
@@ -83,10 +97,11 @@ function main(): void {
         log.info(`${reason}; exiting`);
         exit(0);
       });
-  const server = new GatewayServer(connection, {
-    drivers,
-    pkiFolder,
+  const core = new GatewayCore({ drivers, pkiFolder });
+  // The stdio (or IPC) client's session: its shutdown stops the devices, its exit ends the process.
+  const session = new GatewaySession(connection, core, {
     onExit: exit,
+    onShutdown: () => core.dispose(),
     onClientProcessId: (pid) => watchParentProcess(pid, () => {
       log.warn(`client process ${pid} is gone; exiting`);
       exit(1);
@@ -111,13 +126,23 @@ function main(): void {
   } else {
     log.info(`bifrost gateway ${VERSION} (node ${process.version}, pid ${process.pid}) listening on ${mode}`);
   }
+  if (listen) {
+    const { host, port } = listen;
+    startListener(core, listen).then(
+      (l) => (exiting ? void l.close() : (listener = l)),
+      (err: unknown) => {
+        log.error(`cannot listen on ${host}:${port}: ${errorMessage(err)}`);
+        process.exit(2);
+      },
+    );
+  }
 
   if (args.clientProcessId !== undefined) {
     watchParentProcess(args.clientProcessId, () => exit(1));
   }
   if (args.config !== undefined) {
     const file = args.config;
-    config = new ConfigFile(path.resolve(file), (doc) => server.loadConfig(doc, 'config'), logger('config'));
+    config = new ConfigFile(path.resolve(file), (doc) => core.loadConfig(doc, 'config'), logger('config'));
     // Watched from before the first read, so no save is missed. A file that cannot be used at
     // start is fatal, also one that is not a configuration at all (no "devices" array).
     config.watch();
@@ -131,7 +156,7 @@ function main(): void {
     else service.info('SIGHUP: no --config file to reload');
   });
   if (args.demo) {
-    server.startDemo().catch((err) => log.error(`demo plant failed to start: ${errorMessage(err)}`));
+    core.startDemo().catch((err) => log.error(`demo plant failed to start: ${errorMessage(err)}`));
   }
   process.on('uncaughtException', (err) => log.error(`uncaught: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));

@@ -628,6 +628,23 @@ export interface DemoMuteResult {
 export const DemoMute = new RequestType<DemoMuteParams, DemoMuteResult, void>('bifrost/demo/mute', BY_NAME);
 
 // ---------------------------------------------------------------------------------------------
+// WebSocket clients (`--listen`): the first request of a connection that sent no
+// `Authorization: Bearer` header on its upgrade. The transport answers it; stdio has no tokens.
+// ---------------------------------------------------------------------------------------------
+
+export interface AuthenticateParams {
+  /** A token made with `token add` (base64url, 43 characters). */
+  token: string;
+}
+export interface AuthenticateResult {
+  /** The token's name in the tokens file. */
+  name: string;
+  /** A read-only token gets WriteRefused on every method that changes something. */
+  access: 'read-only' | 'read-write';
+}
+export const Authenticate = new RequestType<AuthenticateParams, AuthenticateResult, void>('bifrost/authenticate', BY_NAME);
+
+// ---------------------------------------------------------------------------------------------
 // Errors: JSON-RPC errors carry one of these codes and a message a person understands.
 // ---------------------------------------------------------------------------------------------
 
@@ -657,6 +674,10 @@ export const ErrorCodes = {
   NotSupported: 1012,
   /** The device's server certificate is not trusted (yet): see `bifrost/certificateUntrusted`. */
   CertificateUntrusted: 1013,
+  /** Over a WebSocket: the client has not authenticated (yet), or its token is not valid. */
+  Unauthorized: 1014,
+  /** Over a WebSocket: a per-client limit (request rate, subscriptions) was reached; the request was not served. */
+  LimitExceeded: 1015,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

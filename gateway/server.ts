@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
@@ -8,20 +7,15 @@ import {
   CertificatesReject,
   CertificatesRemove,
   CertificatesTrust,
-  CertificateUntrusted,
   ConfigLoad,
   DemoStart,
   DemoStop,
   DemoMute,
-  type DemoMuteParams,
-  type DemoMuteResult,
-  DevicesChanged,
   Discover,
   Discovered,
   DiscoveryProgress,
   SerialPorts,
   DevicesList,
-  DeviceStatusChanged,
   ErrorCodes,
   GATEWAY_NAME,
   HistoryRead,
@@ -38,82 +32,85 @@ import {
   Unsubscribe,
   Values,
   type BrowseResult,
-  type ConfigLoadResult,
   type Deadband,
-  type DemoStartResult,
-  type DeviceConfig,
   type InitializeResult,
   type TagRef,
   type TagValue,
 } from './protocol';
-import { checkDeadband, validateConfig } from './config';
-import { DeviceManager } from './core/deviceManager';
+import { checkDeadband } from './config';
 import { discover } from './discovery/discover';
 import { listSerialPorts } from './serial/ports';
-import type { DeviceDriver } from './core/driver';
-import type { DriverRegistry } from './core/registry';
 import { Subscriptions } from './core/subscriptions';
-import { builtinDrivers } from './drivers';
-import { BifrostError, errorMessage, isBifrostError, toResponseError } from './errors';
+import { BifrostError, isBifrostError, toResponseError } from './errors';
+import type { GatewayCore } from './gatewayCore';
 import { log } from './log';
 import { inspectRangeOf, probe, readRange } from './modbus/inspect';
-import { registerAccessOf, type RegisterAccess } from './modbus/registerAccess';
-import { CertificateStore, defaultPkiFolder } from './pki/store';
-import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
-import { opcuaDemoDevice } from './sim/demoOpcUaNodes';
 import { VERSION } from './version';
 
-export interface ServerOptions {
+export interface SessionOptions {
   /** Called when the client sends `exit` (code 0 after `shutdown`, 1 otherwise). */
   onExit(code: number): void;
+  /** Called at `shutdown`, after the session closed its own things (the stdio session stops the core). */
+  onShutdown?(): Promise<void>;
   /** The client's process id from `initialize`, to exit when the editor dies. */
   onClientProcessId?(pid: number): void;
-  /** The protocols served; default the built-in drivers. */
-  drivers?: DriverRegistry;
-  /** The certificate store's folder (`--pki`); default defaultPkiFolder(). */
-  pkiFolder?: string;
+  /** How much one client may subscribe; no limit when absent (the editor's own session). */
+  subscriptionLimits?: SubscriptionLimits;
+}
+
+export interface SubscriptionLimits {
+  /** Subscriptions at once. */
+  subscriptions: number;
+  /** Tags over all of the client's subscriptions. */
+  items: number;
 }
 
 const MIN_INTERVAL_MS = 10;
 const MAX_BROWSE_ITEMS = 10_000;
 
 /**
- * Binds the contract in protocol.ts to the gateway's parts: every handler checks its parameters,
- * and every failure leaves as a JSON-RPC error with a stable code and a readable message.
+ * One client's JSON-RPC connection to the gateway: binds the contract in protocol.ts to the
+ * shared core. Every handler checks its parameters, and every failure leaves as a JSON-RPC error
+ * with a stable code and a readable message. What the client started (subscriptions, discoveries,
+ * browses) is its own and ends with the session.
  */
-export class GatewayServer {
-  private readonly started = Date.now();
-  private readonly devices: DeviceManager;
-  private readonly drivers: DriverRegistry;
+export class GatewaySession {
   private readonly subscriptions: Subscriptions;
-  private readonly certificates: CertificateStore;
-  private demo: DemoPlant | null = null;
-  private demoStarting: Promise<DemoStartResult> | null = null;
-  /** Demo devices that joined after the plant started (the OPC UA server's, the serial bus's). */
-  private demoLateDevices: DeviceConfig[] = [];
+  /** The cancellable work in progress (discoveries, browses, history reads), aborted when the client leaves. */
+  private readonly running = new Set<AbortController>();
+  private readonly detach: () => void;
   private shutdownRequested = false;
+  private closed = false;
 
   constructor(
     private readonly connection: MessageConnection,
-    private readonly options: ServerOptions,
+    private readonly core: GatewayCore,
+    private readonly options: SessionOptions,
   ) {
     this.subscriptions = new Subscriptions((subscriptionId, items) => {
-      void this.connection.sendNotification(Values, { subscriptionId, items });
+      this.notify(Values.method, { subscriptionId, items });
     });
-    this.drivers = options.drivers ?? builtinDrivers();
-    this.certificates = new CertificateStore(options.pkiFolder ?? defaultPkiFolder(), log, (n) => {
-      log.warn(`${n.deviceId}: the server's certificate is not trusted (${n.reason}): ${n.certificate.subject}, thumbprint ${n.certificate.thumbprint}`);
-      void this.connection.sendNotification(CertificateUntrusted, n);
-    });
-    this.devices = new DeviceManager(this.drivers, {
-      onStatus: (id, status, lastError) => {
-        log.debug(`${id}: ${status}${lastError ? ` (${lastError})` : ''}`);
-        void this.connection.sendNotification(DeviceStatusChanged, { id, status, lastError, timestamp: Date.now() });
+    this.detach = core.attach({
+      notify: (type, params) => {
+        this.notify(type.method, params);
       },
-      onDeviceReplaced: (id, driver) => this.subscriptions.rebind(id, driver),
-      onListChanged: () => void this.connection.sendNotification(DevicesChanged, {}),
-    }, this.certificates);
+      deviceReplaced: (id, driver) => this.subscriptions.rebind(id, driver),
+    });
+    // However the connection ends, what the client started ends with it.
+    connection.onClose(() => this.dispose());
     this.register();
+  }
+
+  /** Sends a notification while the client is there; a session that ended sends nothing. */
+  private notify(method: string, params: unknown): void {
+    if (this.closed) return;
+    const notSent = (err: unknown) => log.debug(`notification ${method} not sent: ${err instanceof Error ? err.message : String(err)}`);
+    try {
+      this.connection.sendNotification(method, params).catch(notSent);
+    } catch (err) {
+      // A connection that closed a moment ago throws at once.
+      notSent(err);
+    }
   }
 
   private register(): void {
@@ -124,7 +121,7 @@ export class GatewayServer {
         const pid = (params as { processId?: unknown } | null)?.processId;
         if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0) this.options.onClientProcessId?.(pid);
         const result: InitializeResult = {
-          capabilities: { bifrost: { version: VERSION, protocols: this.drivers.capabilities() } },
+          capabilities: { bifrost: { version: VERSION, protocols: this.core.drivers.capabilities() } },
           serverInfo: { name: GATEWAY_NAME, version: VERSION },
         };
         return result;
@@ -134,7 +131,9 @@ export class GatewayServer {
     c.onRequest('shutdown', () =>
       this.guard(async () => {
         this.shutdownRequested = true;
-        await this.dispose();
+        // Notifications still go out until the connection ends (the devices' last states, as they stop).
+        this.endClientWork();
+        await this.options.onShutdown?.();
         return null;
       }),
     );
@@ -146,14 +145,14 @@ export class GatewayServer {
       }),
     );
 
-    c.onRequest(Ping, () => this.guard(() => ({ version: VERSION, uptimeMs: Date.now() - this.started })));
-    c.onRequest(ConfigLoad, (params) => this.guard(() => this.loadConfig(params, 'config')));
-    c.onRequest(DevicesList, () => this.guard(() => ({ devices: this.devices.list() })));
+    c.onRequest(Ping, () => this.guard(() => ({ version: VERSION, uptimeMs: Date.now() - this.core.started })));
+    c.onRequest(ConfigLoad, (params) => this.guard(() => this.core.loadConfig(params, 'config')));
+    c.onRequest(DevicesList, () => this.guard(() => ({ devices: this.core.devices.list() })));
     c.onRequest(TagsRead, (params) =>
       this.guard(async () => {
         const p = object(params, 'bifrost/tags/read');
         const refs = tagRefs(p['tags']);
-        return { results: await this.devices.get(p['deviceId']).read(refs) };
+        return { results: await this.core.devices.get(p['deviceId']).read(refs) };
       }),
     );
     c.onRequest(TagsWrite, (params) =>
@@ -163,13 +162,13 @@ export class GatewayServer {
         if (value === undefined || value === null) {
           throw invalid(`"value" must be a number, a boolean, a string, or an array or object for tags that hold one (got ${describe(value)})`);
         }
-        return this.devices.get(p['deviceId']).write(tagRef(p['tag'], '"tag"'), value as TagValue);
+        return this.core.devices.get(p['deviceId']).write(tagRef(p['tag'], '"tag"'), value as TagValue);
       }),
     );
     c.onRequest(Subscribe, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/subscribe');
-        const driver = this.devices.get(p['deviceId']);
+        const driver = this.core.devices.get(p['deviceId']);
         const refs = tagRefs(p['tags']);
         const interval = p['intervalMs'] ?? driver.info().pollIntervalMs;
         if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < MIN_INTERVAL_MS || interval > 86_400_000) {
@@ -182,22 +181,24 @@ export class GatewayServer {
           const problem = checkDeadband(deadband);
           if (problem) throw invalid(problem);
         }
+        this.checkSubscriptionRoom(refs.length);
         return this.subscriptions.create(driver, refs, { intervalMs: interval, onChangeOnly, deadband: deadband as Deadband | undefined });
       }),
     );
     c.onRequest(Browse, (params, token) => this.guard(() => this.browse(params, token)));
     c.onRequest(Discover, (params, token) =>
       this.guard(async () => {
-        const abort = new AbortController();
+        const abort = this.abortable();
         const listener = token.onCancellationRequested(() => abort.abort());
         try {
           return await discover(params, abort.signal, {
             // RTU items go out under the same method (Discovered's type names the TCP ones).
-            discovered: (n) => void c.sendNotification(Discovered.method, n),
-            progress: (n) => void c.sendNotification(DiscoveryProgress, n),
+            discovered: (n) => this.notify(Discovered.method, n),
+            progress: (n) => this.notify(DiscoveryProgress.method, n),
           });
         } finally {
           listener.dispose();
+          this.running.delete(abort);
         }
       }),
     );
@@ -207,43 +208,43 @@ export class GatewayServer {
         this.subscriptions.remove(object(params, 'bifrost/unsubscribe')['subscriptionId']);
       }),
     );
-    c.onRequest(CertificatesList, () => this.guard(() => this.certificates.list()));
-    c.onRequest(CertificatesTrust, (params) => this.guard(() => this.certificates.trust(thumbprint(params, 'bifrost/certificates/trust'))));
-    c.onRequest(CertificatesReject, (params) => this.guard(() => this.certificates.reject(thumbprint(params, 'bifrost/certificates/reject'))));
-    c.onRequest(CertificatesRemove, (params) => this.guard(() => this.certificates.remove(thumbprint(params, 'bifrost/certificates/remove'))));
+    c.onRequest(CertificatesList, () => this.guard(() => this.core.certificates.list()));
+    c.onRequest(CertificatesTrust, (params) => this.guard(() => this.core.certificates.trust(thumbprint(params, 'bifrost/certificates/trust'))));
+    c.onRequest(CertificatesReject, (params) => this.guard(() => this.core.certificates.reject(thumbprint(params, 'bifrost/certificates/reject'))));
+    c.onRequest(CertificatesRemove, (params) => this.guard(() => this.core.certificates.remove(thumbprint(params, 'bifrost/certificates/remove'))));
     c.onRequest(NodeAttributes, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/nodes/attributes');
-        const driver = this.devices.get(p['deviceId']);
+        const driver = this.core.devices.get(p['deviceId']);
         const node = nonEmpty(p['node'], '"node"', 'a node ref (as browse gives it) or a configured tag name');
-        return this.optional(driver, 'attributes', 'node attributes')(node);
+        return this.core.optional(driver, 'attributes', 'node attributes')(node);
       }),
     );
     c.onRequest(NodeResolve, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/nodes/resolve');
-        const driver = this.devices.get(p['deviceId']);
+        const driver = this.core.devices.get(p['deviceId']);
         const path = nonEmpty(p['path'], '"path"', 'a node id or a browse path such as "/Plant/Tank/Level"');
-        return this.optional(driver, 'resolveNode', 'node paths')(path);
+        return this.core.optional(driver, 'resolveNode', 'node paths')(path);
       }),
     );
     c.onRequest(MethodDescribe, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/methods/describe');
-        const driver = this.devices.get(p['deviceId']);
+        const driver = this.core.devices.get(p['deviceId']);
         const methodId = nonEmpty(p['methodId'], '"methodId"', 'the node id of a method');
-        return this.optional(driver, 'describeMethod', 'methods')(methodId);
+        return this.core.optional(driver, 'describeMethod', 'methods')(methodId);
       }),
     );
     c.onRequest(Call, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/call');
-        const driver = this.devices.get(p['deviceId']);
+        const driver = this.core.devices.get(p['deviceId']);
         const objectId = nonEmpty(p['objectId'], '"objectId"', 'the node id of the object the method belongs to');
         const methodId = nonEmpty(p['methodId'], '"methodId"', 'the node id of a method');
         const inputs = p['inputs'] ?? [];
         if (!Array.isArray(inputs)) throw invalid(`"inputs" must be an array of values, in the order of the method's input arguments (got ${describe(inputs)})`);
-        const call = this.optional(driver, 'call', 'methods');
+        const call = this.core.optional(driver, 'call', 'methods');
         if (!driver.info().allowWrites) {
           throw new BifrostError(ErrorCodes.WriteRefused, `${driver.id}: method calls are refused: this device does not allow writes (a method changes the process; set "allowWrites": true)`);
         }
@@ -253,7 +254,7 @@ export class GatewayServer {
     c.onRequest(HistoryRead, (params, token) =>
       this.guard(async () => {
         const p = object(params, 'bifrost/history/read');
-        const driver = this.devices.get(p['deviceId']);
+        const driver = this.core.devices.get(p['deviceId']);
         const tag = tagRef(p['tag'], '"tag"');
         const start = instant(p['start'], '"start"');
         const end = instant(p['end'], '"end"');
@@ -264,8 +265,8 @@ export class GatewayServer {
         }
         const continuation = p['continuation'];
         if (continuation !== undefined && typeof continuation !== 'string') throw invalid('"continuation" must be the string a previous history read answered');
-        const readHistory = this.optional(driver, 'readHistory', 'history');
-        const abort = new AbortController();
+        const readHistory = this.core.optional(driver, 'readHistory', 'history');
+        const abort = this.abortable();
         const listener = token.onCancellationRequested(() => abort.abort());
         try {
           const request: { tag: TagRef; start: number; end: number; maxValues: number; continuation?: string } = { tag, start, end, maxValues };
@@ -273,64 +274,40 @@ export class GatewayServer {
           return await readHistory(request, { signal: abort.signal, progress: () => undefined });
         } finally {
           listener.dispose();
+          this.running.delete(abort);
         }
       }),
     );
     c.onRequest(ModbusReadRange, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/modbus/readRange');
-        const access = this.registerAccess(p['deviceId'], 'bifrost/modbus/readRange');
+        const access = this.core.registerAccess(p['deviceId'], 'bifrost/modbus/readRange');
         return readRange(access, inspectRangeOf(p));
       }),
     );
     c.onRequest(ModbusProbe, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/modbus/probe');
-        const access = this.registerAccess(p['deviceId'], 'bifrost/modbus/probe');
+        const access = this.core.registerAccess(p['deviceId'], 'bifrost/modbus/probe');
         return probe(access, inspectRangeOf(p));
       }),
     );
-    c.onRequest(DemoStart, () => this.guard(() => this.startDemo()));
-    c.onRequest(DemoStop, () => this.guard(() => this.stopDemo()));
+    c.onRequest(DemoStart, () => this.guard(() => this.core.startDemo()));
+    c.onRequest(DemoStop, () => this.guard(() => this.core.stopDemo()));
     c.onRequest(DemoMute, (params) =>
       this.guard(() => {
         const p = object(params, 'bifrost/demo/mute');
         if (typeof p['deviceId'] !== 'string') throw new BifrostError(ErrorCodes.InvalidParams, 'bifrost/demo/mute needs "deviceId": a unit of the demo serial bus (demo-drive or demo-meter)');
         if (typeof p['muted'] !== 'boolean') throw new BifrostError(ErrorCodes.InvalidParams, 'bifrost/demo/mute needs "muted": true or false');
-        return this.muteDemoUnit({ deviceId: p['deviceId'], muted: p['muted'] });
+        return this.core.muteDemoUnit({ deviceId: p['deviceId'], muted: p['muted'] });
       }),
     );
-  }
-
-  /**
-   * Loads a configuration document; used by `bifrost/config/load` and `--config`. A document
-   * that is not a configuration at all is refused whole (BadConfig) and the running devices stay
-   * as they are; otherwise every valid device runs and every broken entry is reported.
-   */
-  async loadConfig(doc: unknown, source: 'config' | 'demo'): Promise<ConfigLoadResult> {
-    const { devices, problems, usable } = validateConfig(doc, source, this.drivers);
-    for (const pr of problems) log[pr.severity === 'error' ? 'error' : 'warn'](`${source} ${pr.path || '/'}: ${pr.message}`);
-    if (!usable) {
-      const first = problems.find((p) => p.severity === 'error');
-      throw new BifrostError(ErrorCodes.BadConfig, `configuration not loaded, the devices keep running as they were: ${first?.message ?? 'not a configuration'}`, { problems });
-    }
-    const { running, clashes, failed } = await this.devices.load(source, devices);
-    const list = (doc as { devices: { id?: unknown }[] }).devices;
-    const pathOf = (id: string) => `/devices/${list.findIndex((d) => d?.id === id)}`;
-    for (const id of clashes) {
-      const other = source === 'config' ? 'the demo plant' : 'the configuration';
-      const message = `device id "${id}" is already used by ${other}; this device is not started`;
-      problems.push({ path: `${pathOf(id)}/id`, message, severity: 'error', device: id, skipped: 'device', entry: pathOf(id) });
-      log.error(`${source}: ${message}`);
-    }
-    for (const f of failed) problems.push({ path: pathOf(f.id), message: f.message, severity: 'error', device: f.id, skipped: 'device', entry: pathOf(f.id) });
-    return { devices: running, problems };
   }
 
   /** `bifrost/browse`: one page of a device's children, cancellable, with optional progress. */
   private async browse(params: unknown, token: CancellationToken): Promise<BrowseResult> {
     const p = object(params, 'bifrost/browse');
-    const driver = this.devices.get(p['deviceId']);
+    const driver = this.core.devices.get(p['deviceId']);
     const node = p['node'];
     if (node !== undefined && typeof node !== 'string') throw invalid(`"node" must be a string, the "ref" of a browse item (got ${describe(node)})`);
     const continuation = p['continuation'];
@@ -341,15 +318,14 @@ export class GatewayServer {
     }
     const progressToken = p['progressToken'];
     if (progressToken !== undefined && typeof progressToken !== 'string' && typeof progressToken !== 'number') throw invalid('"progressToken" must be a string or a number');
-    const abort = new AbortController();
+    const abort = this.abortable();
     // A driver that ignores the signal must not delay the answer: the cancellation wins the race.
     let onAbort: () => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => (onAbort = () => reject(cancelled())));
     aborted.catch(() => undefined);
-    const listener = token.onCancellationRequested(() => {
-      abort.abort();
-      onAbort();
-    });
+    const listener = token.onCancellationRequested(() => abort.abort());
+    if (abort.signal.aborted) onAbort();
+    else abort.signal.addEventListener('abort', () => onAbort());
     try {
       const browsing = driver.browse(
         { node, continuation, maxItems },
@@ -360,7 +336,7 @@ export class GatewayServer {
             const value: { done: number; total?: number; message?: string } = { done };
             if (total !== undefined) value.total = total;
             if (message !== undefined) value.message = message;
-            void this.connection.sendNotification(Progress, { token: progressToken, value });
+            this.notify(Progress.method, { token: progressToken, value });
           },
         },
       );
@@ -373,114 +349,28 @@ export class GatewayServer {
       throw err;
     } finally {
       listener.dispose();
+      this.running.delete(abort);
     }
   }
 
-  async startDemo(): Promise<DemoStartResult> {
-    if (this.demo) return { devices: this.runningDemoDevices(this.demo) };
-    if (!this.demoStarting) {
-      this.demoStarting = (async () => {
-        // The demo's OPC UA server keeps its certificate beside the gateway's store, so that the
-        // certificate trusted once is the one it shows the next time.
-        const plant = await startDemoPlant({ opcua: { pkiFolder: join(this.certificates.folder, 'demo-server') }, rtuBus: true });
-        this.demo = plant;
-        this.demoLateDevices = [];
-        const { problems } = await this.loadConfig({ devices: plant.devices }, 'demo');
-        if (problems.some((p) => p.severity === 'error')) log.error('the demo plant configuration has errors (see above)');
-        const running = this.runningDemoDevices(plant);
-        log.info(`demo plant running: ${running.map((d) => `${d.id} on ${d.protocol === 'opcua' ? d.endpointUrl : `port ${d.port}`}`).join(', ')}`);
-        // The OPC UA server takes seconds to start, the serial bus a moment: their devices join when they run.
-        void this.addDemoOpcUa(plant);
-        void this.addDemoRtuBus(plant);
-        return { devices: running };
-      })().finally(() => {
-        this.demoStarting = null;
-      });
+  /** An abort controller for work the session's end cancels. */
+  private abortable(): AbortController {
+    const abort = new AbortController();
+    if (this.closed) abort.abort();
+    this.running.add(abort);
+    return abort;
+  }
+
+  private checkSubscriptionRoom(tags: number): void {
+    const limits = this.options.subscriptionLimits;
+    if (!limits) return;
+    if (this.subscriptions.size >= limits.subscriptions) {
+      throw new BifrostError(ErrorCodes.LimitExceeded, `this client has ${this.subscriptions.size} subscriptions, the most one client may have; unsubscribe from one first`);
     }
-    return this.demoStarting;
-  }
-
-  private async addDemoOpcUa(plant: DemoPlant): Promise<void> {
-    try {
-      const server = await plant.opcua;
-      if (!server || this.demo !== plant) return;
-      await this.certificates.trustStartedHere(server.certificateDer, 'demo plant');
-      if (this.demo !== plant) return;
-      if (await this.addLateDemoDevices(plant, [opcuaDemoDevice(server.endpointUrl)])) log.info(`demo plant OPC UA server running: ${server.endpointUrl}`);
-      else log.error('the demo plant OPC UA device has configuration errors (see above)');
-    } catch (err) {
-      log.error(`demo plant: the OPC UA server is not available: ${errorMessage(err)}`);
+    const items = this.subscriptions.itemCount;
+    if (items + tags > limits.items) {
+      throw new BifrostError(ErrorCodes.LimitExceeded, `this client subscribes to ${items} tags; ${tags} more would pass the ${limits.items} one client may subscribe to`);
     }
-  }
-
-  private async addDemoRtuBus(plant: DemoPlant): Promise<void> {
-    try {
-      const bus = await plant.rtu;
-      if (!bus || this.demo !== plant) return;
-      if (await this.addLateDemoDevices(plant, bus.devices)) log.info(`demo plant serial bus running: ${bus.devices.map((d) => `${d.id} (unit ${d.unitId})`).join(', ')} on ${bus.serialPath}`);
-      else log.error('the demo plant serial bus devices have configuration errors (see above)');
-    } catch (err) {
-      // Optional: it needs socat and serial port support, which the rest of the demo does not.
-      log.info(`demo plant: no serial bus: ${errorMessage(err)}`);
-    }
-  }
-
-  /** Loads the plant's devices with those that joined late; false when the configuration had errors. */
-  private async addLateDemoDevices(plant: DemoPlant, devices: DeviceConfig[]): Promise<boolean> {
-    this.demoLateDevices = [...this.demoLateDevices, ...devices];
-    const { problems } = await this.loadConfig({ devices: [...plant.devices, ...this.demoLateDevices] }, 'demo');
-    return !problems.some((p) => p.severity === 'error');
-  }
-
-  /** Mutes or unmutes a unit of the demo's serial bus (as if its wires came loose). */
-  async muteDemoUnit(params: DemoMuteParams): Promise<DemoMuteResult> {
-    const bus = this.demo ? await this.demo.rtu.catch(() => null) : null;
-    if (!bus) throw new BifrostError(ErrorCodes.NotSupported, this.demo ? 'the demo plant has no serial bus (it needs socat and serial port support)' : 'the demo plant is not running: start it with bifrost/demo/start');
-    try {
-      bus.mute(params.deviceId, params.muted);
-    } catch (err) {
-      throw new BifrostError(ErrorCodes.InvalidParams, errorMessage(err));
-    }
-    return { deviceId: params.deviceId, muted: bus.muted(params.deviceId) };
-  }
-
-  /** The plant's devices that run: one whose id a configured device already has is left out. */
-  private runningDemoDevices(plant: DemoPlant): DeviceConfig[] {
-    return plant.devices.filter((d) => this.devices.find(d.id)?.info().source === 'demo');
-  }
-
-  async stopDemo(): Promise<void> {
-    if (this.demoStarting) await this.demoStarting.catch(() => undefined);
-    const plant = this.demo;
-    this.demo = null;
-    await this.devices.load('demo', []);
-    if (plant) {
-      await plant.stop();
-      log.info('demo plant stopped');
-    }
-  }
-
-  /** The raw registers of a device that has them (Modbus), or NotSupported naming its protocol. */
-  private registerAccess(deviceId: unknown, method: string): RegisterAccess {
-    const driver = this.devices.get(deviceId);
-    const access = registerAccessOf(driver);
-    if (!access) {
-      const protocol = driver.info().protocol;
-      const name = this.drivers.get(protocol)?.capabilities.displayName ?? protocol;
-      throw new BifrostError(ErrorCodes.NotSupported, `${driver.id}: ${method} is for Modbus devices; ${name} devices have no registers (protocol "${protocol}")`);
-    }
-    return access;
-  }
-
-  /** A driver's optional method, bound, or NotSupported naming the device and its protocol. */
-  private optional<K extends 'attributes' | 'resolveNode' | 'describeMethod' | 'call' | 'readHistory'>(driver: DeviceDriver, key: K, what: string): NonNullable<DeviceDriver[K]> {
-    const fn = driver[key];
-    if (typeof fn !== 'function') {
-      const protocol = driver.info().protocol;
-      const name = this.drivers.get(protocol)?.capabilities.displayName ?? protocol;
-      throw new BifrostError(ErrorCodes.NotSupported, `${driver.id}: ${name} devices have no ${what} (protocol "${protocol}")`);
-    }
-    return (fn as (...args: unknown[]) => unknown).bind(driver) as NonNullable<DeviceDriver[K]>;
   }
 
   /** Runs a handler; after `shutdown` only `exit` is served, as in LSP. */
@@ -491,13 +381,19 @@ export class GatewayServer {
     return guard(fn);
   }
 
-  async dispose(): Promise<void> {
+  /** The session's end: nothing more is sent, and what the client started ends (see endClientWork). Idempotent. */
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach();
+    this.endClientWork();
+  }
+
+  /** Its subscriptions end; its discoveries, browses and history reads are cancelled. */
+  private endClientWork(): void {
     this.subscriptions.closeAll();
-    await this.devices.stopAll();
-    if (this.demo) {
-      await this.demo.stop();
-      this.demo = null;
-    }
+    for (const abort of this.running) abort.abort();
+    this.running.clear();
   }
 }
 

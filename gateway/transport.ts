@@ -58,7 +58,8 @@ export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: stri
   return createMessageConnection(reader, writer, logger);
 }
 
-function invalidRequest(m: unknown): string | null {
+/** Why a parsed message is not JSON-RPC 2.0, or null when it is. */
+export function invalidRequest(m: unknown): string | null {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) {
     return Array.isArray(m) ? 'batches are not supported; send one message at a time' : 'a message must be a JSON object';
   }

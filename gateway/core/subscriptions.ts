@@ -34,6 +34,17 @@ export class Subscriptions {
     return { subscriptionId: id, tags: entry.keys, intervalMs: options.intervalMs };
   }
 
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Tags over all subscriptions, each subscription's counted once. */
+  get itemCount(): number {
+    let n = 0;
+    for (const entry of this.entries.values()) n += entry.keys.length;
+    return n;
+  }
+
   remove(id: unknown): void {
     const entry = typeof id === 'string' ? this.entries.get(id) : undefined;
     if (!entry) throw new BifrostError(ErrorCodes.UnknownSubscription, `unknown subscription ${JSON.stringify(id)}`);

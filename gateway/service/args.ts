@@ -26,6 +26,8 @@ export class UsageError extends Error {}
 
 export const USAGE = `usage: bifrost-gateway [--stdio | --node-ipc] [--config FILE] [--demo] [--log-level LEVEL] [--log-format FORMAT]
                        [--driver FILE]... [--data-dir DIR] [--pki DIR]
+                       [--listen HOST:PORT --tokens FILE [--tls-cert FILE --tls-key FILE] [--allow-origin ORIGIN]...]
+       bifrost-gateway token (add NAME --read-only|--read-write | list | remove NAME) --tokens FILE
 Without --stdio or --node-ipc it runs as a headless service: no JSON-RPC on stdin, it runs until
 SIGTERM or SIGINT, and reloads --config FILE when the file changes or on SIGHUP.
   --stdio             JSON-RPC (see docs/protocol.md) on stdin/stdout; exits when stdin closes
@@ -41,6 +43,10 @@ SIGTERM or SIGINT, and reloads --config FILE when the file changes or on SIGHUP.
                       %LOCALAPPDATA%\\bifrost (Windows)
   --pki DIR           the certificate store; default DATA_DIR/pki
   --clientProcessId PID  exit (code 1) when process PID is gone
+  --listen HOST:PORT  also serve WebSocket clients at ws://HOST:PORT/rpc (wss with TLS), each with a token
+                      from --tokens FILE; beyond loopback only with --tls-cert FILE --tls-key FILE;
+                      --allow-origin ORIGIN lets that web origin's pages connect
+  token add|list|remove  manage the tokens file (a new token is printed once, only its hash is kept)
 `;
 
 export function parseGatewayArgs(argv: string[]): GatewayArgs {
@@ -59,6 +65,12 @@ export function parseGatewayArgs(argv: string[]): GatewayArgs {
         driver: { type: 'string', multiple: true },
         pki: { type: 'string' },
         'data-dir': { type: 'string' },
+        // The WebSocket listener's, read by ws/options.ts.
+        listen: { type: 'string' },
+        tokens: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,

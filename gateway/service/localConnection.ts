@@ -46,7 +46,7 @@ class LocalWriter extends AbstractMessageWriter implements MessageWriter {
   end(): void {}
 }
 
-/** Two ends of one connection: `server` for GatewayServer, `client` for the part that uses it. */
+/** Two ends of one connection: `server` for a GatewaySession, `client` for the part that uses it. */
 export function localConnectionPair(): { server: MessageConnection; client: MessageConnection } {
   const toServer = new LocalReader();
   const toClient = new LocalReader();
