@@ -8,9 +8,12 @@ import type { ConfigProblem } from './protocol';
 import { alternatives, checkFields, escapePointer, show, warnUnknownKeys, type FieldRule } from './core/configRules';
 import type { CommonDeviceSettings, DeviceSettings, DeviceSource, DriverModule, ProblemSink } from './core/driver';
 import type { DriverRegistry } from './core/registry';
+import { validatePublish, type PublishEntry } from './mqtt/publishConfig';
 
 export interface ValidatedConfig {
   devices: DeviceSettings[];
+  /** Where the devices are published (bifrost.json's "publish"). */
+  publish: PublishEntry[];
   problems: ConfigProblem[];
   /** False when the document is not a configuration at all: nothing in it should be applied. */
   usable: boolean;
@@ -129,16 +132,17 @@ export function validateConfig(doc: unknown, source: DeviceSource, registry: Dri
   const devices: DeviceSettings[] = [];
   if (!isObject(doc)) {
     p.error('', 'the configuration must be a JSON object with a "devices" array');
-    return { devices, problems: p.list, usable: false };
+    return { devices, publish: [], problems: p.list, usable: false };
   }
   for (const key of Object.keys(doc)) {
-    if (key !== 'devices' && key !== '$schema') p.warn(`/${escapePointer(key)}`, `unknown setting "${key}" is ignored`);
+    if (key !== 'devices' && key !== 'publish' && key !== '$schema') p.warn(`/${escapePointer(key)}`, `unknown setting "${key}" is ignored`);
   }
   const list = doc['devices'];
   if (!Array.isArray(list)) {
     p.error(list === undefined ? '' : '/devices', list === undefined ? 'the configuration needs a "devices" array (it may be empty)' : '"devices" must be an array');
-    return { devices, problems: p.list, usable: false };
+    return { devices, publish: [], problems: p.list, usable: false };
   }
+  const publish = validatePublish(doc['publish'], p);
   const seen = new Set<string>();
   list.forEach((entry, i) => {
     const path = `/devices/${i}`;
@@ -158,7 +162,7 @@ export function validateConfig(doc: unknown, source: DeviceSource, registry: Dri
     seen.add(device.id);
     devices.push(device);
   });
-  return { devices, problems: inDocumentOrder(p.list), usable: true };
+  return { devices, publish, problems: inDocumentOrder(p.list), usable: true };
 }
 
 /**

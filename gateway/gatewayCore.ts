@@ -22,6 +22,7 @@ import { registerAccessOf, type RegisterAccess } from './modbus/registerAccess';
 import { CertificateStore, defaultPkiFolder } from './pki/store';
 import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
 import { opcuaDemoDevice } from './sim/demoOpcUaNodes';
+import type { Publishing } from './mqtt/publishing';
 
 export interface CoreOptions {
   /** The protocols served; default the built-in drivers. */
@@ -53,6 +54,7 @@ export class GatewayCore {
   /** Demo devices that joined after the plant started (the OPC UA server's, the serial bus's). */
   private demoLateDevices: DeviceConfig[] = [];
   private disposing: Promise<void> | null = null;
+  private publishing: Publishing | null = null;
 
   constructor(options: CoreOptions = {}) {
     this.drivers = options.drivers ?? builtinDrivers();
@@ -92,7 +94,7 @@ export class GatewayCore {
    * as they are; otherwise every valid device runs and every broken entry is reported.
    */
   async loadConfig(doc: unknown, source: 'config' | 'demo'): Promise<ConfigLoadResult> {
-    const { devices, problems, usable } = validateConfig(doc, source, this.drivers);
+    const { devices, publish, problems, usable } = validateConfig(doc, source, this.drivers);
     for (const pr of problems) log[pr.severity === 'error' ? 'error' : 'warn'](`${source} ${pr.path || '/'}: ${pr.message}`);
     if (!usable) {
       const first = problems.find((p) => p.severity === 'error');
@@ -108,6 +110,13 @@ export class GatewayCore {
       log.error(`${source}: ${message}`);
     }
     for (const f of failed) problems.push({ path: pathOf(f.id), message: f.message, severity: 'error', device: f.id, skipped: 'device', entry: pathOf(f.id) });
+    // The file's "publish" list; the demo plant's devices are published by the file's publishers.
+    if (source === 'config' && this.publishing) {
+      for (const pr of this.publishing.apply(publish)) {
+        log.error(`${source} ${pr.path}: ${pr.message}`);
+        problems.push(pr);
+      }
+    }
     return { devices: running, problems };
   }
 
@@ -218,9 +227,15 @@ export class GatewayCore {
     return (fn as (...args: unknown[]) => unknown).bind(driver) as NonNullable<DeviceDriver[K]>;
   }
 
-  /** Stops every device and the demo plant: the end of the process. */
+  /** Where `"publish"` goes: set once by whoever can open sessions for the publishers (main.ts). */
+  publishTo(publishing: Publishing): void {
+    this.publishing = publishing;
+  }
+
+  /** Stops the publishers (NDEATH sent), every device and the demo plant: the end of the process. */
   dispose(): Promise<void> {
     this.disposing ??= (async () => {
+      await this.publishing?.stop();
       await this.devices.stopAll();
       if (this.demo) {
         await this.demo.stop();

@@ -23,6 +23,7 @@ import { ConfigFile } from './service/configFile';
 import { DataDir, defaultDataDir } from './service/dataDir';
 import { localConnectionPair } from './service/localConnection';
 import { PollAll } from './service/pollAll';
+import { Publishing } from './mqtt/publishing';
 import { listenOptionsFrom, type ListenOptions } from './ws/options';
 import { startListener, type Listener } from './ws/listener';
 import { runTokenCommand } from './ws/tokenCli';
@@ -98,6 +99,23 @@ function main(): void {
         exit(0);
       });
   const core = new GatewayCore({ drivers, pkiFolder });
+  // Each publisher of bifrost.json's "publish" list is a client in a session of its own.
+  core.publishTo(
+    new Publishing(() => {
+      const pair = localConnectionPair();
+      const publisherSession = new GatewaySession(pair.server, core, { onExit: () => undefined });
+      pair.server.listen();
+      pair.client.listen();
+      return {
+        client: pair.client,
+        close: () => {
+          publisherSession.dispose();
+          pair.client.dispose();
+          pair.server.dispose();
+        },
+      };
+    }),
+  );
   // The stdio (or IPC) client's session: its shutdown stops the devices, its exit ends the process.
   const session = new GatewaySession(connection, core, {
     onExit: exit,

@@ -21,6 +21,7 @@
  * behind `then`, so every protocol's device snippets sit on `definitions.device`.
  */
 import { COMMON_DEVICE_RULES, COMMON_TAG_RULES } from '../config';
+import { SPARKPLUG_RULES } from '../mqtt/publishConfig';
 import type { FieldRule } from './configRules';
 import type { DriverModule } from './driver';
 import type { DriverRegistry } from './registry';
@@ -32,7 +33,7 @@ const STRUCTURAL_DEVICE_KEYS = ['protocol', 'tags'];
 
 export function configSchema(registry: DriverRegistry): JsonSchema {
   const modules = registry.all;
-  const definitions: JsonSchema = { device: dispatchingDevice(modules) };
+  const definitions: JsonSchema = { device: dispatchingDevice(modules), publisher: publisherDefinition() };
   for (const m of modules) {
     definitions[`device:${m.protocol}`] = deviceBranch(m);
     definitions[`tag:${m.protocol}`] = tagDefinition(m);
@@ -50,6 +51,11 @@ export function configSchema(registry: DriverRegistry): JsonSchema {
         description: 'The devices to connect to. Each runs on its own; a device with an error is left out and the others keep running.',
         items: { $ref: '#/definitions/device' },
         default: [],
+      },
+      publish: {
+        type: 'array',
+        description: 'Where the gateway publishes the devices: MQTT brokers speaking Sparkplug B.',
+        items: { $ref: '#/definitions/publisher' },
       },
     },
     required: ['devices'],
@@ -123,6 +129,23 @@ function tagDefinition(m: DriverModule): JsonSchema {
   if (m.rules.tagSchema?.length) out['allOf'] = [...m.rules.tagSchema];
   if (m.rules.snippets?.tag?.length) out['defaultSnippets'] = [...m.rules.snippets.tag];
   return out;
+}
+
+function publisherDefinition(): JsonSchema {
+  return {
+    type: 'object',
+    description: 'A broker to publish to.',
+    required: requiredKeys(SPARKPLUG_RULES),
+    additionalProperties: false,
+    properties: fieldSchemas(SPARKPLUG_RULES),
+    defaultSnippets: [
+      {
+        label: 'Sparkplug B',
+        description: 'publish every device to an MQTT broker as one Sparkplug edge node',
+        body: { type: 'sparkplug', broker: '${1:mqtt://localhost:1883}', groupId: '${2:plant1}', edgeNodeId: '${3:line1-gateway}' },
+      },
+    ],
+  };
 }
 
 function fieldSchemas(rules: readonly FieldRule[]): JsonSchema {

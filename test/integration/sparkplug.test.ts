@@ -145,3 +145,70 @@ withMosquitto(hasMosquitto ? 'Sparkplug B to a real broker' : 'Sparkplug B to a 
     assert.deepEqual(death.payload.metrics.map((m) => [m.name, m.value]), [['bdSeq', 1n]]);
   });
 });
+
+withMosquitto(hasMosquitto ? 'Sparkplug B from bifrost.json\'s "publish" list' : 'Sparkplug B from "publish": SKIPPED, mosquitto is not installed (apt-get install mosquitto)', function () {
+  this.timeout(30_000);
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let plc: ModbusTcpSimulator;
+  let host: MqttClient;
+  let gw: GatewayProcess | undefined;
+  const received: Received[] = [];
+
+  before(async () => {
+    broker = await startBroker();
+    plc = new ModbusTcpSimulator();
+    plc.holdings[0] = 12;
+    await plc.start();
+    host = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'test-host-2' });
+    host.on('message', (topic, payload) => received.push({ topic, payload: decodePayload(payload) }));
+    await host.subscribeAsync('spBv1.0/#', { qos: 1 });
+  });
+
+  after(async () => {
+    await gw?.close();
+    await host?.endAsync();
+    await plc?.stop();
+    broker?.child.kill();
+    rmSync(broker.dir, { recursive: true, force: true });
+  });
+
+  it('the gateway publishes the file\'s devices to the broker it names, keeps an unchanged publisher on reload, and ends it with NDEATH when the entry goes', async () => {
+    gw = await startGateway();
+    const publisher = { type: 'sparkplug', broker: `mqtt://127.0.0.1:${broker.port}`, groupId: 'site', edgeNodeId: 'edge1' };
+    const device = tcpDevice('plc1', plc.port, { tags: [{ name: 'level', area: 'holding', address: 0, type: 'uint16' }] });
+    const loaded = await gw.connection.sendRequest<{ problems: unknown[] }>('bifrost/config/load', { devices: [device], publish: [publisher] });
+    assert.deepEqual(loaded.problems, []);
+    const dbirth = await waitFor('the DBIRTH of plc1', () => received.find((r) => r.topic === 'spBv1.0/site/DBIRTH/edge1/plc1'));
+    assert.deepEqual(dbirth.payload.metrics.map((m) => [m.name, m.datatype, m.value]), [['level', 'UInt16', 12]]);
+    // The same publisher in a reloaded file keeps its session: no new NBIRTH, no NDEATH.
+    const births = received.filter((r) => r.topic.includes('/NBIRTH/')).length;
+    await gw.connection.sendRequest('bifrost/config/load', { devices: [device], publish: [publisher] });
+    plc.holdings[0] = 13;
+    await waitFor('DDATA after the reload', () => received.find((r) => r.topic === 'spBv1.0/site/DDATA/edge1/plc1' && r.payload.metrics[0]?.value === 13));
+    assert.equal(received.filter((r) => r.topic.includes('/NBIRTH/')).length, births);
+    await gw.connection.sendRequest('bifrost/config/load', { devices: [device] });
+    const death = await waitFor('NDEATH once the entry is gone', () => received.find((r) => r.topic === 'spBv1.0/site/NDEATH/edge1'));
+    assert.equal(death.payload.metrics[0]?.name, 'bdSeq');
+  });
+
+  it('says what is wrong with a publisher: a password in the file, a variable that is not set, an id a topic cannot carry', async () => {
+    gw ??= await startGateway();
+    const base = { type: 'sparkplug', broker: `mqtt://127.0.0.1:${broker.port}`, groupId: 'site' };
+    const { problems } = await gw.connection.sendRequest<{ problems: { path: string; message: string; severity: string }[] }>('bifrost/config/load', {
+      devices: [],
+      publish: [
+        { ...base, edgeNodeId: 'a', username: 'u', password: 'secret' },
+        { ...base, edgeNodeId: 'b', username: 'u', passwordEnv: 'BIFROST_TEST_UNSET_PASSWORD' },
+        { ...base, edgeNodeId: 'c/d' },
+        { ...base, edgeNodeId: 'e', broker: 'http://x' },
+      ],
+    });
+    const by = (path: string) => problems.find((p) => p.path === path)?.message ?? `(nothing at ${path}: ${JSON.stringify(problems)})`;
+    assert.match(by('/publish/0/password'), /does not belong in bifrost\.json/);
+    assert.match(by('/publish/1/passwordEnv'), /BIFROST_TEST_UNSET_PASSWORD is not set/);
+    assert.match(by('/publish/2/edgeNodeId'), /"\+", "#" or "\/"/);
+    assert.match(by('/publish/3/broker'), /mqtt:\/\/broker:1883/);
+    assert.ok(problems.every((p) => p.severity === 'error'));
+    assert.ok(!JSON.stringify(problems).includes('secret'), 'the password is not repeated');
+  });
+});

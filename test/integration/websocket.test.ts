@@ -364,7 +364,10 @@ describe('the WebSocket listener', function () {
     }
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    // node-opcua's PKI (loaded by other suites in this process) may have set OPENSSL_CONF, even to
+    // "undefined": openssl gets the environment without it.
+    const { OPENSSL_CONF: _conf, ...env } = process.env;
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', env });
     assert.equal(made.status, 0, made.stderr);
     const tls = await startGateway(['--listen', '127.0.0.1:0', '--tokens', tokens, '--tls-cert', cert, '--tls-key', key]);
     try {

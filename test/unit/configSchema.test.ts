@@ -241,6 +241,24 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
   describe('refuses, field by field, what the gateway refuses', () => {
     describeRefusals(builtin.all, builtin, () => validateCommitted);
   });
+
+  it('takes a "publish" list of Sparkplug brokers, and refuses what the gateway refuses in it', () => {
+    const good = { type: 'sparkplug', broker: 'mqtt://broker:1883', groupId: 'plant1', edgeNodeId: 'line2-gw', username: 'gw', passwordEnv: 'BROKER_PASSWORD' };
+    assert.deepEqual(errorsOf(validateCommitted, { devices: [], publish: [good] }), []);
+    assert.deepEqual(gatewayErrors({ devices: [], publish: [good] }, builtin), []);
+    const bad: [string, Record<string, unknown>][] = [
+      ['a password in the file', { ...good, password: 'x' }],
+      ['no broker', { type: 'sparkplug', groupId: 'g', edgeNodeId: 'e' }],
+      ['a broker that is not an MQTT URL', { ...good, broker: 'http://broker' }],
+      ['an edge node id with a "/"', { ...good, edgeNodeId: 'a/b' }],
+      ['an unknown type', { ...good, type: 'kafka' }],
+    ];
+    for (const [what, entry] of bad) {
+      const doc = { devices: [], publish: [entry] };
+      assert.ok(errorsOf(validateCommitted, doc).length > 0, `the schema takes ${what}`);
+      assert.ok(gatewayErrors(doc, builtin).some((e) => e.startsWith('/publish/0')), `the gateway takes ${what}`);
+    }
+  });
 });
 
 describe('bifrost.json schema: the cases the gateway refuses', () => {
@@ -333,7 +351,7 @@ describe('bifrost.json schema: a second protocol', () => {
 
   it('gets a branch of its own, with its own tag definition, beside the built-in protocols', () => {
     const defs = definitions(schema);
-    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-rtu', 'device:modbus-tcp', 'device:opcua', 'tag:loop', 'tag:modbus-rtu', 'tag:modbus-tcp', 'tag:opcua']);
+    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-rtu', 'device:modbus-tcp', 'device:opcua', 'publisher', 'tag:loop', 'tag:modbus-rtu', 'tag:modbus-tcp', 'tag:opcua']);
     const protocol = (defs['device']!['properties'] as Record<string, Schema>)['protocol']!;
     assert.deepEqual([protocol['enum'], protocol['enumDescriptions']], [['modbus-tcp', 'modbus-rtu', 'opcua', 'loop'], ['Modbus TCP', 'Modbus RTU', 'OPC UA', 'Loop (test protocol)']]);
     assert.deepEqual(

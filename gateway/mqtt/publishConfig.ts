@@ -1,0 +1,96 @@
+/**
+ * The `"publish"` list of bifrost.json: where the gateway publishes its devices. One kind so far,
+ * `sparkplug` (an MQTT broker speaking Sparkplug B). Written once as rules: the gateway checks
+ * with them and the JSON Schema is generated from them. A password is never in the file: it is
+ * named by `passwordEnv`, the environment variable that holds it.
+ */
+import { checkFields, escapePointer, warnUnknownKeys, type FieldRule } from '../core/configRules';
+import type { ProblemSink } from '../core/driver';
+
+/** Ids that a Sparkplug topic carries: no "+", "#" or "/". */
+const SPARKPLUG_ID = { regex: /^[^+#/]+$/, message: 'a Sparkplug id cannot hold "+", "#" or "/" (MQTT topic characters)' };
+
+export const SPARKPLUG_RULES: readonly FieldRule[] = [
+  {
+    key: 'type',
+    kind: 'enum',
+    values: ['sparkplug'],
+    valueDescriptions: ['Sparkplug B 3.0 over MQTT 3.1.1: the gateway is one edge node, each device a Sparkplug device named by its id.'],
+    required: true,
+    description: 'What the gateway publishes to.',
+  },
+  {
+    key: 'broker',
+    kind: 'string',
+    required: true,
+    trim: true,
+    pattern: { regex: /^(mqtt|mqtts|ws|wss):\/\/[^\s/]+/, message: 'a broker is a URL such as mqtt://broker:1883 or mqtts://broker:8883' },
+    description: 'The MQTT broker: mqtt://host:1883, or mqtts://host:8883 for TLS.',
+  },
+  { key: 'groupId', kind: 'string', required: true, nonEmpty: true, pattern: SPARKPLUG_ID, description: 'The Sparkplug group id (e.g. the plant or the area).' },
+  { key: 'edgeNodeId', kind: 'string', required: true, nonEmpty: true, pattern: SPARKPLUG_ID, description: "This gateway's Sparkplug edge node id." },
+  { key: 'clientId', kind: 'string', nonEmpty: true, description: 'The MQTT client id. Default bifrost-<groupId>-<edgeNodeId>.' },
+  { key: 'username', kind: 'string', nonEmpty: true, description: 'The user name to log in to the broker with.' },
+  {
+    key: 'passwordEnv',
+    kind: 'string',
+    nonEmpty: true,
+    pattern: { regex: /^[A-Za-z_][A-Za-z0-9_]*$/, message: 'an environment variable name: letters, digits and "_"' },
+    description: 'The environment variable holding the password (never the password itself: bifrost.json is no place for secrets).',
+  },
+];
+
+export interface SparkplugSettings {
+  type: 'sparkplug';
+  broker: string;
+  groupId: string;
+  edgeNodeId: string;
+  clientId?: string;
+  username?: string;
+  passwordEnv?: string;
+}
+
+export type PublisherSettings = SparkplugSettings;
+
+const KNOWN = new Set([...SPARKPLUG_RULES.map((r) => r.key), 'password']);
+
+/** A usable entry of `"publish"`, with its index in the list (for problems found later). */
+export interface PublishEntry {
+  index: number;
+  settings: PublisherSettings;
+}
+
+/** The usable entries of `"publish"`; what is wrong with the others goes to `problems`. */
+export function validatePublish(list: unknown, problems: ProblemSink): PublishEntry[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    problems.error('/publish', '"publish" must be an array of publishers, e.g. [{"type": "sparkplug", "broker": "mqtt://broker:1883", "groupId": "plant1", "edgeNodeId": "line2-gw"}]');
+    return [];
+  }
+  const out: PublishEntry[] = [];
+  const nodes = new Set<string>();
+  list.forEach((entry, i) => {
+    const at = `/publish/${i}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.error(at, 'a publisher is an object with "type", "broker", "groupId" and "edgeNodeId"');
+      return;
+    }
+    const e = entry as Record<string, unknown>;
+    if ('password' in e) {
+      problems.error(`${at}/password`, 'a password does not belong in bifrost.json: put it in an environment variable and name that with "passwordEnv"');
+      return;
+    }
+    warnUnknownKeys(e, KNOWN, at, 'publisher setting', problems);
+    const { values, ok } = checkFields(e, SPARKPLUG_RULES, at, problems);
+    if (!ok) return;
+    const s = values as unknown as SparkplugSettings;
+    const node = `${s.broker} ${s.groupId}/${s.edgeNodeId}`;
+    if (nodes.has(node)) {
+      problems.error(`${at}/${escapePointer('edgeNodeId')}`, `edge node ${s.groupId}/${s.edgeNodeId} is published to ${s.broker} twice`);
+      return;
+    }
+    nodes.add(node);
+    out.push({ index: i, settings: Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as SparkplugSettings });
+  });
+  return out;
+}

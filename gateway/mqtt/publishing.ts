@@ -1,0 +1,85 @@
+/**
+ * Runs the publishers bifrost.json's `"publish"` list names, each a client of the gateway in a
+ * session of its own, and keeps them in step with the file: an entry that did not change keeps
+ * running (its MQTT session and births untouched), a changed or removed one is stopped (NDEATH
+ * published) before its successor starts.
+ */
+import type { MessageConnection } from 'vscode-jsonrpc';
+import { errorMessage } from '../errors';
+import { logger } from '../log';
+import type { ConfigProblem } from '../protocol';
+import type { PublishEntry, PublisherSettings } from './publishConfig';
+import { SparkplugPublisher } from './sparkplugPublisher';
+
+/** A connection into the gateway for one publisher, and how to end it. */
+export interface PublisherSession {
+  client: MessageConnection;
+  close(): void;
+}
+
+interface Running {
+  publisher: SparkplugPublisher;
+  session: PublisherSession;
+}
+
+const log = logger('publish');
+
+export class Publishing {
+  private readonly running = new Map<string, Running>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly openSession: () => PublisherSession,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /**
+   * Brings the running publishers in line with `list` (validated entries, with their index in
+   * the document); returns what is wrong with them that only now can be known (a password
+   * variable that is not set). The publishers start in the background.
+   */
+  apply(list: readonly PublishEntry[]): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const wanted = new Map<string, { settings: PublisherSettings; password?: string }>();
+    for (const { index, settings } of list) {
+      let password: string | undefined;
+      if (settings.passwordEnv !== undefined) {
+        password = this.env[settings.passwordEnv];
+        if (password === undefined) {
+          problems.push({ path: `/publish/${index}/passwordEnv`, message: `the environment variable ${settings.passwordEnv} is not set: this publisher does not start`, severity: 'error' });
+          continue;
+        }
+      }
+      wanted.set(JSON.stringify(settings), { settings, ...(password !== undefined ? { password } : {}) });
+    }
+    this.queue = this.queue.then(() => this.sync(wanted)).catch((err: unknown) => log.error(`publishers: ${errorMessage(err)}`));
+    return problems;
+  }
+
+  /** Stops every publisher (NDEATH published where connected). */
+  stop(): Promise<void> {
+    this.queue = this.queue.then(() => this.sync(new Map()));
+    return this.queue;
+  }
+
+  private async sync(wanted: Map<string, { settings: PublisherSettings; password?: string }>): Promise<void> {
+    for (const [key, r] of this.running) {
+      if (wanted.has(key)) continue;
+      this.running.delete(key);
+      await r.publisher.stop().catch((err: unknown) => log.warn(`stopping a publisher: ${errorMessage(err)}`));
+      r.session.close();
+    }
+    for (const [key, { settings, password }] of wanted) {
+      if (this.running.has(key)) continue;
+      const session = this.openSession();
+      const publisher = new SparkplugPublisher(session.client, { ...settings, ...(password !== undefined ? { password } : {}) }, log);
+      this.running.set(key, { publisher, session });
+      try {
+        await publisher.start();
+        log.info(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: publishing to ${settings.broker}`);
+      } catch (err) {
+        log.error(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: cannot start: ${errorMessage(err)}`);
+      }
+    }
+  }
+}
