@@ -290,10 +290,14 @@ export function pluginSuite(): void {
 
         const bridge = browserBridge();
         if (bridge) {
+          // A hidden webview shows no text: if another editor came to the front meanwhile (work an
+          // earlier suite left running), Add to Chart again brings the panel back (it adds nothing new).
+          const activeTabs = () => vscode.window.tabGroups.all.map((g) => g.activeTab?.label ?? '(none)');
           await waitFor('the panel\'s table to show the string and the array', async () => {
+            if (!liveDataTabs().some((t) => t.isActive)) await vscode.commands.executeCommand('bifrost.addToChart', rows[0].node, rows.map((r) => r.node));
             const text = (await bridge.webviewTexts()).find((t) => t.includes('Line1/Batch')) ?? '';
             return text.includes('B-17') && text.includes('Line1/Profile') ? true : undefined;
-          }, async () => JSON.stringify(await bridge.webviewTexts()), { everyMs: 250 });
+          }, async () => `${JSON.stringify(await bridge.webviewTexts())}; active tabs ${JSON.stringify(activeTabs())}`, { everyMs: 250 });
         }
       } finally {
         watch.dispose();
