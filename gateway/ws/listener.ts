@@ -8,6 +8,7 @@ import type { GatewayCore } from '../gatewayCore';
 import { log } from '../log';
 import { GatewaySession, type SubscriptionLimits } from '../server';
 import { ClientChannel, CloseCodes, type ChannelLimits } from './channel';
+import { GatewayMetrics } from './metrics';
 import type { ListenOptions } from './options';
 import { readTokens, verifyToken, type Identity } from './tokens';
 
@@ -37,9 +38,32 @@ export interface Listener {
  */
 export async function startListener(core: GatewayCore, options: ListenOptions): Promise<Listener> {
   const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }) : http.createServer();
-  server.on('request', (_req, res) => {
-    res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
-    res.end(`the Bifrost gateway speaks JSON-RPC over a WebSocket at ${RPC_PATH}\n`);
+  const metrics = new GatewayMetrics(core);
+  // GET /metrics and /health behind the same rules as the WebSocket: no browser origin, a token.
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const answer = (status: number, type: string, body: string) => res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body);
+    if (path !== '/metrics' && path !== '/health') {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
+      res.end(`the Bifrost gateway speaks JSON-RPC over a WebSocket at ${RPC_PATH}, and serves GET /metrics and /health\n`);
+      return;
+    }
+    if (req.method !== 'GET') return answer(405, 'text/plain', `${path} takes GET\n`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !options.allowedOrigins.includes(origin)) return answer(403, 'text/plain', `origin ${origin} is not allowed\n`);
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m || !authenticate(m[1]!)) {
+      res.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Bearer' }).end('a token is needed: Authorization: Bearer TOKEN\n');
+      return;
+    }
+    if (path === '/health') {
+      const report = metrics.health();
+      return answer(report.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(report)}\n`);
+    }
+    metrics.text().then(
+      (text) => answer(200, metrics.contentType, text),
+      (err: unknown) => answer(500, 'text/plain', `${err instanceof Error ? err.message : String(err)}\n`),
+    );
   });
   // perMessageDeflate off: compression costs CPU per client and memory per socket.
   const wss = new WebSocketServer({ noServer: true, maxPayload: CLIENT_LIMITS.maxMessageBytes, perMessageDeflate: false });

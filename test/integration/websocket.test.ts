@@ -348,6 +348,28 @@ describe('the WebSocket listener', function () {
     await gw.connection.sendRequest('bifrost/ping');
   });
 
+  it('GET /metrics in Prometheus text and /health as JSON, with a token, from the drivers\' own counters', async () => {
+    const base = url.replace(/^ws/, 'http').replace(/\/rpc$/, '');
+    assert.equal((await fetch(`${base}/metrics`)).status, 401, 'no token');
+    assert.equal((await fetch(`${base}/metrics`, { headers: { Authorization: 'Bearer nope' } })).status, 401, 'a wrong token');
+    assert.equal((await fetch(`${base}/health`, { headers: { Authorization: `Bearer ${reader}`, Origin: 'https://evil.example' } })).status, 403, 'a browser origin');
+    const res = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${reader}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const requests = Number(/^bifrost_device_requests_total\{device="plc",protocol="modbus-tcp"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+    assert.ok(requests > 0, `requests counted: ${text.slice(0, 400)}`);
+    assert.match(text, /^bifrost_device_connected\{device="plc",protocol="modbus-tcp"\} 1$/m);
+    assert.match(text, /^# TYPE bifrost_device_errors_total counter$/m);
+    assert.match(text, /^bifrost_sessions \d+$/m);
+    assert.match(text, /^bifrost_process_resident_memory_bytes \d+/m);
+    const health = await fetch(`${base}/health`, { headers: { Authorization: `Bearer ${reader}` } });
+    assert.equal(health.status, 200);
+    const report = (await health.json()) as { status: string; devices: { enabled: number; connected: number } };
+    assert.equal(report.status, 'ok');
+    assert.ok(report.devices.enabled >= 1 && report.devices.connected === report.devices.enabled, JSON.stringify(report));
+  });
+
   it('refuses to listen beyond loopback without TLS, or without tokens (exit 2)', async () => {
     const wide = await refusedStart(['--listen', '0.0.0.0:0', '--tokens', tokens]);
     assert.equal(wide.code, 2);

@@ -1,0 +1,106 @@
+/**
+ * `GET /metrics` (Prometheus text format, prom-client) and `GET /health` of the listener. The
+ * device counters are the drivers' own (`DeviceInfo.stats`, `bus`), read when scraped: nothing
+ * is counted twice. Names `bifrost_…` in base units, counters ending in `_total`.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GatewayCore } from '../gatewayCore';
+import type { DeviceInfo } from '../protocol';
+
+export interface HealthReport {
+  status: 'ok' | 'failing';
+  /** Why it is failing; empty when ok. */
+  reasons: string[];
+  devices: { enabled: number; connected: number };
+  sessions: number;
+  uptimeSeconds: number;
+}
+
+/** At least this share of the enabled devices must be connected for the gateway to be healthy. */
+export const HEALTHY_SHARE = 0.5;
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  constructor(private readonly core: GatewayCore) {
+    // Node's own (memory, event loop, handles), as bifrost_process_… and bifrost_nodejs_….
+    collectDefaultMetrics({ register: this.registry, prefix: 'bifrost_' });
+    const devices = () => core.devices.list().filter((d) => d.enabled);
+    const counter = (name: string, help: string, value: (d: DeviceInfo) => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['device', 'protocol'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const d of devices()) {
+            const v = value(d);
+            if (v !== undefined) this.inc({ device: d.id, protocol: d.protocol }, v);
+          }
+        },
+      });
+    counter('bifrost_device_requests_total', 'Requests sent to the device.', (d) => d.stats.requests);
+    counter('bifrost_device_errors_total', 'Failed requests: exceptions, timeouts, bad answers, lost connections.', (d) => d.stats.errors);
+    counter('bifrost_device_timeouts_total', 'Requests the device did not answer in time.', (d) => d.stats.timeouts);
+    counter('bifrost_device_reconnects_total', 'Connections made again after one was lost.', (d) => d.stats.reconnects);
+    counter('bifrost_device_connect_failures_total', 'Connection attempts that failed.', (d) => d.stats.connectFailures);
+    counter('bifrost_device_skipped_scans_total', 'Scans that could not start because the previous one had not finished.', (d) => d.stats.skippedScans);
+    counter('bifrost_serial_crc_errors_total', 'Answers on the device\'s serial bus with a wrong CRC (the line\'s count).', (d) => d.bus?.crcErrors);
+    new Gauge({
+      name: 'bifrost_device_connected',
+      help: '1 while the device is connected (it has answered), else 0.',
+      labelNames: ['device', 'protocol'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const d of devices()) this.set({ device: d.id, protocol: d.protocol }, d.status === 'connected' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'bifrost_device_request_latency_seconds',
+      help: 'Request round trip over a recent window, by quantile (0.5, 0.99).',
+      labelNames: ['device', 'protocol', 'quantile'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const d of devices()) {
+          if (d.stats.latencyP50Ms !== null) this.set({ device: d.id, protocol: d.protocol, quantile: '0.5' }, d.stats.latencyP50Ms / 1000);
+          if (d.stats.latencyP99Ms !== null) this.set({ device: d.id, protocol: d.protocol, quantile: '0.99' }, d.stats.latencyP99Ms / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'bifrost_sessions',
+      help: 'Client sessions: the editor or stdio client, WebSocket clients, publishers, the service poller.',
+      registers: [this.registry],
+      collect() {
+        this.set(core.sessionCount);
+      },
+    });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  health(): HealthReport {
+    const enabled = this.core.devices.list().filter((d) => d.enabled);
+    const connected = enabled.filter((d) => d.status === 'connected').length;
+    const reasons: string[] = [];
+    if (enabled.length > 0 && connected < enabled.length * HEALTHY_SHARE) {
+      reasons.push(`${connected} of ${enabled.length} enabled devices are connected (at least ${Math.round(HEALTHY_SHARE * 100)} % must be)`);
+    }
+    return {
+      status: reasons.length ? 'failing' : 'ok',
+      reasons,
+      devices: { enabled: enabled.length, connected },
+      sessions: this.core.sessionCount,
+      uptimeSeconds: Math.round((Date.now() - this.core.started) / 1000),
+    };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * /health's verdict from the device list: failing, with the reason, when fewer than half of the
+ * enabled devices are connected; disabled devices do not count. And /metrics reads the drivers'
+ * counters as they are when scraped.
+ */
+import { strict as assert } from 'node:assert';
+import type { GatewayCore } from '../../gateway/gatewayCore';
+import type { DeviceInfo } from '../../gateway/protocol';
+import { GatewayMetrics } from '../../gateway/ws/metrics';
+
+function device(id: string, status: DeviceInfo['status'], enabled = true, requests = 0): DeviceInfo {
+  return {
+    id, name: id, protocol: 'modbus-tcp', endpoint: '', status, lastError: null, enabled, allowWrites: false, pollIntervalMs: 1000, tags: [], source: 'config',
+    stats: { requests, errors: 0, timeouts: 0, reconnects: 0, skippedScans: 0, latencyP50Ms: 0.004 * 1000, latencyP99Ms: null },
+  } as unknown as DeviceInfo;
+}
+
+function core(devices: DeviceInfo[]): GatewayCore {
+  return { devices: { list: () => devices }, sessionCount: 2, started: Date.now() - 5000 } as unknown as GatewayCore;
+}
+
+describe('gateway metrics and health', () => {
+  it('is ok while at least half of the enabled devices are connected, and says why when not', () => {
+    assert.equal(new GatewayMetrics(core([device('a', 'connected'), device('b', 'connecting')])).health().status, 'ok');
+    const failing = new GatewayMetrics(core([device('a', 'connected'), device('b', 'connecting'), device('c', 'disconnected'), device('d', 'connecting', false)])).health();
+    assert.equal(failing.status, 'failing');
+    assert.deepEqual(failing.devices, { enabled: 3, connected: 1 });
+    assert.match(failing.reasons[0]!, /1 of 3 enabled devices are connected/);
+    assert.equal(new GatewayMetrics(core([])).health().status, 'ok', 'a gateway with no device is not failing');
+  });
+
+  it('reads the counters when scraped: what the driver counts now, not what it counted before', async () => {
+    const list = [device('a', 'connected', true, 5)];
+    const metrics = new GatewayMetrics(core(list));
+    assert.match(await metrics.text(), /^bifrost_device_requests_total\{device="a",protocol="modbus-tcp"\} 5$/m);
+    list[0] = device('a', 'connected', true, 9);
+    const text = await metrics.text();
+    assert.match(text, /^bifrost_device_requests_total\{device="a",protocol="modbus-tcp"\} 9$/m);
+    assert.match(text, /^bifrost_device_request_latency_seconds\{device="a",protocol="modbus-tcp",quantile="0\.5"\} 0\.004$/m);
+    assert.doesNotMatch(text, /quantile="0\.99"/, 'no sample, no value');
+  });
+});
