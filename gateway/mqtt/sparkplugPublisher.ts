@@ -44,6 +44,10 @@ interface DeviceState {
 export class SparkplugPublisher {
   private readonly node: SparkplugEdgeNode;
   private readonly devices = new Map<string, DeviceState>();
+  /** The same states by their subscription, for the values as they arrive. */
+  private readonly bySubscription = new Map<string, DeviceState>();
+  /** This MQTT session's Will: the NDEATH published on a clean stop too. */
+  private will: SparkplugMessage | undefined;
   private client: MqttClient | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -67,7 +71,7 @@ export class SparkplugPublisher {
     this.gateway.onNotification(DeviceStatusChanged, (n) => this.onStatus(n.id, n.status));
     this.gateway.onNotification(DevicesChanged, () => void this.sync());
     await this.sync();
-    const will = this.node.newSession();
+    const will = (this.will = this.node.newSession());
     const client = this.connect(this.options.broker, {
       clientId: this.options.clientId ?? `bifrost-${this.options.groupId}-${this.options.edgeNodeId}`,
       protocolVersion: 4,
@@ -88,7 +92,8 @@ export class SparkplugPublisher {
     // Each new CONNECT carries the next bdSeq in its Will; mqtt.js reconnects with these options.
     client.on('close', () => {
       if (this.stopped) return;
-      client.options.will = willOf(this.node.newSession());
+      this.will = this.node.newSession();
+      client.options.will = willOf(this.will);
     });
     client.on('error', (err) => this.log.warn(`sparkplug ${this.options.broker}: ${err.message}`));
     client.on('message', (topic, payload) => {
@@ -103,18 +108,12 @@ export class SparkplugPublisher {
   async stop(): Promise<void> {
     this.stopped = true;
     const client = this.client;
-    if (client?.connected) {
-      const death = willOf({ topic: this.node.topic('NDEATH'), payload: this.ndeathPayload() });
+    if (client?.connected && this.will) {
+      const death = willOf(this.will);
       await new Promise<void>((resolve) => client.publish(death.topic, death.payload, { qos: 1 }, () => resolve()));
     }
     await client?.endAsync().catch(() => undefined);
     for (const d of this.devices.values()) if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
-  }
-
-  private ndeathPayload(): Uint8Array {
-    // The same bytes as this session's Will: the bdSeq of the session.
-    const node = new SparkplugEdgeNode(this.options.groupId, this.options.edgeNodeId, this.node.currentBdSeq);
-    return node.newSession().payload;
   }
 
   private sync(): Promise<void> {
@@ -139,6 +138,7 @@ export class SparkplugPublisher {
       }
       // Gone or retagged: its birth no longer says what it has.
       this.devices.delete(id);
+      if (d.subscriptionId) this.bySubscription.delete(d.subscriptionId);
       if (this.node.isBorn(id)) this.publish(() => this.node.ddeath(id));
       if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
     }
@@ -155,6 +155,7 @@ export class SparkplugPublisher {
       try {
         const { subscriptionId } = await this.gateway.sendRequest(Subscribe, { deviceId: id, tags: [...types.keys()], onChangeOnly: true });
         state.subscriptionId = subscriptionId;
+        this.bySubscription.set(subscriptionId, state);
       } catch (err) {
         this.log.warn(`sparkplug: ${id}: cannot subscribe: ${errorMessage(err)}`);
       }
@@ -162,7 +163,7 @@ export class SparkplugPublisher {
   }
 
   private onValues(subscriptionId: string, items: TagReading[]): void {
-    const d = [...this.devices.values()].find((s) => s.subscriptionId === subscriptionId);
+    const d = this.bySubscription.get(subscriptionId);
     if (!d) return;
     for (const r of items) {
       if (!d.types.has(r.tag)) continue;

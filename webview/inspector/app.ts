@@ -22,6 +22,7 @@ import {
 } from '../inspectorMessages';
 import { orderHint, rowsOf, type InspectorRow } from './rowModel';
 import type { InspectorHost } from './vscodeApi';
+import { toolbarButton } from '../toolbarButton';
 
 const AREA_LABELS: Record<InspectorArea, string> = { holding: 'Holding registers', input: 'Input registers', coil: 'Coils', discrete: 'Discrete inputs' };
 /** What one address of the area is called, for people. */
@@ -643,13 +644,4 @@ function numberField(name: string, aria: string, min: number, max: number, chang
     if (e.key === 'Enter') changed();
   });
   return f;
-}
-
-function toolbarButton(icon: string, label: string, onClick: () => void): VscodeToolbarButton {
-  const b = document.createElement('vscode-toolbar-button');
-  b.icon = icon;
-  b.setAttribute('label', label);
-  b.title = label;
-  b.addEventListener('click', onClick);
-  return b;
 }

@@ -2,6 +2,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { VscodeToolbarButton } from '@vscode-elements/elements/dist/vscode-toolbar-button/vscode-toolbar-button.js';
 import { TIME_WINDOWS_MS } from '../messages';
 import { formatWindow } from './format';
+import { toolbarButton } from '../toolbarButton';
 
 export interface ToolbarEvents {
   windowChanged(ms: number): void;
@@ -40,9 +41,9 @@ export class Toolbar {
       if (TIME_WINDOWS_MS.includes(ms)) this.events.windowChanged(ms);
     });
 
-    this.pauseButton = button('debug-pause', 'Pause the chart', () => this.setPaused(!this.paused, true));
-    const reset = button('discard', 'Reset min/max', () => this.events.resetMinMax());
-    const clear = button('clear-all', 'Clear the chart history', () => this.events.clearChart());
+    this.pauseButton = toolbarButton('debug-pause', 'Pause the chart', () => this.setPaused(!this.paused, true));
+    const reset = toolbarButton('discard', 'Reset min/max', () => this.events.resetMinMax());
+    const clear = toolbarButton('clear-all', 'Clear the chart history', () => this.events.clearChart());
 
     this.status = document.createElement('span');
     this.status.className = 'status';
@@ -65,13 +66,4 @@ export class Toolbar {
   setStatus(text: string): void {
     this.status.textContent = text;
   }
-}
-
-function button(icon: string, label: string, onClick: () => void): VscodeToolbarButton {
-  const b = document.createElement('vscode-toolbar-button');
-  b.icon = icon;
-  b.setAttribute('label', label);
-  b.title = label;
-  b.addEventListener('click', onClick);
-  return b;
 }
