@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests talk to, when they are missing: pymodbus (an independent
 # Modbus server), mbpoll (an independent Modbus client), socat (pty pairs, serial lines for the
-# Modbus RTU tests), Mosquitto (the MQTT broker the Sparkplug tests publish to) and Chromium
-# (renders the webview).
+# Modbus RTU tests), Mosquitto (the MQTT broker the Sparkplug tests publish to), openssl (the
+# certificate of the WebSocket TLS test), procps (pgrep: tests that check no process is left) and
+# Chromium (renders the webview).
 # Runs before `npm test`; does nothing when everything is there.
 #
 # Each check runs what the tests run, not a stand-in: the pymodbus peer is imported the way the
@@ -18,6 +19,8 @@ chromium="${BIFROST_E2E_CHROMIUM:-/usr/bin/chromium}"
 pymodbus_ok() { /usr/bin/python3 -c 'import sys; sys.path.insert(0, "test/peers"); import pymodbus_server' 2>&1; }
 mbpoll_ok() { command -v mbpoll >/dev/null 2>&1; }
 socat_ok() { command -v socat >/dev/null 2>&1; }
+openssl_ok() { command -v openssl >/dev/null 2>&1; }
+pgrep_ok() { command -v pgrep >/dev/null 2>&1; }
 mosquitto_ok() { command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; }
 chromium_ok() { "$chromium" --version >/dev/null 2>&1; }
 
@@ -26,6 +29,8 @@ pymodbus_ok >/dev/null || missing+=(python3-pymodbus python3-serial python3-seri
 mbpoll_ok || missing+=(mbpoll)
 socat_ok || missing+=(socat)
 mosquitto_ok || missing+=(mosquitto)
+openssl_ok || missing+=(openssl)
+pgrep_ok || missing+=(procps)
 if ! chromium_ok; then
   if [ -n "${BIFROST_E2E_CHROMIUM:-}" ]; then
     echo "BIFROST_E2E_CHROMIUM=$chromium does not run; point it at a working Chromium or unset it" >&2
@@ -55,4 +60,6 @@ fi
 mbpoll_ok || { echo "mbpoll is still not on PATH" >&2; exit 1; }
 socat_ok || { echo "socat is still not on PATH" >&2; exit 1; }
 mosquitto_ok || { echo "mosquitto is still not installed" >&2; exit 1; }
+openssl_ok || { echo "openssl is still not on PATH" >&2; exit 1; }
+pgrep_ok || { echo "pgrep (procps) is still not on PATH" >&2; exit 1; }
 chromium_ok || { echo "$chromium still does not run" >&2; exit 1; }
