@@ -46,11 +46,17 @@ export function newUserSuite(): void {
         2,
       );
       await writeConfig(world, text);
-      const roots = await waitFor(
-        'the skipped device at the top of the Tag Explorer',
+      // The tree shows the new file in steps (skipped entries, then each device): wait for all of it.
+      const wanted = [RIG.name, 'New Drive', 'Parked Mixer'];
+      const { roots, devices } = await waitFor(
+        'the skipped device at the top of the Tag Explorer and the three devices of the file',
         async () => {
           const nodes = await world.api.tree.getChildren();
-          return nodes.some((n) => n.kind === 'skipped') ? nodes : undefined;
+          if (!nodes.some((n) => n.kind === 'skipped')) return undefined;
+          const shown = await readTree(world.api);
+          const rigShown = shown.find((d) => d.label === RIG.name);
+          if (!wanted.every((name) => shown.some((d) => d.label === name))) return undefined;
+          return rigShown?.tags.some((r) => r.label === 'broken') ? { roots: nodes, devices: shown } : undefined;
         },
         () => describeTree(world.api),
       );
@@ -59,7 +65,6 @@ export function newUserSuite(): void {
       assert.equal(skipped[0]!.description, 'skipped: a Modbus TCP device needs a "host" (name or IP address)');
       assert.deepEqual(skipped[0]!.command?.arguments, ['/devices/1/host']);
 
-      const devices = await readTree(world.api);
       const rigRows = devices.find((d) => d.label === RIG.name)!.tags;
       const broken = rigRows.find((r) => r.label === 'broken');
       assert.ok(broken, `no row for the broken tag: ${await describeTree(world.api)}`);
