@@ -19,6 +19,9 @@ const common = {
 // serialport and its native binding loader are a bundle of their own (dist/serial.js), loaded by
 // gateway/serial/load.ts when a serial port is first used; no other bundle may take them in.
 const serialExternals = ['serialport', '@serialport/*'];
+// better-sqlite3 (the publishers' store-and-forward buffer) is a native module that is not built
+// for VS Code's runtime: it stays outside every bundle, found in node_modules where installed.
+const nativeExternals = [...serialExternals, 'better-sqlite3'];
 
 // node-gyp-build looks for the binding in `prebuilds/<platform>-<arch>` of the folder it is given:
 // bindings-cpp gives its package folder, the bundle gives its own (dist/, see copyStatic).
@@ -60,7 +63,7 @@ const node = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: serialExternals,
+  external: nativeExternals,
 };
 
 // node-opcua checks class names at run time (`subscription.constructor.name ===
@@ -73,7 +76,7 @@ const targets = [
   {
     ...node,
     entryPoints: { extension: 'extension/main.ts' },
-    external: [...serialExternals, 'vscode'],
+    external: [...nativeExternals, 'vscode'],
     outdir: 'dist',
   },
   {
@@ -82,7 +85,7 @@ const targets = [
     entryPoints: { gateway: 'gateway/main.ts' },
     banner: { js: '#!/usr/bin/env node' },
     outdir: 'dist',
-    external: [...serialExternals, 'proper-lockfile'],
+    external: [...nativeExternals, 'proper-lockfile'],
     plugins: [opcuaBundleOnDemand, serialBundleOnDemand],
   },
   {
@@ -95,7 +98,7 @@ const targets = [
     outdir: 'dist',
     // ws's optional native speed-ups: it runs without them (its pure-JS paths), and a native
     // module cannot be bundled; left out, ws's try-require finds nothing and moves on.
-    external: [...serialExternals, 'proper-lockfile', 'bufferutil', 'utf-8-validate'],
+    external: [...nativeExternals, 'proper-lockfile', 'bufferutil', 'utf-8-validate'],
     plugins: [opcuaBundleOnDemand, serialBundleOnDemand],
   },
   {
@@ -113,7 +116,7 @@ const targets = [
     ...opcuaNode,
     entryPoints: { opcua: 'gateway/opcua/bundle.ts' },
     outdir: 'dist',
-    external: [...serialExternals, 'proper-lockfile'],
+    external: [...nativeExternals, 'proper-lockfile'],
     plugins: [opcuaBundleOnDemand, serialBundleOnDemand],
   },
   {
@@ -124,7 +127,7 @@ const targets = [
     ...opcuaNode,
     // The OPC UA benchmark's server and bare client (npm run bench --only opcua) share it.
     entryPoints: { 'opcua-server': 'gateway/sim/opcuaWorker.ts', 'opcua-bench-server': 'bench/opcuaServer.ts', 'opcua-bench-client': 'bench/opcuaBareClient.ts' },
-    external: [...serialExternals, 'proper-lockfile'],
+    external: [...nativeExternals, 'proper-lockfile'],
     outdir: 'dist',
   },
   {
@@ -132,7 +135,7 @@ const targets = [
     // (see extension/main.ts). mocha comes from node_modules, `vscode` from the extension host.
     ...node,
     entryPoints: { 'extension-host': 'test/extension-host/index.ts' },
-    external: [...serialExternals, 'vscode', 'mocha'],
+    external: [...nativeExternals, 'vscode', 'mocha'],
     outdir: 'dist/test',
     sourcemap: 'linked',
   },

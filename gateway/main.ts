@@ -114,7 +114,7 @@ function main(): void {
           pair.server.dispose();
         },
       };
-    }),
+    }, () => dataDir.sub('publish')),
   );
   // The stdio (or IPC) client's session: its shutdown stops the devices, its exit ends the process.
   const session = new GatewaySession(connection, core, {

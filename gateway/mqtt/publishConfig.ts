@@ -7,6 +7,21 @@
 import { checkFields, escapePointer, warnUnknownKeys, type FieldRule } from '../core/configRules';
 import type { ProblemSink } from '../core/driver';
 
+export const DEFAULT_BUFFER_BYTES = 100 * 1024 * 1024;
+const MIN_BUFFER_BYTES = 64 * 1024;
+const MAX_BUFFER_BYTES = 1024 ** 4;
+
+function checkStoreAndForward(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return '"storeAndForward" is an object, e.g. {"maxBytes": 104857600}';
+  for (const [key, value] of Object.entries(v)) {
+    if (key !== 'maxBytes') return `"storeAndForward" has no setting "${key}" (it has "maxBytes")`;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_BUFFER_BYTES || value > MAX_BUFFER_BYTES) {
+      return `"storeAndForward.maxBytes" must be a whole number of bytes from ${MIN_BUFFER_BYTES} to ${MAX_BUFFER_BYTES} (got ${JSON.stringify(value)})`;
+    }
+  }
+  return undefined;
+}
+
 /** Ids that a Sparkplug topic carries: no "+", "#" or "/". */
 const SPARKPLUG_ID = { regex: /^[^+#/]+$/, message: 'a Sparkplug id cannot hold "+", "#" or "/" (MQTT topic characters)' };
 
@@ -38,6 +53,28 @@ export const SPARKPLUG_RULES: readonly FieldRule[] = [
     pattern: { regex: /^[A-Za-z_][A-Za-z0-9_]*$/, message: 'an environment variable name: letters, digits and "_"' },
     description: 'The environment variable holding the password (never the password itself: bifrost.json is no place for secrets).',
   },
+  {
+    key: 'primaryHostId',
+    kind: 'string',
+    nonEmpty: true,
+    pattern: SPARKPLUG_ID,
+    description:
+      "The Sparkplug host application this edge node waits for: it publishes its births only while the host's STATE says online, and keeps values in its store-and-forward buffer (if any) while the host is away.",
+  },
+  {
+    key: 'storeAndForward',
+    kind: 'custom',
+    schema: {
+      type: 'object',
+      description: 'Keep values on disk (in the data dir) while the broker or the primary host is away, and send them afterwards, in order, with their timestamps, marked historical.',
+      properties: {
+        maxBytes: { type: 'integer', minimum: MIN_BUFFER_BYTES, maximum: MAX_BUFFER_BYTES, default: DEFAULT_BUFFER_BYTES, description: 'How much the buffer holds; when full, the oldest values are dropped (and counted).' },
+      },
+      additionalProperties: false,
+    },
+    check: checkStoreAndForward,
+    description: 'Store and forward: values kept on disk while the broker is away.',
+  },
 ];
 
 export interface SparkplugSettings {
@@ -48,6 +85,8 @@ export interface SparkplugSettings {
   clientId?: string;
   username?: string;
   passwordEnv?: string;
+  primaryHostId?: string;
+  storeAndForward?: { maxBytes?: number };
 }
 
 export type PublisherSettings = SparkplugSettings;

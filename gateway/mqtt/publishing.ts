@@ -8,8 +8,10 @@ import type { MessageConnection } from 'vscode-jsonrpc';
 import { errorMessage } from '../errors';
 import { logger } from '../log';
 import type { ConfigProblem } from '../protocol';
-import type { PublishEntry, PublisherSettings } from './publishConfig';
-import { SparkplugPublisher } from './sparkplugPublisher';
+import * as path from 'node:path';
+import { ForwardBuffer, sqliteProblem } from './forwardBuffer';
+import { DEFAULT_BUFFER_BYTES, type PublishEntry, type PublisherSettings } from './publishConfig';
+import { SparkplugPublisher, type PublisherStats } from './sparkplugPublisher';
 
 /** A connection into the gateway for one publisher, and how to end it. */
 export interface PublisherSession {
@@ -20,6 +22,7 @@ export interface PublisherSession {
 interface Running {
   publisher: SparkplugPublisher;
   session: PublisherSession;
+  buffer?: ForwardBuffer;
 }
 
 const log = logger('publish');
@@ -30,8 +33,17 @@ export class Publishing {
 
   constructor(
     private readonly openSession: () => PublisherSession,
+    /** The folder of the store-and-forward buffers (created when first needed). */
+    private readonly bufferDir: () => string = () => {
+      throw new Error('this gateway has no data dir for store-and-forward buffers');
+    },
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
+
+  /** What each running publisher has done, by name. */
+  stats(): (PublisherStats & { name: string })[] {
+    return [...this.running.values()].map((r) => ({ name: r.publisher.name, ...r.publisher.stats() }));
+  }
 
   /**
    * Brings the running publishers in line with `list` (validated entries, with their index in
@@ -47,6 +59,13 @@ export class Publishing {
         password = this.env[settings.passwordEnv];
         if (password === undefined) {
           problems.push({ path: `/publish/${index}/passwordEnv`, message: `the environment variable ${settings.passwordEnv} is not set: this publisher does not start`, severity: 'error' });
+          continue;
+        }
+      }
+      if (settings.storeAndForward) {
+        const missing = sqliteProblem();
+        if (missing) {
+          problems.push({ path: `/publish/${index}/storeAndForward`, message: `${missing}: this publisher does not start`, severity: 'error' });
           continue;
         }
       }
@@ -68,12 +87,22 @@ export class Publishing {
       this.running.delete(key);
       await r.publisher.stop().catch((err: unknown) => log.warn(`stopping a publisher: ${errorMessage(err)}`));
       r.session.close();
+      r.buffer?.close();
     }
     for (const [key, { settings, password }] of wanted) {
       if (this.running.has(key)) continue;
+      let buffer: ForwardBuffer | undefined;
+      if (settings.storeAndForward) {
+        try {
+          buffer = new ForwardBuffer(path.join(this.bufferDir(), bufferFileName(settings)), settings.storeAndForward.maxBytes ?? DEFAULT_BUFFER_BYTES);
+        } catch (err) {
+          log.error(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: does not start: ${errorMessage(err)}`);
+          continue;
+        }
+      }
       const session = this.openSession();
-      const publisher = new SparkplugPublisher(session.client, { ...settings, ...(password !== undefined ? { password } : {}) }, log);
-      this.running.set(key, { publisher, session });
+      const publisher = new SparkplugPublisher(session.client, { ...settings, ...(password !== undefined ? { password } : {}), ...(buffer ? { buffer } : {}) }, log);
+      this.running.set(key, { publisher, session, ...(buffer ? { buffer } : {}) });
       try {
         await publisher.start();
         log.info(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: publishing to ${settings.broker}`);
@@ -82,4 +111,13 @@ export class Publishing {
       }
     }
   }
+}
+
+/**
+ * One buffer per edge node, named after it: ids are free text, so anything but letters, digits,
+ * ".", "-" and "_" is escaped, and the two are joined by "+", which no Sparkplug id holds.
+ */
+export function bufferFileName(s: { groupId: string; edgeNodeId: string }): string {
+  const safe = (id: string) => id.replace(/[^A-Za-z0-9_.-]/gu, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
+  return `sparkplug+${safe(s.groupId)}+${safe(s.edgeNodeId)}.sqlite`;
 }

@@ -7,11 +7,6 @@
  * reconnect, a rebirth on request, and NDEATH on a clean stop.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { logger } from '../../gateway/log';
 import { REBIRTH } from '../../gateway/mqtt/sparkplug/edgeNode';
@@ -19,11 +14,9 @@ import { decodePayload, encodePayload, type Payload } from '../../gateway/mqtt/s
 import { SparkplugPublisher } from '../../gateway/mqtt/sparkplugPublisher';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import type { GatewayProcess } from '../../tools/gatewayClient';
-import { freePort, startGateway, tcpDevice, waitFor } from './harness';
+import { startGateway, tcpDevice, waitFor } from './harness';
+import { hasMosquitto, Mosquitto } from './mosquitto';
 
-/** Debian puts it in /usr/sbin, which is not on every PATH. */
-const MOSQUITTO = spawnSync('sh', ['-c', 'command -v mosquitto || ls /usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '';
-const hasMosquitto = MOSQUITTO !== '';
 const withMosquitto = hasMosquitto ? describe : describe.skip;
 
 interface Received {
@@ -31,22 +24,9 @@ interface Received {
   payload: Payload;
 }
 
-async function startBroker(): Promise<{ port: number; child: ChildProcess; dir: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-mqtt-'));
-  const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-  await waitFor('mosquitto listening', () => new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  }), 5000);
-  return { port, child, dir };
-}
-
 withMosquitto(hasMosquitto ? 'Sparkplug B to a real broker' : 'Sparkplug B to a real broker: SKIPPED, mosquitto is not installed (apt-get install mosquitto)', function () {
   this.timeout(30_000);
-  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let broker: Mosquitto;
   let gw: GatewayProcess;
   let plc: ModbusTcpSimulator;
   let host: MqttClient;
@@ -55,7 +35,7 @@ withMosquitto(hasMosquitto ? 'Sparkplug B to a real broker' : 'Sparkplug B to a 
   const of = (type: string, device?: string) => received.filter((r) => r.topic === `spBv1.0/plant1/${type}/gw1${device ? `/${device}` : ''}`);
 
   before(async () => {
-    broker = await startBroker();
+    broker = await Mosquitto.start();
     plc = new ModbusTcpSimulator();
     await plc.start();
     plc.holdings[0] = 421;
@@ -84,8 +64,7 @@ withMosquitto(hasMosquitto ? 'Sparkplug B to a real broker' : 'Sparkplug B to a 
     await host?.endAsync();
     await gw?.close();
     await plc?.stop();
-    broker?.child.kill();
-    rmSync(broker.dir, { recursive: true, force: true });
+    await broker?.dispose();
   });
 
   it('births the node and the device with every tag in its datatype, then sends changes by alias', async () => {
@@ -148,14 +127,14 @@ withMosquitto(hasMosquitto ? 'Sparkplug B to a real broker' : 'Sparkplug B to a 
 
 withMosquitto(hasMosquitto ? 'Sparkplug B from bifrost.json\'s "publish" list' : 'Sparkplug B from "publish": SKIPPED, mosquitto is not installed (apt-get install mosquitto)', function () {
   this.timeout(30_000);
-  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let broker: Mosquitto;
   let plc: ModbusTcpSimulator;
   let host: MqttClient;
   let gw: GatewayProcess | undefined;
   const received: Received[] = [];
 
   before(async () => {
-    broker = await startBroker();
+    broker = await Mosquitto.start();
     plc = new ModbusTcpSimulator();
     plc.holdings[0] = 12;
     await plc.start();
@@ -168,8 +147,7 @@ withMosquitto(hasMosquitto ? 'Sparkplug B from bifrost.json\'s "publish" list' :
     await gw?.close();
     await host?.endAsync();
     await plc?.stop();
-    broker?.child.kill();
-    rmSync(broker.dir, { recursive: true, force: true });
+    await broker?.dispose();
   });
 
   it('the gateway publishes the file\'s devices to the broker it names, keeps an unchanged publisher on reload, and ends it with NDEATH when the entry goes', async () => {

@@ -30,6 +30,8 @@ export interface MetricChange {
   name: string;
   value: MetricValue | null;
   timestamp: number;
+  /** A value from the past (store and forward), sent after the fact: Sparkplug's is_historical. */
+  historical?: boolean;
 }
 
 /** Group, edge node and device ids: UTF-8 without the characters MQTT topics give meaning to. */
@@ -59,6 +61,11 @@ export class SparkplugEdgeNode {
       if (problem) throw new Error(problem);
     }
     this.bdSeq = firstBdSeq & 0xff;
+  }
+
+  /** The STATE topic of a host application (Sparkplug 3.0). */
+  static stateTopic(hostId: string): string {
+    return `${NAMESPACE}/STATE/${hostId}`;
   }
 
   topic(type: 'NBIRTH' | 'NDEATH' | 'NCMD', device?: undefined): string;
@@ -120,7 +127,7 @@ export class SparkplugEdgeNode {
     const metrics: Metric[] = changes.map((c) => {
       const k = known.get(c.name);
       if (!k) throw new Error(`device ${deviceId}: metric "${c.name}" was not in its DBIRTH: send a DBIRTH with it`);
-      return { alias: k.alias, datatype: k.datatype, value: c.value, timestamp: c.timestamp };
+      return { alias: k.alias, datatype: k.datatype, value: c.value, timestamp: c.timestamp, ...(c.historical ? { isHistorical: true } : {}) };
     });
     return { topic: this.topic('DDATA', deviceId), payload: encodePayload({ timestamp, seq: this.nextSeq(), metrics }) };
   }
@@ -162,5 +169,18 @@ export class SparkplugEdgeNode {
 
   private mustBeBorn(): void {
     if (!this.born) throw new Error('the edge node has no NBIRTH in this session: send its NBIRTH first');
+  }
+}
+
+/** A host application's STATE (Sparkplug 3.0: JSON `{"online": boolean, "timestamp": ms}`), or undefined when it is not one. */
+export function parseHostState(payload: Uint8Array): { online: boolean; timestamp: number } | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(payload).toString('utf8')) as unknown;
+    if (typeof v !== 'object' || v === null) return undefined;
+    const { online, timestamp } = v as Record<string, unknown>;
+    if (typeof online !== 'boolean' || typeof timestamp !== 'number' || !Number.isFinite(timestamp)) return undefined;
+    return { online, timestamp };
+  } catch {
+    return undefined;
   }
 }
