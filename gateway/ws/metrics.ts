@@ -4,6 +4,7 @@
  * is counted twice. Names `bifrost_…` in base units, counters ending in `_total`.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { DURATION_BUCKETS_S, type DurationHistogram } from '../core/stats';
 import type { GatewayCore } from '../gatewayCore';
 import type { DeviceInfo } from '../protocol';
 
@@ -80,8 +81,13 @@ export class GatewayMetrics {
     });
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    const durations: { labels: Record<string, string>; histogram: DurationHistogram }[] = [];
+    for (const d of this.core.devices.list()) {
+      const stats = d.enabled ? this.core.devices.statsOf(d.id) : undefined;
+      if (stats) durations.push({ labels: { device: d.id, protocol: d.protocol }, histogram: stats.durations() });
+    }
+    return `${await this.registry.metrics()}\n${durationHistogramText(durations)}`;
   }
 
   get contentType(): string {
@@ -103,4 +109,33 @@ export class GatewayMetrics {
       uptimeSeconds: Math.round((Date.now() - this.core.started) / 1000),
     };
   }
+}
+
+const DURATION_NAME = 'bifrost_device_request_duration_seconds';
+const DURATION_HELP = 'Round trip of each answered request to the device, since the device started (failed requests are in bifrost_device_errors_total).';
+
+/**
+ * `bifrost_device_request_duration_seconds` in the text format. prom-client's Histogram counts
+ * its own observations and has no way to show counts kept elsewhere, and the devices' collectors
+ * keep them (DeviceStatsCollector.durations): so this one histogram is written here, by the
+ * format's rules (cumulative buckets, `+Inf` equal to `_count`).
+ */
+export function durationHistogramText(series: readonly { labels: Record<string, string>; histogram: DurationHistogram }[]): string {
+  const lines = [`# HELP ${DURATION_NAME} ${DURATION_HELP}`, `# TYPE ${DURATION_NAME} histogram`];
+  for (const { labels, histogram } of series) {
+    const own = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+    let cumulative = 0;
+    for (let i = 0; i < DURATION_BUCKETS_S.length; i++) {
+      cumulative += histogram.counts[i]!;
+      lines.push(`${DURATION_NAME}_bucket{${own},le="${DURATION_BUCKETS_S[i]}"} ${cumulative}`);
+    }
+    lines.push(`${DURATION_NAME}_bucket{${own},le="+Inf"} ${histogram.count}`);
+    lines.push(`${DURATION_NAME}_sum{${own}} ${histogram.sumSeconds}`);
+    lines.push(`${DURATION_NAME}_count{${own}} ${histogram.count}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

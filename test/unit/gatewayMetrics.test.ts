@@ -4,6 +4,7 @@
  * counters as they are when scraped.
  */
 import { strict as assert } from 'node:assert';
+import { DeviceStatsCollector } from '../../gateway/core/stats';
 import type { GatewayCore } from '../../gateway/gatewayCore';
 import type { DeviceInfo } from '../../gateway/protocol';
 import { GatewayMetrics } from '../../gateway/ws/metrics';
@@ -15,8 +16,14 @@ function device(id: string, status: DeviceInfo['status'], enabled = true, reques
   } as unknown as DeviceInfo;
 }
 
-function core(devices: DeviceInfo[]): GatewayCore {
-  return { devices: { list: () => devices }, sessionCount: 2, started: Date.now() - 5000 } as unknown as GatewayCore;
+function core(devices: DeviceInfo[], stats = new Map<string, DeviceStatsCollector>()): GatewayCore {
+  return { devices: { list: () => devices, statsOf: (id: string) => stats.get(id) }, sessionCount: 2, started: Date.now() - 5000 } as unknown as GatewayCore;
+}
+
+/** The value of one exposition line, e.g. `name{a="b"}`; undefined when the line is absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 describe('gateway metrics and health', () => {
@@ -38,5 +45,25 @@ describe('gateway metrics and health', () => {
     assert.match(text, /^bifrost_device_requests_total\{device="a",protocol="modbus-tcp"\} 9$/m);
     assert.match(text, /^bifrost_device_request_latency_seconds\{device="a",protocol="modbus-tcp",quantile="0\.5"\} 0\.004$/m);
     assert.doesNotMatch(text, /quantile="0\.99"/, 'no sample, no value');
+  });
+
+  it('shows each device\'s request durations as a cumulative histogram in seconds, with the sum and count', async () => {
+    const stats = new DeviceStatsCollector();
+    for (const ms of [0.4, 3, 3, 40, 20_000]) stats.recordLatency(ms);
+    const metrics = new GatewayMetrics(core([device('a', 'connected'), device('idle', 'connected')], new Map([['a', stats]])));
+    const text = await metrics.text();
+    const s = (le: string) => sample(text, `bifrost_device_request_duration_seconds_bucket{device="a",protocol="modbus-tcp",le="${le}"}`);
+    assert.match(text, /^# TYPE bifrost_device_request_duration_seconds histogram$/m);
+    assert.equal(s('0.001'), 1);
+    assert.equal(s('0.0025'), 1);
+    assert.equal(s('0.005'), 3, 'cumulative: the 3 ms requests and the faster one');
+    assert.equal(s('0.05'), 4);
+    assert.equal(s('10'), 4, 'the 20 s request is above the last bound');
+    assert.equal(s('+Inf'), 5);
+    assert.equal(sample(text, 'bifrost_device_request_duration_seconds_count{device="a",protocol="modbus-tcp"}'), 5);
+    assert.ok(Math.abs(sample(text, 'bifrost_device_request_duration_seconds_sum{device="a",protocol="modbus-tcp"}')! - 20.0464) < 1e-9);
+    assert.doesNotMatch(text, /duration_seconds_bucket\{[^}]*device="idle"/, 'a device without lent counters has no series');
+    stats.recordLatency(1);
+    assert.equal(sample(await metrics.text(), 'bifrost_device_request_duration_seconds_count{device="a",protocol="modbus-tcp"}'), 6, 'read when scraped');
   });
 });
