@@ -5,7 +5,7 @@ import { log } from '../log';
 import { invalidRequest } from '../transport';
 import { TokenBucket } from './rateLimit';
 import { isMutating } from './readOnly';
-import type { Identity } from './tokens';
+import { metricsOnly, type Identity } from './tokens';
 
 /** The close codes the listener uses (RFC 6455); docs/protocol.md lists them for clients. */
 export const CloseCodes = {
@@ -152,6 +152,10 @@ export class ClientChannel {
     const identity = this.options.authenticate(token);
     if (!identity) {
       this.refuse(id, 'the token is not valid');
+      return;
+    }
+    if (identity.access === 'metrics') {
+      this.refuse(id, metricsOnly(identity.name));
       return;
     }
     clearTimeout(this.authTimer);

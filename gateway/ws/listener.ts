@@ -10,7 +10,7 @@ import { GatewaySession, type SubscriptionLimits } from '../server';
 import { ClientChannel, CloseCodes, type ChannelLimits } from './channel';
 import { GatewayMetrics } from './metrics';
 import type { ListenOptions } from './options';
-import { readTokens, verifyToken, type Identity } from './tokens';
+import { metricsOnly, readTokens, verifyToken, type Identity } from './tokens';
 
 export const RPC_PATH = '/rpc';
 
@@ -95,6 +95,7 @@ export async function startListener(core: GatewayCore, options: ListenOptions): 
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       identity = m ? authenticate(m[1]!) : null;
       if (!identity) return refuse(401, 'Unauthorized', m ? 'the token is not valid' : 'the Authorization header must be "Bearer TOKEN"');
+      if (identity.access === 'metrics') return refuse(403, 'Forbidden', metricsOnly(identity.name));
     }
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, identity, peer));
   });
