@@ -38,7 +38,16 @@ export interface Listener {
  */
 export async function startListener(core: GatewayCore, options: ListenOptions): Promise<Listener> {
   const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }) : http.createServer();
-  const metrics = new GatewayMetrics(core);
+  // A client whose token was removed and that has no connection loses its series at the next scrape.
+  const metrics = new GatewayMetrics(core, {
+    clientNames: () => {
+      try {
+        return new Set(readTokens(options.tokensFile).map((e) => e.name));
+      } catch {
+        return null;
+      }
+    },
+  });
   // GET /metrics and /health behind the same rules as the WebSocket: no browser origin, a token.
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -109,6 +118,7 @@ export async function startListener(core: GatewayCore, options: ListenOptions): 
       authenticate,
       limits: CLIENT_LIMITS,
       peer,
+      traffic: core.clients,
       onIdentified: (who) => {
         const connection = createMessageConnection(channel.reader, channel.writer, {
           error: (m) => log.error(`ws ${peer}: ${m}`),
