@@ -17,6 +17,7 @@ import { spawnGateway, type GatewayProcess } from '../tools/gatewayClient';
 import { validateConfig } from '../gateway/config';
 import { builtinDrivers } from '../gateway/drivers';
 import { LinkPool } from '../gateway/core/links';
+import { DeviceStatsCollector } from '../gateway/core/stats';
 import { log } from '../gateway/log';
 import { CertificateStore } from '../gateway/pki/store';
 import { tcpBus } from '../gateway/modbus/buses';
@@ -126,6 +127,7 @@ async function singleRead(): Promise<void> {
       log,
       // A Modbus device never asks the store: nothing is written there.
       pki: new CertificateStore(path.join(os.tmpdir(), 'bifrost-bench-pki'), log, () => undefined).forDevice('bench'),
+      stats: new DeviceStatsCollector(),
     }, tcpBus(settings.id, own));
     device.start();
     while (!connected) await new Promise((r) => setTimeout(r, 10));

@@ -23,6 +23,8 @@ import { CertificateStore, defaultPkiFolder } from './pki/store';
 import { startDemoPlant, type DemoPlant } from './sim/demoPlant';
 import { opcuaDemoDevice } from './sim/demoOpcUaNodes';
 import type { Publishing } from './mqtt/publishing';
+import { HealthContributors } from './core/health';
+import { ClientTraffic, DeliveredValues } from './core/traffic';
 
 export interface CoreOptions {
   /** The protocols served; default the built-in drivers. */
@@ -48,6 +50,12 @@ export class GatewayCore {
   readonly devices: DeviceManager;
   readonly drivers: DriverRegistry;
   readonly certificates: CertificateStore;
+  /** Values sent to sessions, by device (bifrost_values_delivered_total). */
+  readonly delivered = new DeliveredValues();
+  /** Messages and drops by client, counted by the transports (bifrost_client_…). */
+  readonly clients = new ClientTraffic();
+  /** What else /health asks besides the devices (publishers' links, …). */
+  readonly health = new HealthContributors();
   private readonly sessions = new Set<CoreSession>();
   private demo: DemoPlant | null = null;
   private demoStarting: Promise<DemoStartResult> | null = null;

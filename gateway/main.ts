@@ -90,15 +90,16 @@ function main(): void {
     void listener?.close();
     void core.dispose().finally(() => process.exit(code));
   };
+  const core = new GatewayCore({ drivers, pkiFolder });
   // A service has no client on stdio: its own poller is the client, inside the process.
   const local = mode === 'service' ? localConnectionPair() : null;
+  const transport = mode === 'ipc' ? 'ipc' : 'stdio';
   const connection = local
     ? local.server
-    : openTransport(mode === 'ipc' ? 'ipc' : 'stdio', (reason) => {
+    : openTransport(transport, (reason) => {
         log.info(`${reason}; exiting`);
         exit(0);
-      });
-  const core = new GatewayCore({ drivers, pkiFolder });
+      }, core.clients.open(`@${transport}`));
   // Each publisher of bifrost.json's "publish" list is a client in a session of its own.
   core.publishTo(
     new Publishing(() => {

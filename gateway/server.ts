@@ -87,7 +87,9 @@ export class GatewaySession {
     private readonly core: GatewayCore,
     private readonly options: SessionOptions,
   ) {
-    this.subscriptions = new Subscriptions((subscriptionId, items) => {
+    this.subscriptions = new Subscriptions((subscriptionId, items, deviceId) => {
+      if (this.closed) return;
+      core.delivered.add(deviceId, items.length);
       this.notify(Values.method, { subscriptionId, items });
     });
     this.detach = core.attach({

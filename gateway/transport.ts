@@ -5,8 +5,10 @@ import {
   StreamMessageReader,
   type Message,
   type MessageConnection,
+  type MessageReader,
   type MessageWriter,
 } from 'vscode-jsonrpc/node';
+import type { ClientMeter } from './core/traffic';
 import { ErrorCodes } from './protocol';
 import { StdioMessageWriter } from './stdioWriter';
 import { log } from './log';
@@ -14,9 +16,10 @@ import { log } from './log';
 /**
  * Opens the JSON-RPC connection. Over stdio, bodies that are not JSON or not JSON-RPC are answered
  * with the standard errors (-32700, -32600) instead of being dropped without a word; the
- * connection stays up either way.
+ * connection stays up either way. `meter` counts the messages each way (answers to bad bodies
+ * included).
  */
-export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: string) => void): MessageConnection {
+export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: string) => void, meter: ClientMeter): MessageConnection {
   const logger = {
     error: (m: string) => log.error(m),
     warn: (m: string) => log.warn(m),
@@ -25,7 +28,7 @@ export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: stri
   };
   if (mode === 'ipc') {
     process.on('disconnect', () => onClientGone('the IPC channel closed'));
-    return createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process), logger);
+    return createMessageConnection(meteredReader(new IPCMessageReader(process), meter), meteredWriter(new IPCMessageWriter(process), meter), logger);
   }
   let writer: MessageWriter | undefined = undefined;
   const reader = new StreamMessageReader(process.stdin, {
@@ -33,6 +36,8 @@ export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: stri
       name: 'application/json',
       async decode(buffer: Uint8Array, options: { charset: string }): Promise<Message> {
         const text = new TextDecoder(options.charset).decode(buffer);
+        // Counted here, once per body, valid or not: the connection never sees the bad ones.
+        meter.received();
         let parsed: unknown;
         try {
           parsed = JSON.parse(text);
@@ -51,11 +56,40 @@ export function openTransport(mode: 'stdio' | 'ipc', onClientGone: (reason: stri
     },
   });
   const stdioWriter = new StdioMessageWriter(process.stdout);
-  writer = stdioWriter;
+  writer = meteredWriter(stdioWriter, meter);
   // Whatever waits for the end of the turn still leaves when the process exits (pipe writes are synchronous).
   process.on('exit', () => stdioWriter.flush(true));
   process.stdin.on('end', () => onClientGone('stdin closed'));
   return createMessageConnection(reader, writer, logger);
+}
+
+/** Counts every message the connection reads. */
+function meteredReader(inner: MessageReader, meter: ClientMeter): MessageReader {
+  return {
+    onError: inner.onError,
+    onClose: inner.onClose,
+    onPartialMessage: inner.onPartialMessage,
+    listen: (callback) =>
+      inner.listen((msg) => {
+        meter.received();
+        callback(msg);
+      }),
+    dispose: () => inner.dispose(),
+  };
+}
+
+/** Counts every message written. */
+function meteredWriter(inner: MessageWriter, meter: ClientMeter): MessageWriter {
+  return {
+    onError: inner.onError,
+    onClose: inner.onClose,
+    write: (msg) => {
+      meter.sent();
+      return inner.write(msg);
+    },
+    end: () => inner.end(),
+    dispose: () => inner.dispose(),
+  };
 }
 
 /** Why a parsed message is not JSON-RPC 2.0, or null when it is. */

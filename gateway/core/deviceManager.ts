@@ -6,6 +6,7 @@ import { log } from '../log';
 import type { DeviceDriver, DeviceSettings, DeviceSource, DriverHost, PkiHost } from './driver';
 import { LinkPool } from './links';
 import type { DriverRegistry } from './registry';
+import { DeviceStatsCollector } from './stats';
 import type { CertificateStore } from '../pki/store';
 
 export interface DeviceManagerEvents {
@@ -18,6 +19,7 @@ export interface DeviceManagerEvents {
 interface Entry {
   driver: DeviceDriver;
   settings: DeviceSettings;
+  stats: DeviceStatsCollector;
 }
 
 /**
@@ -70,9 +72,10 @@ export class DeviceManager {
       if (current && sameDevice(current.settings, settings)) continue;
       const module = this.registry.get(settings.protocol);
       let driver: DeviceDriver;
+      // A reconfigured device starts counting afresh, as its new driver always did (Prometheus sees a counter reset).
+      const host = new ManagedHost(this, settings.id, this.links, this.certificates);
       try {
         if (!module) throw new Error(`no driver for protocol "${settings.protocol}"`);
-        const host = new ManagedHost(this, settings.id, this.links, this.certificates);
         driver = await module.create(settings, host);
         host.driver = driver;
       } catch (err) {
@@ -81,7 +84,7 @@ export class DeviceManager {
         failed.push({ id: settings.id, message });
         continue;
       }
-      this.devices.set(settings.id, { driver, settings });
+      this.devices.set(settings.id, { driver, settings, stats: host.stats });
       driver.start();
       // Subscriptions move before the old driver stops: its farewells reach no one, and the
       // status it reports while stopping is ignored (it is no longer the current driver).
@@ -109,6 +112,11 @@ export class DeviceManager {
 
   find(id: string): DeviceDriver | undefined {
     return this.devices.get(id)?.driver;
+  }
+
+  /** The counters the core lent a running device (DriverHost.stats). */
+  statsOf(id: string): DeviceStatsCollector | undefined {
+    return this.devices.get(id)?.stats;
   }
 
   list(): DeviceInfo[] {
@@ -146,6 +154,7 @@ class ManagedHost implements DriverHost {
   driver: DeviceDriver | undefined;
   private pkiView: PkiHost | undefined;
   readonly log = log;
+  readonly stats = new DeviceStatsCollector();
 
   constructor(
     private readonly manager: DeviceManager,

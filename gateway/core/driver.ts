@@ -24,6 +24,7 @@ import type {
 } from '../protocol';
 import type { ConfigRules } from './configRules';
 import type { LinkPool } from './links';
+import type { DeviceStatsCollector } from './stats';
 import type { Logger } from '../log';
 
 export type DeviceSource = 'config' | 'demo';
@@ -99,6 +100,12 @@ export interface DriverHost {
   readonly log: Logger;
   /** The gateway's certificate store, for drivers whose peers show certificates. */
   readonly pki: PkiHost;
+  /**
+   * The device's counters, lent by the core: count requests, errors and timeouts here and time
+   * each answered request with `recordLatency`; info().stats is its snapshot(). /metrics reads
+   * the same object, so a driver counts and times in one place only.
+   */
+  readonly stats: DeviceStatsCollector;
 }
 
 /** What a driver sees of the gateway's certificate store (gateway/pki). */

@@ -22,13 +22,13 @@ export class Subscriptions {
   private readonly entries = new Map<string, Entry>();
   private nextId = 1;
 
-  constructor(private readonly send: (subscriptionId: string, items: TagReading[]) => void) {}
+  constructor(private readonly send: (subscriptionId: string, items: TagReading[], deviceId: string) => void) {}
 
   create(driver: DeviceDriver, refs: TagRef[], options: SubscribeOptions): SubscribeResult {
     const id = `s${this.nextId++}`;
     const entry: Entry = { id, deviceId: driver.id, refs, keys: [], options, bound: null };
     // Throws for bad refs before anything is registered.
-    entry.bound = driver.subscribe(refs, options, (items) => this.send(id, items));
+    entry.bound = driver.subscribe(refs, options, (items) => this.send(id, items, entry.deviceId));
     entry.keys = entry.bound.keys;
     this.entries.set(id, entry);
     return { subscriptionId: id, tags: entry.keys, intervalMs: options.intervalMs };
@@ -63,7 +63,7 @@ export class Subscriptions {
         continue;
       }
       try {
-        entry.bound = driver.subscribe(entry.refs, entry.options, (items) => this.send(entry.id, items));
+        entry.bound = driver.subscribe(entry.refs, entry.options, (items) => this.send(entry.id, items, entry.deviceId));
       } catch (err) {
         this.sendBad(entry, errorMessage(err));
       }
@@ -77,6 +77,6 @@ export class Subscriptions {
 
   /** Each key once, even when the subscription named a tag twice. */
   private sendBad(entry: Entry, error: string): void {
-    this.send(entry.id, badReadings(new Set(entry.keys), error));
+    this.send(entry.id, badReadings(new Set(entry.keys), error), entry.deviceId);
   }
 }

@@ -5,7 +5,6 @@ import type { LinkLease } from '../core/links';
 import { Poller } from '../core/poller';
 import { badReading, badReadings, valueReading } from '../core/readings';
 import type { ScanHost, ScanStep } from '../core/scanGroup';
-import { DeviceStatsCollector } from '../core/stats';
 import { BifrostError, errorMessage } from '../errors';
 import { AddressError, isWritableArea, resolveAddress, type ResolvedAddress } from './address';
 import { decodeBit, decodeRegisters, encodeValue, ValueError } from './codec';
@@ -38,7 +37,6 @@ const INLINE_CACHE = 50_000;
 export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkClient, RegisterInspectable {
   private status: DeviceStatus = 'disconnected';
   private lastError: string | null = null;
-  private readonly stats = new DeviceStatsCollector();
   private readonly poller: Poller<ResolvedTag>;
   /** Configured tags by name; a device of inline refs only shares one empty map. */
   private readonly tagsByName: ReadonlyMap<string, ResolvedTag>;
@@ -109,7 +107,7 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
     if (this.stopped) return;
     this.answered = false;
     this.silent = false;
-    if (!this.linkOpened) this.stats.connectFailures++;
+    if (!this.linkOpened) this.host.stats.connectFailures++;
     this.linkOpened = false;
     const message = `${this.id}: ${reason}`;
     if (this.status !== 'error' || this.lastError !== message) this.host.log.warn(`${message}; reconnecting`);
@@ -141,7 +139,7 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
     if (this.answered && this.status === 'connected') return;
     this.answered = true;
     this.silent = false;
-    if (this.everAnswered && this.status !== 'connected') this.stats.reconnects++;
+    if (this.everAnswered && this.status !== 'connected') this.host.stats.reconnects++;
     this.everAnswered = true;
     if (this.status !== 'connected') this.host.log.info(`${this.id}: connected to ${this.endpoint()}`);
     this.setStatus('connected', null);
@@ -158,7 +156,7 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
   }
 
   countSkippedScan(): void {
-    this.stats.skippedScans++;
+    this.host.stats.skippedScans++;
   }
 
   private exec<T>(priority: Priority, what: Describe, fn: (r: ModbusRequester) => Promise<T>): Promise<T> {
@@ -166,10 +164,10 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
     if (!lease || this.stopped) {
       return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `${this.id}: not connected, cannot do ${typeof what === 'string' ? what : what()}: ${this.lastError ?? this.status}`));
     }
-    this.stats.requests++;
+    this.host.stats.requests++;
     const t0 = performance.now();
     return lease.link.exec(this.settings.unitId, this.common.timeoutMs, priority, what, fn).then((result) => {
-      this.stats.recordLatency(performance.now() - t0);
+      this.host.stats.recordLatency(performance.now() - t0);
       this.markAnswered();
       return result;
     }, this.failed);
@@ -177,14 +175,14 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
 
   /** Bound once: a request of this device failed; counts it and names the device in the error. */
   private readonly failed = (err: unknown): never => {
-    this.stats.errors++;
+    this.host.stats.errors++;
     if (err instanceof ModbusException) {
       if (err.fromGateway) this.setStatus('error', `${this.id}: ${err.message}`);
       else this.markAnswered();
       throw new ModbusException(err.exceptionCode, `${this.id}: ${err.message}`);
     }
     if (err instanceof BifrostError) {
-      if (err.code === ErrorCodes.Timeout) this.stats.timeouts++;
+      if (err.code === ErrorCodes.Timeout) this.host.stats.timeouts++;
       const named = err.message.startsWith(`${this.id}:`) ? err.message : `${this.id}: ${err.message}`;
       if (err.code === ErrorCodes.Timeout && this.bus.silenceIsTheUnits) this.unitSilent(named);
       throw new BifrostError(err.code, named);
@@ -441,7 +439,7 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
       pollIntervalMs: c.pollIntervalMs,
       source: c.source,
       enabled: c.enabled,
-      stats: this.stats.snapshot(),
+      stats: this.host.stats.snapshot(),
       tags: this.configuredTagInfos(),
     };
     if (bus) info.bus = { ...bus };

@@ -25,7 +25,6 @@ import type {
 import { ErrorCodes } from '../protocol';
 import { Backoff } from '../backoff';
 import type { BrowseRequest, DeviceDriver, DeviceSettings, DriverHost, DriverSubscription, RequestContext, SubscribeOptions, ValueSink } from '../core/driver';
-import { DeviceStatsCollector } from '../core/stats';
 import { BifrostError, errorMessage } from '../errors';
 import { Browser, readServerLimits } from './browse';
 import { attemptConnection, ConnectError, type Connection, type FailureKind } from './connect';
@@ -48,7 +47,6 @@ interface Live {
 export class OpcUaDevice implements DeviceDriver {
   private status: DeviceStatus = 'disconnected';
   private lastError: string | null = null;
-  private readonly stats = new DeviceStatsCollector();
   private readonly backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
   private readonly subscriptions: DeviceSubscriptions;
   private readonly tagsByName: Map<string, OpcUaTag>;
@@ -87,7 +85,7 @@ export class OpcUaDevice implements DeviceDriver {
       pollIntervalMs: this.common.pollIntervalMs,
       source: this.common.source,
       enabled: this.common.enabled,
-      stats: this.stats.snapshot(),
+      stats: this.host.stats.snapshot(),
       tags: this.tagInfos,
     };
   }
@@ -161,7 +159,7 @@ export class OpcUaDevice implements DeviceDriver {
     }
     this.live = { connection, browser: new Browser(connection.session, limits, this.id, this.common.allowWrites), metas: new Map() };
     this.watch(connection);
-    if (this.everConnected) this.stats.reconnects++;
+    if (this.everConnected) this.host.stats.reconnects++;
     this.everConnected = true;
     this.backoff.reset();
     this.host.log.info(`${this.id}: connected to ${this.settings.endpointUrl} (${connection.endpoint.mode}/${connection.endpoint.policy})`);
@@ -190,7 +188,7 @@ export class OpcUaDevice implements DeviceDriver {
     const live = this.live;
     this.live = null;
     if (live) void live.connection.close();
-    this.stats.errors++;
+    this.host.stats.errors++;
     try {
       this.subscriptions.detach(message);
     } catch (err) {
@@ -204,7 +202,7 @@ export class OpcUaDevice implements DeviceDriver {
   private failed(err: unknown, abort: AbortController): void {
     if (this.stopped || this.attempt !== abort) return;
     this.attempt = null;
-    this.stats.connectFailures++;
+    this.host.stats.connectFailures++;
     const kind: FailureKind = err instanceof ConnectError ? err.kind : 'transient';
     const message = err instanceof ConnectError ? err.message : `${this.id}: ${errorMessage(err)}`;
     if (this.status !== 'error' || this.lastError !== message) this.host.log.warn(message);
@@ -315,14 +313,14 @@ export class OpcUaDevice implements DeviceDriver {
   }
 
   private async counted<T>(fn: () => Promise<T>): Promise<T> {
-    this.stats.requests++;
+    this.host.stats.requests++;
     const t0 = performance.now();
     try {
       const out = await fn();
-      this.stats.recordLatency(performance.now() - t0);
+      this.host.stats.recordLatency(performance.now() - t0);
       return out;
     } catch (err) {
-      this.stats.errors++;
+      this.host.stats.errors++;
       if (err instanceof BifrostError || (err instanceof Error && (err as { code?: unknown }).code !== undefined && typeof (err as { code?: unknown }).code === 'number')) {
         const e = err as BifrostError;
         throw new BifrostError(e.code, e.message.startsWith(`${this.id}:`) ? e.message : `${this.id}: ${e.message}`, e.data);

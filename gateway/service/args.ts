@@ -27,7 +27,7 @@ export class UsageError extends Error {}
 export const USAGE = `usage: bifrost-gateway [--stdio | --node-ipc] [--config FILE] [--demo] [--log-level LEVEL] [--log-format FORMAT]
                        [--driver FILE]... [--data-dir DIR] [--pki DIR]
                        [--listen HOST:PORT --tokens FILE [--tls-cert FILE --tls-key FILE] [--allow-origin ORIGIN]...]
-       bifrost-gateway token (add NAME --read-only|--read-write | list | remove NAME) --tokens FILE
+       bifrost-gateway token (add NAME --read-only|--read-write|--metrics | list | remove NAME) --tokens FILE
 Without --stdio or --node-ipc it runs as a headless service: no JSON-RPC on stdin, it runs until
 SIGTERM or SIGINT, and reloads --config FILE when the file changes or on SIGHUP.
   --stdio             JSON-RPC (see docs/protocol.md) on stdin/stdout; exits when stdin closes

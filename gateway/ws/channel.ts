@@ -2,10 +2,11 @@ import { AbstractMessageReader, AbstractMessageWriter, type DataCallback, type D
 import type { RawData, WebSocket } from 'ws';
 import { Authenticate, ErrorCodes } from '../protocol';
 import { log } from '../log';
+import { UNAUTHENTICATED, type ClientMeter, type ClientTraffic } from '../core/traffic';
 import { invalidRequest } from '../transport';
 import { TokenBucket } from './rateLimit';
 import { isMutating } from './readOnly';
-import type { Identity } from './tokens';
+import { metricsOnly, type Identity } from './tokens';
 
 /** The close codes the listener uses (RFC 6455); docs/protocol.md lists them for clients. */
 export const CloseCodes = {
@@ -38,6 +39,8 @@ export interface ChannelOptions {
   peer: string;
   /** Once, when the client is authenticated (its session starts). */
   onIdentified(identity: Identity): void;
+  /** Where the client's messages and drops are counted, under its token's name. */
+  traffic: ClientTraffic;
 }
 
 type Id = number | string | null;
@@ -57,23 +60,36 @@ export class ClientChannel {
   private readonly bucket: TokenBucket;
   private readonly authTimer: NodeJS.Timeout | undefined;
   private dropTimer: NodeJS.Timeout | undefined;
+  private meter: ClientMeter;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly options: ChannelOptions,
   ) {
     this.identity = options.identity;
+    this.meter = options.traffic.open(this.identity?.name ?? UNAUTHENTICATED);
     this.bucket = new TokenBucket(options.limits.requestsPerSecond, options.limits.requestBurst, Date.now());
-    this.writer = new WsWriter(ws, () => this.checkBacklog());
+    this.writer = new WsWriter(ws, () => {
+      this.meter.sent();
+      this.checkBacklog();
+    });
     if (!this.identity) {
-      this.authTimer = setTimeout(() => this.close(CloseCodes.PolicyViolation, `not authenticated within ${options.limits.authTimeoutMs / 1000} s`), options.limits.authTimeoutMs);
+      this.authTimer = setTimeout(() => {
+        this.meter.dropped('unauthenticated');
+        this.close(CloseCodes.PolicyViolation, `not authenticated within ${options.limits.authTimeoutMs / 1000} s`);
+      }, options.limits.authTimeoutMs);
     }
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    // ws closes the connection itself (1009) on a frame over maxPayload; the listener logs the error.
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.meter.dropped('oversized');
+    });
     ws.on('close', () => {
       clearTimeout(this.authTimer);
       clearTimeout(this.dropTimer);
       this.reader.closed();
       this.writer.closed();
+      this.meter.close();
     });
   }
 
@@ -94,6 +110,7 @@ export class ClientChannel {
   private checkBacklog(): void {
     const queued = this.ws.bufferedAmount;
     if (queued > this.options.limits.maxBufferedBytes) {
+      this.meter.dropped('slow_reader');
       this.writer.closed();
       this.close(CloseCodes.TryAgainLater, `the client reads too slowly: ${Math.round(queued / 1024)} KiB waiting to be sent`);
     }
@@ -101,6 +118,7 @@ export class ClientChannel {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     if (this.writer.isClosed) return;
+    this.meter.received();
     if (isBinary) {
       this.reply(null, ErrorCodes.InvalidRequest, 'invalid request: send each JSON-RPC message as one text frame, not a binary frame');
       return;
@@ -123,6 +141,7 @@ export class ClientChannel {
     const m = msg as { method?: string; id?: unknown; params?: unknown };
     const isRequest = typeof m.method === 'string' && m.id !== undefined;
     if (isRequest && !this.bucket.take(Date.now())) {
+      this.meter.dropped('rate_limited');
       this.reply(id, ErrorCodes.LimitExceeded, `too many requests: at most ${this.bucket.ratePerSecond} per second (bursts of ${this.bucket.burst}); this one was not served`);
       return;
     }
@@ -154,8 +173,15 @@ export class ClientChannel {
       this.refuse(id, 'the token is not valid');
       return;
     }
+    if (identity.access === 'metrics') {
+      this.refuse(id, metricsOnly(identity.name));
+      return;
+    }
     clearTimeout(this.authTimer);
     this.identity = identity;
+    // From here on (the answer included) the client's traffic is its token's.
+    this.meter.close();
+    this.meter = this.options.traffic.open(identity.name);
     log.info(`ws ${this.options.peer}: authenticated as "${identity.name}" (${identity.access})`);
     this.options.onIdentified(identity);
     void this.writer.write({ jsonrpc: '2.0', id, result: { name: identity.name, access: identity.access } } as unknown as Message);
@@ -164,7 +190,10 @@ export class ClientChannel {
   private refuse(id: Id, message: string): void {
     this.failures++;
     this.reply(id, ErrorCodes.Unauthorized, message);
-    if (this.failures >= this.options.limits.maxAuthFailures) this.close(CloseCodes.PolicyViolation, `${this.failures} requests without a valid token`);
+    if (this.failures >= this.options.limits.maxAuthFailures) {
+      this.meter.dropped('unauthenticated');
+      this.close(CloseCodes.PolicyViolation, `${this.failures} requests without a valid token`);
+    }
   }
 
   private reply(id: Id, code: number, message: string): void {

@@ -10,7 +10,7 @@ import { GatewaySession, type SubscriptionLimits } from '../server';
 import { ClientChannel, CloseCodes, type ChannelLimits } from './channel';
 import { GatewayMetrics } from './metrics';
 import type { ListenOptions } from './options';
-import { readTokens, verifyToken, type Identity } from './tokens';
+import { metricsOnly, readTokens, verifyToken, type Identity } from './tokens';
 
 export const RPC_PATH = '/rpc';
 
@@ -38,7 +38,16 @@ export interface Listener {
  */
 export async function startListener(core: GatewayCore, options: ListenOptions): Promise<Listener> {
   const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }) : http.createServer();
-  const metrics = new GatewayMetrics(core);
+  // A client whose token was removed and that has no connection loses its series at the next scrape.
+  const metrics = new GatewayMetrics(core, {
+    clientNames: () => {
+      try {
+        return new Set(readTokens(options.tokensFile).map((e) => e.name));
+      } catch {
+        return null;
+      }
+    },
+  });
   // GET /metrics and /health behind the same rules as the WebSocket: no browser origin, a token.
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -95,6 +104,7 @@ export async function startListener(core: GatewayCore, options: ListenOptions): 
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       identity = m ? authenticate(m[1]!) : null;
       if (!identity) return refuse(401, 'Unauthorized', m ? 'the token is not valid' : 'the Authorization header must be "Bearer TOKEN"');
+      if (identity.access === 'metrics') return refuse(403, 'Forbidden', metricsOnly(identity.name));
     }
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, identity, peer));
   });
@@ -108,6 +118,7 @@ export async function startListener(core: GatewayCore, options: ListenOptions): 
       authenticate,
       limits: CLIENT_LIMITS,
       peer,
+      traffic: core.clients,
       onIdentified: (who) => {
         const connection = createMessageConnection(channel.reader, channel.writer, {
           error: (m) => log.error(`ws ${peer}: ${m}`),

@@ -1,9 +1,13 @@
 /**
  * `GET /metrics` (Prometheus text format, prom-client) and `GET /health` of the listener. The
- * device counters are the drivers' own (`DeviceInfo.stats`, `bus`), read when scraped: nothing
- * is counted twice. Names `bifrost_…` in base units, counters ending in `_total`.
+ * device counters are the drivers' own (`DeviceInfo.stats`, `bus`, the collectors the core lends
+ * them), the client counters the core's (`core.delivered`, `core.clients`), all read when
+ * scraped: nothing is counted twice. Names `bifrost_…` in base units, counters ending in `_total`.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HealthCheck } from '../core/health';
+import { DURATION_BUCKETS_S, type DurationHistogram } from '../core/stats';
+import { DROP_REASONS, UNAUTHENTICATED } from '../core/traffic';
 import type { GatewayCore } from '../gatewayCore';
 import type { DeviceInfo } from '../protocol';
 
@@ -12,6 +16,8 @@ export interface HealthReport {
   /** Why it is failing; empty when ok. */
   reasons: string[];
   devices: { enabled: number; connected: number };
+  /** What the contributors (core.health) answered; a check that is not ok is among the reasons too. */
+  checks: HealthCheck[];
   sessions: number;
   uptimeSeconds: number;
 }
@@ -19,10 +25,21 @@ export interface HealthReport {
 /** At least this share of the enabled devices must be connected for the gateway to be healthy. */
 export const HEALTHY_SHARE = 0.5;
 
+export interface MetricsOptions {
+  /**
+   * The client names that may still come back (the tokens file's names), or null when unknown:
+   * the series of a client that has no connection and no token any more end at the next scrape.
+   */
+  clientNames?: () => ReadonlySet<string> | null;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  constructor(private readonly core: GatewayCore) {
+  constructor(
+    private readonly core: GatewayCore,
+    options: MetricsOptions = {},
+  ) {
     // Node's own (memory, event loop, handles), as bifrost_process_… and bifrost_nodejs_….
     collectDefaultMetrics({ register: this.registry, prefix: 'bifrost_' });
     const devices = () => core.devices.list().filter((d) => d.enabled);
@@ -70,6 +87,60 @@ export class GatewayMetrics {
         }
       },
     });
+    new Counter({
+      name: 'bifrost_values_delivered_total',
+      help: 'Values sent to sessions in bifrost/values notifications, each counted once per session it went to (the editor, WebSocket clients, publishers, the service poller).',
+      labelNames: ['device', 'protocol'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const all = core.devices.list();
+        core.delivered.prune(new Set(all.map((d) => d.id)));
+        for (const d of all) {
+          const n = core.delivered.of(d.id);
+          if (n > 0) this.inc({ device: d.id, protocol: d.protocol }, n);
+        }
+      },
+    });
+    // The client series are read in one pass at each scrape: the names to keep are read first.
+    const clients = () => {
+      const names = options.clientNames?.() ?? null;
+      if (names) core.clients.prune((name) => name.startsWith('@') || names.has(name));
+      return core.clients.entries();
+    };
+    new Counter({
+      name: 'bifrost_client_messages_total',
+      help: `JSON-RPC messages from (in) and to (out) each client: the token's name, @stdio or @ipc for the editor's connection, ${UNAUTHENTICATED} before a token.`,
+      labelNames: ['client', 'direction'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [client, c] of clients()) {
+          this.inc({ client, direction: 'in' }, c.received);
+          this.inc({ client, direction: 'out' }, c.sent);
+        }
+      },
+    });
+    new Counter({
+      name: 'bifrost_client_drops_total',
+      help: `Messages not served and connections dropped, by client and reason (${DROP_REASONS.join(', ')}).`,
+      labelNames: ['client', 'reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [client, c] of core.clients.entries()) for (const reason of DROP_REASONS) this.inc({ client, reason }, c.drops[reason]);
+      },
+    });
+    new Gauge({
+      name: 'bifrost_client_connections',
+      help: 'Connections open now, by client.',
+      labelNames: ['client'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [client, c] of core.clients.entries()) this.set({ client }, c.open);
+      },
+    });
     new Gauge({
       name: 'bifrost_sessions',
       help: 'Client sessions: the editor or stdio client, WebSocket clients, publishers, the service poller.',
@@ -80,8 +151,13 @@ export class GatewayMetrics {
     });
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    const durations: { labels: Record<string, string>; histogram: DurationHistogram }[] = [];
+    for (const d of this.core.devices.list()) {
+      const stats = d.enabled ? this.core.devices.statsOf(d.id) : undefined;
+      if (stats) durations.push({ labels: { device: d.id, protocol: d.protocol }, histogram: stats.durations() });
+    }
+    return `${await this.registry.metrics()}\n${durationHistogramText(durations)}`;
   }
 
   get contentType(): string {
@@ -95,12 +171,44 @@ export class GatewayMetrics {
     if (enabled.length > 0 && connected < enabled.length * HEALTHY_SHARE) {
       reasons.push(`${connected} of ${enabled.length} enabled devices are connected (at least ${Math.round(HEALTHY_SHARE * 100)} % must be)`);
     }
+    const checks = this.core.health.checks();
+    for (const c of checks) if (!c.ok) reasons.push(`${c.name}: ${c.reason}`);
     return {
       status: reasons.length ? 'failing' : 'ok',
       reasons,
       devices: { enabled: enabled.length, connected },
+      checks,
       sessions: this.core.sessionCount,
       uptimeSeconds: Math.round((Date.now() - this.core.started) / 1000),
     };
   }
+}
+
+const DURATION_NAME = 'bifrost_device_request_duration_seconds';
+const DURATION_HELP = 'Round trip of each answered request to the device, since the device started (failed requests are in bifrost_device_errors_total).';
+
+/**
+ * `bifrost_device_request_duration_seconds` in the text format. prom-client's Histogram counts
+ * its own observations and has no way to show counts kept elsewhere, and the devices' collectors
+ * keep them (DeviceStatsCollector.durations): so this one histogram is written here, by the
+ * format's rules (cumulative buckets, `+Inf` equal to `_count`).
+ */
+export function durationHistogramText(series: readonly { labels: Record<string, string>; histogram: DurationHistogram }[]): string {
+  const lines = [`# HELP ${DURATION_NAME} ${DURATION_HELP}`, `# TYPE ${DURATION_NAME} histogram`];
+  for (const { labels, histogram } of series) {
+    const own = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+    let cumulative = 0;
+    for (let i = 0; i < DURATION_BUCKETS_S.length; i++) {
+      cumulative += histogram.counts[i]!;
+      lines.push(`${DURATION_NAME}_bucket{${own},le="${DURATION_BUCKETS_S[i]}"} ${cumulative}`);
+    }
+    lines.push(`${DURATION_NAME}_bucket{${own},le="+Inf"} ${histogram.count}`);
+    lines.push(`${DURATION_NAME}_sum{${own}} ${histogram.sumSeconds}`);
+    lines.push(`${DURATION_NAME}_count{${own}} ${histogram.count}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { addToken, readTokens, removeToken, type Access } from './tokens';
 
 const USAGE =
-  'usage: node gateway.js token add NAME (--read-only | --read-write) --tokens FILE\n' +
+  'usage: node gateway.js token add NAME (--read-only | --read-write | --metrics) --tokens FILE\n' +
   '       node gateway.js token list --tokens FILE\n' +
   '       node gateway.js token remove NAME --tokens FILE\n' +
   'add prints the new token once (on stdout); the file keeps only its SHA-256 hash.\n';
@@ -18,7 +18,7 @@ export function runTokenCommand(args: string[], out: (s: string) => void, err: (
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { tokens: { type: 'string' }, 'read-only': { type: 'boolean' }, 'read-write': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { tokens: { type: 'string' }, 'read-only': { type: 'boolean' }, 'read-write': { type: 'boolean' }, metrics: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     err(`[error] ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
@@ -39,11 +39,12 @@ export function runTokenCommand(args: string[], out: (s: string) => void, err: (
     switch (command) {
       case 'add': {
         if (!name || rest.length) break;
-        if (values['read-only'] === values['read-write']) {
-          err('[error] token add: give exactly one of --read-only or --read-write\n');
+        const chosen = (['read-only', 'read-write', 'metrics'] as const).filter((a) => values[a]);
+        if (chosen.length !== 1) {
+          err('[error] token add: give exactly one of --read-only, --read-write or --metrics (a token that may only GET /metrics and /health)\n');
           return 2;
         }
-        const access: Access = values['read-only'] ? 'read-only' : 'read-write';
+        const access: Access = chosen[0]!;
         const token = addToken(file, name, access);
         err(`token "${name}" (${access}) added to ${file}; it is shown only this once:\n`);
         out(`${token}\n`);

@@ -2,7 +2,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-export type Access = 'read-only' | 'read-write';
+/**
+ * `read-only` and `read-write` open /rpc (a read-only token gets WriteRefused on what changes
+ * something); `metrics` may only GET /metrics and /health, for a scraper that should see no data.
+ */
+export type Access = 'read-only' | 'read-write' | 'metrics';
+
+export const ACCESS_LEVELS: readonly Access[] = ['read-only', 'read-write', 'metrics'];
 
 /** One entry of the tokens file. The token itself is never stored, only its hash. */
 export interface TokenEntry {
@@ -47,10 +53,10 @@ export function readTokens(file: string, missingIsEmpty = false): TokenEntry[] {
   if (!Array.isArray(doc)) throw new Error(`the tokens file ${file} must hold a JSON array of {name, hash, access, created} entries`);
   return doc.map((e: unknown, i) => {
     const entry = e as Partial<TokenEntry> | null;
-    if (!entry || typeof entry.name !== 'string' || typeof entry.hash !== 'string' || !/^[0-9a-f]{64}$/.test(entry.hash) || (entry.access !== 'read-only' && entry.access !== 'read-write')) {
-      throw new Error(`the tokens file ${file}: entry ${i} must have a "name", a "hash" (64 hex digits, SHA-256 of the token) and an "access" ("read-only" or "read-write")`);
+    if (!entry || typeof entry.name !== 'string' || typeof entry.hash !== 'string' || !/^[0-9a-f]{64}$/.test(entry.hash) || !ACCESS_LEVELS.includes(entry.access as Access)) {
+      throw new Error(`the tokens file ${file}: entry ${i} must have a "name", a "hash" (64 hex digits, SHA-256 of the token) and an "access" ("read-only", "read-write" or "metrics")`);
     }
-    return { name: entry.name, hash: entry.hash, access: entry.access, created: typeof entry.created === 'string' ? entry.created : '' };
+    return { name: entry.name, hash: entry.hash, access: entry.access as Access, created: typeof entry.created === 'string' ? entry.created : '' };
   });
 }
 
@@ -86,4 +92,9 @@ export function removeToken(file: string, name: string): void {
   const entries = readTokens(file);
   if (!entries.some((e) => e.name === name)) throw new Error(`no token named "${name}" in ${file}`);
   writeTokens(file, entries.filter((e) => e.name !== name));
+}
+
+/** Why a metrics token cannot open a JSON-RPC connection (the upgrade's 403, bifrost/authenticate's refusal). */
+export function metricsOnly(name: string): string {
+  return `the token "${name}" is a metrics token: it may GET /metrics and /health, not open a JSON-RPC connection (use a read-only or read-write token)`;
 }

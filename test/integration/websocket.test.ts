@@ -94,10 +94,16 @@ function tokenCli(args: string[]): { status: number | null; stdout: string; stde
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function addToken(file: string, name: string, access: 'read-only' | 'read-write'): string {
+function addToken(file: string, name: string, access: 'read-only' | 'read-write' | 'metrics'): string {
   const r = tokenCli(['add', name, `--${access}`, '--tokens', file]);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
+}
+
+/** One sample of an exposition, e.g. `name{a="b"}`; undefined when the series is absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 async function listening(gw: GatewayProcess): Promise<string> {
@@ -134,6 +140,12 @@ describe('the WebSocket listener', function () {
   let url: string;
   const clients: Rpc[] = [];
   const track = (rpc: Rpc) => (clients.push(rpc), rpc);
+  const base = () => url.replace(/^ws/, 'http').replace(/\/rpc$/, '');
+  const scrape = async (token = reader) => {
+    const res = await fetch(`${base()}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    return res.text();
+  };
   const plcDevice = () =>
     tcpDevice('plc', sim.port, { allowWrites: true, pollIntervalMs: 20, tags: [{ name: 'a', area: 'holding', address: 0 }, { name: 'b', area: 'holding', address: 1, access: 'readwrite' }] });
 
@@ -289,20 +301,26 @@ describe('the WebSocket listener', function () {
 
   it('closes a client that sends a frame over 1 MiB with 1009 and stays up', async () => {
     const rpc = track(await client(url, writer));
+    const drops = async () => sample(await scrape(), 'bifrost_client_drops_total{client="scada",reason="oversized"}');
+    const before = await drops();
     rpc.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'bifrost/ping', params: { pad: 'x'.repeat(1024 * 1024 + 10) } }));
     assert.equal((await rpc.closed).code, 1009);
+    assert.equal(await drops(), before! + 1, 'counted as a drop of its client');
     const next = track(await client(url, writer));
     await next.request('bifrost/ping');
   });
 
   it('answers requests over the rate limit with errors, none unanswered', async () => {
     const rpc = track(await client(url, writer));
+    const drops = async () => sample(await scrape(), 'bifrost_client_drops_total{client="scada",reason="rate_limited"}');
+    const before = await drops();
     const answers = await Promise.allSettled(Array.from({ length: 1000 }, () => rpc.request('bifrost/ping')));
     const refused = answers.filter((a) => a.status === 'rejected').map((a) => (a as PromiseRejectedResult).reason as RpcError);
     assert.equal(answers.length, 1000);
     assert.ok(refused.length >= 100, `${refused.length} of 1000 refused`);
     assert.ok(refused.every((e) => e.code === ErrorCodes.LimitExceeded), 'every refusal says why');
     assert.ok(answers.length - refused.length >= 400, 'the burst is served');
+    assert.equal(await drops(), before! + refused.length, 'each refusal counted once');
   });
 
   it('limits the subscriptions of one client', async () => {
@@ -315,6 +333,8 @@ describe('the WebSocket listener', function () {
 
   it('drops a client that stops reading fast values: its memory is not kept and its subscriptions end', async () => {
     const rpc = track(await client(url, reader));
+    const slowDrops = async () => sample(await scrape(writer), 'bifrost_client_drops_total{client="dashboard",reason="slow_reader"}');
+    const dropsBefore = await slowDrops();
     // Registers 1000-1999 are this client's alone: their reads show whether its subscriptions run.
     const tags = Array.from({ length: 1000 }, (_, i) => `holding:${1000 + i}`);
     let itsReads = 0;
@@ -337,6 +357,7 @@ describe('the WebSocket listener', function () {
     }
     (rpc.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     assert.equal((await rpc.closed).code, 1013);
+    assert.equal(await slowDrops(), dropsBefore! + 1);
     // The 8 MiB the client may leave unread, with the strings and garbage around it; here about 21 MB.
     assert.ok(rssMax - rssBefore < 64 * 1024 * 1024, `the gateway grew by ${Math.round((rssMax - rssBefore) / 1048576)} MB`);
     assert.ok(itsReads > 0);
@@ -368,6 +389,64 @@ describe('the WebSocket listener', function () {
     const report = (await health.json()) as { status: string; devices: { enabled: number; connected: number } };
     assert.equal(report.status, 'ok');
     assert.ok(report.devices.enabled >= 1 && report.devices.connected === report.devices.enabled, JSON.stringify(report));
+  });
+
+  it('times every request in a histogram and counts the values and messages each client gets', async () => {
+    const before = await scrape();
+    const count = (text: string) => sample(text, 'bifrost_device_request_duration_seconds_count{device="plc",protocol="modbus-tcp"}') ?? 0;
+    const delivered = (text: string) => sample(text, 'bifrost_values_delivered_total{device="plc",protocol="modbus-tcp"}') ?? 0;
+    const messages = (text: string, direction: 'in' | 'out', client = 'scada') => sample(text, `bifrost_client_messages_total{client="${client}",direction="${direction}"}`) ?? 0;
+    // A client that comes after the first scrape: all it is sent is counted between the two.
+    const rpc = track(await client(url, writer));
+    await rpc.request('bifrost/subscribe', { deviceId: 'plc', tags: ['a', 'b'], intervalMs: 20, onChangeOnly: false });
+    const values = () => rpc.notifications.filter((n) => n.method === 'bifrost/values').map((n) => (n.params as { items: unknown[] }).items.length);
+    await waitFor('a few value notifications', () => values().length >= 3);
+    // The read-write token writes, and the write is a request timed like the polls.
+    await rpc.request('bifrost/tags/write', { deviceId: 'plc', tag: 'b', value: 9 });
+    assert.equal(sim.holdings[1], 9);
+    const got = values().reduce((a, b) => a + b, 0);
+    const notified = rpc.notifications.length;
+    const after = await scrape();
+
+    assert.match(after, /^# TYPE bifrost_device_request_duration_seconds histogram$/m);
+    assert.ok(count(after) > count(before), `the histogram counts the polls: ${count(before)} then ${count(after)}`);
+    const buckets = [...after.matchAll(/^bifrost_device_request_duration_seconds_bucket\{device="plc",protocol="modbus-tcp",le="([^"]+)"\} (\d+)$/gm)];
+    assert.deepEqual(buckets.map((b) => b[1]), ['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
+    assert.ok(buckets.every((b, i) => i === 0 || Number(b[2]) >= Number(buckets[i - 1]![2])), 'cumulative');
+    assert.equal(Number(buckets.at(-1)![2]), count(after), '+Inf is the count');
+    const requests = sample(after, 'bifrost_device_requests_total{device="plc",protocol="modbus-tcp"}')!;
+    const errors = sample(after, 'bifrost_device_errors_total{device="plc",protocol="modbus-tcp"}')!;
+    assert.ok(count(after) <= requests - errors, 'only answered requests are timed');
+
+    assert.ok(delivered(after) - delivered(before) >= got, `values delivered grew by ${delivered(after) - delivered(before)}, this client alone got ${got}`);
+    assert.ok(messages(after, 'in') - messages(before, 'in') >= 3, 'initialize, subscribe and write came in');
+    assert.ok(messages(after, 'out') - messages(before, 'out') >= 3 + notified, `its answers and ${notified} notifications went out`);
+    assert.ok((sample(after, 'bifrost_client_connections{client="scada"}') ?? 0) >= 1);
+    assert.ok(messages(after, 'in', '@stdio') > 0, 'the stdio client is a client too');
+    assert.doesNotMatch(after, new RegExp(writer), 'no token in the metrics');
+  });
+
+  it('serves /metrics and /health to a metrics token, and refuses it /rpc with the reason', async () => {
+    const scraper = addToken(tokens, 'prometheus', 'metrics');
+    assert.match(await scrape(scraper), /^bifrost_device_connected\{device="plc",protocol="modbus-tcp"\} 1$/m);
+    const health = await fetch(`${base()}/health`, { headers: { Authorization: `Bearer ${scraper}` } });
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    const upgrade = await open(url, { headers: { Authorization: `Bearer ${scraper}` } }).then(
+      () => assert.fail('connected'),
+      (err: { status?: number }) => err.status,
+    );
+    assert.equal(upgrade, 403);
+    await waitFor('the reason in the log', () => /upgrade refused \(403\): the token "prometheus" is a metrics token: it may GET \/metrics and \/health/.test(gw.stderr()));
+    // Nor by bifrost/authenticate on a connection opened without a token.
+    const rpc = track(rpcOver(await open(url)));
+    const refused = await rpcError(rpc.request('bifrost/authenticate', { token: scraper }));
+    assert.equal(refused.code, ErrorCodes.Unauthorized);
+    assert.match(refused.message, /"prometheus" is a metrics token/);
+    assert.equal((await rpcError(rpc.request('bifrost/ping'))).code, ErrorCodes.Unauthorized, 'still not authenticated');
+    const list = tokenCli(['list', '--tokens', tokens]);
+    assert.match(list.stdout, /^prometheus\tmetrics\t/m);
+    assert.equal(tokenCli(['add', 'both', '--metrics', '--read-only', '--tokens', tokens]).status, 2, 'one access only');
   });
 
   it('refuses to listen beyond loopback without TLS, or without tokens (exit 2)', async () => {

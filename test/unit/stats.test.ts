@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { DeviceStatsCollector, percentile } from '../../gateway/core/stats';
+import { DeviceStatsCollector, DURATION_BUCKETS_S, percentile } from '../../gateway/core/stats';
 import { seeded } from './seeded';
 
 describe('device statistics', () => {
@@ -36,5 +36,23 @@ describe('device statistics', () => {
     const { latencyP50Ms, latencyP99Ms } = s.snapshot();
     assert.ok(latencyP50Ms! < 0.02);
     assert.ok(latencyP99Ms! > 55_000);
+  });
+
+  it('counts every request in the duration histogram, a bound belonging to its own bucket, and keeps counting past the window', () => {
+    const s = new DeviceStatsCollector();
+    s.recordLatency(1); // exactly 0.001 s: the first bucket (le is "less or equal")
+    s.recordLatency(1.0001);
+    s.recordLatency(10_000);
+    s.recordLatency(10_001);
+    for (let i = 0; i < 3000; i++) s.recordLatency(7);
+    const h = s.durations();
+    assert.equal(h.counts.length, DURATION_BUCKETS_S.length + 1);
+    assert.equal(h.counts[0], 1);
+    assert.equal(h.counts[1], 1);
+    assert.equal(h.counts[DURATION_BUCKETS_S.indexOf(0.01)], 3000, 'all of them, not the last 1024 the quantiles keep');
+    assert.equal(h.counts[DURATION_BUCKETS_S.indexOf(10)], 1);
+    assert.equal(h.counts[DURATION_BUCKETS_S.length], 1, 'beyond 10 s');
+    assert.equal(h.count, 3004);
+    assert.ok(Math.abs(h.sumSeconds - (0.001 + 0.0010001 + 10 + 10.001 + 21)) < 1e-9);
   });
 });

@@ -35,6 +35,19 @@ describe('WebSocket access rules', () => {
     assert.throws(() => addToken(file, 'bad name', 'read-only'), /must be 1-64 letters/);
   });
 
+  it('keeps metrics tokens in the same file, beside the entries of older files', () => {
+    const file = path.join(dir, 'mixed.json');
+    // A file written before metrics tokens existed reads as it did.
+    writeFileSync(file, JSON.stringify([{ name: 'old', hash: hashToken('old-token'), access: 'read-write', created: '2025-01-01T00:00:00.000Z' }]));
+    const scrape = addToken(file, 'prometheus', 'metrics');
+    const entries = readTokens(file);
+    assert.deepEqual(entries.map((e) => [e.name, e.access]), [['old', 'read-write'], ['prometheus', 'metrics']]);
+    assert.deepEqual(verifyToken(entries, scrape), { name: 'prometheus', access: 'metrics' });
+    assert.deepEqual(verifyToken(entries, 'old-token'), { name: 'old', access: 'read-write' });
+    writeFileSync(file, JSON.stringify([{ name: 'x', hash: hashToken('x'), access: 'admin' }]));
+    assert.throws(() => readTokens(file), /"access" \("read-only", "read-write" or "metrics"\)/);
+  });
+
   it('refuses a tokens file that is not a list of entries, saying which entry', () => {
     const file = path.join(dir, 'broken.json');
     writeFileSync(file, JSON.stringify([{ name: 'x', hash: 'abc', access: 'read-only' }]));
