@@ -238,6 +238,13 @@ export class GatewayCore {
   /** Where `"publish"` goes: set once by whoever can open sessions for the publishers (main.ts). */
   publishTo(publishing: Publishing): void {
     this.publishing = publishing;
+    // A publisher away from its broker (or its primary host) makes the gateway unhealthy.
+    this.health.add(() => publishing.stats().map((s) => ({ name: s.name, ok: s.online, ...(s.reason !== undefined ? { reason: s.reason } : {}) })));
+  }
+
+  /** What each running publisher has done (for /metrics). */
+  publisherStats(): ReturnType<Publishing['stats']> {
+    return this.publishing?.stats() ?? [];
   }
 
   /** Stops the publishers (NDEATH sent), every device and the demo plant: the end of the process. */

@@ -141,6 +141,27 @@ export class GatewayMetrics {
         for (const [client, c] of core.clients.entries()) this.set({ client }, c.open);
       },
     });
+    // Per publisher (label: `sparkplug <group>/<edge node>`), counted since it started.
+    const publisherMetric = (Kind: typeof Counter | typeof Gauge, name: string, help: string, value: (s: ReturnType<GatewayCore['publisherStats']>[number]) => number) =>
+      new Kind({
+        name,
+        help,
+        labelNames: ['publisher'],
+        registers: [this.registry],
+        collect(this: Counter | Gauge) {
+          this.reset();
+          for (const s of core.publisherStats()) {
+            if (this instanceof Gauge) this.set({ publisher: s.name }, value(s));
+            else this.inc({ publisher: s.name }, value(s));
+          }
+        },
+      });
+    publisherMetric(Gauge, 'bifrost_mqtt_online', '1 while the publisher sends live (connected to its broker, its primary host online), else 0.', (s) => (s.online ? 1 : 0));
+    publisherMetric(Counter, 'bifrost_mqtt_publishes_total', 'MQTT messages published (births, deaths, data, historical data).', (s) => s.published);
+    publisherMetric(Gauge, 'bifrost_mqtt_buffered_values', 'Values in the store-and-forward buffer, waiting for the broker.', (s) => s.buffered);
+    publisherMetric(Gauge, 'bifrost_mqtt_buffered_bytes', 'Bytes the buffered values take (what storeAndForward.maxBytes bounds).', (s) => s.bufferedBytes);
+    publisherMetric(Counter, 'bifrost_mqtt_replayed_values_total', 'Buffered values sent after an outage (as historical data) and acknowledged.', (s) => s.replayed);
+    publisherMetric(Counter, 'bifrost_mqtt_dropped_values_total', 'Values dropped: the buffer was full, or a device or tag is no longer published.', (s) => s.dropped);
     new Gauge({
       name: 'bifrost_sessions',
       help: 'Client sessions: the editor or stdio client, WebSocket clients, publishers, the service poller.',

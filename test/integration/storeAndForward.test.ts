@@ -7,13 +7,14 @@
  * persistent broker, so it misses nothing the broker took while the subscriber was away.
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodePayload, type Payload } from '../../gateway/mqtt/sparkplug/payload';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import type { GatewayProcess } from '../../tools/gatewayClient';
+import { defaultGatewayPath, type GatewayProcess } from '../../tools/gatewayClient';
 import { delay, startGateway, tcpDevice, waitFor } from './harness';
 import { hasMosquitto, Mosquitto } from './mosquitto';
 
@@ -22,6 +23,12 @@ const withMosquitto = hasMosquitto ? describe : describe.skip;
 interface Received {
   topic: string;
   payload: Payload;
+}
+
+/** One sample of an exposition, e.g. `name{a="b"}`; undefined when the series is absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 /** A value of the counter as it reached the host: in a birth, live, or historical. */
@@ -66,8 +73,8 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
     return out;
   }
 
-  async function gateway(config: { publish: unknown[] }): Promise<GatewayProcess> {
-    const gw = await startGateway(['--data-dir', dataDir]);
+  async function gateway(config: { publish: unknown[] }, args: string[] = []): Promise<GatewayProcess> {
+    const gw = await startGateway(['--data-dir', dataDir, ...args]);
     gateways.push(gw);
     const { problems } = await gw.connection.sendRequest<{ problems: unknown[] }>('bifrost/config/load', { devices: [device()], ...config });
     assert.deepEqual(problems, []);
@@ -111,16 +118,34 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
   });
 
   it('the broker away for 30 s while a value changes: afterwards every value arrives, historical ones in order with their timestamps, none lost', async () => {
-    const gw = await gateway({ publish: [publisher('edge1')] });
+    // With /metrics and /health, to see the outage as an operator would.
+    const tokens = path.join(dataDir, 'tokens.json');
+    const added = spawnSync(process.execPath, [defaultGatewayPath(), 'token', 'add', 'prometheus', '--metrics', '--tokens', tokens], { encoding: 'utf8' });
+    assert.equal(added.status, 0, added.stderr);
+    const auth = { headers: { Authorization: `Bearer ${added.stdout.trim()}` } };
+    const gw = await gateway({ publish: [publisher('edge1')] }, ['--listen', '127.0.0.1:0', '--tokens', tokens]);
+    const base = (await waitFor('the listener', () => /listening on ws:\/\/(\S+)\/rpc/.exec(gw.stderr())?.[1])).replace(/^/, 'http://');
+    const metric = async (name: string) => sample(await (await fetch(`${base}/metrics`, auth)).text(), `${name}{publisher="sparkplug plant1/edge1"}`);
     await waitFor('the DBIRTH of plc1', () => of('DBIRTH', 'edge1', 'plc1')[0]);
     const now = count(1);
     await waitFor('live values', () => seen('edge1').filter((s) => s.kind === 'live').length >= 5 || undefined);
+    assert.equal((await fetch(`${base}/health`, auth)).status, 200);
     await broker.pause();
     const lastBefore = now();
-    await delay(30_000);
+    await delay(15_000);
+    const unhealthy = await fetch(`${base}/health`, auth);
+    assert.equal(unhealthy.status, 503);
+    assert.match(((await unhealthy.json()) as { reasons: string[] }).reasons.join('\n'), /sparkplug plant1\/edge1: /);
+    assert.equal(await metric('bifrost_mqtt_online'), 0);
+    assert.ok((await metric('bifrost_mqtt_buffered_values'))! >= 50, 'values buffered');
+    await delay(15_000);
     const lastDuring = now();
     await broker.resume();
-    await waitFor('the NBIRTH after the outage', () => of('NBIRTH', 'edge1')[1], 20_000);
+    await waitFor('the NBIRTH after the outage', () => of('NBIRTH', 'edge1')[1], 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}; the gateway said:\n${gw.stderr().split('\n').filter((l) => /sparkplug|publish/.test(l)).slice(-20).join('\n')}`);
+    });
+    // Until the publisher is back (it tries every 2 s), values still go to the buffer.
+    const lastBuffered = now();
     await delay(1000);
     stopCounting();
     const last = now();
@@ -137,11 +162,15 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
       assert.ok(historical[i]!.timestamp >= historical[i - 1]!.timestamp, 'with their own timestamps, in order');
     }
     // Each was taken while the broker was away (give or take the moments of the cut).
-    assert.ok(historical.every((s) => s.value >= lastBefore - 2 && s.value <= lastDuring + 2), JSON.stringify(historical.map((s) => s.value)));
+    assert.ok(historical.every((s) => s.value >= lastBefore - 2 && s.value <= lastBuffered + 2), `${lastBefore} to ${lastBuffered}: ${JSON.stringify(historical.map((s) => s.value))}`);
     const ddata = all.filter((s) => s.kind !== 'birth').map((s) => s.value);
     // QoS 1 allows a message sent at the moment of the cut to come twice; nothing else may.
     assert.ok(ddata.length - new Set(ddata).size <= 2, `duplicates: ${ddata.length - new Set(ddata).size}`);
     assert.doesNotMatch(gw.stderr(), /dropped/);
+    await waitFor('the buffer empty', async () => (await metric('bifrost_mqtt_buffered_values')) === 0 || undefined);
+    assert.ok((await metric('bifrost_mqtt_replayed_values_total'))! >= historical.length);
+    assert.equal(await metric('bifrost_mqtt_dropped_values_total'), 0);
+    assert.equal((await fetch(`${base}/health`, auth)).status, 200);
   });
 
   it('the gateway killed with SIGKILL while buffering: restarted, it sends what it had kept', async () => {

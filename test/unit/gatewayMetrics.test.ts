@@ -10,6 +10,7 @@ import { DeviceStatsCollector } from '../../gateway/core/stats';
 import { ClientTraffic, DeliveredValues } from '../../gateway/core/traffic';
 import type { GatewayCore } from '../../gateway/gatewayCore';
 import type { DeviceInfo } from '../../gateway/protocol';
+import type { PublisherStats } from '../../gateway/mqtt/sparkplugPublisher';
 import { GatewayMetrics } from '../../gateway/ws/metrics';
 
 function device(id: string, status: DeviceInfo['status'], enabled = true, requests = 0): DeviceInfo {
@@ -26,6 +27,7 @@ interface FakeCore {
   health: HealthContributors;
   sessionCount: number;
   started: number;
+  publisherStats(): (PublisherStats & { name: string })[];
 }
 
 /** The parts of the core that the metrics read, each the real class. */
@@ -37,6 +39,7 @@ function fakeCore(devices: DeviceInfo[], stats = new Map<string, DeviceStatsColl
     health: new HealthContributors(),
     sessionCount: 2,
     started: Date.now() - 5000,
+    publisherStats: () => [],
   };
 }
 
@@ -158,5 +161,24 @@ describe('gateway metrics and health', () => {
     text = await metrics.text();
     assert.doesNotMatch(text, /client="panel"/, 'the token was removed and no connection is open');
     assert.equal(sample(text, 'bifrost_client_messages_total{client="@stdio",direction="in"}'), 1, 'the built-in clients stay');
+  });
+
+  it('shows each publisher: online, messages published, values buffered (and their bytes), replayed and dropped', async () => {
+    const fake = fakeCore([]);
+    const stats: PublisherStats & { name: string } = { name: 'sparkplug plant1/gw1', online: false, reason: 'broker away', published: 12, buffered: 340, bufferedBytes: 9000, replayed: 5, dropped: 2 };
+    fake.publisherStats = () => [stats];
+    const text = await new GatewayMetrics(fake as unknown as GatewayCore).text();
+    const at = (name: string) => sample(text, `${name}{publisher="sparkplug plant1/gw1"}`);
+    assert.equal(at('bifrost_mqtt_online'), 0);
+    assert.equal(at('bifrost_mqtt_publishes_total'), 12);
+    assert.equal(at('bifrost_mqtt_buffered_values'), 340);
+    assert.equal(at('bifrost_mqtt_buffered_bytes'), 9000);
+    assert.equal(at('bifrost_mqtt_replayed_values_total'), 5);
+    assert.equal(at('bifrost_mqtt_dropped_values_total'), 2);
+    stats.online = true;
+    stats.replayed = 345;
+    const later = await new GatewayMetrics(fake as unknown as GatewayCore).text();
+    assert.equal(sample(later, 'bifrost_mqtt_online{publisher="sparkplug plant1/gw1"}'), 1);
+    assert.equal(sample(later, 'bifrost_mqtt_replayed_values_total{publisher="sparkplug plant1/gw1"}'), 345);
   });
 });
