@@ -152,7 +152,9 @@ export class SparkplugPublisher {
     if (client) {
       const deadline = Date.now() + 5000;
       while (client.connected && Object.keys(client.outgoing).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await client.endAsync(true).catch(() => undefined);
+      // Drained: a DISCONNECT, so the broker does not publish the Will after our own NDEATH.
+      // Not drained: forced, and what is still out fails into the buffer.
+      await client.endAsync(Object.keys(client.outgoing).length > 0).catch(() => undefined);
     }
     for (const d of this.devices.values()) if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
   }

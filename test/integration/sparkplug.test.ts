@@ -122,6 +122,9 @@ withMosquitto(hasMosquitto ? 'Sparkplug B to a real broker' : 'Sparkplug B to a 
     publisher = undefined;
     const death = await waitFor('NDEATH on stop', () => of('NDEATH')[deaths]);
     assert.deepEqual(death.payload.metrics.map((m) => [m.name, m.value]), [['bdSeq', 1n]]);
+    // The stop ends with a DISCONNECT: the broker does not publish the Will as a second NDEATH.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(of('NDEATH').length, deaths + 1);
   });
 });
 
