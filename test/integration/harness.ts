@@ -201,3 +201,9 @@ export class PtyPair {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** One sample of a Prometheus exposition, e.g. `name{a="b"}`; undefined when the series is absent. */
+export function metricSample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}

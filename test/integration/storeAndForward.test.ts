@@ -15,7 +15,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { decodePayload, type Payload } from '../../gateway/mqtt/sparkplug/payload';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import { defaultGatewayPath, type GatewayProcess } from '../../tools/gatewayClient';
-import { delay, startGateway, tcpDevice, waitFor } from './harness';
+import { delay, metricSample, startGateway, tcpDevice, waitFor } from './harness';
 import { hasMosquitto, Mosquitto } from './mosquitto';
 
 const withMosquitto = hasMosquitto ? describe : describe.skip;
@@ -23,12 +23,6 @@ const withMosquitto = hasMosquitto ? describe : describe.skip;
 interface Received {
   topic: string;
   payload: Payload;
-}
-
-/** One sample of an exposition, e.g. `name{a="b"}`; undefined when the series is absent. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 /** A value of the counter as it reached the host: in a birth, live, or historical. */
@@ -125,7 +119,7 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
     const auth = { headers: { Authorization: `Bearer ${added.stdout.trim()}` } };
     const gw = await gateway({ publish: [publisher('edge1')] }, ['--listen', '127.0.0.1:0', '--tokens', tokens]);
     const base = (await waitFor('the listener', () => /listening on ws:\/\/(\S+)\/rpc/.exec(gw.stderr())?.[1])).replace(/^/, 'http://');
-    const metric = async (name: string) => sample(await (await fetch(`${base}/metrics`, auth)).text(), `${name}{publisher="sparkplug plant1/edge1"}`);
+    const metric = async (name: string) => metricSample(await (await fetch(`${base}/metrics`, auth)).text(), `${name}{publisher="sparkplug plant1/edge1"}`);
     await waitFor('the DBIRTH of plc1', () => of('DBIRTH', 'edge1', 'plc1')[0]);
     const now = count(1);
     await waitFor('live values', () => seen('edge1').filter((s) => s.kind === 'live').length >= 5 || undefined);

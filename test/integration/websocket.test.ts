@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { defaultGatewayPath, type GatewayProcess } from '../../tools/gatewayClient';
 import { ErrorCodes, GATEWAY_NODE_OPTIONS } from '../../gateway/protocol';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import { delay, startGateway, tcpDevice, waitFor } from './harness';
+import { delay, metricSample, startGateway, tcpDevice, waitFor } from './harness';
 
 interface Rpc {
   ws: WebSocket;
@@ -98,12 +98,6 @@ function addToken(file: string, name: string, access: 'read-only' | 'read-write'
   const r = tokenCli(['add', name, `--${access}`, '--tokens', file]);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
-}
-
-/** One sample of an exposition, e.g. `name{a="b"}`; undefined when the series is absent. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 async function listening(gw: GatewayProcess): Promise<string> {
@@ -301,7 +295,7 @@ describe('the WebSocket listener', function () {
 
   it('closes a client that sends a frame over 1 MiB with 1009 and stays up', async () => {
     const rpc = track(await client(url, writer));
-    const drops = async () => sample(await scrape(), 'bifrost_client_drops_total{client="scada",reason="oversized"}');
+    const drops = async () => metricSample(await scrape(), 'bifrost_client_drops_total{client="scada",reason="oversized"}');
     const before = await drops();
     rpc.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'bifrost/ping', params: { pad: 'x'.repeat(1024 * 1024 + 10) } }));
     assert.equal((await rpc.closed).code, 1009);
@@ -312,7 +306,7 @@ describe('the WebSocket listener', function () {
 
   it('answers requests over the rate limit with errors, none unanswered', async () => {
     const rpc = track(await client(url, writer));
-    const drops = async () => sample(await scrape(), 'bifrost_client_drops_total{client="scada",reason="rate_limited"}');
+    const drops = async () => metricSample(await scrape(), 'bifrost_client_drops_total{client="scada",reason="rate_limited"}');
     const before = await drops();
     const answers = await Promise.allSettled(Array.from({ length: 1000 }, () => rpc.request('bifrost/ping')));
     const refused = answers.filter((a) => a.status === 'rejected').map((a) => (a as PromiseRejectedResult).reason as RpcError);
@@ -333,7 +327,7 @@ describe('the WebSocket listener', function () {
 
   it('drops a client that stops reading fast values: its memory is not kept and its subscriptions end', async () => {
     const rpc = track(await client(url, reader));
-    const slowDrops = async () => sample(await scrape(writer), 'bifrost_client_drops_total{client="dashboard",reason="slow_reader"}');
+    const slowDrops = async () => metricSample(await scrape(writer), 'bifrost_client_drops_total{client="dashboard",reason="slow_reader"}');
     const dropsBefore = await slowDrops();
     // Registers 1000-1999 are this client's alone: their reads show whether its subscriptions run.
     const tags = Array.from({ length: 1000 }, (_, i) => `holding:${1000 + i}`);
@@ -393,9 +387,9 @@ describe('the WebSocket listener', function () {
 
   it('times every request in a histogram and counts the values and messages each client gets', async () => {
     const before = await scrape();
-    const count = (text: string) => sample(text, 'bifrost_device_request_duration_seconds_count{device="plc",protocol="modbus-tcp"}') ?? 0;
-    const delivered = (text: string) => sample(text, 'bifrost_values_delivered_total{device="plc",protocol="modbus-tcp"}') ?? 0;
-    const messages = (text: string, direction: 'in' | 'out', client = 'scada') => sample(text, `bifrost_client_messages_total{client="${client}",direction="${direction}"}`) ?? 0;
+    const count = (text: string) => metricSample(text, 'bifrost_device_request_duration_seconds_count{device="plc",protocol="modbus-tcp"}') ?? 0;
+    const delivered = (text: string) => metricSample(text, 'bifrost_values_delivered_total{device="plc",protocol="modbus-tcp"}') ?? 0;
+    const messages = (text: string, direction: 'in' | 'out', client = 'scada') => metricSample(text, `bifrost_client_messages_total{client="${client}",direction="${direction}"}`) ?? 0;
     // A client that comes after the first scrape: all it is sent is counted between the two.
     const rpc = track(await client(url, writer));
     await rpc.request('bifrost/subscribe', { deviceId: 'plc', tags: ['a', 'b'], intervalMs: 20, onChangeOnly: false });
@@ -414,14 +408,14 @@ describe('the WebSocket listener', function () {
     assert.deepEqual(buckets.map((b) => b[1]), ['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
     assert.ok(buckets.every((b, i) => i === 0 || Number(b[2]) >= Number(buckets[i - 1]![2])), 'cumulative');
     assert.equal(Number(buckets.at(-1)![2]), count(after), '+Inf is the count');
-    const requests = sample(after, 'bifrost_device_requests_total{device="plc",protocol="modbus-tcp"}')!;
-    const errors = sample(after, 'bifrost_device_errors_total{device="plc",protocol="modbus-tcp"}')!;
+    const requests = metricSample(after, 'bifrost_device_requests_total{device="plc",protocol="modbus-tcp"}')!;
+    const errors = metricSample(after, 'bifrost_device_errors_total{device="plc",protocol="modbus-tcp"}')!;
     assert.ok(count(after) <= requests - errors, 'only answered requests are timed');
 
     assert.ok(delivered(after) - delivered(before) >= got, `values delivered grew by ${delivered(after) - delivered(before)}, this client alone got ${got}`);
     assert.ok(messages(after, 'in') - messages(before, 'in') >= 3, 'initialize, subscribe and write came in');
     assert.ok(messages(after, 'out') - messages(before, 'out') >= 3 + notified, `its answers and ${notified} notifications went out`);
-    assert.ok((sample(after, 'bifrost_client_connections{client="scada"}') ?? 0) >= 1);
+    assert.ok((metricSample(after, 'bifrost_client_connections{client="scada"}') ?? 0) >= 1);
     assert.ok(messages(after, 'in', '@stdio') > 0, 'the stdio client is a client too');
     assert.doesNotMatch(after, new RegExp(writer), 'no token in the metrics');
   });
