@@ -325,7 +325,28 @@ describe('the WebSocket listener', function () {
     assert.equal(over.code, ErrorCodes.LimitExceeded);
   });
 
-  it('drops a client that stops reading fast values: its memory is not kept and its subscriptions end', async () => {
+  it('serves 200 clients subscribed at once, each with its own values', async function () {
+    this.timeout(120_000);
+    const many: Rpc[] = [];
+    // Opened in groups of 20: the handshakes themselves are not what is measured here.
+    for (let g = 0; g < 10; g++) many.push(...(await Promise.all(Array.from({ length: 20 }, () => client(url, reader).then(track)))));
+    await Promise.all(many.map((rpc, i) => rpc.request('bifrost/subscribe', { deviceId: 'plc', tags: [`holding:${100 + i}`], intervalMs: 50 })));
+    for (let i = 0; i < 200; i++) sim.holdings[100 + i] = 5000 + i;
+    const latest = (rpc: Rpc) => {
+      const values = rpc.notifications.filter((n) => n.method === 'bifrost/values').flatMap((n) => (n.params as { items: { tag: string; value: unknown }[] }).items);
+      return values[values.length - 1];
+    };
+    await waitFor('every client has its value', () => many.every((rpc, i) => latest(rpc)?.value === 5000 + i), 60_000);
+    assert.ok(many.every((rpc, i) => rpc.notifications.every((n) => n.method !== 'bifrost/values' || (n.params as { items: { tag: string }[] }).items.every((it) => it.tag === `holding:${100 + i}`))), 'no client got another client\'s tag');
+    const open = metricSample(await scrape(writer), 'bifrost_client_connections{client="dashboard"}');
+    assert.ok(open !== undefined && open >= 200, `200 connections of the read-only token open (got ${open})`);
+    await gw.connection.sendRequest('bifrost/ping');
+  });
+
+  it('drops a client that stops reading fast values: its memory is not kept, its subscriptions end, and another client keeps its values', async () => {
+    const healthy = track(await client(url, writer));
+    await healthy.request('bifrost/subscribe', { deviceId: 'plc', tags: ['holding:3'], intervalMs: 20, onChangeOnly: false });
+    const healthyBatches = () => healthy.notifications.filter((n) => n.method === 'bifrost/values').length;
     const rpc = track(await client(url, reader));
     const slowDrops = async () => metricSample(await scrape(writer), 'bifrost_client_drops_total{client="dashboard",reason="slow_reader"}');
     const dropsBefore = await slowDrops();
@@ -336,6 +357,7 @@ describe('the WebSocket listener', function () {
     const rssBefore = rssBytes(gw.child.pid!);
     for (let i = 0; i < 4; i++) await rpc.request('bifrost/subscribe', { deviceId: 'plc', tags, intervalMs: 10, onChangeOnly: false });
     (rpc.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const healthyAtPause = healthyBatches();
     let rssMax = 0;
     await waitFor(
       'the slow client dropped',
@@ -349,6 +371,8 @@ describe('the WebSocket listener', function () {
       rssMax = Math.max(rssMax, rssBytes(gw.child.pid!));
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Every reading of its tag is delivered every 20 ms: a stalled gateway would show as no batches at all.
+    assert.ok(healthyBatches() > healthyAtPause, 'the healthy client got values while the slow one was being dropped');
     (rpc.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     assert.equal((await rpc.closed).code, 1013);
     assert.equal(await slowDrops(), dropsBefore! + 1);
