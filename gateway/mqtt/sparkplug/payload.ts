@@ -90,18 +90,6 @@ const PayloadType = root.lookupType('org.eclipse.tahu.protobuf.Payload');
 
 type Wire = Record<string, unknown>;
 
-export function encodePayload(p: Payload): Uint8Array {
-  const wire: Wire = { metrics: p.metrics.map(encodeMetric) };
-  if (p.timestamp !== undefined) wire['timestamp'] = u64(BigInt(checkedTimestamp(p.timestamp, 'the payload timestamp')));
-  if (p.seq !== undefined) {
-    if (!Number.isInteger(p.seq) || p.seq < 0 || p.seq > 255) throw new SparkplugValueError(`seq ${p.seq} is not 0-255`);
-    wire['seq'] = u64(BigInt(p.seq));
-  }
-  if (p.uuid !== undefined) wire['uuid'] = p.uuid;
-  if (p.body !== undefined) wire['body'] = p.body;
-  return PayloadType.encode(PayloadType.fromObject(wire)).finish();
-}
-
 export function decodePayload(bytes: Uint8Array): Payload {
   const m = PayloadType.toObject(PayloadType.decode(bytes), { longs: String, bytes: Buffer, defaults: false, oneofs: true }) as Wire;
   const out: Payload = { metrics: ((m['metrics'] as Wire[] | undefined) ?? []).map(decodeMetric) };
@@ -112,24 +100,131 @@ export function decodePayload(bytes: Uint8Array): Payload {
   return out;
 }
 
-function encodeMetric(metric: Metric, index: number): Wire {
+/**
+ * Written field by field with protobufjs's Writer, in the order of the .proto (the bytes its
+ * reflection encoder would make; a test holds it to that): building an object for `fromObject`
+ * first, with every 64-bit field as a decimal string, cost more than all the rest of publishing.
+ */
+export function encodePayload(p: Payload): Uint8Array {
+  const w = protobuf.Writer.create();
+  if (p.timestamp !== undefined) w.uint32(F.payloadTimestamp).uint64(checkedTimestamp(p.timestamp, 'the payload timestamp'));
+  p.metrics.forEach((m, i) => {
+    w.uint32(F.payloadMetric).fork();
+    writeMetric(w, m, i);
+    w.ldelim();
+  });
+  if (p.seq !== undefined) {
+    if (!Number.isInteger(p.seq) || p.seq < 0 || p.seq > 255) throw new SparkplugValueError(`seq ${p.seq} is not 0-255`);
+    w.uint32(F.payloadSeq).uint64(p.seq);
+  }
+  if (p.uuid !== undefined) w.uint32(F.payloadUuid).string(p.uuid);
+  if (p.body !== undefined) w.uint32(F.payloadBody).bytes(p.body);
+  return w.finish();
+}
+
+/** Throws the SparkplugValueError that `value` would meet in a payload, if any: without encoding one. */
+export function checkMetricValue(datatype: DataTypeName, value: MetricValue | null, what = 'the value'): void {
+  if (value !== null) encodeValue(datatype, value, what);
+}
+
+/** Field keys (number << 3 | wire type) of the messages written here. */
+const key = (field: number, wireType: 0 | 1 | 2 | 5) => (field << 3) | wireType;
+const F = {
+  payloadTimestamp: key(1, 0),
+  payloadMetric: key(2, 2),
+  payloadSeq: key(3, 0),
+  payloadUuid: key(4, 2),
+  payloadBody: key(5, 2),
+  name: key(1, 2),
+  alias: key(2, 0),
+  timestamp: key(3, 0),
+  datatype: key(4, 0),
+  isHistorical: key(5, 0),
+  isTransient: key(6, 0),
+  isNull: key(7, 0),
+  properties: key(9, 2),
+  propertyKey: key(1, 2),
+  propertyValue: key(2, 2),
+  propertyType: key(1, 0),
+  propertyIsNull: key(2, 0),
+};
+
+/** A value as the wire carries it: which member of the oneof, and its form there. */
+type Encoded =
+  | { kind: 'int'; v: number }
+  | { kind: 'long'; v: bigint | number }
+  | { kind: 'float' | 'double'; v: number }
+  | { kind: 'boolean'; v: boolean }
+  | { kind: 'string'; v: string }
+  | { kind: 'bytes'; v: Uint8Array };
+
+/** The oneof's first field number: a metric's value fields start at 10, a property's at 3 (bytes only in a metric). */
+const ONEOF_ORDER = { int: 0, long: 1, float: 2, double: 3, boolean: 4, string: 5, bytes: 6 } as const;
+
+function writeEncoded(w: protobuf.Writer, first: number, e: Encoded): void {
+  const field = first + ONEOF_ORDER[e.kind];
+  switch (e.kind) {
+    case 'int':
+      w.uint32(key(field, 0)).uint32(e.v);
+      return;
+    case 'long':
+      // protobufjs takes a number up to 2^53 as it is, larger ones as a decimal string.
+      w.uint32(key(field, 0)).uint64(typeof e.v === 'bigint' ? (e.v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(e.v) : e.v.toString()) : e.v);
+      return;
+    case 'float':
+      w.uint32(key(field, 5)).float(e.v);
+      return;
+    case 'double':
+      w.uint32(key(field, 1)).double(e.v);
+      return;
+    case 'boolean':
+      w.uint32(key(field, 0)).bool(e.v);
+      return;
+    case 'string':
+      w.uint32(key(field, 2)).string(e.v);
+      return;
+    case 'bytes':
+      w.uint32(key(field, 2)).bytes(e.v);
+      return;
+  }
+}
+
+function writeMetric(w: protobuf.Writer, metric: Metric, index: number): void {
   const what = `metric ${metric.name ?? (metric.alias !== undefined ? `alias ${metric.alias}` : `#${index}`)}`;
   const type = DATA_TYPES[metric.datatype];
   if (type === undefined) throw new SparkplugValueError(`${what}: unknown datatype ${JSON.stringify(metric.datatype)}`);
-  const wire: Wire = { datatype: type };
-  if (metric.name !== undefined) wire['name'] = metric.name;
-  if (metric.alias !== undefined) wire['alias'] = u64(metric.alias, `${what}: alias`);
-  if (metric.timestamp !== undefined) wire['timestamp'] = u64(BigInt(checkedTimestamp(metric.timestamp, `${what}: timestamp`)));
-  if (metric.isHistorical) wire['is_historical'] = true;
-  if (metric.isTransient) wire['is_transient'] = true;
-  if (metric.properties) wire['properties'] = encodeProperties(metric.properties, what);
-  if (metric.value === null) {
-    wire['is_null'] = true;
-    return wire;
+  // Checked before anything is written: a refused value leaves no half-written metric behind (the whole payload fails anyway).
+  const value = metric.value === null ? null : encodeValue(metric.datatype, metric.value, what);
+  if (metric.name !== undefined) w.uint32(F.name).string(metric.name);
+  if (metric.alias !== undefined) w.uint32(F.alias).uint64(u64(metric.alias, `${what}: alias`));
+  if (metric.timestamp !== undefined) w.uint32(F.timestamp).uint64(checkedTimestamp(metric.timestamp, `${what}: timestamp`));
+  w.uint32(F.datatype).uint32(type);
+  if (metric.isHistorical) w.uint32(F.isHistorical).bool(true);
+  if (metric.isTransient) w.uint32(F.isTransient).bool(true);
+  if (value === null) w.uint32(F.isNull).bool(true);
+  if (metric.properties) {
+    w.uint32(F.properties).fork();
+    writeProperties(w, metric.properties, what);
+    w.ldelim();
   }
-  const [field, value] = encodeValue(metric.datatype, metric.value, what);
-  wire[field] = value;
-  return wire;
+  if (value !== null) writeEncoded(w, 10, value);
+}
+
+function writeProperties(w: protobuf.Writer, props: Record<string, PropertyValue>, what: string): void {
+  const keys = Object.keys(props);
+  for (const k of keys) w.uint32(F.propertyKey).string(k);
+  for (const k of keys) {
+    const p = props[k]!;
+    const type = DATA_TYPES[p.type];
+    if (type === undefined) throw new SparkplugValueError(`${what}: property ${k}: unknown datatype ${JSON.stringify(p.type)}`);
+    const value = p.value === null ? null : encodeValue(p.type, p.value, `${what}: property ${k}`);
+    if (value?.kind === 'bytes') throw new SparkplugValueError(`${what}: property ${k}: a property cannot be ${p.type}`);
+    w.uint32(F.propertyValue).fork();
+    w.uint32(F.propertyType).uint32(type);
+    if (value === null) w.uint32(F.propertyIsNull).bool(true);
+    else writeEncoded(w, 3, value);
+    w.ldelim();
+  }
 }
 
 function decodeMetric(w: Wire): Metric {
@@ -147,51 +242,51 @@ function decodeMetric(w: Wire): Metric {
 }
 
 /** The oneof field and its wire value for `value` as `type`. */
-function encodeValue(type: DataTypeName, value: MetricValue, what: string): [string, unknown] {
+function encodeValue(type: DataTypeName, value: MetricValue, what: string): Encoded {
   switch (type) {
     case 'Int8':
     case 'Int16':
     case 'Int32': {
       const bits = type === 'Int8' ? 8 : type === 'Int16' ? 16 : 32;
       const n = integer(value, -(2 ** (bits - 1)), 2 ** (bits - 1) - 1, type, what);
-      return ['int_value', n >>> 0];
+      return { kind: 'int', v: n >>> 0 };
     }
     case 'UInt8':
     case 'UInt16':
     case 'UInt32': {
       const bits = type === 'UInt8' ? 8 : type === 'UInt16' ? 16 : 32;
-      return ['int_value', integer(value, 0, 2 ** bits - 1, type, what)];
+      return { kind: 'int', v: integer(value, 0, 2 ** bits - 1, type, what) };
     }
     case 'Int64':
-      return ['long_value', u64(BigInt.asUintN(64, big(value, -(2n ** 63n), 2n ** 63n - 1n, type, what)))];
+      return { kind: 'long', v: BigInt.asUintN(64, big(value, -(2n ** 63n), 2n ** 63n - 1n, type, what)) };
     case 'UInt64':
-      return ['long_value', u64(big(value, 0n, 2n ** 64n - 1n, type, what))];
+      return { kind: 'long', v: big(value, 0n, 2n ** 64n - 1n, type, what) };
     case 'DateTime':
-      return ['long_value', u64(BigInt(checkedTimestamp(value, what)))];
+      return { kind: 'long', v: checkedTimestamp(value, what) };
     case 'Float':
     case 'Double': {
       if (typeof value !== 'number') throw new SparkplugValueError(`${what}: a ${type} takes a number, not ${describe(value)}`);
       if (type === 'Float' && Number.isFinite(value) && Math.fround(value) !== value) {
         throw new SparkplugValueError(`${what}: ${value} is not exactly a 32-bit float (nearest ${Math.fround(value)}): send it as a Double`);
       }
-      return [type === 'Float' ? 'float_value' : 'double_value', value];
+      return { kind: type === 'Float' ? 'float' : 'double', v: value };
     }
     case 'Boolean':
       if (typeof value !== 'boolean') throw new SparkplugValueError(`${what}: a Boolean takes true or false, not ${describe(value)}`);
-      return ['boolean_value', value];
+      return { kind: 'boolean', v: value };
     case 'String':
     case 'Text':
     case 'UUID':
       if (typeof value !== 'string') throw new SparkplugValueError(`${what}: a ${type} takes a string, not ${describe(value)}`);
-      return ['string_value', value];
+      return { kind: 'string', v: value };
     case 'Bytes':
     case 'File':
       if (!(value instanceof Uint8Array)) throw new SparkplugValueError(`${what}: ${type} takes bytes, not ${describe(value)}`);
-      return ['bytes_value', value];
+      return { kind: 'bytes', v: value };
     default: {
       const packed = packArray(type, value, what);
       if (!packed) throw new SparkplugValueError(`${what}: datatype ${type} is not written by this gateway`);
-      return ['bytes_value', packed];
+      return { kind: 'bytes', v: packed };
     }
   }
 }
@@ -331,22 +426,6 @@ function unpackArray(type: DataTypeName, bytes: Uint8Array): MetricValue | undef
   return out as number[] | bigint[];
 }
 
-function encodeProperties(props: Record<string, PropertyValue>, what: string): Wire {
-  const keys = Object.keys(props);
-  return {
-    keys,
-    values: keys.map((k) => {
-      const p = props[k]!;
-      const type = DATA_TYPES[p.type];
-      if (p.value === null) return { type, is_null: true };
-      const [field, value] = encodeValue(p.type, p.value, `${what}: property ${k}`);
-      if (field === 'bytes_value') throw new SparkplugValueError(`${what}: property ${k}: a property cannot be ${p.type}`);
-      // A property's oneof is numbered apart from a metric's, with the same names.
-      return { type, [field]: value };
-    }),
-  };
-}
-
 function decodeProperties(w: Wire): Record<string, PropertyValue> {
   const keys = (w['keys'] as string[] | undefined) ?? [];
   const values = (w['values'] as Wire[] | undefined) ?? [];
@@ -383,11 +462,11 @@ function checkedTimestamp(value: MetricValue, what: string): number {
   return value;
 }
 
-/** protobufjs takes 64-bit fields as decimal strings. */
-function u64(v: bigint | number, what = 'a 64-bit field'): string {
+/** An unsigned 64-bit field as protobufjs's Writer takes it: a number up to 2^53, a decimal string beyond. */
+function u64(v: bigint | number, what = 'a 64-bit field'): number | string {
   const n = BigInt(v);
   if (n < 0n || n > 2n ** 64n - 1n) throw new SparkplugValueError(`${what}: ${n} is not an unsigned 64-bit number`);
-  return n.toString();
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
 }
 
 function describe(v: MetricValue | unknown): string {
