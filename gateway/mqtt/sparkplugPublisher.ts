@@ -22,7 +22,7 @@ import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, 
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
 import { parseHostState, SparkplugEdgeNode, type BirthMetric, type MetricChange, type SparkplugMessage } from './sparkplug/edgeNode';
 import { metricType, metricValue } from './sparkplug/metricTypes';
-import { encodePayload, type DataTypeName } from './sparkplug/payload';
+import { checkMetricValue, type DataTypeName } from './sparkplug/payload';
 
 export interface SparkplugPublisherOptions {
   /** `mqtt://host:1883`, `mqtts://host:8883`. */
@@ -257,7 +257,10 @@ export class SparkplugPublisher {
   }
 
   private async apply(devices: DeviceInfo[]): Promise<void> {
+    // Every state is brought up to the list before the first await: a status change that arrives
+    // while a subscription is being made must find its device (or it would keep the list's stale status).
     const wanted = new Map(devices.filter((d) => d.enabled && d.tags.length > 0).map((d) => [d.id, d]));
+    const gone: DeviceState[] = [];
     for (const [id, d] of this.devices) {
       const now = wanted.get(id);
       if (now && JSON.stringify(now.tags) === JSON.stringify(d.info.tags)) {
@@ -268,8 +271,9 @@ export class SparkplugPublisher {
       this.devices.delete(id);
       if (d.subscriptionId) this.bySubscription.delete(d.subscriptionId);
       if (this.node.isBorn(id)) this.publish(() => this.node.ddeath(id));
-      if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
+      gone.push(d);
     }
+    const added: DeviceState[] = [];
     for (const [id, info] of wanted) {
       if (this.devices.has(id)) continue;
       const types = new Map<string, DataTypeName>();
@@ -280,8 +284,13 @@ export class SparkplugPublisher {
       }
       const state: DeviceState = { info, types, latest: new Map(), changed: new Set() };
       this.devices.set(id, state);
+      added.push(state);
+    }
+    for (const d of gone) if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
+    for (const state of added) {
+      const id = state.info.id;
       try {
-        const { subscriptionId } = await this.gateway.sendRequest(Subscribe, { deviceId: id, tags: [...types.keys()], onChangeOnly: true });
+        const { subscriptionId } = await this.gateway.sendRequest(Subscribe, { deviceId: id, tags: [...state.types.keys()], onChangeOnly: true });
         state.subscriptionId = subscriptionId;
         this.bySubscription.set(subscriptionId, state);
       } catch (err) {
@@ -475,7 +484,7 @@ export class SparkplugPublisher {
     try {
       const value = metricValue(type, r.value);
       // One that does not fit is refused here, alone, not with the whole DBIRTH or DDATA.
-      encodePayload({ metrics: [{ datatype: type, value }] });
+      checkMetricValue(type, value);
       return value;
     } catch {
       this.log.warn(`${this.name}: ${deviceId}/${r.tag}: ${JSON.stringify(r.value)} is not a ${type}: sent as null`);
@@ -504,7 +513,7 @@ export class SparkplugPublisher {
       return false;
     }
     this.published++;
-    client.publish(message.topic, Buffer.from(message.payload), { qos: 1, retain: false }, (err) => done?.(err ?? undefined));
+    client.publish(message.topic, asBuffer(message.payload), { qos: 1, retain: false }, (err) => done?.(err ?? undefined));
     return true;
   }
 }
@@ -513,6 +522,11 @@ function stored(r: TagReading): StoredReading {
   return { tag: r.tag, value: r.value, quality: r.quality, timestamp: r.timestamp };
 }
 
+/** The encoder's bytes are a Buffer already under Node: not copied again. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function willOf(m: SparkplugMessage): NonNullable<IClientOptions['will']> {
-  return { topic: m.topic, payload: Buffer.from(m.payload), qos: 1, retain: false };
+  return { topic: m.topic, payload: asBuffer(m.payload), qos: 1, retain: false };
 }

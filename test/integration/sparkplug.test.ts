@@ -172,6 +172,22 @@ withMosquitto(hasMosquitto ? 'Sparkplug B from bifrost.json\'s "publish" list' :
     assert.equal(death.payload.metrics[0]?.name, 'bdSeq');
   });
 
+  it('births every device of a file loaded with its publisher, however their connections and its subscriptions interleave', async () => {
+    // Devices that connect while the publisher is still subscribing to the ones before them must be born too.
+    gw = await startGateway();
+    const ids = Array.from({ length: 12 }, (_, i) => `unit${i}`);
+    const devices = ids.map((id) => tcpDevice(id, plc.port, { tags: Array.from({ length: 1000 }, (_, t) => ({ name: `r${t}`, area: 'holding' as const, address: t, type: 'uint16' as const })) }));
+    const publisher = { type: 'sparkplug', broker: `mqtt://127.0.0.1:${broker.port}`, groupId: 'site', edgeNodeId: 'edge-many' };
+    const loaded = await gw.connection.sendRequest<{ problems: unknown[] }>('bifrost/config/load', { devices, publish: [publisher] });
+    assert.deepEqual(loaded.problems, []);
+    const born = () => new Set(received.filter((r) => r.topic.startsWith('spBv1.0/site/DBIRTH/edge-many/')).map((r) => r.topic.split('/').pop()));
+    await waitFor('a DBIRTH of every device', () => born().size === ids.length || undefined, 15_000).catch(() => {
+      throw new Error(`not born: ${ids.filter((id) => !born().has(id)).join(', ')}`);
+    });
+    await gw.close();
+    gw = undefined;
+  });
+
   it('says what is wrong with a publisher: a password in the file, a variable that is not set, an id a topic cannot carry', async () => {
     gw ??= await startGateway();
     const base = { type: 'sparkplug', broker: `mqtt://127.0.0.1:${broker.port}`, groupId: 'site' };
