@@ -5,13 +5,13 @@
  *
  *   node dist/bench.js [--quick] [--only NAME[,NAME]]
  *   names: codec, startup, read, bulk (with Node-RED side by side), overload, capacity, scale, discovery,
- *          opcua (with a bare node-opcua client side by side), rtu (with pymodbus side by side), ws
+ *          opcua (with a bare node-opcua client side by side), rtu (with pymodbus side by side), ws,
+ *          mqtt (Sparkplug B to Mosquitto, with Node-RED side by side; store and forward),
+ *          memory (MQTT and WebSocket together for 10 minutes, 1 with --quick)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import ModbusRTU from 'modbus-serial';
 import { spawnGateway, type GatewayProcess } from '../tools/gatewayClient';
 import { validateConfig } from '../gateway/config';
@@ -36,36 +36,14 @@ import { opcuaSection } from './opcua';
 import { discoverySection } from './discovery';
 import { rtuSection } from './rtu';
 import { websocketSection } from './websocket';
+import { startSimulators } from './simulators';
+import { mqttSection } from './mqtt';
+import { edgeMemorySection } from './edgeMemory';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const want = (name: string) => !only || only.has(name);
-
-interface Simulators {
-  ports: number[];
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startSimulators(args: string[]): Promise<Simulators> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'simulator.js'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  const { ports } = JSON.parse(line) as { ports: number[] };
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    ports,
-    child,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
 
@@ -498,6 +476,8 @@ async function main(): Promise<void> {
   if (want('discovery')) await discoverySection();
   if (want('rtu')) await rtuSection(quick);
   if (want('ws')) await websocketSection(quick);
+  if (want('mqtt')) await mqttSection(quick);
+  if (want('memory')) await edgeMemorySection(quick);
   console.log(`\nload average ${loadText()} at the end, after ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 }
 

@@ -109,14 +109,26 @@ module.exports = {
 `;
 }
 
-/** modbus-client per device (one TCP connection each), one modbus-read node per block of registers. */
-export function flows(ports: readonly number[], blocksPerDevice: number, registersPerBlock: number, intervalMs: number): object[] {
+/**
+ * modbus-client per device (one TCP connection each), one modbus-read node per block of registers;
+ * with `mqttPort`, every block read also goes to Node-RED's own `mqtt out` node (QoS 1, the
+ * block's values as one JSON array on `nodered/<device>/<first register>`).
+ */
+export function flows(ports: readonly number[], blocksPerDevice: number, registersPerBlock: number, intervalMs: number, mqttPort?: number): object[] {
   // Node-RED tells flow nodes from config nodes by their place on the canvas (x, y).
   const nodes: object[] = [{ id: 'tab', type: 'tab', label: 'bench' }];
   nodes.push({
     id: 'count', type: 'function', z: 'tab', x: 400, y: 40, name: 'count', outputs: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [],
     func: "global.get('bifrostBench').seen(msg.topic, msg.payload.length);\nreturn null;",
   });
+  const outputs = mqttPort === undefined ? ['count'] : ['count', 'mqttout'];
+  if (mqttPort !== undefined) {
+    nodes.push({
+      id: 'broker', type: 'mqtt-broker', name: 'bench', broker: '127.0.0.1', port: String(mqttPort), clientid: 'node-red-bench', autoConnect: true, usetls: false,
+      protocolVersion: '4', keepalive: '60', cleansession: true, autoUnsubscribe: true, birthTopic: '', closeTopic: '', willTopic: '',
+    });
+    nodes.push({ id: 'mqttout', type: 'mqtt out', z: 'tab', x: 400, y: 80, name: '', topic: '', qos: '1', retain: 'false', broker: 'broker', wires: [] });
+  }
   ports.forEach((port, d) => {
     nodes.push({
       id: `client${d}`, type: 'modbus-client', name: `dev${d}`, clienttype: 'tcp', bufferCommands: true, stateLogEnabled: false, queueLogEnabled: false,
@@ -127,10 +139,10 @@ export function flows(ports: readonly number[], blocksPerDevice: number, registe
     });
     for (let b = 0; b < blocksPerDevice; b++) {
       nodes.push({
-        id: `read${d}_${b}`, type: 'modbus-read', z: 'tab', x: 100 + 150 * b, y: 40 + 40 * d, name: '', topic: `dev${d}:${b * registersPerBlock}`, showStatusActivities: false,
+        id: `read${d}_${b}`, type: 'modbus-read', z: 'tab', x: 100 + 150 * b, y: 40 + 40 * d, name: '', topic: `nodered/dev${d}/${b * registersPerBlock}`, showStatusActivities: false,
         logIOActivities: false, showErrors: false, unitid: '', dataType: 'HoldingRegister', adr: String(b * registersPerBlock),
         quantity: String(registersPerBlock), rate: String(intervalMs), rateUnit: 'ms', delayOnStart: false, startDelayTime: '',
-        server: `client${d}`, useIOFile: false, ioFile: '', useIOForPayload: false, emptyMsgOnFail: false, wires: [['count'], []],
+        server: `client${d}`, useIOFile: false, ioFile: '', useIOForPayload: false, emptyMsgOnFail: false, wires: [outputs, []],
       });
     }
   });
@@ -141,7 +153,7 @@ export function flows(ports: readonly number[], blocksPerDevice: number, registe
 export async function runNodeRed(
   redJs: string,
   ports: readonly number[],
-  opts: { blocksPerDevice: number; registersPerBlock: number; intervalMs: number; seconds: number; simulatorPid?: number },
+  opts: { blocksPerDevice: number; registersPerBlock: number; intervalMs: number; seconds: number; simulatorPid?: number; mqttPort?: number; onWindow?: (phase: 'start' | 'end') => void },
 ): Promise<PeerResult | { skipped: string }> {
   const userDir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-bench-node-red-'));
   const blocks = ports.length * opts.blocksPerDevice;
@@ -149,7 +161,7 @@ export async function runNodeRed(
   let output = '';
   try {
     writeFileSync(path.join(userDir, 'settings.js'), settingsFile(userDir));
-    writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows(ports, opts.blocksPerDevice, opts.registersPerBlock, opts.intervalMs)));
+    writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows(ports, opts.blocksPerDevice, opts.registersPerBlock, opts.intervalMs, opts.mqttPort)));
     child = spawn(process.execPath, [redJs, '--settings', path.join(userDir, 'settings.js'), '--userDir', userDir], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       cwd: userDir,
@@ -179,7 +191,9 @@ export async function runNodeRed(
     }
     await new Promise((r) => setTimeout(r, 2000)); // warm up, as the gateway gets
     child.send('start');
+    opts.onWindow?.('start');
     const [proc, sim] = await Promise.all([watchProcess(child.pid!, opts.seconds), opts.simulatorPid ? watchProcess(opts.simulatorPid, opts.seconds) : undefined]);
+    opts.onWindow?.('end');
     const r = await report();
     const freshness = new MsHistogram();
     for (const g of r.gaps) freshness.add(g);

@@ -9,17 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { ModbusTcpSimulator } from '../gateway/sim/modbusServer';
 import { spawnGateway, type GatewayProcess } from '../tools/gatewayClient';
+import { startSimulators } from './simulators';
 import { median, pct, watchProcess } from './stats';
 
-interface WsClient {
+export interface WsClient {
   request(method: string, params?: unknown): Promise<unknown>;
-  onValues(fn: (items: number) => void): void;
+  /** Hears each `bifrost/values`: how many readings, and the first one's timestamp. */
+  onValues(fn: (items: number, firstTimestamp: number | undefined) => void): void;
   close(): void;
 }
 
-async function wsClient(url: string, token: string): Promise<WsClient> {
+export async function wsClient(url: string, token: string): Promise<WsClient> {
   const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` } });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -27,10 +28,10 @@ async function wsClient(url: string, token: string): Promise<WsClient> {
   });
   let nextId = 1;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let onValues: (items: number) => void = () => undefined;
+  let onValues: (items: number, firstTimestamp: number | undefined) => void = () => undefined;
   ws.on('message', (data) => {
-    const msg = JSON.parse(data.toString()) as { id?: number; method?: string; params?: { items: unknown[] }; result?: unknown; error?: { message: string } };
-    if (msg.method === 'bifrost/values') onValues(msg.params!.items.length);
+    const msg = JSON.parse(data.toString()) as { id?: number; method?: string; params?: { items: { timestamp?: number }[] }; result?: unknown; error?: { message: string } };
+    if (msg.method === 'bifrost/values') onValues(msg.params!.items.length, msg.params!.items[0]?.timestamp);
     else if (msg.id !== undefined) {
       const p = pending.get(msg.id);
       pending.delete(msg.id);
@@ -68,25 +69,10 @@ async function roundTrips(n: number, once: () => Promise<unknown>): Promise<numb
 }
 
 export async function websocketSection(quick: boolean): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-bench-ws-'));
-  const tokens = path.join(dir, 'tokens.json');
-  const made = spawnSync(process.execPath, [path.join(__dirname, 'gateway.js'), 'token', 'add', 'bench', '--read-only', '--tokens', tokens], { encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`token add failed: ${made.stderr}`);
-  const token = made.stdout.trim();
-  const sim = new ModbusTcpSimulator({ holdings: 1000 });
-  await sim.start();
-  let gw: GatewayProcess | null = null;
+  const listening = await listeningGateway([]);
+  const { gw: g, url, token } = listening;
   const clients: WsClient[] = [];
   try {
-    gw = await spawnGateway({ args: ['--listen', '127.0.0.1:0', '--tokens', tokens] });
-    const g = gw;
-    let url: string | undefined;
-    for (let i = 0; i < 200 && !url; i++) {
-      url = /listening on (ws:\/\/\S+)/.exec(g.stderr())?.[1];
-      if (!url) await new Promise((r) => setTimeout(r, 25));
-    }
-    if (!url) throw new Error('the gateway did not say where it listens');
-
     const n = quick ? 300 : 1500;
     const one = await wsClient(url, token);
     clients.push(one);
@@ -97,38 +83,87 @@ export async function websocketSection(quick: boolean): Promise<void> {
     const ws = await roundTrips(n, () => one.request('bifrost/ping'));
     console.log(`\n## WebSocket listener: bifrost/ping round trips, ${n} one after another at ${PACE_PER_SECOND}/s on each connection of one gateway (after 100 of warm-up)`);
     const ms = (x: number) => `${x.toFixed(3)} ms`;
-    console.log(`  stdio (Content-Length)   p50 ${ms(median(stdio))}  p99 ${ms(pct(stdio, 99))}`);
-    console.log(`  WebSocket (text frames)  p50 ${ms(median(ws))}  p99 ${ms(pct(ws, 99))}`);
+    console.log(`  stdio (Content-Length)   p50 ${ms(median(stdio))}  p99 ${ms(pct(stdio, 0.99))}`);
+    console.log(`  WebSocket (text frames)  p50 ${ms(median(ws))}  p99 ${ms(pct(ws, 0.99))}`);
 
-    const clientCount = 10;
-    const tagsEach = 100;
-    const intervalMs = 100;
-    const seconds = quick ? 3 : 10;
-    await g.connection.sendRequest('bifrost/config/load', { devices: [{ id: 'plc', protocol: 'modbus-tcp', host: '127.0.0.1', port: sim.port, pollIntervalMs: intervalMs, timeoutMs: 1000 }] });
-    let values = 0;
-    for (let c = 0; c < clientCount; c++) {
-      const client = c === 0 ? one : await wsClient(url, token);
-      if (c > 0) {
-        clients.push(client);
-        await client.request('initialize', { processId: null, capabilities: {} });
-      }
-      client.onValues((k) => (values += k));
-      // Each client its own block of registers, every reading delivered (not only changes).
-      const tags = Array.from({ length: tagsEach }, (_, i) => `holding:${c * tagsEach + i}`);
-      await client.request('bifrost/subscribe', { deviceId: 'plc', tags, intervalMs, onChangeOnly: false });
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-    values = 0;
-    const watched = await watchProcess(g.child.pid!, seconds);
-    const rate = values / watched.elapsed;
-    const expected = (clientCount * tagsEach * 1000) / intervalMs;
-    console.log(`\n## WebSocket fan-out: ${clientCount} clients × ${tagsEach} tags each every ${intervalMs} ms (${seconds} s window, one device on the simulator in this process)`);
-    console.log(`  values delivered   ${Math.round(rate)}/s of ${expected}/s subscribed`);
-    console.log(`  gateway            ${watched.cpuPct.toFixed(1)} % of a core, RSS peak ${watched.rssPeak.toFixed(0)} MB`);
+    console.log(await fanOut(g, url, token, clients, quick ? 5 : 15));
   } finally {
     for (const c of clients) c.close();
-    await gw?.close();
-    await sim.stop();
+    await listening.dispose();
+  }
+}
+
+/** A gateway serving the WebSocket API on a free loopback port, with a read-only token made for it. */
+export async function listeningGateway(args: string[], nodeArgs: string[] = []): Promise<{ gw: GatewayProcess; url: string; token: string; tokens: string; dispose(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-bench-ws-'));
+  const tokens = path.join(dir, 'tokens.json');
+  const made = spawnSync(process.execPath, [path.join(__dirname, 'gateway.js'), 'token', 'add', 'bench', '--read-only', '--tokens', tokens], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`token add failed: ${made.stderr}`);
+  const gw = await spawnGateway({ args: ['--listen', '127.0.0.1:0', '--tokens', tokens, ...args], nodeArgs });
+  const dispose = async () => {
+    await gw.close();
     rmSync(dir, { recursive: true, force: true });
+  };
+  let url: string | undefined;
+  for (let i = 0; i < 200 && !url; i++) {
+    url = /listening on (ws:\/\/\S+)/.exec(gw.stderr())?.[1];
+    if (!url) await new Promise((r) => setTimeout(r, 25));
+  }
+  if (!url) {
+    await dispose();
+    throw new Error('the gateway did not say where it listens');
+  }
+  return { gw, url, token: made.stdout.trim(), tokens, dispose };
+}
+
+const FAN_OUT_CLIENTS = 10;
+const FAN_OUT_TAGS = 1000;
+const FAN_OUT_INTERVAL_MS = 100;
+
+/**
+ * 100,000 values/s to 10 WebSocket clients: each client subscribes to the 1000 changing registers
+ * of a device of its own (simulators in a process of their own), every reading delivered. Value
+ * age is from the reading's timestamp to the client having parsed its message.
+ */
+export async function fanOut(g: GatewayProcess, url: string, token: string, clients: WsClient[], seconds: number): Promise<string> {
+  const sims = await startSimulators(['--bench-devices', String(FAN_OUT_CLIENTS)]);
+  try {
+    const tags = Array.from({ length: FAN_OUT_TAGS }, (_, i) => ({ name: `r${i}`, area: 'holding', address: i, type: 'uint16' }));
+    const devices = sims.ports.map((port, i) => ({ id: `fan${i}`, protocol: 'modbus-tcp', host: '127.0.0.1', port, pollIntervalMs: FAN_OUT_INTERVAL_MS, timeoutMs: 1000, tags }));
+    await g.connection.sendRequest('bifrost/config/load', { devices });
+    let values = 0;
+    let ages: number[] = [];
+    await subscribedClients(url, token, devices.map((d) => d.id), FAN_OUT_INTERVAL_MS, clients, (k, t) => {
+      values += k;
+      if (t !== undefined) ages.push(Date.now() - t);
+    });
+    await new Promise((r) => setTimeout(r, 2000)); // warm up
+    values = 0;
+    ages = [];
+    const [watched, bench] = await Promise.all([watchProcess(g.child.pid!, seconds), watchProcess(process.pid, seconds)]);
+    const rate = values / watched.elapsed;
+    const expected = (FAN_OUT_CLIENTS * FAN_OUT_TAGS * 1000) / FAN_OUT_INTERVAL_MS;
+    return [
+      `\n## WebSocket fan-out: ${FAN_OUT_CLIENTS} clients, each ${FAN_OUT_TAGS} tags of a device of its own every ${FAN_OUT_INTERVAL_MS} ms, every reading (${seconds} s window)`,
+      `  values delivered   ${Math.round(rate)}/s of ${expected}/s subscribed, counted by the clients`,
+      `  gateway            ${watched.cpuPct.toFixed(1)} % of one core (polling 10 devices included), RSS peak ${watched.rssPeak.toFixed(0)} MB`,
+      `  value age          p50 ${median(ages)} ms, p99 ${pct(ages, 0.99)} ms (reading taken → client has parsed it; the 10 clients share one process at ${bench.cpuPct.toFixed(0)} %)`,
+    ].join('\n');
+  } finally {
+    await g.connection.sendRequest('bifrost/config/load', { devices: [] }).catch(() => undefined);
+    await sims.stop();
+  }
+}
+
+/** One WebSocket client per device, each subscribed to every tag of its device, every reading delivered. */
+export async function subscribedClients(url: string, token: string, deviceIds: readonly string[], intervalMs: number, clients: WsClient[], onValues: (items: number, firstTimestamp: number | undefined) => void): Promise<void> {
+  for (const deviceId of deviceIds) {
+    const client = await wsClient(url, token);
+    clients.push(client);
+    await client.request('initialize', { processId: null, capabilities: {} });
+    client.onValues(onValues);
+    const { devices } = (await client.request('bifrost/devices/list')) as { devices: { id: string; tags: { name: string }[] }[] };
+    const tags = devices.find((d) => d.id === deviceId)?.tags.map((t) => t.name) ?? [];
+    await client.request('bifrost/subscribe', { deviceId, tags, intervalMs, onChangeOnly: false });
   }
 }
