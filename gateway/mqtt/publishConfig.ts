@@ -6,6 +6,8 @@
  */
 import { checkFields, escapePointer, warnUnknownKeys, type FieldRule } from '../core/configRules';
 import type { ProblemSink } from '../core/driver';
+import { DEADBAND_RULE } from '../core/deadband';
+import type { Deadband } from '../protocol';
 
 export const DEFAULT_BUFFER_BYTES = 100 * 1024 * 1024;
 const MIN_BUFFER_BYTES = 64 * 1024;
@@ -21,6 +23,13 @@ function checkStoreAndForward(v: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** A tag's own deadband wins; this one is for the numeric tags that have none. */
+const PUBLISHER_DEADBAND_RULE = {
+  ...DEADBAND_RULE,
+  description:
+    'Report by exception for every numeric tag without a deadband of its own: a change within it is not published. {"type": "absolute", "value": 0.5} in the tag\'s units, or {"type": "percent", "value": 2} of the last published value. A change of quality is always published.',
+} as FieldRule;
 
 /** Ids that a Sparkplug topic carries: no "+", "#" or "/". */
 const SPARKPLUG_ID = { regex: /^[^+#/]+$/, message: 'a Sparkplug id cannot hold "+", "#" or "/" (MQTT topic characters)' };
@@ -75,6 +84,7 @@ export const SPARKPLUG_RULES: readonly FieldRule[] = [
     check: checkStoreAndForward,
     description: 'Store and forward: values kept on disk while the broker is away.',
   },
+  PUBLISHER_DEADBAND_RULE,
 ];
 
 export interface SparkplugSettings {
@@ -87,6 +97,7 @@ export interface SparkplugSettings {
   passwordEnv?: string;
   primaryHostId?: string;
   storeAndForward?: { maxBytes?: number };
+  deadband?: Deadband;
 }
 
 export type PublisherSettings = SparkplugSettings;

@@ -18,7 +18,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, Unsubscribe, Values, type DeviceInfo, type TagReading } from '../protocol';
+import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagReading } from '../protocol';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
 import { parseHostState, SparkplugEdgeNode, type BirthMetric, type MetricChange, type SparkplugMessage } from './sparkplug/edgeNode';
 import { metricType, metricValue } from './sparkplug/metricTypes';
@@ -41,6 +41,8 @@ export interface SparkplugPublisherOptions {
   buffer?: ForwardBuffer;
   /** Milliseconds between connection attempts. */
   retryMs?: number;
+  /** Report by exception for the numeric tags without a deadband of their own. */
+  deadband?: Deadband;
 }
 
 /** What a publisher has done, for /metrics and /health. */
@@ -281,7 +283,12 @@ export class SparkplugPublisher {
       const state: DeviceState = { info, types, latest: new Map(), changed: new Set() };
       this.devices.set(id, state);
       try {
-        const { subscriptionId } = await this.gateway.sendRequest(Subscribe, { deviceId: id, tags: [...types.keys()], onChangeOnly: true });
+        const { subscriptionId } = await this.gateway.sendRequest(Subscribe, {
+          deviceId: id,
+          tags: [...types.keys()],
+          onChangeOnly: true,
+          ...(this.options.deadband ? { defaultDeadband: this.options.deadband } : {}),
+        });
         state.subscriptionId = subscriptionId;
         this.bySubscription.set(subscriptionId, state);
       } catch (err) {

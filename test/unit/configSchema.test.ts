@@ -243,7 +243,7 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
   });
 
   it('takes a "publish" list of Sparkplug brokers, and refuses what the gateway refuses in it', () => {
-    const good = { type: 'sparkplug', broker: 'mqtt://broker:1883', groupId: 'plant1', edgeNodeId: 'line2-gw', username: 'gw', passwordEnv: 'BROKER_PASSWORD' };
+    const good = { type: 'sparkplug', broker: 'mqtt://broker:1883', groupId: 'plant1', edgeNodeId: 'line2-gw', username: 'gw', passwordEnv: 'BROKER_PASSWORD', deadband: { type: 'percent', value: 1 } };
     assert.deepEqual(errorsOf(validateCommitted, { devices: [], publish: [good] }), []);
     assert.deepEqual(gatewayErrors({ devices: [], publish: [good] }, builtin), []);
     const bad: [string, Record<string, unknown>][] = [
@@ -252,6 +252,8 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
       ['a broker that is not an MQTT URL', { ...good, broker: 'http://broker' }],
       ['an edge node id with a "/"', { ...good, edgeNodeId: 'a/b' }],
       ['an unknown type', { ...good, type: 'kafka' }],
+      ['a deadband of another shape', { ...good, deadband: { type: 'relative', value: 1 } }],
+      ['a percent deadband over 100', { ...good, deadband: { type: 'percent', value: 150 } }],
     ];
     for (const [what, entry] of bad) {
       const doc = { devices: [], publish: [entry] };
