@@ -8,6 +8,7 @@ import { checkFields, escapePointer, warnUnknownKeys, type FieldRule } from '../
 import type { ProblemSink } from '../core/driver';
 import { DEADBAND_RULE } from '../core/deadband';
 import type { Deadband } from '../protocol';
+import { TLS_RULE, type TlsSettings } from './brokerTls';
 
 export const DEFAULT_BUFFER_BYTES = 100 * 1024 * 1024;
 const MIN_BUFFER_BYTES = 64 * 1024;
@@ -84,6 +85,7 @@ export const SPARKPLUG_RULES: readonly FieldRule[] = [
     check: checkStoreAndForward,
     description: 'Store and forward: values kept on disk while the broker is away.',
   },
+  TLS_RULE,
   PUBLISHER_DEADBAND_RULE,
 ];
 
@@ -98,6 +100,7 @@ export interface SparkplugSettings {
   primaryHostId?: string;
   storeAndForward?: { maxBytes?: number };
   deadband?: Deadband;
+  tls?: TlsSettings;
 }
 
 export type PublisherSettings = SparkplugSettings;
@@ -134,6 +137,13 @@ export function validatePublish(list: unknown, problems: ProblemSink): PublishEn
     const { values, ok } = checkFields(e, SPARKPLUG_RULES, at, problems);
     if (!ok) return;
     const s = values as unknown as SparkplugSettings;
+    if (s.tls && !/^(mqtts|wss):/.test(s.broker)) {
+      problems.error(`${at}/tls`, `"tls" needs a broker URL starting with mqtts:// or wss:// (got ${s.broker})`);
+      return;
+    }
+    if (s.tls?.rejectUnauthorized === false) {
+      problems.warn(`${at}/tls/rejectUnauthorized`, "the broker's certificate is not checked: anyone on the way can pose as the broker (for a test broker only)");
+    }
     const node = `${s.broker} ${s.groupId}/${s.edgeNodeId}`;
     if (nodes.has(node)) {
       problems.error(`${at}/${escapePointer('edgeNodeId')}`, `edge node ${s.groupId}/${s.edgeNodeId} is published to ${s.broker} twice`);

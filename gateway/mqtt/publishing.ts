@@ -10,6 +10,7 @@ import { logger } from '../log';
 import type { ConfigProblem } from '../protocol';
 import * as path from 'node:path';
 import { ForwardBuffer, sqliteProblem } from './forwardBuffer';
+import { loadTls, type TlsOptions } from './brokerTls';
 import { DEFAULT_BUFFER_BYTES, type PublishEntry, type PublisherSettings } from './publishConfig';
 import { SparkplugPublisher, type PublisherStats } from './sparkplugPublisher';
 
@@ -26,6 +27,15 @@ interface Running {
 }
 
 const log = logger('publish');
+
+/** A publisher as the file asks for it, with what only the environment and the disk hold. */
+interface Wanted {
+  settings: PublisherSettings;
+  password?: string;
+  tls?: TlsOptions;
+}
+
+const FILE_FIELDS = ['ca', 'cert', 'key'] as const;
 
 export class Publishing {
   private readonly running = new Map<string, Running>();
@@ -52,7 +62,7 @@ export class Publishing {
    */
   apply(list: readonly PublishEntry[]): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
-    const wanted = new Map<string, { settings: PublisherSettings; password?: string }>();
+    const wanted = new Map<string, Wanted>();
     for (const { index, settings } of list) {
       let password: string | undefined;
       if (settings.passwordEnv !== undefined) {
@@ -62,6 +72,15 @@ export class Publishing {
           continue;
         }
       }
+      let tls: TlsOptions | undefined;
+      if (settings.tls) {
+        const loaded = loadTls(settings.tls, this.env);
+        if ('field' in loaded) {
+          problems.push({ path: `/publish/${index}/tls/${loaded.field}`, message: `${loaded.message}: this publisher does not start`, severity: 'error' });
+          continue;
+        }
+        tls = loaded.options;
+      }
       if (settings.storeAndForward) {
         const missing = sqliteProblem();
         if (missing) {
@@ -69,7 +88,9 @@ export class Publishing {
           continue;
         }
       }
-      wanted.set(JSON.stringify(settings), { settings, ...(password !== undefined ? { password } : {}) });
+      // Keyed by the settings and what the files held: a renewed certificate restarts the publisher on reload.
+      const key = JSON.stringify([settings, tls && FILE_FIELDS.map((f) => tls[f]?.toString('base64'))]);
+      wanted.set(key, { settings, ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}) });
     }
     this.queue = this.queue.then(() => this.sync(wanted)).catch((err: unknown) => log.error(`publishers: ${errorMessage(err)}`));
     return problems;
@@ -81,7 +102,7 @@ export class Publishing {
     return this.queue;
   }
 
-  private async sync(wanted: Map<string, { settings: PublisherSettings; password?: string }>): Promise<void> {
+  private async sync(wanted: Map<string, Wanted>): Promise<void> {
     for (const [key, r] of this.running) {
       if (wanted.has(key)) continue;
       this.running.delete(key);
@@ -89,7 +110,7 @@ export class Publishing {
       r.session.close();
       r.buffer?.close();
     }
-    for (const [key, { settings, password }] of wanted) {
+    for (const [key, { settings, password, tls }] of wanted) {
       if (this.running.has(key)) continue;
       let buffer: ForwardBuffer | undefined;
       if (settings.storeAndForward) {
@@ -101,7 +122,9 @@ export class Publishing {
         }
       }
       const session = this.openSession();
-      const publisher = new SparkplugPublisher(session.client, { ...settings, ...(password !== undefined ? { password } : {}), ...(buffer ? { buffer } : {}) }, log);
+      // The file names the TLS files; the publisher gets what they hold.
+      const { tls: _files, ...rest } = settings;
+      const publisher = new SparkplugPublisher(session.client, { ...rest, ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}), ...(buffer ? { buffer } : {}) }, log);
       this.running.set(key, { publisher, session, ...(buffer ? { buffer } : {}) });
       try {
         await publisher.start();
