@@ -11,8 +11,18 @@ import type { ConfigProblem } from '../protocol';
 import * as path from 'node:path';
 import { ForwardBuffer, sqliteProblem } from './forwardBuffer';
 import { loadTls, type TlsOptions } from './brokerTls';
+import { createHash } from 'node:crypto';
+import { JsonPublisher } from './jsonPublisher';
 import { DEFAULT_BUFFER_BYTES, type PublishEntry, type PublisherSettings } from './publishConfig';
 import { SparkplugPublisher, type PublisherStats } from './sparkplugPublisher';
+
+/** What Publishing needs of a publisher, whatever it speaks. */
+interface Publisher {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): PublisherStats;
+}
 
 /** A connection into the gateway for one publisher, and how to end it. */
 export interface PublisherSession {
@@ -21,7 +31,7 @@ export interface PublisherSession {
 }
 
 interface Running {
-  publisher: SparkplugPublisher;
+  publisher: Publisher;
   session: PublisherSession;
   buffer?: ForwardBuffer;
 }
@@ -112,35 +122,44 @@ export class Publishing {
     }
     for (const [key, { settings, password, tls }] of wanted) {
       if (this.running.has(key)) continue;
+      const what = describe(settings);
       let buffer: ForwardBuffer | undefined;
       if (settings.storeAndForward) {
         try {
           buffer = new ForwardBuffer(path.join(this.bufferDir(), bufferFileName(settings)), settings.storeAndForward.maxBytes ?? DEFAULT_BUFFER_BYTES);
         } catch (err) {
-          log.error(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: does not start: ${errorMessage(err)}`);
+          log.error(`${what}: does not start: ${errorMessage(err)}`);
           continue;
         }
       }
       const session = this.openSession();
       // The file names the TLS files; the publisher gets what they hold.
       const { tls: _files, ...rest } = settings;
-      const publisher = new SparkplugPublisher(session.client, { ...rest, ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}), ...(buffer ? { buffer } : {}) }, log);
+      const secrets = { ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}), ...(buffer ? { buffer } : {}) };
+      const publisher: Publisher =
+        rest.type === 'sparkplug' ? new SparkplugPublisher(session.client, { ...rest, ...secrets }, log) : new JsonPublisher(session.client, { ...rest, ...secrets }, log);
       this.running.set(key, { publisher, session, ...(buffer ? { buffer } : {}) });
       try {
         await publisher.start();
-        log.info(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: publishing to ${settings.broker}`);
+        log.info(`${what}: publishing to ${settings.broker}`);
       } catch (err) {
-        log.error(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: cannot start: ${errorMessage(err)}`);
+        log.error(`${what}: cannot start: ${errorMessage(err)}`);
       }
     }
   }
 }
 
+function describe(s: PublisherSettings): string {
+  return s.type === 'sparkplug' ? `sparkplug ${s.groupId}/${s.edgeNodeId}` : `mqtt-json ${s.broker} ${s.topic}`;
+}
+
 /**
  * One buffer per edge node, named after it: ids are free text, so anything but letters, digits,
- * ".", "-" and "_" is escaped, and the two are joined by "+", which no Sparkplug id holds.
+ * ".", "-" and "_" is escaped, and the two are joined by "+", which no Sparkplug id holds. An
+ * mqtt-json publisher's is named by a digest of its broker and topic (both free text, and long).
  */
-export function bufferFileName(s: { groupId: string; edgeNodeId: string }): string {
+export function bufferFileName(s: { type?: 'sparkplug'; groupId: string; edgeNodeId: string } | { type: 'mqtt-json'; broker: string; topic: string }): string {
+  if (s.type === 'mqtt-json') return `mqtt-json+${createHash('sha256').update(`${s.broker}\n${s.topic}`).digest('hex').slice(0, 16)}.sqlite`;
   const safe = (id: string) => id.replace(/[^A-Za-z0-9_.-]/gu, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
   return `sparkplug+${safe(s.groupId)}+${safe(s.edgeNodeId)}.sqlite`;
 }
