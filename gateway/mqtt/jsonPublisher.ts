@@ -12,10 +12,10 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
-import type { MessageConnection } from 'vscode-jsonrpc';
+import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagInfo, type TagReading } from '../protocol';
+import { DevicesChanged, DevicesList, DeviceStatusChanged, ErrorCodes, Subscribe, TagsWrite, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagInfo, type TagReading, type TagValue } from '../protocol';
 import { tlsProblem, type TlsOptions } from './brokerTls';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
 import { compileTopic, PayloadTemplate, topicProblem, type TextTemplate, type ValueFields } from './jsonTemplate';
@@ -29,6 +29,9 @@ export interface JsonPublisherOptions {
   payload: unknown;
   qos: 0 | 1 | 2;
   retain: boolean;
+  /** Templates ({device}, {tag}) of the topics writes come on and their outcomes go to; no writes without them. */
+  commandTopic?: string;
+  replyTopic?: string;
   clientId?: string;
   username?: string;
   password?: string;
@@ -61,6 +64,9 @@ const REPLAY_WINDOW = 8;
 
 export class JsonPublisher {
   private readonly topic: TextTemplate;
+  private readonly commands: { command: TextTemplate; reply: TextTemplate } | undefined;
+  /** Each tag's command topic, and where its outcome goes. */
+  private readonly commandTopics = new Map<string, { device: string; tag: string; reply: string }>();
   private readonly payload: PayloadTemplate;
   private readonly devices = new Map<string, DeviceState>();
   private readonly bySubscription = new Map<string, DeviceState>();
@@ -87,6 +93,13 @@ export class JsonPublisher {
     if ('error' in payload) throw new Error(payload.error);
     this.topic = topic;
     this.payload = payload;
+    if (options.commandTopic !== undefined) {
+      const command = compileTopic(options.commandTopic);
+      const reply = compileTopic(options.replyTopic ?? `${options.topic}/result`);
+      if ('error' in command) throw new Error(`"commandTopic": ${command.error}`);
+      if ('error' in reply) throw new Error(`"replyTopic": ${reply.error}`);
+      this.commands = { command, reply };
+    }
   }
 
   get name(): string {
@@ -134,8 +147,10 @@ export class JsonPublisher {
     client.on('connect', () => {
       this.log.info(`${this.name}: connected`);
       this.lastProblem = undefined;
+      this.listen();
       this.onConnected();
     });
+    client.on('message', (topic, payload) => void this.onCommand(topic, payload));
     client.on('error', (err) => this.problem(`${o.broker}: ${tlsProblem(err) ?? err.message}`));
     client.on('close', () => {
       this.wakeReplay();
@@ -182,6 +197,7 @@ export class JsonPublisher {
         continue;
       }
       this.devices.delete(id);
+      for (const [topic, c] of this.commandTopics) if (c.device === id) this.commandTopics.delete(topic);
       if (d.subscriptionId) {
         this.bySubscription.delete(d.subscriptionId);
         await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
@@ -190,7 +206,14 @@ export class JsonPublisher {
     for (const [id, info] of wanted) {
       if (this.devices.has(id)) continue;
       const tags = new Map<string, Tag>();
-      for (const t of info.tags) tags.set(t.name, { info: t, ...this.topicOf(id, t.name) });
+      for (const t of info.tags) {
+        tags.set(t.name, { info: t, ...this.topicOf(id, t.name) });
+        if (this.commands) {
+          const command = this.commands.command.render({ device: id, tag: t.name });
+          const reply = this.commands.reply.render({ device: id, tag: t.name });
+          if (!topicProblem(command) && !topicProblem(reply)) this.commandTopics.set(command, { device: id, tag: t.name, reply });
+        }
+      }
       const state: DeviceState = { info, tags, latest: new Map(), unsent: new Set() };
       this.devices.set(id, state);
       const published = [...tags.values()].filter((t) => t.topic !== undefined).map((t) => t.info.name);
@@ -207,6 +230,49 @@ export class JsonPublisher {
       } catch (err) {
         this.log.warn(`${this.name}: ${id}: cannot subscribe: ${errorMessage(err)}`);
       }
+    }
+    this.listen();
+  }
+
+  /** Subscribes to every tag's command topic (again after a reconnection or a change of devices: MQTT takes it twice). */
+  private listen(): void {
+    const client = this.client;
+    const topics = [...this.commandTopics.keys()];
+    if (!client?.connected || topics.length === 0) return;
+    client.subscribe(topics, { qos: 1 }, (err) => err && this.log.warn(`${this.name}: cannot subscribe to the command topics: ${err.message}`));
+  }
+
+  /**
+   * A write from MQTT, through bifrost/tags/write like any client's: the core refuses what its
+   * rules refuse (read-only tag, device without allowWrites, a value the tag cannot hold), and
+   * the outcome goes to the reply topic only once the device confirmed it or the core said why not.
+   */
+  private async onCommand(topic: string, payload: Buffer): Promise<void> {
+    const target = this.commandTopics.get(topic);
+    if (!target) return;
+    const { device, tag, reply } = target;
+    let request: { value?: unknown; id?: unknown };
+    try {
+      request = JSON.parse(payload.toString('utf8')) as typeof request;
+    } catch {
+      request = {};
+    }
+    const id = typeof request === 'object' && request !== null && (typeof request.id === 'string' || typeof request.id === 'number') ? { id: request.id } : {};
+    const answer = (body: Record<string, unknown>) =>
+      this.client?.publish(reply, JSON.stringify({ ...id, device, tag, ...body }), { qos: this.options.qos, retain: false });
+    if (typeof request !== 'object' || request === null || Array.isArray(request) || request.value === undefined || request.value === null) {
+      this.log.warn(`${this.name}: ${device}/${tag}: a command that is not {"value": ...}: refused`);
+      answer({ ok: false, error: 'a command is a JSON object {"value": ..., "id"?: ...}: "value" is missing or null', code: ErrorCodes.InvalidParams });
+      return;
+    }
+    try {
+      const done = await this.gateway.sendRequest(TagsWrite, { deviceId: device, tag, value: request.value as TagValue });
+      this.log.info(`${this.name}: ${device}/${tag} written from MQTT: ${JSON.stringify(done.value)}`);
+      answer({ ok: true, value: done.value, timestamp: done.timestamp });
+    } catch (err) {
+      const code = err instanceof ResponseError ? err.code : ErrorCodes.InternalError;
+      this.log.warn(`${this.name}: ${device}/${tag}: write from MQTT refused: ${errorMessage(err)}`);
+      answer({ ok: false, error: errorMessage(err), code });
     }
   }
 

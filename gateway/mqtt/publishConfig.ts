@@ -147,6 +147,21 @@ export const MQTT_JSON_RULES: readonly FieldRule[] = [
     check: checkPayloadTemplate,
     description: `The message of each value: any JSON, in which a string that is one field alone ("{value}") becomes that field's JSON value, and a string with text around its fields becomes text. Fields: ${FIELD_LIST}. Default ${JSON.stringify(DEFAULT_PAYLOAD)}.`,
   },
+  {
+    key: 'commandTopic',
+    kind: 'custom',
+    schema: { type: 'string', minLength: 1, examples: ['{topic}/set'] },
+    check: checkTemplateText('commandTopic', TOPIC_FIELDS),
+    description:
+      'Writes from MQTT: a message {"value": ..., "id"?: ...} on this topic writes the tag, through the same rules as every other client (the tag "readwrite", the device "allowWrites"). {topic} is the value topic; {device} and {tag} must be in it. No writes without it.',
+  },
+  {
+    key: 'replyTopic',
+    kind: 'custom',
+    schema: { type: 'string', minLength: 1, default: '{topic}/result' },
+    check: checkTemplateText('replyTopic', TOPIC_FIELDS),
+    description: 'Where the outcome of each write goes: {"ok": true, "value", "timestamp"} once the device confirmed it, or {"ok": false, "error", "code"}. Default {topic}/result.',
+  },
   { key: 'qos', kind: 'integer', min: 0, max: 2, default: 1, description: 'The MQTT QoS of each value (and of each reply to a command). Default 1: at least once.' },
   { key: 'retain', kind: 'boolean', default: false, description: "Retained values: a subscriber that comes later gets each tag's last value at once." },
   { key: 'clientId', kind: 'string', nonEmpty: true, description: 'The MQTT client id. Default bifrost-json-<a random suffix> (new at each start).' },
@@ -177,6 +192,9 @@ export interface MqttJsonSettings {
   payload: unknown;
   qos: 0 | 1 | 2;
   retain: boolean;
+  /** With {topic} filled in. */
+  commandTopic?: string;
+  replyTopic?: string;
   clientId?: string;
   username?: string;
   passwordEnv?: string;
@@ -235,6 +253,20 @@ export function validatePublish(list: unknown, problems: ProblemSink): PublishEn
     if (s.type === 'mqtt-json') {
       s.topic ??= DEFAULT_TOPIC;
       s.payload ??= DEFAULT_PAYLOAD;
+      if (s.commandTopic !== undefined) {
+        const command = s.commandTopic.replaceAll('{topic}', s.topic);
+        const reply = (s.replyTopic ?? '{topic}/result').replaceAll('{topic}', s.topic);
+        const problem = !command.includes('{device}') || !command.includes('{tag}') ? `"commandTopic" ${command} needs {device} and {tag}: each tag has a command topic of its own`
+          : command === s.topic || command === reply ? `"commandTopic" ${command} must differ from "topic" and "replyTopic"` : undefined;
+        if (problem) {
+          problems.error(`${at}/commandTopic`, problem);
+          return;
+        }
+        s.commandTopic = command;
+        s.replyTopic = reply;
+      } else if (s.replyTopic !== undefined) {
+        problems.warn(`${at}/replyTopic`, '"replyTopic" is for the outcome of writes, and without "commandTopic" there are none: ignored');
+      }
       const where = `${s.broker} ${s.topic}`;
       if (nodes.has(where)) {
         problems.error(`${at}/topic`, `${s.broker} already gets the values on ${s.topic} from another publisher`);

@@ -150,6 +150,56 @@ withMosquitto(hasMosquitto ? 'mqtt-json publisher' : 'mqtt-json publisher: SKIPP
     assert.equal((first.body as { value: unknown }).value, 100);
   });
 
+  it('writes from its command topic through the rules every client has, and replies with the outcome', async () => {
+    const gw = await startGateway(['--data-dir', dataDir]);
+    gateways.push(gw);
+    const writable = tcpDevice('plc1', plc.port, {
+      allowWrites: true,
+      tags: [
+        { name: 'level', area: 'holding', address: 0, type: 'int16', access: 'readwrite' },
+        { name: 'limit', area: 'holding', address: 1, type: 'int16' },
+      ],
+    });
+    const locked = tcpDevice('plc2', plc.port, { tags: [{ name: 'setpoint', area: 'holding', address: 2, type: 'int16', access: 'readwrite' }] });
+    const entry = { type: 'mqtt-json', broker: broker.url, topic: 'w/{device}/{tag}', commandTopic: '{topic}/set' };
+    const { problems } = await gw.connection.sendRequest<{ problems: unknown[] }>('bifrost/config/load', { devices: [writable, locked], publish: [entry] });
+    assert.deepEqual(problems, []);
+    await waitFor('level published', () => on('w/plc1/level')[0]);
+    plc.holdings[1] = 7;
+    plc.holdings[2] = 9;
+    const reply = async (topic: string, id: string, body: unknown) => {
+      // The publisher subscribes once it is connected; a command before that would not reach it.
+      for (;;) {
+        await sub.publishAsync(`${topic}/set`, JSON.stringify(body), { qos: 1 });
+        const got = await waitFor(`the reply to ${id}`, () => on(`${topic}/result`).find((r) => (r.body as { id?: unknown }).id === id)?.body ?? (undefined as unknown), 2000).catch(() => undefined);
+        if (got) return got as Record<string, unknown>;
+      }
+    };
+
+    const ok = await reply('w/plc1/level', 'a', { value: 321, id: 'a' });
+    assert.deepEqual({ ...ok, timestamp: typeof ok['timestamp'] }, { id: 'a', device: 'plc1', tag: 'level', ok: true, value: 321, timestamp: 'number' });
+    assert.equal(plc.holdings[0], 321, 'the simulator holds the written value');
+    await waitFor('the new value published', () => on('w/plc1/level').find((r) => (r.body as { value: unknown }).value === 321));
+
+    const readOnly = await reply('w/plc1/limit', 'b', { value: 1, id: 'b' });
+    assert.equal(readOnly['ok'], false);
+    assert.match(readOnly['error'] as string, /read-only/);
+    assert.equal(readOnly['code'], 1004);
+    const noWrites = await reply('w/plc2/setpoint', 'c', { value: 1, id: 'c' });
+    assert.equal(noWrites['ok'], false);
+    assert.match(noWrites['error'] as string, /writes are disabled for this device/);
+    const wrongType = await reply('w/plc1/level', 'd', { value: true, id: 'd' });
+    assert.equal(wrongType['ok'], false);
+    assert.match(wrongType['error'] as string, /expected an integer/);
+    assert.equal(wrongType['code'], 1003);
+    const fraction = await reply('w/plc1/level', 'e', { value: 1.5, id: 'e' });
+    assert.equal(fraction['ok'], false);
+    assert.match(fraction['error'] as string, /not a whole number/);
+    const notACommand = await reply('w/plc1/level', 'f', { id: 'f', v: 1 });
+    assert.match(notACommand['error'] as string, /"value" is missing/);
+    assert.deepEqual([plc.holdings[0], plc.holdings[1], plc.holdings[2]], [321, 7, 9], 'the refused writes changed nothing');
+  });
+
   it('with store and forward, keeps the values while the broker is away and sends them afterwards, in order', async () => {
     await gateway([{ type: 'mqtt-json', broker: broker.url, topic: 'sf/{device}/{tag}', storeAndForward: { maxBytes: 1 << 20 } }]);
     await waitFor('level 100', () => on('sf/plc1/level')[0]);

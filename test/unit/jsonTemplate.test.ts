@@ -77,4 +77,18 @@ describe('mqtt-json templates', () => {
     assert.equal(twice[0]?.path, '/publish/1/topic');
     assert.deepEqual(problemsOf(base), []);
   });
+
+  it('takes a command topic only with {device} and {tag} in it, apart from the value and reply topics', () => {
+    const base = { type: 'mqtt-json', broker: 'mqtt://127.0.0.1:1883', topic: 'site/{device}/{tag}' };
+    assert.deepEqual(problemsOf({ ...base, commandTopic: '{topic}/set' }), []);
+    const [noTag] = problemsOf({ ...base, commandTopic: 'site/{device}/set' });
+    assert.equal(noTag?.path, '/publish/0/commandTopic');
+    assert.match(noTag!.message, /needs \{device\} and \{tag\}/);
+    const [same] = problemsOf({ ...base, commandTopic: '{topic}' });
+    assert.match(same!.message, /must differ from "topic"/);
+    const [wild] = problemsOf({ ...base, commandTopic: '{topic}/+' });
+    assert.match(wild!.message, /wildcards/);
+    const [lonely] = problemsOf({ ...base, replyTopic: '{topic}/r' });
+    assert.equal(lonely?.severity, 'warning');
+  });
 });
