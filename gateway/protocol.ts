@@ -413,6 +413,8 @@ export interface SubscribeParams {
   onChangeOnly?: boolean;
   /** With onChangeOnly: changes smaller than this are not sent; overrides each tag's own deadband. */
   deadband?: Deadband;
+  /** With onChangeOnly: the deadband of the tags that have none of their own (`deadband` wins over both). */
+  defaultDeadband?: Deadband;
 }
 export interface UnsubscribeParams {
   subscriptionId: string;

@@ -37,7 +37,7 @@ import {
   type TagRef,
   type TagValue,
 } from './protocol';
-import { checkDeadband } from './config';
+import { checkDeadband } from './core/deadband';
 import { discover } from './discovery/discover';
 import { listSerialPorts } from './serial/ports';
 import { Subscriptions } from './core/subscriptions';
@@ -178,13 +178,16 @@ export class GatewaySession {
         }
         const onChangeOnly = p['onChangeOnly'] ?? true;
         if (typeof onChangeOnly !== 'boolean') throw invalid(`"onChangeOnly" must be true or false`);
-        const deadband = p['deadband'];
-        if (deadband !== undefined) {
+        const deadbands: { deadband?: Deadband; defaultDeadband?: Deadband } = {};
+        for (const key of ['deadband', 'defaultDeadband'] as const) {
+          const deadband = p[key];
+          if (deadband === undefined) continue;
           const problem = checkDeadband(deadband);
-          if (problem) throw invalid(problem);
+          if (problem) throw invalid(key === 'deadband' ? problem : problem.replace('"deadband"', '"defaultDeadband"'));
+          deadbands[key] = deadband as Deadband;
         }
         this.checkSubscriptionRoom(refs.length);
-        return this.subscriptions.create(driver, refs, { intervalMs: interval, onChangeOnly, deadband: deadband as Deadband | undefined });
+        return this.subscriptions.create(driver, refs, { intervalMs: interval, onChangeOnly, ...deadbands });
       }),
     );
     c.onRequest(Browse, (params, token) => this.guard(() => this.browse(params, token)));

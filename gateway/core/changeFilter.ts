@@ -18,10 +18,11 @@ export class ChangeFilter {
   /** Only a filtering subscription keeps what it sent (10,000 devices: 10,000 maps otherwise). */
   private readonly last: Map<string, LastSent> | null;
 
-  /** `deadband` (the subscription's) overrides each tag's own. */
+  /** `deadband` (the subscription's) overrides each tag's own; `fallback` is for tags without one. */
   constructor(
     private readonly onChangeOnly: boolean,
     private readonly deadband?: Deadband,
+    private readonly fallback?: Deadband,
   ) {
     this.last = onChangeOnly ? new Map() : null;
   }
@@ -38,7 +39,7 @@ export class ChangeFilter {
       this.last.set(r.tag, { value: r.value, quality: r.quality, error: r.error });
       return true;
     }
-    if (prev.quality === r.quality && prev.error === r.error && !moved(prev.value, r.value, this.deadband ?? tagDeadband)) return false;
+    if (prev.quality === r.quality && prev.error === r.error && !moved(prev.value, r.value, this.deadband ?? tagDeadband ?? this.fallback)) return false;
     prev.value = r.value;
     prev.quality = r.quality;
     prev.error = r.error;

@@ -21,7 +21,7 @@
  * behind `then`, so every protocol's device snippets sit on `definitions.device`.
  */
 import { COMMON_DEVICE_RULES, COMMON_TAG_RULES } from '../config';
-import { SPARKPLUG_RULES } from '../mqtt/publishConfig';
+import { MQTT_JSON_RULES, SPARKPLUG_RULES } from '../mqtt/publishConfig';
 import type { FieldRule } from './configRules';
 import type { DriverModule } from './driver';
 import type { DriverRegistry } from './registry';
@@ -33,7 +33,7 @@ const STRUCTURAL_DEVICE_KEYS = ['protocol', 'tags'];
 
 export function configSchema(registry: DriverRegistry): JsonSchema {
   const modules = registry.all;
-  const definitions: JsonSchema = { device: dispatchingDevice(modules), publisher: publisherDefinition() };
+  const definitions: JsonSchema = { device: dispatchingDevice(modules), publisher: publisherDefinition(), ...publisherBranches() };
   for (const m of modules) {
     definitions[`device:${m.protocol}`] = deviceBranch(m);
     definitions[`tag:${m.protocol}`] = tagDefinition(m);
@@ -54,7 +54,7 @@ export function configSchema(registry: DriverRegistry): JsonSchema {
       },
       publish: {
         type: 'array',
-        description: 'Where the gateway publishes the devices: MQTT brokers speaking Sparkplug B.',
+        description: 'Where the gateway publishes the devices: MQTT brokers, as Sparkplug B or plain JSON.',
         items: { $ref: '#/definitions/publisher' },
       },
     },
@@ -131,21 +131,55 @@ function tagDefinition(m: DriverModule): JsonSchema {
   return out;
 }
 
+const PUBLISHER_KINDS = [
+  { type: 'sparkplug', rules: SPARKPLUG_RULES, description: 'Publish every device to an MQTT broker as one Sparkplug B edge node.' },
+  { type: 'mqtt-json', rules: MQTT_JSON_RULES, description: 'Publish every value change to an MQTT broker as plain JSON, on a topic per tag.' },
+] as const;
+
 function publisherDefinition(): JsonSchema {
   return {
     type: 'object',
     description: 'A broker to publish to.',
-    required: requiredKeys(SPARKPLUG_RULES),
-    additionalProperties: false,
-    properties: fieldSchemas(SPARKPLUG_RULES),
+    required: ['type', 'broker'],
+    properties: {
+      type: {
+        type: 'string',
+        enum: PUBLISHER_KINDS.map((k) => k.type),
+        enumDescriptions: PUBLISHER_KINDS.map((k) => k.description),
+        description: 'What the gateway publishes to.',
+      },
+    },
+    allOf: PUBLISHER_KINDS.map((k) => ({
+      if: { properties: { type: { const: k.type } }, required: ['type'] },
+      then: { $ref: `#/definitions/publisher:${k.type}` },
+    })),
     defaultSnippets: [
       {
         label: 'Sparkplug B',
         description: 'publish every device to an MQTT broker as one Sparkplug edge node',
         body: { type: 'sparkplug', broker: '${1:mqtt://localhost:1883}', groupId: '${2:plant1}', edgeNodeId: '${3:line1-gateway}' },
       },
+      {
+        label: 'MQTT JSON',
+        description: 'publish every value change as plain JSON, a topic per tag',
+        body: { type: 'mqtt-json', broker: '${1:mqtt://localhost:1883}', topic: 'bifrost/{device}/{tag}' },
+      },
     ],
   };
+}
+
+function publisherBranches(): JsonSchema {
+  const out: JsonSchema = {};
+  for (const k of PUBLISHER_KINDS) {
+    out[`publisher:${k.type}`] = {
+      type: 'object',
+      description: k.description,
+      required: requiredKeys(k.rules),
+      additionalProperties: false,
+      properties: fieldSchemas(k.rules),
+    };
+  }
+  return out;
 }
 
 function fieldSchemas(rules: readonly FieldRule[]): JsonSchema {

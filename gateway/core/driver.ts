@@ -126,6 +126,8 @@ export interface SubscribeOptions {
   onChangeOnly: boolean;
   /** Overrides the tags' own deadbands. */
   deadband?: Deadband;
+  /** For the tags without a deadband of their own. */
+  defaultDeadband?: Deadband;
 }
 
 export type ValueSink = (items: TagReading[]) => void;

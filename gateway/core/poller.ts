@@ -21,7 +21,7 @@ export class Poller<T extends PollTag> {
       group = new ScanGroup(options.intervalMs, this.host, this.deviceId);
       this.groups = [...this.groups, group]; // exact size: push would reserve 16 more slots
     }
-    return new PollSubscription(this, group, group.add(tags, options.onChangeOnly, sink, options.deadband), tags);
+    return new PollSubscription(this, group, group.add(tags, options.onChangeOnly, sink, options.deadband, options.defaultDeadband), tags);
   }
 
   get groupCount(): number {

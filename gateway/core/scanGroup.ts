@@ -98,7 +98,7 @@ export class ScanGroup<T extends PollTag> {
     return this.tags.size;
   }
 
-  add(tags: readonly T[], onChangeOnly: boolean, sink: ValueSink, deadband?: Deadband): Subscriber {
+  add(tags: readonly T[], onChangeOnly: boolean, sink: ValueSink, deadband?: Deadband, defaultDeadband?: Deadband): Subscriber {
     const keys: string[] = [];
     // A tag named twice by one subscription counts once: remove() lets go of each key once.
     const seen = tags.length > 1 ? new Set<string>() : null;
@@ -114,7 +114,7 @@ export class ScanGroup<T extends PollTag> {
       }
     }
     // Kept at its exact size (a copy): pushing reserved room for more that never come.
-    const sub: Subscriber = { keys: keys.slice(), keySet: null, filter: new ChangeFilter(onChangeOnly, deadband), sink };
+    const sub: Subscriber = { keys: keys.slice(), keySet: null, filter: new ChangeFilter(onChangeOnly, deadband, defaultDeadband), sink };
     this.subscribers = [...this.subscribers, sub]; // exact size: push would reserve 16 more slots
     if (!this.ticking && !this.stopped) this.startTimer();
     return sub;

@@ -10,8 +10,19 @@ import { logger } from '../log';
 import type { ConfigProblem } from '../protocol';
 import * as path from 'node:path';
 import { ForwardBuffer, sqliteProblem } from './forwardBuffer';
+import { loadTls, type TlsOptions } from './brokerTls';
+import { createHash } from 'node:crypto';
+import { JsonPublisher } from './jsonPublisher';
 import { DEFAULT_BUFFER_BYTES, type PublishEntry, type PublisherSettings } from './publishConfig';
 import { SparkplugPublisher, type PublisherStats } from './sparkplugPublisher';
+
+/** What Publishing needs of a publisher, whatever it speaks. */
+interface Publisher {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): PublisherStats;
+}
 
 /** A connection into the gateway for one publisher, and how to end it. */
 export interface PublisherSession {
@@ -20,12 +31,21 @@ export interface PublisherSession {
 }
 
 interface Running {
-  publisher: SparkplugPublisher;
+  publisher: Publisher;
   session: PublisherSession;
   buffer?: ForwardBuffer;
 }
 
 const log = logger('publish');
+
+/** A publisher as the file asks for it, with what only the environment and the disk hold. */
+interface Wanted {
+  settings: PublisherSettings;
+  password?: string;
+  tls?: TlsOptions;
+}
+
+const FILE_FIELDS = ['ca', 'cert', 'key'] as const;
 
 export class Publishing {
   private readonly running = new Map<string, Running>();
@@ -52,7 +72,7 @@ export class Publishing {
    */
   apply(list: readonly PublishEntry[]): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
-    const wanted = new Map<string, { settings: PublisherSettings; password?: string }>();
+    const wanted = new Map<string, Wanted>();
     for (const { index, settings } of list) {
       let password: string | undefined;
       if (settings.passwordEnv !== undefined) {
@@ -62,6 +82,15 @@ export class Publishing {
           continue;
         }
       }
+      let tls: TlsOptions | undefined;
+      if (settings.tls) {
+        const loaded = loadTls(settings.tls, this.env);
+        if ('field' in loaded) {
+          problems.push({ path: `/publish/${index}/tls/${loaded.field}`, message: `${loaded.message}: this publisher does not start`, severity: 'error' });
+          continue;
+        }
+        tls = loaded.options;
+      }
       if (settings.storeAndForward) {
         const missing = sqliteProblem();
         if (missing) {
@@ -69,7 +98,9 @@ export class Publishing {
           continue;
         }
       }
-      wanted.set(JSON.stringify(settings), { settings, ...(password !== undefined ? { password } : {}) });
+      // Keyed by the settings and what the files held: a renewed certificate restarts the publisher on reload.
+      const key = JSON.stringify([settings, tls && FILE_FIELDS.map((f) => tls[f]?.toString('base64'))]);
+      wanted.set(key, { settings, ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}) });
     }
     this.queue = this.queue.then(() => this.sync(wanted)).catch((err: unknown) => log.error(`publishers: ${errorMessage(err)}`));
     return problems;
@@ -81,7 +112,7 @@ export class Publishing {
     return this.queue;
   }
 
-  private async sync(wanted: Map<string, { settings: PublisherSettings; password?: string }>): Promise<void> {
+  private async sync(wanted: Map<string, Wanted>): Promise<void> {
     for (const [key, r] of this.running) {
       if (wanted.has(key)) continue;
       this.running.delete(key);
@@ -89,35 +120,46 @@ export class Publishing {
       r.session.close();
       r.buffer?.close();
     }
-    for (const [key, { settings, password }] of wanted) {
+    for (const [key, { settings, password, tls }] of wanted) {
       if (this.running.has(key)) continue;
+      const what = describe(settings);
       let buffer: ForwardBuffer | undefined;
       if (settings.storeAndForward) {
         try {
           buffer = new ForwardBuffer(path.join(this.bufferDir(), bufferFileName(settings)), settings.storeAndForward.maxBytes ?? DEFAULT_BUFFER_BYTES);
         } catch (err) {
-          log.error(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: does not start: ${errorMessage(err)}`);
+          log.error(`${what}: does not start: ${errorMessage(err)}`);
           continue;
         }
       }
       const session = this.openSession();
-      const publisher = new SparkplugPublisher(session.client, { ...settings, ...(password !== undefined ? { password } : {}), ...(buffer ? { buffer } : {}) }, log);
+      // The file names the TLS files; the publisher gets what they hold.
+      const { tls: _files, ...rest } = settings;
+      const secrets = { ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}), ...(buffer ? { buffer } : {}) };
+      const publisher: Publisher =
+        rest.type === 'sparkplug' ? new SparkplugPublisher(session.client, { ...rest, ...secrets }, log) : new JsonPublisher(session.client, { ...rest, ...secrets }, log);
       this.running.set(key, { publisher, session, ...(buffer ? { buffer } : {}) });
       try {
         await publisher.start();
-        log.info(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: publishing to ${settings.broker}`);
+        log.info(`${what}: publishing to ${settings.broker}`);
       } catch (err) {
-        log.error(`sparkplug ${settings.groupId}/${settings.edgeNodeId}: cannot start: ${errorMessage(err)}`);
+        log.error(`${what}: cannot start: ${errorMessage(err)}`);
       }
     }
   }
 }
 
+function describe(s: PublisherSettings): string {
+  return s.type === 'sparkplug' ? `sparkplug ${s.groupId}/${s.edgeNodeId}` : `mqtt-json ${s.broker} ${s.topic}`;
+}
+
 /**
  * One buffer per edge node, named after it: ids are free text, so anything but letters, digits,
- * ".", "-" and "_" is escaped, and the two are joined by "+", which no Sparkplug id holds.
+ * ".", "-" and "_" is escaped, and the two are joined by "+", which no Sparkplug id holds. An
+ * mqtt-json publisher's is named by a digest of its broker and topic (both free text, and long).
  */
-export function bufferFileName(s: { groupId: string; edgeNodeId: string }): string {
+export function bufferFileName(s: { type?: 'sparkplug'; groupId: string; edgeNodeId: string } | { type: 'mqtt-json'; broker: string; topic: string }): string {
+  if (s.type === 'mqtt-json') return `mqtt-json+${createHash('sha256').update(`${s.broker}\n${s.topic}`).digest('hex').slice(0, 16)}.sqlite`;
   const safe = (id: string) => id.replace(/[^A-Za-z0-9_.-]/gu, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
   return `sparkplug+${safe(s.groupId)}+${safe(s.edgeNodeId)}.sqlite`;
 }

@@ -18,7 +18,8 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, Unsubscribe, Values, type DeviceInfo, type TagReading } from '../protocol';
+import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagReading } from '../protocol';
+import { tlsProblem, type TlsOptions } from './brokerTls';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
 import { parseHostState, SparkplugEdgeNode, type BirthMetric, type MetricChange, type SparkplugMessage } from './sparkplug/edgeNode';
 import { metricType, metricValue } from './sparkplug/metricTypes';
@@ -41,6 +42,10 @@ export interface SparkplugPublisherOptions {
   buffer?: ForwardBuffer;
   /** Milliseconds between connection attempts. */
   retryMs?: number;
+  /** TLS for mqtts:// and wss:// (files already read). */
+  tls?: TlsOptions;
+  /** Report by exception for the numeric tags without a deadband of their own. */
+  deadband?: Deadband;
 }
 
 /** What a publisher has done, for /metrics and /health. */
@@ -178,6 +183,7 @@ export class SparkplugPublisher {
       queueQoSZero: false,
       ...(this.options.username !== undefined ? { username: this.options.username } : {}),
       ...(this.options.password !== undefined ? { password: this.options.password } : {}),
+      ...this.options.tls,
       will: willOf(will),
     });
     this.client = client;
@@ -193,7 +199,7 @@ export class SparkplugPublisher {
       this.lastProblem = `waiting for the primary host ${host} to be online`;
       client.subscribe(SparkplugEdgeNode.stateTopic(host), { qos: 1 }, (err) => err && this.log.warn(`${this.name}: cannot subscribe to the STATE of ${host}: ${err.message}`));
     });
-    client.on('error', (err) => this.problem(`${this.options.broker}: ${err.message}`));
+    client.on('error', (err) => this.problem(`${this.options.broker}: ${tlsProblem(err) ?? err.message}`));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('close', () => {
       if (this.client !== client) return;
@@ -290,7 +296,12 @@ export class SparkplugPublisher {
     for (const state of added) {
       const id = state.info.id;
       try {
-        const { subscriptionId } = await this.gateway.sendRequest(Subscribe, { deviceId: id, tags: [...state.types.keys()], onChangeOnly: true });
+        const { subscriptionId } = await this.gateway.sendRequest(Subscribe, {
+          deviceId: id,
+          tags: [...state.types.keys()],
+          onChangeOnly: true,
+          ...(this.options.deadband ? { defaultDeadband: this.options.deadband } : {}),
+        });
         state.subscriptionId = subscriptionId;
         this.bySubscription.set(subscriptionId, state);
       } catch (err) {

@@ -381,7 +381,7 @@ export class OpcUaDevice implements DeviceDriver {
         samplingIntervalMs: r.tag?.samplingIntervalMs ?? this.settings.samplingIntervalMs,
         queueSize: r.tag?.queueSize ?? 1,
       };
-      const deadband = options.deadband ?? r.tag?.deadband;
+      const deadband = options.deadband ?? r.tag?.deadband ?? options.defaultDeadband;
       if (deadband) t.deadband = deadband;
       const meta = this.live?.metas.get(t.nodeId.toString());
       if (meta) t.meta = meta;

@@ -11,11 +11,11 @@ import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { defaultGatewayPath, spawnGateway, type GatewayProcess } from '../../tools/gatewayClient';
 import type { ModbusTcpDeviceConfig, TagReading, ValuesNotification } from '../../gateway/protocol';
 
-export async function startGateway(args: string[] = []): Promise<GatewayProcess> {
+export async function startGateway(args: string[] = [], env?: NodeJS.ProcessEnv): Promise<GatewayProcess> {
   if (!existsSync(defaultGatewayPath())) {
     throw new Error(`${defaultGatewayPath()} is missing: build first (npm test does, or run "node esbuild.mjs")`);
   }
-  return spawnGateway({ args, echoLog: process.env['BIFROST_TEST_LOG'] === '1' });
+  return spawnGateway({ args, echoLog: process.env['BIFROST_TEST_LOG'] === '1', ...(env ? { env } : {}) });
 }
 
 export function freePort(): Promise<number> {

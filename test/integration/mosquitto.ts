@@ -2,6 +2,7 @@
  * Mosquitto (Debian's) for the MQTT tests: on a free loopback port, stopped and started again on
  * the same port when a test needs the broker away. `persistent` keeps sessions and their queued
  * messages across a restart, so that a test's subscriber misses nothing while the broker is down.
+ * `tls` adds a TLS listener on a second port, beside the plain one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,21 +21,33 @@ export class Mosquitto {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    /** The TLS listener's port, when started with `tls`. */
+    readonly tlsPort?: number,
   ) {}
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  static async start(opts: { persistent?: boolean } = {}): Promise<Mosquitto> {
+  get tlsUrl(): string {
+    if (this.tlsPort === undefined) throw new Error('this broker has no TLS listener');
+    return `mqtts://127.0.0.1:${this.tlsPort}`;
+  }
+
+  static async start(opts: { persistent?: boolean; tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean } } = {}): Promise<Mosquitto> {
     const port = await freePort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-mqtt-'));
-    const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true'];
+    const lines = ['allow_anonymous true', `listener ${port} 127.0.0.1`];
+    const tlsPort = opts.tls ? await freePort() : undefined;
+    if (opts.tls) {
+      lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`);
+      if (opts.tls.requireCertificate) lines.push('require_certificate true');
+    }
     // Unlimited queues: a subscriber away during a restart gets every message afterwards.
     if (opts.persistent) lines.push('persistence true', `persistence_location ${dir}/`, 'max_queued_messages 0', 'max_queued_bytes 0');
     else lines.push('persistence false');
     writeFileSync(path.join(dir, 'mosquitto.conf'), `${lines.join('\n')}\n`);
-    const broker = new Mosquitto(port, dir);
+    const broker = new Mosquitto(port, dir, tlsPort);
     await broker.resume();
     return broker;
   }

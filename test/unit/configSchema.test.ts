@@ -243,7 +243,7 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
   });
 
   it('takes a "publish" list of Sparkplug brokers, and refuses what the gateway refuses in it', () => {
-    const good = { type: 'sparkplug', broker: 'mqtt://broker:1883', groupId: 'plant1', edgeNodeId: 'line2-gw', username: 'gw', passwordEnv: 'BROKER_PASSWORD' };
+    const good = { type: 'sparkplug', broker: 'mqtt://broker:1883', groupId: 'plant1', edgeNodeId: 'line2-gw', username: 'gw', passwordEnv: 'BROKER_PASSWORD', deadband: { type: 'percent', value: 1 } };
     assert.deepEqual(errorsOf(validateCommitted, { devices: [], publish: [good] }), []);
     assert.deepEqual(gatewayErrors({ devices: [], publish: [good] }, builtin), []);
     const bad: [string, Record<string, unknown>][] = [
@@ -252,6 +252,27 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
       ['a broker that is not an MQTT URL', { ...good, broker: 'http://broker' }],
       ['an edge node id with a "/"', { ...good, edgeNodeId: 'a/b' }],
       ['an unknown type', { ...good, type: 'kafka' }],
+      ['a deadband of another shape', { ...good, deadband: { type: 'relative', value: 1 } }],
+      ['a percent deadband over 100', { ...good, deadband: { type: 'percent', value: 150 } }],
+    ];
+    for (const [what, entry] of bad) {
+      const doc = { devices: [], publish: [entry] };
+      assert.ok(errorsOf(validateCommitted, doc).length > 0, `the schema takes ${what}`);
+      assert.ok(gatewayErrors(doc, builtin).some((e) => e.startsWith('/publish/0')), `the gateway takes ${what}`);
+    }
+  });
+  it('takes mqtt-json publishers, and refuses what the gateway refuses in them', () => {
+    const good = { type: 'mqtt-json', broker: 'mqtt://broker:1883', topic: 'plant/{device}/{tag}', payload: { v: '{value}', at: '{time}', label: '{deviceName} {tag} ({unit})' }, qos: 0, retain: true };
+    assert.deepEqual(errorsOf(validateCommitted, { devices: [], publish: [good] }), []);
+    assert.deepEqual(gatewayErrors({ devices: [], publish: [good] }, builtin), []);
+    const bad: [string, Record<string, unknown>][] = [
+      ['a password in the file', { ...good, password: 'x' }],
+      ['a topic with a wildcard', { ...good, topic: 'plant/+/{tag}' }],
+      ['a topic with a field it cannot have', { ...good, topic: 'plant/{device}/{value}' }],
+      ['a topic with an unknown field', { ...good, topic: 'plant/{device}/{name}' }],
+      ['a topic with a lone brace', { ...good, topic: 'plant/{device/{tag}' }],
+      ['a $SYS topic', { ...good, topic: '$SYS/{device}' }],
+      ['a QoS of 3', { ...good, qos: 3 }],
     ];
     for (const [what, entry] of bad) {
       const doc = { devices: [], publish: [entry] };
@@ -351,7 +372,7 @@ describe('bifrost.json schema: a second protocol', () => {
 
   it('gets a branch of its own, with its own tag definition, beside the built-in protocols', () => {
     const defs = definitions(schema);
-    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-rtu', 'device:modbus-tcp', 'device:opcua', 'publisher', 'tag:loop', 'tag:modbus-rtu', 'tag:modbus-tcp', 'tag:opcua']);
+    assert.deepEqual(Object.keys(defs).sort(), ['device', 'device:loop', 'device:modbus-rtu', 'device:modbus-tcp', 'device:opcua', 'publisher', 'publisher:mqtt-json', 'publisher:sparkplug', 'tag:loop', 'tag:modbus-rtu', 'tag:modbus-tcp', 'tag:opcua']);
     const protocol = (defs['device']!['properties'] as Record<string, Schema>)['protocol']!;
     assert.deepEqual([protocol['enum'], protocol['enumDescriptions']], [['modbus-tcp', 'modbus-rtu', 'opcua', 'loop'], ['Modbus TCP', 'Modbus RTU', 'OPC UA', 'Loop (test protocol)']]);
     assert.deepEqual(

@@ -209,6 +209,19 @@ describe('change filter', () => {
     assert.equal(f.passes({ tag: 't', value: 3, quality: 'uncertain', timestamp: 0 }, tagDb), true);
   });
 
+  it("applies a default deadband (a publisher's) only to tags without one of their own", () => {
+    const f = new ChangeFilter(true, undefined, { type: 'absolute', value: 5 });
+    const own = { type: 'absolute' as const, value: 0.1 };
+    assert.equal(f.passes(good('own', 1), own), true);
+    assert.equal(f.passes(good('own', 2), own), true, "the tag's own deadband wins");
+    assert.equal(f.passes(good('plain', 1)), true);
+    assert.equal(f.passes(good('plain', 2)), false, 'within the default deadband');
+    assert.equal(f.passes(good('plain', 7)), true);
+    const g = new ChangeFilter(true, { type: 'absolute', value: 50 }, { type: 'absolute', value: 5 });
+    assert.equal(g.passes(good('t', 1), own), true);
+    assert.equal(g.passes(good('t', 20), own), false, "the subscription's deadband wins over both");
+  });
+
   it('compares 64-bit decimal strings, arrays and structures by value', () => {
     const f = new ChangeFilter(true);
     const r = (value: TagReading['value']): TagReading => ({ tag: 't', value, quality: 'good', timestamp: 0 });
