@@ -5,6 +5,7 @@ import { Ctx } from './client/ctx';
 import { Gateway } from './client/gateway';
 import { Gateways } from './client/gateways';
 import { RemoteGateways } from './client/remoteGateways';
+import { remoteUrlOf } from './tree/remoteItems';
 import type { ValueHub } from './client/valueHub';
 import { registerCommands } from './commands';
 import { Prompts } from './commands/prompts';
@@ -81,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const attributes = new AttributesDocuments(gateways);
   const inspectors = new InspectorPanels(context, log.channel);
   const remotes = new RemoteGateways(context, log);
+  tree.setRemotes(remotes);
 
   c.pushExt(
     passwords,
@@ -103,7 +105,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     c.onDiscoveryProgress((n) => discoveries.progress(n)),
     remotes,
     vscode.commands.registerCommand('bifrost.connectRemoteGateway', () => remotes.connect()),
-    vscode.commands.registerCommand('bifrost.removeRemoteGateway', (url?: unknown) => remotes.remove(typeof url === 'string' ? url : undefined)),
+    vscode.commands.registerCommand('bifrost.removeRemoteGateway', (arg?: unknown) => remotes.remove(remoteUrlOfRow(arg))),
     ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries, unsaved, inspectors }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
@@ -118,6 +120,12 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
   return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, inspectors, certificates, unsaved, remotes } : undefined;
+}
+
+/** The URL of a remote gateway's row (the command from its context menu), or undefined to ask. */
+function remoteUrlOfRow(arg: unknown): string | undefined {
+  const id = (arg as { kind?: unknown; gatewayId?: unknown } | undefined)?.gatewayId;
+  return typeof id === 'string' ? remoteUrlOf(id) : undefined;
 }
 
 export async function deactivate(): Promise<void> {
