@@ -81,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
   const attributes = new AttributesDocuments(gateways);
   const inspectors = new InspectorPanels(context, log.channel);
-  const remotes = new RemoteGateways(context, log);
+  const remotes = new RemoteGateways(context, log, prompts);
   tree.setRemotes(remotes);
 
   c.pushExt(

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Prompts } from '../commands/prompts';
 import type { Log } from '../log/log';
 import { describeState, RemoteClient, type RemoteState } from './remoteClient';
 
@@ -35,6 +36,7 @@ export class RemoteGateways implements vscode.Disposable {
   constructor(
     private readonly extension: vscode.ExtensionContext,
     private readonly log: Log,
+    private readonly prompts: Prompts,
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -77,7 +79,7 @@ export class RemoteGateways implements vscode.Disposable {
 
   /** `Bifrost: Connect to Gateway…`. */
   async connect(): Promise<void> {
-    const url = await vscode.window.showInputBox({
+    const url = await this.prompts.inputBox({
       title: 'Connect to Gateway (1/2)',
       prompt: 'The gateway\u2019s WebSocket address',
       placeHolder: 'wss://gateway.plant.example:8443/rpc',
@@ -85,7 +87,7 @@ export class RemoteGateways implements vscode.Disposable {
       validateInput: validateUrl,
     });
     if (!url) return;
-    const token = await vscode.window.showInputBox({
+    const token = await this.prompts.inputBox({
       title: 'Connect to Gateway (2/2)',
       prompt: `The token for ${url} (kept in VS Code's secret storage, never in settings)`,
       password: true,
@@ -107,7 +109,7 @@ export class RemoteGateways implements vscode.Disposable {
   /** Disconnects and removes a remote gateway: its setting entry, token and pin. */
   async remove(url?: string): Promise<void> {
     if (!url) {
-      const picked = await vscode.window.showQuickPick(
+      const picked = await this.prompts.quickPick(
         this.all.map((r) => ({ label: r.label, description: r.entry.url, url: r.entry.url })),
         { title: 'Disconnect and remove a gateway' },
       );
@@ -143,9 +145,10 @@ export class RemoteGateways implements vscode.Disposable {
       this.changeEmitter.fire();
       if (s.kind === 'untrusted') void this.askTrust(entry, client, s.fingerprint);
       if (s.kind === 'certificateChanged') {
-        void vscode.window.showErrorMessage(
-          `The certificate of ${entry.name || entry.url} CHANGED. Pinned SHA-256 ${s.pinned}, presented ${s.presented}. The token was not sent. If the gateway got a new certificate on purpose, remove this gateway and connect again.`,
-          { modal: true },
+        void this.prompts.modal(
+          'error',
+          `The certificate of ${entry.name || entry.url} CHANGED. The token was not sent.`,
+          `Pinned SHA-256:\n${s.pinned}\n\nPresented:\n${s.presented}\n\nIf the gateway got a new certificate on purpose, remove this gateway and connect again.`,
         );
       }
     });
@@ -154,9 +157,10 @@ export class RemoteGateways implements vscode.Disposable {
 
   private async askTrust(entry: RemoteGatewayEntry, client: RemoteClient, fingerprint: string): Promise<void> {
     const trust = 'Trust This Certificate';
-    const answer = await vscode.window.showWarningMessage(
+    const answer = await this.prompts.modal(
+      'warning',
       `${entry.url} presents a certificate no trusted authority signed.`,
-      { modal: true, detail: `SHA-256 fingerprint:\n${fingerprint}\n\nCompare it with the one the gateway's owner gave you. The token is sent only after you trust it.` },
+      `SHA-256 fingerprint:\n${fingerprint}\n\nCompare it with the one the gateway's owner gave you. The token is sent only after you trust it.`,
       trust,
     );
     if (answer !== trust) return;
