@@ -4,6 +4,8 @@ import { Discoveries } from './discovery/discoveries';
 import { Ctx } from './client/ctx';
 import { Gateway } from './client/gateway';
 import { Gateways } from './client/gateways';
+import { RemoteGateways } from './client/remoteGateways';
+import { remoteUrlOf } from './tree/remoteItems';
 import type { ValueHub } from './client/valueHub';
 import { registerCommands } from './commands';
 import { Prompts } from './commands/prompts';
@@ -43,6 +45,8 @@ export interface BifrostTestApi {
   readonly certificates: Pick<Certificates, 'untrusted'>;
   /** The devices opened from the discovery results without being saved (Browse). */
   readonly unsaved: Pick<UnsavedDevices, 'devices'>;
+  /** The remote gateways of the setting and their connection states. */
+  readonly remotes: Pick<RemoteGateways, 'all' | 'onDidChange'>;
 }
 
 /** Wiring only: each part owns its behaviour. */
@@ -77,6 +81,8 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
   const attributes = new AttributesDocuments(gateways);
   const inspectors = new InspectorPanels(context, log.channel);
+  const remotes = new RemoteGateways(context, log, prompts);
+  tree.setRemotes(remotes);
 
   c.pushExt(
     passwords,
@@ -97,6 +103,9 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     unsaved,
     c.onDiscovered((n) => discoveries.take(n)),
     c.onDiscoveryProgress((n) => discoveries.progress(n)),
+    remotes,
+    vscode.commands.registerCommand('bifrost.connectRemoteGateway', () => remotes.connect()),
+    vscode.commands.registerCommand('bifrost.removeRemoteGateway', (arg?: unknown) => remotes.remove(remoteUrlOfRow(arg))),
     ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries, unsaved, inspectors }),
     settings.onDidChange((change) => {
       if (change.restartGateway) void c.restart();
@@ -105,11 +114,18 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
 
   // Not awaited: activation ends at once; commands wait for the gateway (or say it is down).
   void c.start();
+  void remotes.sync();
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle named at run time
   if (tests) setTimeout(() => void (require(tests) as { run(): Promise<void> }).run().catch(() => undefined));
 
-  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, inspectors, certificates, unsaved } : undefined;
+  return testing ? { tree, view, gateway: c, prompts, values: local.values, liveData: charts, inspectors, certificates, unsaved, remotes } : undefined;
+}
+
+/** The URL of a remote gateway's row (the command from its context menu), or undefined to ask. */
+function remoteUrlOfRow(arg: unknown): string | undefined {
+  const id = (arg as { kind?: unknown; gatewayId?: unknown } | undefined)?.gatewayId;
+  return typeof id === 'string' ? remoteUrlOf(id) : undefined;
 }
 
 export async function deactivate(): Promise<void> {

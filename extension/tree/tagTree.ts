@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import type { RemoteGateways } from '../client/remoteGateways';
+import { isRemoteGatewayId, remoteGatewayId, remoteGatewayItem } from './remoteItems';
 import { Browse, NodeAttributes } from '../../gateway/protocol';
 import type { BrowseItem, DeviceInfo } from '../../gateway/protocol';
 import { protocolCapabilities } from '../client/capabilities';
@@ -82,6 +84,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   /** The values health each device row was last painted with, to repaint it when that changes. */
   private readonly paintedHealth = new Map<string, string>();
   private readonly disposables: vscode.Disposable[] = [];
+  private remotes: RemoteGateways | undefined;
 
   readonly onDidChangeTreeData = this.emitter.event;
 
@@ -129,8 +132,10 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
     if (!node) {
       const all = this.gateways.all;
-      return all.length === 1 ? this.topRowsOf(all[0]) : all.map((g) => this.gatewayNode(g.id));
+      if (!this.showsGatewayLevel) return this.topRowsOf(all[0]);
+      return [...all.map((g) => this.gatewayNode(g.id)), ...(this.remotes?.all ?? []).map((r) => this.gatewayNode(remoteGatewayId(r.entry.url)))];
     }
+    if (node.kind === 'gateway' && isRemoteGatewayId(node.gatewayId)) return [];
     if (node.kind === 'gateway') {
       const gateway = this.gateways.get(node.gatewayId);
       return gateway ? this.topRowsOf(gateway) : [];
@@ -145,9 +150,9 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
         return undefined;
       case 'device':
       case 'discoveries':
-        return this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId);
+        return this.showsGatewayLevel ? this.gatewayNode(node.gatewayId) : undefined;
       case 'skipped':
-        return node.parent ?? (this.gateways.all.length === 1 ? undefined : this.gatewayNode(node.gatewayId));
+        return node.parent ?? (this.showsGatewayLevel ? this.gatewayNode(node.gatewayId) : undefined);
       default:
         return node.parent;
     }
@@ -160,7 +165,23 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     return item;
   }
 
+  /** The remote gateways (Connect to Gateway…), shown as top-level rows with their connection state. */
+  setRemotes(remotes: RemoteGateways): void {
+    this.remotes = remotes;
+    this.disposables.push(remotes.onDidChange(() => this.emitter.fire(undefined)));
+    this.emitter.fire(undefined);
+  }
+
+  /** The tree shows a gateway level only when there are several gateways. */
+  private get showsGatewayLevel(): boolean {
+    return this.gateways.all.length + (this.remotes?.all.length ?? 0) > 1;
+  }
+
   private itemOf(node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'gateway' && isRemoteGatewayId(node.gatewayId)) {
+      const remote = this.remotes?.all.find((r) => remoteGatewayId(r.entry.url) === node.gatewayId);
+      return remote ? remoteGatewayItem(node, remote) : new vscode.TreeItem('(gone)');
+    }
     const gateway = this.gateways.get(node.gatewayId);
     if (!gateway) return new vscode.TreeItem('(gone)');
     if (node.kind === 'gateway') return gatewayItem(node, gateway.name, gateway.ctx.state);

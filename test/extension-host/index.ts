@@ -18,13 +18,14 @@ import { liveDataSuite } from './liveData.test';
 import { newUserSuite } from './newUser.test';
 import { opcuaSuite } from './opcua.test';
 import { pluginSuite } from './plugin.test';
+import { remoteSuite } from './remote.test';
 import { report } from './report';
 import { secretsSuite } from './secrets.test';
 import { treeSuite } from './tree.test';
 import { disposeWorld } from './world';
 import { writeSuite } from './write.test';
 
-const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, inspectorSuite, opcuaSuite, pluginSuite, newUserSuite, configSyncSuite, discoverySuite, secretsSuite, crashSuite];
+const SUITES = [activationSuite, treeSuite, writeSuite, configSuite, liveDataSuite, inspectorSuite, opcuaSuite, pluginSuite, newUserSuite, configSyncSuite, discoverySuite, secretsSuite, remoteSuite, crashSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });

@@ -2,7 +2,8 @@
  * Shared pieces of the integration tests: the built gateway process, real Modbus servers on
  * 127.0.0.1 (our simulator, pymodbus), and waiting for notifications.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -206,4 +207,29 @@ export class PtyPair {
 export function metricSample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The gateway's `token` command (add, list, remove) against a tokens file. */
+export function tokenCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [defaultGatewayPath(), 'token', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Adds a token to `file` and returns it, as the gateway printed it. */
+export function addToken(file: string, name: string, access: 'read-only' | 'read-write' | 'metrics'): string {
+  const r = tokenCli(['add', name, `--${access}`, '--tokens', file]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+/** A self-signed certificate for 127.0.0.1 made by openssl in `dir`. */
+export function selfSignedCert(dir: string, name = 'cert'): { cert: string; key: string } {
+  const cert = path.join(dir, `${name}.pem`);
+  const key = path.join(dir, `${name}-key.pem`);
+  // node-opcua's PKI (loaded by other suites in this process) may have set OPENSSL_CONF, even to
+  // "undefined": openssl gets the environment without it.
+  const { OPENSSL_CONF: _conf, ...env } = process.env;
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', env });
+  assert.equal(made.status, 0, made.stderr);
+  return { cert, key };
 }

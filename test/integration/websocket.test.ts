@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { defaultGatewayPath, type GatewayProcess } from '../../tools/gatewayClient';
 import { ErrorCodes, GATEWAY_NODE_OPTIONS } from '../../gateway/protocol';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import { delay, metricSample, startGateway, tcpDevice, waitFor } from './harness';
+import { addToken, delay, metricSample, selfSignedCert, startGateway, tcpDevice, tokenCli, waitFor } from './harness';
 
 interface Rpc {
   ws: WebSocket;
@@ -87,17 +87,6 @@ async function rpcError(p: Promise<unknown>): Promise<RpcError> {
     return err as RpcError;
   }
   assert.fail('expected a JSON-RPC error');
-}
-
-function tokenCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [defaultGatewayPath(), 'token', ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function addToken(file: string, name: string, access: 'read-only' | 'read-write' | 'metrics'): string {
-  const r = tokenCli(['add', name, `--${access}`, '--tokens', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
 }
 
 async function listening(gw: GatewayProcess): Promise<string> {
@@ -481,13 +470,7 @@ describe('the WebSocket listener', function () {
       console.warn('      openssl is not installed: the TLS test is skipped');
       this.skip();
     }
-    const cert = path.join(dir, 'cert.pem');
-    const key = path.join(dir, 'key.pem');
-    // node-opcua's PKI (loaded by other suites in this process) may have set OPENSSL_CONF, even to
-    // "undefined": openssl gets the environment without it.
-    const { OPENSSL_CONF: _conf, ...env } = process.env;
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', env });
-    assert.equal(made.status, 0, made.stderr);
+    const { cert, key } = selfSignedCert(dir);
     const tls = await startGateway(['--listen', '127.0.0.1:0', '--tokens', tokens, '--tls-cert', cert, '--tls-key', key]);
     try {
       const wss = await listening(tls);
