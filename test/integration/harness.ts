@@ -222,14 +222,20 @@ export function addToken(file: string, name: string, access: 'read-only' | 'read
   return r.stdout.trim();
 }
 
+/**
+ * The environment to run openssl in: node-opcua's PKI (loaded by other suites in this process)
+ * may have set OPENSSL_CONF, even to "undefined", and openssl then fails to read it.
+ */
+export function opensslEnv(): NodeJS.ProcessEnv {
+  const { OPENSSL_CONF: _conf, ...env } = process.env;
+  return env;
+}
+
 /** A self-signed certificate for 127.0.0.1 made by openssl in `dir`. */
 export function selfSignedCert(dir: string, name = 'cert'): { cert: string; key: string } {
   const cert = path.join(dir, `${name}.pem`);
   const key = path.join(dir, `${name}-key.pem`);
-  // node-opcua's PKI (loaded by other suites in this process) may have set OPENSSL_CONF, even to
-  // "undefined": openssl gets the environment without it.
-  const { OPENSSL_CONF: _conf, ...env } = process.env;
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', env });
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', env: opensslEnv() });
   assert.equal(made.status, 0, made.stderr);
   return { cert, key };
 }
