@@ -18,6 +18,7 @@ import type { Logger } from '../log';
 import { DevicesChanged, DevicesList, DeviceStatusChanged, ErrorCodes, Subscribe, TagsWrite, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagInfo, type TagReading, type TagValue } from '../protocol';
 import { tlsProblem, type TlsOptions } from './brokerTls';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
+import { endWhenDrained, keepInBuffer, stored } from './publisherCommon';
 import { compileTopic, PayloadTemplate, topicProblem, type TextTemplate, type ValueFields } from './jsonTemplate';
 import type { PublisherStats } from './sparkplugPublisher';
 
@@ -161,12 +162,7 @@ export class JsonPublisher {
   async stop(): Promise<void> {
     this.stopped = true;
     const client = this.client;
-    if (client) {
-      // What is in flight is acknowledged first, for a while.
-      const deadline = Date.now() + 5000;
-      while (client.connected && Object.keys(client.outgoing).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await client.endAsync(Object.keys(client.outgoing).length > 0).catch(() => undefined);
-    }
+    if (client) await endWhenDrained(client);
     for (const d of this.devices.values()) if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
   }
 
@@ -302,13 +298,7 @@ export class JsonPublisher {
   }
 
   private keep(device: string, readings: readonly StoredReading[]): void {
-    const buffer = this.options.buffer!;
-    try {
-      const dropped = buffer.append(device, readings);
-      if (dropped > 0) this.log.warn(`${this.name}: the store-and-forward buffer is full (${buffer.maxBytes} bytes): ${dropped} older value(s) dropped, ${buffer.dropped} since start`);
-    } catch (err) {
-      this.log.error(`${this.name}: cannot keep ${readings.length} value(s) of ${device} in the store-and-forward buffer: ${errorMessage(err)}`);
-    }
+    keepInBuffer(this.options.buffer!, this.log, this.name, device, readings);
   }
 
   private onConnected(): void {
@@ -395,8 +385,4 @@ export class JsonPublisher {
     this.replayWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-function stored(r: TagReading): StoredReading {
-  return { tag: r.tag, value: r.value, quality: r.quality, timestamp: r.timestamp };
 }
