@@ -95,6 +95,13 @@ export const SPARKPLUG_RULES: readonly FieldRule[] = [
     description:
       "The Sparkplug host application this edge node waits for: it publishes its births only while the host's STATE says online, and keeps values in its store-and-forward buffer (if any) while the host is away.",
   },
+  {
+    key: 'commands',
+    kind: 'boolean',
+    default: false,
+    description:
+      'Writes from Sparkplug DCMD messages (metric by name or alias, in the datatype of its DBIRTH), through the same rules as every write: only tags with "access": "readwrite" on devices with "allowWrites". The new value goes out as DDATA once the device confirmed it. Default false: DCMD is ignored.',
+  },
   STORE_AND_FORWARD_RULE,
   TLS_RULE,
   PUBLISHER_DEADBAND_RULE,
@@ -180,6 +187,7 @@ export interface SparkplugSettings {
   username?: string;
   passwordEnv?: string;
   primaryHostId?: string;
+  commands?: boolean;
   storeAndForward?: { maxBytes?: number };
   deadband?: Deadband;
   tls?: TlsSettings;

@@ -18,12 +18,13 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagReading } from '../protocol';
+import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, TagsWrite, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagReading } from '../protocol';
 import { tlsProblem, type TlsOptions } from './brokerTls';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
+import { endWhenDrained, keepInBuffer, stored } from './publisherCommon';
 import { parseHostState, SparkplugEdgeNode, type BirthMetric, type MetricChange, type SparkplugMessage } from './sparkplug/edgeNode';
-import { metricType, metricValue } from './sparkplug/metricTypes';
-import { checkMetricValue, type DataTypeName } from './sparkplug/payload';
+import { metricType, metricValue, writeValue } from './sparkplug/metricTypes';
+import { checkMetricValue, decodePayload, type DataTypeName, type Metric } from './sparkplug/payload';
 
 export interface SparkplugPublisherOptions {
   /** `mqtt://host:1883`, `mqtts://host:8883`. */
@@ -46,6 +47,8 @@ export interface SparkplugPublisherOptions {
   tls?: TlsOptions;
   /** Report by exception for the numeric tags without a deadband of their own. */
   deadband?: Deadband;
+  /** Writes from DCMD (through the core's write rules); ignored without it. */
+  commands?: boolean;
 }
 
 /** What a publisher has done, for /metrics and /health. */
@@ -153,14 +156,8 @@ export class SparkplugPublisher {
       const death = willOf(this.will);
       await new Promise<void>((resolve) => client.publish(death.topic, death.payload, { qos: 1 }, () => resolve()));
     }
-    // What is in flight is acknowledged first, for a while; then it fails (into the buffer, if any).
-    if (client) {
-      const deadline = Date.now() + 5000;
-      while (client.connected && Object.keys(client.outgoing).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      // Drained: a DISCONNECT, so the broker does not publish the Will after our own NDEATH.
-      // Not drained: forced, and what is still out fails into the buffer.
-      await client.endAsync(Object.keys(client.outgoing).length > 0).catch(() => undefined);
-    }
+    // Drained: a DISCONNECT, so the broker does not publish the Will after our own NDEATH.
+    if (client) await endWhenDrained(client);
     for (const d of this.devices.values()) if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
   }
 
@@ -191,6 +188,7 @@ export class SparkplugPublisher {
       this.log.info(`${this.name}: connected to ${this.options.broker} (bdSeq ${this.node.currentBdSeq})`);
       this.lastProblem = undefined;
       client.subscribe(this.node.topic('NCMD'), { qos: 1 }, (err) => err && this.log.warn(`${this.name}: cannot subscribe to NCMD: ${err.message}`));
+      if (this.options.commands) client.subscribe(this.node.deviceCommandFilter, { qos: 1 }, (err) => err && this.log.warn(`${this.name}: cannot subscribe to DCMD: ${err.message}`));
       const host = this.options.primaryHostId;
       if (host === undefined) {
         this.birth();
@@ -244,9 +242,57 @@ export class SparkplugPublisher {
       }
       return;
     }
+    const device = this.options.commands ? this.node.deviceOfCommand(topic) : undefined;
+    if (device !== undefined) {
+      void this.onDeviceCommand(device, payload);
+      return;
+    }
     if (this.node.command(topic, payload) === 'rebirth' && this.online) {
       this.log.info(`${this.name}: rebirth requested`);
       this.birth();
+    }
+  }
+
+  /**
+   * A DCMD: each metric written through bifrost/tags/write like any client's write, so the core
+   * refuses what it refuses (read-only tag, device without allowWrites, a value that does not
+   * fit). A metric must be one of the device's DBIRTH, in its datatype. The confirmed value goes
+   * out as DDATA; every outcome is logged (Sparkplug has no reply to a command).
+   */
+  private async onDeviceCommand(device: string, payload: Uint8Array): Promise<void> {
+    let metrics: Metric[];
+    try {
+      metrics = decodePayload(payload).metrics;
+    } catch (err) {
+      this.log.warn(`${this.name}: a DCMD for ${device} that is not a Sparkplug B payload: ignored (${errorMessage(err)})`);
+      return;
+    }
+    for (const m of metrics) {
+      const born = this.node.bornMetric(device, m);
+      const what = `${this.name}: DCMD ${device}/${born?.name ?? m.name ?? `alias ${m.alias}`}`;
+      if (!born) {
+        this.log.warn(`${what}: not a metric of its DBIRTH in this session: refused`);
+        continue;
+      }
+      if (m.datatype !== born.datatype) {
+        this.log.warn(`${what}: sent as ${m.datatype}, born as ${born.datatype}: refused`);
+        continue;
+      }
+      const value = m.value === null ? undefined : writeValue(born.datatype, m.value);
+      if (value === undefined) {
+        this.log.warn(`${what}: ${m.value === null ? 'a null value' : `a ${m.datatype} value`} is not written: refused`);
+        continue;
+      }
+      try {
+        const done = await this.gateway.sendRequest(TagsWrite, { deviceId: device, tag: born.name, value });
+        this.log.info(`${what}: wrote ${JSON.stringify(done.value)}, confirmed by the device`);
+        if (this.node.isBorn(device)) {
+          const reading: StoredReading = { tag: born.name, value: done.value, quality: 'good', timestamp: done.timestamp };
+          this.publish(() => this.node.ddata(device, [{ name: born.name, value: this.valueOf(device, born.datatype, reading), timestamp: done.timestamp }]));
+        }
+      } catch (err) {
+        this.log.warn(`${what}: write refused: ${errorMessage(err)}`);
+      }
     }
   }
 
@@ -329,14 +375,7 @@ export class SparkplugPublisher {
   }
 
   private keep(device: string, readings: readonly StoredReading[], ord?: number): void {
-    const buffer = this.options.buffer!;
-    try {
-      const dropped = buffer.append(device, readings, ord);
-      if (dropped > 0) this.log.warn(`${this.name}: the store-and-forward buffer is full (${buffer.maxBytes} bytes): ${dropped} older value(s) dropped, ${buffer.dropped} since start`);
-    } catch (err) {
-      this.droppedUnsendable += readings.length;
-      this.log.error(`${this.name}: cannot keep ${readings.length} value(s) of ${device} in the store-and-forward buffer: ${errorMessage(err)}`);
-    }
+    if (!keepInBuffer(this.options.buffer!, this.log, this.name, device, readings, ord)) this.droppedUnsendable += readings.length;
   }
 
   private onStatus(id: string, status: DeviceInfo['status']): void {
@@ -529,9 +568,6 @@ export class SparkplugPublisher {
   }
 }
 
-function stored(r: TagReading): StoredReading {
-  return { tag: r.tag, value: r.value, quality: r.quality, timestamp: r.timestamp };
-}
 
 /** The encoder's bytes are a Buffer already under Node: not copied again. */
 function asBuffer(bytes: Uint8Array): Buffer {

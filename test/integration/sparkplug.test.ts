@@ -174,6 +174,7 @@ withMosquitto(hasMosquitto ? 'Sparkplug B from bifrost.json\'s "publish" list' :
 
   it('births every device of a file loaded with its publisher, however their connections and its subscriptions interleave', async () => {
     // Devices that connect while the publisher is still subscribing to the ones before them must be born too.
+    await gw?.close();
     gw = await startGateway();
     const ids = Array.from({ length: 12 }, (_, i) => `unit${i}`);
     const devices = ids.map((id) => tcpDevice(id, plc.port, { tags: Array.from({ length: 1000 }, (_, t) => ({ name: `r${t}`, area: 'holding' as const, address: t, type: 'uint16' as const })) }));

@@ -139,6 +139,30 @@ export class SparkplugEdgeNode {
     return { topic: this.topic('DDEATH', deviceId), payload: encodePayload({ timestamp, seq: this.nextSeq(), metrics: [] }) };
   }
 
+  /** The topic filter of every DCMD to this node's devices. */
+  get deviceCommandFilter(): string {
+    return `${NAMESPACE}/${this.groupId}/DCMD/${this.edgeNodeId}/+`;
+  }
+
+  /** The device a DCMD topic of this node is for; undefined for any other topic. */
+  deviceOfCommand(topic: string): string | undefined {
+    const prefix = `${NAMESPACE}/${this.groupId}/DCMD/${this.edgeNodeId}/`;
+    const device = topic.startsWith(prefix) ? topic.slice(prefix.length) : '';
+    return device !== '' && !device.includes('/') ? device : undefined;
+  }
+
+  /** A metric the device was born with in this session, by name or by alias (a DCMD may carry either). */
+  bornMetric(deviceId: string, m: { name?: string; alias?: bigint }): { name: string; datatype: DataTypeName } | undefined {
+    const known = this.devices.get(deviceId);
+    if (!known) return undefined;
+    if (m.name !== undefined) {
+      const k = known.get(m.name);
+      return k && (m.alias === undefined || k.alias === m.alias) ? { name: m.name, datatype: k.datatype } : undefined;
+    }
+    for (const [name, k] of known) if (k.alias === m.alias) return { name, datatype: k.datatype };
+    return undefined;
+  }
+
   isBorn(deviceId: string): boolean {
     return this.devices.has(deviceId);
   }

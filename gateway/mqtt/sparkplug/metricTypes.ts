@@ -76,3 +76,16 @@ export function metricValue(type: DataTypeName, value: TagValue): MetricValue | 
   if ((type === 'Int64Array' || type === 'UInt64Array') && Array.isArray(value)) return value.map((v) => (typeof v === 'string' || typeof v === 'number' ? BigInt(v) : (v as unknown as bigint)));
   return value as MetricValue;
 }
+
+/**
+ * A metric value from a DCMD as the value of a write: 64-bit integers as exact decimal strings,
+ * times as ISO text; undefined for what a write does not take from Sparkplug (bytes, data sets).
+ */
+export function writeValue(type: DataTypeName, value: MetricValue): TagValue | undefined {
+  if (typeof value === 'bigint') return value.toString();
+  if (type === 'DateTime') return typeof value === 'number' ? new Date(value).toISOString() : undefined;
+  if (type === 'DateTimeArray') return Array.isArray(value) ? (value as number[]).map((v) => new Date(Number(v)).toISOString()) : undefined;
+  if (Array.isArray(value)) return (value as (number | bigint | string)[]).map((v) => (typeof v === 'bigint' ? v.toString() : v));
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return value;
+  return undefined;
+}

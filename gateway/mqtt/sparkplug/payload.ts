@@ -294,13 +294,22 @@ function encodeValue(type: DataTypeName, value: MetricValue, what: string): Enco
 function decodeValue(type: DataTypeName, v: unknown): MetricValue | null {
   switch (type) {
     case 'Int8':
-      return ((v as number) << 24) >> 24;
-    case 'Int16':
-      return ((v as number) << 16) >> 16;
+    case 'Int16': {
+      // Sign-extended to 32 bits on the wire: anything else is not a value of the type (and
+      // wrapping it would make a wrong one).
+      const n = (v as number) | 0;
+      const bits = type === 'Int8' ? 8 : 16;
+      if (n < -(2 ** (bits - 1)) || n >= 2 ** (bits - 1)) throw new SparkplugValueError(`${(v as number) >>> 0} on the wire is not an ${type}`);
+      return n;
+    }
     case 'Int32':
       return (v as number) | 0;
     case 'UInt8':
-    case 'UInt16':
+    case 'UInt16': {
+      const n = (v as number) >>> 0;
+      if (n >= 2 ** (type === 'UInt8' ? 8 : 16)) throw new SparkplugValueError(`${n} on the wire is not an ${type}`);
+      return n;
+    }
     case 'UInt32':
       return (v as number) >>> 0;
     case 'Int64':
