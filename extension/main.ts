@@ -2,10 +2,10 @@ import * as vscode from 'vscode';
 import { Certificates } from './certificates/certificates';
 import { Discoveries } from './discovery/discoveries';
 import { Ctx } from './client/ctx';
-import { Gateway } from './client/gateway';
+import { LocalGateway } from './client/gateway';
 import { Gateways } from './client/gateways';
 import { RemoteGateways } from './client/remoteGateways';
-import { remoteUrlOf } from './tree/remoteItems';
+import { remoteUrlOf } from './client/remoteIds';
 import type { ValueHub } from './client/valueHub';
 import { registerCommands } from './commands';
 import { Prompts } from './commands/prompts';
@@ -69,8 +69,8 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   // and the subscriptions (registered by the gateway below).
   const unsaved = new UnsavedDevices(LOCAL_GATEWAY);
   const configSync = new ConfigSync(c, passwords, LOCAL_GATEWAY, unsaved);
-  const local = new Gateway(LOCAL_GATEWAY, 'Local gateway', c, { countReadings: testing });
-  const gateways = new Gateways(local);
+  const local = new LocalGateway(LOCAL_GATEWAY, 'Local gateway', c, { countReadings: testing });
+  const gateways = new Gateways(local, log);
   const certificates = new Certificates(gateways, prompts);
 
   const treeValues = new TreeValues();
@@ -78,10 +78,16 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
   const tree = new TagTreeProvider(gateways, treeValues, settings, configSync, [passwords, certificates, unsaved], discoveries);
   const view = vscode.window.createTreeView(TAG_EXPLORER_VIEW, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   treeValues.setVisible(view.visible);
-  const charts = new LiveDataPanels(context, local.values, log.channel, new GatewayHistory(local));
+  const charts = new LiveDataPanels(
+    context,
+    (gatewayId) => gateways.valuesOf(gatewayId),
+    log.channel,
+    new GatewayHistory((gatewayId) => gateways.get(gatewayId ?? LOCAL_GATEWAY)),
+  );
   const attributes = new AttributesDocuments(gateways);
   const inspectors = new InspectorPanels(context, log.channel);
   const remotes = new RemoteGateways(context, log, prompts);
+  gateways.follow(remotes);
   tree.setRemotes(remotes);
 
   c.pushExt(
@@ -104,6 +110,7 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
     c.onDiscovered((n) => discoveries.take(n)),
     c.onDiscoveryProgress((n) => discoveries.progress(n)),
     remotes,
+    gateways,
     vscode.commands.registerCommand('bifrost.connectRemoteGateway', () => remotes.connect()),
     vscode.commands.registerCommand('bifrost.removeRemoteGateway', (arg?: unknown) => remotes.remove(remoteUrlOfRow(arg))),
     ...registerCommands({ gateways, configSync, tree, view, charts, prompts, passwords, certificates, attributes, discoveries, unsaved, inspectors }),

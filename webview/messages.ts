@@ -21,6 +21,8 @@ export const LIVE_VALUE_KINDS: readonly LiveValueKind[] = ['boolean', 'integer',
 
 /** A tag in a panel, as the user chose it. */
 export interface PanelTag {
+  /** The gateway the device is on; absent for the local gateway (and in states saved before there were others). */
+  gatewayId?: string;
   deviceId: string;
   deviceName: string;
   tag: string;

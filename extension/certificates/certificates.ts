@@ -59,7 +59,8 @@ export class Certificates implements DeviceNoteSource, vscode.Disposable {
       }),
       this.untrusted.onDidChange(() => this.notesEmitter.fire()),
     );
-    for (const g of gateways.all) {
+    // Server certificates of a remote gateway's devices are that gateway's to trust, on its own machine.
+    for (const g of [gateways.local]) {
       this.disposables.push(
         g.ctx.onCertificateUntrusted((n) => this.untrusted.handle(g.id, n)),
         g.devices.onDidChangeStatus((d) => this.statusChanged(g, d)),

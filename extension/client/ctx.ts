@@ -33,14 +33,10 @@ import type { Settings } from '../config/settings';
 import type { Log } from '../log/log';
 import { capabilitiesOf } from './capabilities';
 import { GatewayDownError } from './errors';
+import { becomesRunning, runRestoreSteps, wireRequest, type GatewayLink, type GatewayState, type RestoreStep } from './link';
 
-export type GatewayState = 'starting' | 'running' | 'stopped';
+export type { GatewayState, RestoreStep } from './link';
 
-/** Runs after every (re)start of the gateway, before it counts as running, in registration order. */
-export type RestoreStep = () => Promise<void>;
-
-/** How long a request waits for a gateway that is still starting. */
-const START_WAIT_MS = 15_000;
 /** The language client's own policy: at most 4 restarts; stop when the 5th crash comes within 3 minutes. */
 const MAX_RESTARTS = 4;
 
@@ -49,7 +45,7 @@ const MAX_RESTARTS = 4;
  * life, and one gateway client, cleared whenever the client is replaced). Everything else talks
  * to the gateway through `request`/`notify` and the events here.
  */
-export class Ctx implements vscode.Disposable {
+export class Ctx implements GatewayLink, vscode.Disposable {
   private client: LanguageClient | undefined;
   /** Disposed when the current client is replaced or stopped. */
   private runScope: vscode.Disposable[] = [];
@@ -161,17 +157,7 @@ export class Ctx implements vscode.Disposable {
   async whenRunning(): Promise<LanguageClient> {
     if (this.currentState === 'running' && this.client) return this.client;
     if (this.currentState === 'stopped' || !this.client) throw new GatewayDownError(this.stoppedReason);
-    const running = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => finish(false), START_WAIT_MS);
-      const sub = this.onDidChangeState((s) => {
-        if (s !== 'starting') finish(s === 'running');
-      });
-      function finish(ok: boolean) {
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(ok);
-      }
-    });
+    const running = await becomesRunning(this.onDidChangeState);
     if (!running || !this.client) throw new GatewayDownError(running ? this.stoppedReason : 'it is still starting');
     return this.client;
   }
@@ -198,9 +184,10 @@ export class Ctx implements vscode.Disposable {
 
   private send<P, R>(client: LanguageClient, type: RequestType0<R, void> | RequestType<P, R, void>, params?: P, token?: vscode.CancellationToken): Promise<R> {
     // The public overloads above keep callers typed; the method name is all the wire needs.
-    if (type instanceof RequestType0) return client.sendRequest<R>(type.method);
+    const wire = wireRequest(type, params);
+    if (!('params' in wire)) return client.sendRequest<R>(wire.method);
     // An undefined token handed on would travel as a second, positional parameter.
-    return token ? client.sendRequest<R>(type.method, params, token) : client.sendRequest<R>(type.method, params);
+    return token ? client.sendRequest<R>(wire.method, wire.params, token) : client.sendRequest<R>(wire.method, wire.params);
   }
 
   private createClient(): LanguageClient {
@@ -289,15 +276,7 @@ export class Ctx implements vscode.Disposable {
   /** After each start: config, demo plant and subscriptions, in order; then the gateway counts as running. */
   private async restore(client: LanguageClient, runId: number): Promise<void> {
     this.setState('starting');
-    for (const step of this.restoreSteps) {
-      if (runId !== this.runId || client !== this.client) return;
-      try {
-        await step();
-      } catch (err) {
-        this.log.error('Restoring the gateway session failed', err);
-      }
-    }
-    if (runId !== this.runId || client !== this.client) return;
+    if (!(await runRestoreSteps(this.restoreSteps, () => runId === this.runId && client === this.client, this.log))) return;
     this.log.info('client: gateway running');
     this.setState('running');
   }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { DeviceInfo, DevicesList } from '../../gateway/protocol';
-import type { Ctx } from './ctx';
+import type { GatewayLink } from './link';
 
 /** Which devices came, went or changed what they hold (name, settings, tags). */
 export interface DevicesChange {
@@ -27,7 +27,7 @@ export class DeviceStore implements vscode.Disposable {
   /** One device's status (or last error) changed. */
   readonly onDidChangeStatus = this.statusEmitter.event;
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(private readonly ctx: GatewayLink) {
     this.disposables.push(
       this.listEmitter,
       this.statusEmitter,

@@ -4,9 +4,17 @@ import { ErrorCodes } from '../../gateway/protocol';
 
 /** Thrown by requests while no gateway is running: the message says what to do about it. */
 export class GatewayDownError extends Error {
-  constructor(reason: string) {
-    super(`The Bifrost gateway is not running (${reason}). Use "Bifrost: Restart Gateway" or look at "Bifrost: Show Log".`);
+  constructor(reason: string, message = `The Bifrost gateway is not running (${reason}). Use "Bifrost: Restart Gateway" or look at "Bifrost: Show Log".`) {
+    super(message);
     this.name = 'GatewayDownError';
+  }
+}
+
+/** A remote gateway is not connected: the extension cannot restart it, only say why (it keeps trying by itself). */
+export class RemoteGatewayDownError extends GatewayDownError {
+  constructor(label: string, reason: string) {
+    super(reason, `The gateway ${label} is not connected (${reason}).`);
+    this.name = 'RemoteGatewayDownError';
   }
 }
 

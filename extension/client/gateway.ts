@@ -4,34 +4,41 @@ import type { GatewayCapabilities } from '../../gateway/protocol';
 import type { Ctx } from './ctx';
 import { DemoPlant } from './demoPlant';
 import { DeviceStore } from './deviceStore';
+import type { GatewayLink } from './link';
 import { ValueHub } from './valueHub';
 
+export interface GatewayOptions {
+  /** The value hub to feed; one that outlives this gateway keeps the views' wishes across a new connection. */
+  values?: ValueHub;
+  /** Count every reading that arrives (extension-host tests only). */
+  countReadings?: boolean;
+}
+
 /**
- * One gateway and what the extension knows of it: its client (Ctx), its devices, its live values
- * and its demo plant, wired to the client's events. Today there is one, the local process; remote
- * gateways will be more of these.
+ * One gateway and what the extension knows of it: its link (the local process, or a remote one
+ * over WebSocket), its devices and its live values, wired to the link's events.
  */
-export class Gateway implements vscode.Disposable {
+export class Gateway<L extends GatewayLink = GatewayLink> implements vscode.Disposable {
   readonly devices: DeviceStore;
   readonly values: ValueHub;
-  readonly demo: DemoPlant;
   private readonly disposables: vscode.Disposable[] = [];
 
   /**
-   * Register bifrost.json's restore step on `ctx` before: a new gateway process gets its devices
-   * first, then the demo plant, then the subscriptions, which need both.
+   * Register what must come back first on `link` before (bifrost.json, the demo plant): the
+   * subscriptions made again after each start need the devices.
    */
   constructor(
     readonly id: string,
     readonly name: string,
-    readonly ctx: Ctx,
-    options: { countReadings?: boolean } = {},
+    readonly ctx: L,
+    options: GatewayOptions = {},
   ) {
-    this.demo = new DemoPlant(ctx);
-    this.values = new ValueHub({
-      onError: (deviceId, message) => ctx.log.warn(`client: subscribing to ${deviceId} failed: ${message}`),
-      countReadings: options.countReadings ?? false,
-    });
+    this.values =
+      options.values ??
+      new ValueHub({
+        onError: (deviceId, message) => ctx.log.warn(`client: subscribing to ${deviceId} on ${name} failed: ${message}`),
+        countReadings: options.countReadings ?? false,
+      });
     ctx.onRestore(() =>
       this.values.attach({
         subscribe: (params) => ctx.requestDuringRestore(Subscribe, params),
@@ -42,7 +49,7 @@ export class Gateway implements vscode.Disposable {
     this.disposables.push(
       this.devices,
       ctx.onValues((n) => this.values.dispatch(n)),
-      // Until the next process is attached, no subscription id of the last one means anything.
+      // Until the next process or connection is attached, no subscription id of the last one means anything.
       ctx.onDidChangeState((s) => {
         if (s !== 'running') this.values.detach();
       }),
@@ -55,6 +62,20 @@ export class Gateway implements vscode.Disposable {
   }
 
   dispose(): void {
+    // Its values are not current any more: the hub may outlive it, waiting for the next connection.
+    this.values.detach();
     this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+/** The gateway the extension starts itself, with the demo plant it can run. */
+export class LocalGateway extends Gateway<Ctx> {
+  readonly demo: DemoPlant;
+
+  /** The demo plant comes back after the devices of bifrost.json and before the subscriptions. */
+  constructor(id: string, name: string, ctx: Ctx, options: GatewayOptions = {}) {
+    const demo = new DemoPlant(ctx);
+    super(id, name, ctx, options);
+    this.demo = demo;
   }
 }

@@ -15,8 +15,13 @@ export interface LiveValueSource {
   ): vscode.Disposable;
 }
 
+/** The value source of each gateway, by id; undefined names the local gateway. */
+export type LiveValueSources = (gatewayId: string | undefined) => LiveValueSource;
+
 /** A tag as the Live Data panel is asked to chart it. */
 export interface ChartTag {
+  /** Absent for the local gateway. */
+  gatewayId?: string;
   deviceId: string;
   deviceName: string;
   tag: string;

@@ -5,6 +5,7 @@ import {
   AbstractMessageWriter,
   createMessageConnection,
   Emitter,
+  type CancellationToken,
   type DataCallback,
   type Disposable,
   type Message,
@@ -105,9 +106,13 @@ export class RemoteClient implements Disposable {
     return { dispose: () => this.notificationHandlers.splice(this.notificationHandlers.indexOf(entry), 1) };
   }
 
-  async request<R>(method: string, params?: unknown): Promise<R> {
+  /** A request on the current connection; a cancelled `token` sends `$/cancelRequest`. */
+  async request<R>(method: string, params?: unknown, token?: CancellationToken): Promise<R> {
     if (this.current.kind !== 'connected' || !this.connection) throw new Error(`the gateway at ${this.options.url} is not connected (${describeState(this.current)})`);
-    return (params === undefined ? this.connection.sendRequest(method) : this.connection.sendRequest(method, params)) as Promise<R>;
+    const args: unknown[] = params === undefined ? [] : [params];
+    // A token handed on as undefined would travel as one more positional parameter.
+    if (token) args.push(token);
+    return this.connection.sendRequest(method, ...args) as Promise<R>;
   }
 
   private setState(s: RemoteState): void {

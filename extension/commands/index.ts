@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { GatewayDownError, isConnectionError, userMessage } from '../client/errors';
+import { GatewayDownError, isConnectionError, RemoteGatewayDownError, userMessage } from '../client/errors';
 import { addDevice } from './addDevice';
 import { refreshAttributes, showAttributes } from './attributes';
 import { callMethod } from './callMethod';
@@ -73,7 +73,9 @@ function guarded(s: Services, handler: (...args: unknown[]) => unknown) {
       const message = userMessage(err);
       const ctx = s.gateways.local.ctx;
       ctx.log.debug(`client: command failed: ${message}`);
-      if (err instanceof GatewayDownError || isConnectionError(err)) {
+      if (err instanceof RemoteGatewayDownError) {
+        if ((await s.prompts.notify('error', message, 'Show Log')) === 'Show Log') ctx.log.show();
+      } else if (err instanceof GatewayDownError || isConnectionError(err)) {
         const choice = await s.prompts.notify('error', message, 'Restart Gateway', 'Show Log');
         if (choice === 'Restart Gateway') await ctx.restart();
         else if (choice === 'Show Log') ctx.log.show();

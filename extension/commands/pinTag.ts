@@ -1,5 +1,6 @@
 import { NodeAttributes } from '../../gateway/protocol';
 import { userMessage } from '../client/errors';
+import type { Gateway } from '../client/gateway';
 import { checkTagName, suggestTagName } from '../config/tagEdits';
 import { oneNode } from './nodeTargets';
 import type { Services } from './services';
@@ -38,7 +39,7 @@ export const pinTag = (s: Services) => async (arg?: unknown) => {
 };
 
 /** The node's EngineeringUnits, if the server has them; a failed read only loses the unit. */
-async function engineeringUnitsOf(gateway: Services['gateways']['local'], deviceId: string, ref: string): Promise<string | undefined> {
+async function engineeringUnitsOf(gateway: Gateway, deviceId: string, ref: string): Promise<string | undefined> {
   try {
     return (await gateway.ctx.request(NodeAttributes, { deviceId, node: ref })).engineeringUnits || undefined;
   } catch (err) {

@@ -3,13 +3,20 @@ import type { TagReading } from '../../gateway/protocol';
 import { protocolCapabilities } from '../client/capabilities';
 import type { Gateway } from '../client/gateway';
 
+/** A tag of a device on a gateway (undefined: the local one). */
+export interface HistoryTag {
+  readonly gatewayId?: string | undefined;
+  readonly deviceId: string;
+  readonly tag: string;
+}
+
 /** Where a Live Data panel backfills a new series from: the server's history of the tag. */
 export interface HistorySource {
   /**
    * The tag's raw history from `start` to `end` (ms since the epoch), oldest first, at most
    * `maxValues` (the newest); undefined when the tag's node keeps none. Throws when reading fails.
    */
-  backfill(deviceId: string, tag: string, start: number, end: number, maxValues: number): Promise<TagReading[] | undefined>;
+  backfill(at: HistoryTag, start: number, end: number, maxValues: number): Promise<TagReading[] | undefined>;
 }
 
 /** Answers per request; the gateway may send fewer. */
@@ -18,20 +25,22 @@ const PAGE = 2000;
 const MAX_PAGES = 100;
 
 /**
- * History from a gateway: only for protocols that have it (`history` in the capabilities) and
- * nodes whose `Historizing` attribute is true; `bifrost/history/read` followed through its
- * continuations.
+ * History from the tag's gateway: only for protocols that have it (`history` in the
+ * capabilities) and nodes whose `Historizing` attribute is true; `bifrost/history/read` followed
+ * through its continuations.
  */
 export class GatewayHistory implements HistorySource {
-  constructor(private readonly gateway: Gateway) {}
+  /** `gatewayOf(undefined)` is the local gateway; undefined when the gateway is not there (now). */
+  constructor(private readonly gatewayOf: (gatewayId: string | undefined) => Gateway | undefined) {}
 
-  async backfill(deviceId: string, tag: string, start: number, end: number, maxValues: number): Promise<TagReading[] | undefined> {
-    const device = this.gateway.devices.device(deviceId);
-    if (!device || !protocolCapabilities(this.gateway.capabilities, device.protocol)?.history) return undefined;
-    const { attributes } = await this.gateway.ctx.request(NodeAttributes, { deviceId, node: tag });
+  async backfill({ gatewayId, deviceId, tag }: HistoryTag, start: number, end: number, maxValues: number): Promise<TagReading[] | undefined> {
+    const gateway = this.gatewayOf(gatewayId);
+    const device = gateway?.devices.device(deviceId);
+    if (!gateway || !device || !protocolCapabilities(gateway.capabilities, device.protocol)?.history) return undefined;
+    const { attributes } = await gateway.ctx.request(NodeAttributes, { deviceId, node: tag });
     if (attributes.find((a) => a.name === 'Historizing')?.value !== 'true') return undefined;
     return readAll((continuation) =>
-      this.gateway.ctx.request(HistoryRead, { deviceId, tag, start, end, maxValues: Math.min(PAGE, maxValues), ...(continuation !== undefined ? { continuation } : {}) }),
+      gateway.ctx.request(HistoryRead, { deviceId, tag, start, end, maxValues: Math.min(PAGE, maxValues), ...(continuation !== undefined ? { continuation } : {}) }),
       maxValues,
     );
   }

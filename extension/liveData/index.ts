@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ChartTag, LiveValueSource } from '../client/liveValues';
+import type { ChartTag, LiveValueSources } from '../client/liveValues';
 import type { HistorySource } from './history';
 import { LiveDataPanel, type PostedMessage, webviewRoot } from './liveDataPanel';
 import type { SeriesContents } from './seriesStore';
@@ -26,7 +26,7 @@ export class LiveDataPanels implements vscode.Disposable {
 
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly source: LiveValueSource,
+    private readonly sources: LiveValueSources,
     private readonly log: vscode.LogOutputChannel,
     private readonly history?: HistorySource,
   ) {
@@ -34,7 +34,7 @@ export class LiveDataPanels implements vscode.Disposable {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         const { tags, problems } = restoreTags(state);
         for (const problem of problems) this.log.warn(`Live Data: ${problem}`);
-        this.track(new LiveDataPanel(panel, this.context.extensionUri, this.source, this.log, tags, this.history));
+        this.track(new LiveDataPanel(panel, this.context.extensionUri, this.sources, this.log, tags, this.history));
       },
     });
   }
@@ -72,7 +72,7 @@ export class LiveDataPanels implements vscode.Disposable {
       enableScripts: true,
       localResourceRoots: [webviewRoot(this.context.extensionUri)],
     });
-    return this.track(new LiveDataPanel(panel, this.context.extensionUri, this.source, this.log, tags, this.history));
+    return this.track(new LiveDataPanel(panel, this.context.extensionUri, this.sources, this.log, tags, this.history));
   }
 
   private track(panel: LiveDataPanel): LiveDataPanel {

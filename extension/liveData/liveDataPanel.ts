@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { TagReading } from '../../gateway/protocol';
 import type { FromWebview, LiveReading, PanelTag, ToWebview } from '../../webview/messages';
 import { userMessage } from '../client/errors';
-import type { LiveValueSource } from '../client/liveValues';
+import type { LiveValueSources } from '../client/liveValues';
 import type { HistorySource } from './history';
 import { makeNonce, renderLiveDataPage } from './html';
 import { seriesInfoOf, seriesKey } from './panelTags';
@@ -51,7 +51,7 @@ export class LiveDataPanel implements vscode.Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private readonly source: LiveValueSource,
+    private readonly sources: LiveValueSources,
     private readonly log: vscode.LogOutputChannel,
     tags: readonly PanelTag[],
     /** Where a new series' chart is backfilled from, for tags whose node keeps history. */
@@ -83,7 +83,7 @@ export class LiveDataPanel implements vscode.Disposable {
    * without a kind of its own (restored from an old state) takes the kind it comes with now.
    */
   add(tags: readonly PanelTag[]): number {
-    const devices = new Set<string>();
+    const devices = new Map<string, DeviceAt>();
     let added = 0;
     let described = false;
     for (const tag of tags) {
@@ -92,11 +92,11 @@ export class LiveDataPanel implements vscode.Disposable {
         if (this.store.describe(info)) described = true;
         continue;
       }
-      devices.add(tag.deviceId);
+      devices.set(deviceKey(tag), { gatewayId: tag.gatewayId, deviceId: tag.deviceId });
       added++;
       void this.fillFromHistory(info);
     }
-    for (const deviceId of devices) this.resubscribe(deviceId);
+    for (const at of devices.values()) this.resubscribe(at);
     if (added > 0 || described) this.scheduleFlush();
     return added;
   }
@@ -112,7 +112,7 @@ export class LiveDataPanel implements vscode.Disposable {
     const start = end - RETENTION_MS;
     let readings: TagReading[] | undefined;
     try {
-      readings = await this.history.backfill(info.deviceId, info.tag, start, end, MAX_POINTS_PER_SERIES);
+      readings = await this.history.backfill(info, start, end, MAX_POINTS_PER_SERIES);
     } catch (err) {
       if (this.disposed || !this.store.has(info.key)) return;
       const error = userMessage(err);
@@ -151,32 +151,34 @@ export class LiveDataPanel implements vscode.Disposable {
   private remove(key: string): void {
     const info = this.store.list().find((s) => s.key === key);
     if (!info || !this.store.remove(key)) return;
-    this.resubscribe(info.deviceId);
+    this.resubscribe(info);
     this.scheduleFlush();
   }
 
-  /** One subscription per device, made again whenever the device's tag list changes. */
-  private resubscribe(deviceId: string): void {
-    this.subscriptions.get(deviceId)?.dispose();
-    this.subscriptions.delete(deviceId);
-    const tags = this.store.list().filter((s) => s.deviceId === deviceId).map((s) => s.tag);
+  /** One subscription per device (of one gateway), made again whenever the device's tag list changes. */
+  private resubscribe(at: DeviceAt): void {
+    const { gatewayId, deviceId } = at;
+    const key = deviceKey(at);
+    this.subscriptions.get(key)?.dispose();
+    this.subscriptions.delete(key);
+    const tags = this.store.list().filter((s) => deviceKey(s) === key).map((s) => s.tag);
     if (tags.length === 0 || this.disposed) return;
     try {
-      this.subscriptions.set(deviceId, this.source.subscribe(deviceId, tags, undefined, (items) => this.valuesArrived(deviceId, items)));
+      this.subscriptions.set(key, this.sources(gatewayId).subscribe(deviceId, tags, undefined, (items) => this.valuesArrived(at, items)));
     } catch (err) {
       // Show why on every affected row rather than leaving them silently empty.
       const error = `Could not subscribe to device "${deviceId}": ${err instanceof Error ? err.message : String(err)}`;
       this.log.error(error);
       const timestamp = Date.now();
-      for (const tag of tags) this.store.ingest(seriesKey(deviceId, tag), { value: null, quality: 'bad', timestamp, error });
+      for (const tag of tags) this.store.ingest(seriesKey(deviceId, tag, gatewayId), { value: null, quality: 'bad', timestamp, error });
       this.scheduleFlush();
     }
   }
 
-  private valuesArrived(deviceId: string, items: TagReading[]): void {
+  private valuesArrived({ gatewayId, deviceId }: DeviceAt, items: TagReading[]): void {
     if (this.disposed) return;
     for (const item of items) {
-      const key = seriesKey(deviceId, item.tag);
+      const key = seriesKey(deviceId, item.tag, gatewayId);
       if (!this.store.has(key)) {
         // Removed a moment ago, or reported under another name than the one asked for.
         this.log.trace(`Live Data: reading for ${deviceId}/${item.tag}, which the panel does not show.`);
@@ -255,6 +257,16 @@ export class LiveDataPanel implements vscode.Disposable {
       (err: unknown) => this.log.warn(`Live Data: could not post to the panel: ${String(err)}`),
     );
   }
+}
+
+/** A device on a gateway (undefined: the local one). */
+interface DeviceAt {
+  readonly gatewayId?: string | undefined;
+  readonly deviceId: string;
+}
+
+function deviceKey(at: DeviceAt): string {
+  return JSON.stringify([at.gatewayId ?? '', at.deviceId]);
 }
 
 function isFromWebview(m: unknown): m is FromWebview {

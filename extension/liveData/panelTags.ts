@@ -7,13 +7,14 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 export type ValueKindsAgree = Holds<Same<ValueKind, LiveValueKind>>;
 
-/** A panel's key for a tag: stable across reloads, unique per device and tag. */
-export function seriesKey(deviceId: string, tag: string): string {
-  return JSON.stringify([deviceId, tag]);
+/** A panel's key for a tag: stable across reloads, unique per gateway, device and tag (the local gateway's as before there were others). */
+export function seriesKey(deviceId: string, tag: string, gatewayId?: string): string {
+  return gatewayId === undefined ? JSON.stringify([deviceId, tag]) : JSON.stringify([gatewayId, deviceId, tag]);
 }
 
 export function seriesInfoOf(tag: PanelTag): SeriesInfo {
-  const info: SeriesInfo = { key: seriesKey(tag.deviceId, tag.tag), deviceId: tag.deviceId, deviceName: tag.deviceName, tag: tag.tag };
+  const info: SeriesInfo = { key: seriesKey(tag.deviceId, tag.tag, tag.gatewayId), deviceId: tag.deviceId, deviceName: tag.deviceName, tag: tag.tag };
+  if (tag.gatewayId !== undefined) info.gatewayId = tag.gatewayId;
   if (tag.unit !== undefined) info.unit = tag.unit;
   if (tag.valueKind !== undefined) info.valueKind = tag.valueKind;
   if (tag.dataType !== undefined) info.dataType = tag.dataType;
@@ -47,7 +48,7 @@ export function restoreTags(state: unknown): RestoredTags {
       problems.push(`Saved tag #${i + 1} is not a device id and tag name (${describe(raw)}); it was left out.`);
       return;
     }
-    const key = seriesKey(tag.deviceId, tag.tag);
+    const key = seriesKey(tag.deviceId, tag.tag, tag.gatewayId);
     if (seen.has(key)) return;
     seen.add(key);
     tags.push(tag);
@@ -64,6 +65,7 @@ function panelTagOf(raw: unknown): PanelTag | undefined {
     deviceName: nonEmptyString(r.deviceName) ? r.deviceName : r.deviceId,
     tag: r.tag,
   };
+  if (nonEmptyString(r.gatewayId)) tag.gatewayId = r.gatewayId;
   if (nonEmptyString(r.unit)) tag.unit = r.unit;
   if (isValueKind(r.valueKind)) tag.valueKind = r.valueKind;
   if (nonEmptyString(r.dataType)) tag.dataType = r.dataType;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RemoteGateways } from '../client/remoteGateways';
-import { isRemoteGatewayId, remoteGatewayId, remoteGatewayItem } from './remoteItems';
+import { isRemoteGatewayId, remoteGatewayId } from '../client/remoteIds';
+import { remoteGatewayItem } from './remoteItems';
 import { Browse, NodeAttributes } from '../../gateway/protocol';
 import type { BrowseItem, DeviceInfo } from '../../gateway/protocol';
 import { protocolCapabilities } from '../client/capabilities';
@@ -85,6 +86,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   private readonly paintedHealth = new Map<string, string>();
   private readonly disposables: vscode.Disposable[] = [];
   private remotes: RemoteGateways | undefined;
+  /** The gateways listened to, with their listeners. */
+  private readonly followed = new Map<string, { gateway: Gateway; listeners: vscode.Disposable[] }>();
 
   readonly onDidChangeTreeData = this.emitter.event;
 
@@ -109,33 +112,69 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
       ...notes.map((n) => n.onDidChange(() => this.repaintDevices())),
     );
     if (discoveries) this.disposables.push(discoveries.onDidChange(() => this.emitter.fire(undefined)));
-    for (const gateway of gateways.all) {
-      this.disposables.push(
-        gateway.devices.onDidChangeDevices((change) => {
-          change.changed.forEach((id) => this.forgetDevice(gateway.id, id));
-          this.emitter.fire(undefined);
-          this.syncValues();
-        }),
-        gateway.devices.onDidChangeStatus((d) => {
-          // A device that could not be browsed may well be browsable once it is connected.
-          if (d.status === 'connected' && this.cache.dropFailed(gateway.id, d.id)) {
-            this.emitter.fire(this.deviceNode(gateway.id, d.id));
-          } else {
-            this.repaint.add(deviceNodeId(gateway.id, d.id));
-          }
-        }),
-        gateway.ctx.onDidChangeState(() => this.emitter.fire(undefined)),
-      );
+    this.followGateways();
+    this.disposables.push(gateways.onDidChange(() => this.followGateways()));
+  }
+
+  /** Listens to every gateway's devices and state; forgets what it held of a gateway that is gone. */
+  private followGateways(): void {
+    const current = new Map(this.gateways.all.map((g) => [g.id, g]));
+    let changed = false;
+    for (const [id, followed] of this.followed) {
+      if (current.get(id) === followed.gateway) continue;
+      followed.listeners.forEach((d) => d.dispose());
+      this.followed.delete(id);
+      this.forgetGateway(id);
+      changed = true;
+    }
+    for (const gateway of current.values()) {
+      if (this.followed.has(gateway.id)) continue;
+      this.followed.set(gateway.id, { gateway, listeners: this.listenTo(gateway) });
+      changed = true;
+    }
+    if (changed) {
+      this.emitter.fire(undefined);
+      this.syncValues();
+    }
+  }
+
+  private listenTo(gateway: Gateway): vscode.Disposable[] {
+    return [
+      gateway.devices.onDidChangeDevices((change) => {
+        change.changed.forEach((id) => this.forgetDevice(gateway.id, id));
+        this.emitter.fire(undefined);
+        this.syncValues();
+      }),
+      gateway.devices.onDidChangeStatus((d) => {
+        // A device that could not be browsed may well be browsable once it is connected.
+        if (d.status === 'connected' && this.cache.dropFailed(gateway.id, d.id)) {
+          this.emitter.fire(this.deviceNode(gateway.id, d.id));
+        } else {
+          this.repaint.add(deviceNodeId(gateway.id, d.id));
+        }
+      }),
+      gateway.ctx.onDidChangeState(() => this.emitter.fire(undefined)),
+    ];
+  }
+
+  /** A gateway went (a remote one removed, or its token replaced): its rows and cached answers with it. */
+  private forgetGateway(gatewayId: string): void {
+    for (const [id, node] of this.deviceNodes) {
+      if (node.gatewayId !== gatewayId) continue;
+      // Only devices that have a row were browsed.
+      this.cache.drop(gatewayId, node.deviceId);
+      this.attributes.drop(gatewayId, node.deviceId);
+      this.deviceNodes.delete(id);
+      this.rows.delete(id);
     }
   }
 
   getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
     if (!node) {
-      const all = this.gateways.all;
-      if (!this.showsGatewayLevel) return this.topRowsOf(all[0]);
-      return [...all.map((g) => this.gatewayNode(g.id)), ...(this.remotes?.all ?? []).map((r) => this.gatewayNode(remoteGatewayId(r.entry.url)))];
+      if (!this.showsGatewayLevel) return this.topRowsOf(this.gateways.local);
+      // The remote gateways as the setting lists them, with a client or not (no token yet).
+      return [this.gatewayNode(this.gateways.local.id), ...(this.remotes?.all ?? []).map((r) => this.gatewayNode(remoteGatewayId(r.entry.url)))];
     }
-    if (node.kind === 'gateway' && isRemoteGatewayId(node.gatewayId)) return [];
     if (node.kind === 'gateway') {
       const gateway = this.gateways.get(node.gatewayId);
       return gateway ? this.topRowsOf(gateway) : [];
@@ -162,6 +201,8 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
     const item = this.itemOf(node);
     // VS Code resolves only a tooltip left undefined: a node's comes with its attributes, on hover.
     if (this.isAddressSpaceRow(node)) item.tooltip = undefined;
+    // Commands that edit this workspace's bifrost.json do not apply to a remote gateway's rows (`\.remote\b`).
+    if (node.kind !== 'gateway' && isRemoteGatewayId(node.gatewayId) && item.contextValue) item.contextValue += '.remote';
     return item;
   }
 
@@ -174,13 +215,13 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
 
   /** The tree shows a gateway level only when there are several gateways. */
   private get showsGatewayLevel(): boolean {
-    return this.gateways.all.length + (this.remotes?.all.length ?? 0) > 1;
+    return 1 + (this.remotes?.all.length ?? 0) > 1;
   }
 
   private itemOf(node: TreeNode): vscode.TreeItem {
     if (node.kind === 'gateway' && isRemoteGatewayId(node.gatewayId)) {
       const remote = this.remotes?.all.find((r) => remoteGatewayId(r.entry.url) === node.gatewayId);
-      return remote ? remoteGatewayItem(node, remote) : new vscode.TreeItem('(gone)');
+      return remote ? remoteGatewayItem(node, remote, this.gateways.get(node.gatewayId) !== undefined) : new vscode.TreeItem('(gone)');
     }
     const gateway = this.gateways.get(node.gatewayId);
     if (!gateway) return new vscode.TreeItem('(gone)');
@@ -513,6 +554,7 @@ export class TagTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscod
   }
 
   dispose(): void {
+    for (const f of this.followed.values()) f.listeners.forEach((d) => d.dispose());
     this.cache.dropAll();
     this.attributes.dropAll();
     this.repaint.dispose();

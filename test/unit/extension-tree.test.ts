@@ -201,7 +201,7 @@ describe('extension: Tag Explorer', () => {
   function build(list: DeviceInfo[], skipped: SkippedEntry[] = []): void {
     gw = new FakeGateway(list, ValueHub);
     values = new TreeValues();
-    const gateways = { all: [gw], local: gw, get: (id: string) => (id === gw.id ? gw : undefined) };
+    const gateways = { all: [gw], local: gw, get: (id: string) => (id === gw.id ? gw : undefined), onDidChange: () => ({ dispose() {} }) };
     const changed = new fakeVscode.EventEmitter<void>();
     config = { skipped, changed, onDidChangeSkipped: changed.event, devicePointer: (id) => `/devices/${list.findIndex((d) => d.id === id)}` };
     tree = new TagTreeProvider(gateways as never, values, { current: { treeRefreshMs: 0 } } as never, config as never);

@@ -66,7 +66,7 @@ describe('livedata: panel host (extension side, in-memory vscode)', () => {
     source = new FakeSource();
     log = [];
     const context = { extensionUri: { path: '/ext' }, subscriptions: [] };
-    panels = new LiveDataPanels(context as never, source as never, fakeLog(log) as never);
+    panels = new LiveDataPanels(context as never, (() => source) as never, fakeLog(log) as never);
   });
   afterEach(() => panels.dispose());
 

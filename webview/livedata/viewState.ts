@@ -26,6 +26,7 @@ export function viewStateOf(series: readonly SeriesInfo[], settings: ViewSetting
 
 function panelTagOf(info: SeriesInfo): PanelTag {
   const tag: PanelTag = { deviceId: info.deviceId, deviceName: info.deviceName, tag: info.tag };
+  if (info.gatewayId !== undefined) tag.gatewayId = info.gatewayId;
   if (info.unit !== undefined) tag.unit = info.unit;
   // A kind inferred from a reading is a guess: it is inferred again after a reload rather than saved.
   if (info.valueKind !== undefined && !info.kindInferred) tag.valueKind = info.valueKind;
