@@ -33,7 +33,7 @@ export interface BifrostTestApi {
   readonly tree: TagTreeProvider;
   /** The Tag Explorer's view: what is selected (Go to Node). */
   readonly view: Pick<vscode.TreeView<TreeNode>, 'selection'>;
-  readonly gateway: Pick<Ctx, 'state' | 'onDidChangeState' | 'capabilities'>;
+  readonly gateway: Pick<Ctx, 'state' | 'stopReason' | 'onDidChangeState' | 'capabilities'>;
   readonly prompts: Prompts;
   /** The local gateway's value hub: its gateway subscriptions, and the readings that crossed the wire. */
   readonly values: Pick<ValueHub, 'gatewaySubscriptions' | 'readingsReceived'>;
@@ -59,11 +59,11 @@ export function activate(context: vscode.ExtensionContext): BifrostTestApi | und
 
   const log = new Log();
   const settings = new Settings();
-  ctx = new Ctx(context, log, settings);
+  const prompts = new Prompts();
+  ctx = new Ctx(context, log, settings, prompts);
   const c = ctx;
   c.pushExt(log, settings);
 
-  const prompts = new Prompts();
   const passwords = new Passwords(context.secrets, log, prompts);
   // bifrost.json first: after every gateway start its devices come back before the demo plant
   // and the subscriptions (registered by the gateway below).

@@ -32,13 +32,13 @@ import {
 import type { Settings } from '../config/settings';
 import type { Log } from '../log/log';
 import { capabilitiesOf } from './capabilities';
+import type { Prompts } from '../commands/prompts';
+import { CrashWindow } from './crashWindow';
 import { GatewayDownError } from './errors';
 import { becomesRunning, runRestoreSteps, wireRequest, type GatewayLink, type GatewayState, type RestoreStep } from './link';
 
 export type { GatewayState, RestoreStep } from './link';
 
-/** The language client's own policy: at most 4 restarts; stop when the 5th crash comes within 3 minutes. */
-const MAX_RESTARTS = 4;
 
 /**
  * Owns the gateway process: start, stop, restart, and the two cleanup scopes (the extension's
@@ -58,6 +58,8 @@ export class Ctx implements GatewayLink, vscode.Disposable {
   private runId = 0;
   private starting: Promise<void> | undefined;
   private currentCapabilities: GatewayCapabilities | undefined;
+  /** Crashes of the gateway processes started since the last start by the user. */
+  private readonly crashes = new CrashWindow();
 
   private readonly stateEmitter = new vscode.EventEmitter<GatewayState>();
   private readonly valuesEmitter = new vscode.EventEmitter<ValuesNotification>();
@@ -79,6 +81,7 @@ export class Ctx implements GatewayLink, vscode.Disposable {
     readonly extension: vscode.ExtensionContext,
     readonly log: Log,
     readonly settings: Settings,
+    private readonly prompts: Prompts,
   ) {
     this.pushExt(
       this.stateEmitter,
@@ -116,6 +119,7 @@ export class Ctx implements GatewayLink, vscode.Disposable {
 
   async start(): Promise<void> {
     if (this.client) return this.starting;
+    this.crashes.reset();
     const client = this.createClient();
     this.client = client;
     this.setState('starting');
@@ -199,11 +203,12 @@ export class Ctx implements GatewayLink, vscode.Disposable {
     };
     let client: LanguageClient | undefined = undefined;
     // The client's default handler counts the crashes: one per client, created on first use.
+    // The client's default handler decides about errors on the connection; restarts are ours.
     let counting: ErrorHandler | undefined;
-    const defaultHandler = () => (counting ??= client!.createDefaultErrorHandler(MAX_RESTARTS));
+    const defaultHandler = () => (counting ??= client!.createDefaultErrorHandler());
     const errorHandler: ErrorHandler = {
       error: (error, message, count) => defaultHandler().error(error, message, count),
-      closed: () => this.onClosed(defaultHandler()),
+      closed: () => this.onClosed(),
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
@@ -245,12 +250,12 @@ export class Ctx implements GatewayLink, vscode.Disposable {
     return [`--pki=${folder}`];
   }
 
-  private async onClosed(handler: ErrorHandler): Promise<CloseHandlerResult> {
-    const result = await handler.closed();
-    if (result.action === CloseAction.DoNotRestart) {
-      this.stoppedReason = `it crashed ${MAX_RESTARTS + 1} times within 3 minutes`;
-      this.log.error(`The gateway crashed ${MAX_RESTARTS + 1} times within 3 minutes and will not be restarted.`);
-      void this.offerRestart(`The Bifrost gateway crashed ${MAX_RESTARTS + 1} times within 3 minutes and was not restarted.`);
+  private onClosed(): CloseHandlerResult {
+    if (!this.crashes.crashed()) {
+      const times = this.crashes.describe();
+      this.stoppedReason = `it crashed ${times}`;
+      this.log.error(`The gateway crashed ${times} and will not be restarted.`);
+      void this.offerRestart(`The Bifrost gateway crashed ${times} and was not restarted.`);
       return { action: CloseAction.DoNotRestart, handled: true };
     }
     this.log.warn('The gateway exited unexpectedly; starting a new one.');
@@ -282,7 +287,7 @@ export class Ctx implements GatewayLink, vscode.Disposable {
   }
 
   private async offerRestart(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(message, 'Restart Gateway', 'Show Log');
+    const choice = await this.prompts.notify('error', message, 'Restart Gateway', 'Show Log');
     if (choice === 'Restart Gateway') await this.restart();
     else if (choice === 'Show Log') this.log.show();
   }
