@@ -5,7 +5,12 @@
  * unlike the TCP client it keeps the stream after a timeout or a bad answer: the bus is shared by
  * every unit on it, so one silent unit must not cut off the others. Instead the line is drained:
  * the next request waits until it has been quiet for a while, and bytes that arrive while nothing
- * is asked are counted and thrown away.
+ * is asked are counted and thrown away. An RTU answer carries no transaction id: a late answer
+ * that came after the next request to the same unit went out would be taken for that request's
+ * (a value of another register shown as this one's). So after a request to a unit got no answer
+ * of its own (a timeout, or another unit's answer in its place), the next request to that unit
+ * waits as long as the timeout again; other units' requests go on. An answer later than twice
+ * the timeout cannot be told apart: the timeout has to suit the slowest unit.
  */
 import type { Duplex } from 'node:stream';
 import type { SerialBusStats } from '../protocol';
@@ -59,6 +64,10 @@ export class RtuClient {
   /** When a byte last went over the line either way (performance.now() ms). */
   private lastActivity = 0;
   private draining = false;
+  /** Per unit whose answer may still come: no request to it before this (performance.now() ms). */
+  private readonly lateAnswersUntil = new Map<number, number>();
+  /** The unit of the request in flight. */
+  private asked = 0;
   private open = true;
   private closeListener: ((reason: string) => void) | null = null;
   private readonly silenceMs: number;
@@ -103,7 +112,7 @@ export class RtuClient {
   async transact(unit: number, pdu: Buffer): Promise<Buffer> {
     if (!this.open) throw new RtuFailure('closed', 'the line is not open');
     if (this.inFlight) throw new Error('a request is already in flight on this line');
-    await this.waitForQuiet();
+    await this.waitForQuiet(unit);
     if (!this.open) throw new RtuFailure('closed', 'the line was closed');
     const frame = rtuFrame(unit, pdu);
     this.stats.requests++;
@@ -116,12 +125,14 @@ export class RtuClient {
       return Buffer.alloc(0);
     }
     this.parser.expect(unit, pdu[0]!);
+    this.asked = unit;
     return new Promise<Buffer>((resolve, reject) => {
       const timeoutMs = this.timeoutMs;
       const timer = setTimeout(() => {
         this.stats.timeouts++;
         // The drain counts from now: a late answer is most likely to come soon after.
         this.lastActivity = performance.now();
+        this.lateAnswersUntil.set(unit, this.lastActivity + timeoutMs);
         const got = this.parser.received;
         this.failInFlight(new RtuFailure('timeout', got.length === 0 ? `no answer within ${timeoutMs} ms` : `no complete answer within ${timeoutMs} ms (${got.length} bytes came: ${got.toString('hex')})`));
       }, timeoutMs);
@@ -131,11 +142,14 @@ export class RtuClient {
     });
   }
 
-  /** Waits until the line has been quiet for the silence (or the drain time after trouble). */
-  private async waitForQuiet(): Promise<void> {
+  /**
+   * Waits until the line has been quiet for the silence (or the drain time after trouble), and
+   * until a late answer of `unit` can no longer come.
+   */
+  private async waitForQuiet(unit: number): Promise<void> {
     for (;;) {
       const quiet = this.draining ? this.drainMs : this.silenceMs;
-      const wait = this.lastActivity + quiet - performance.now();
+      const wait = Math.max(this.lastActivity + quiet, this.lateAnswersUntil.get(unit) ?? 0) - performance.now();
       if (wait <= 0) break;
       // Node's timers count whole milliseconds on a cached clock and fire up to a millisecond
       // late, which at 115,200 baud would stretch a 1.75 ms silence by half: sleep while more than
@@ -143,6 +157,7 @@ export class RtuClient {
       await new Promise((r) => (wait > 1 ? setTimeout(r, Math.floor(wait)) : setImmediate(r)));
     }
     this.draining = false;
+    this.lateAnswersUntil.delete(unit);
   }
 
   private onData(chunk: Buffer): void {
@@ -172,6 +187,8 @@ export class RtuClient {
         return;
       case 'wrong-unit':
         this.stats.wrongUnit++;
+        // The unit asked may still answer, late.
+        this.lateAnswersUntil.set(this.asked, performance.now() + this.timeoutMs);
         this.trouble(new RtuFailure('wrong-unit', `an answer from unit ${result.unit} came`));
         return;
       case 'garbage':
