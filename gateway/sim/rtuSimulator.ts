@@ -37,6 +37,8 @@ export class RtuSimulator {
   corruptAllAnswers = false;
   /** Answers go out this long after the request (a slow device); 0 = at once. */
   answerDelayMs = 0;
+  /** A unit's own delay in place of answerDelayMs: one slow unit on a bus of quick ones. */
+  readonly unitAnswerDelayMs = new Map<number, number>();
   /**
    * Answers go out as late as on a real line of this speed: after the request's and the answer's
    * characters and the inter-frame silence before the answer. A pty passes bytes at once, so
@@ -167,7 +169,7 @@ export class RtuSimulator {
     }
     this.sentBytes += out.length;
     const pace = this.pace;
-    const delayMs = this.answerDelayMs + (pace ? ((frame.length + out.length) * pace.bitsPerChar * 1000) / pace.baudRate + pace.silenceMs : 0);
+    const delayMs = (this.unitAnswerDelayMs.get(unit) ?? this.answerDelayMs) + (pace ? ((frame.length + out.length) * pace.bitsPerChar * 1000) / pace.baudRate + pace.silenceMs : 0);
     if (delayMs > 0) {
       const due = performance.now() + delayMs;
       const send = () => {
