@@ -18,7 +18,7 @@ import type { Logger } from '../log';
 import { DevicesChanged, DevicesList, DeviceStatusChanged, ErrorCodes, Subscribe, TagsWrite, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagInfo, type TagReading, type TagValue } from '../protocol';
 import { tlsProblem, type TlsOptions } from './brokerTls';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
-import { endWhenDrained, keepInBuffer, stored } from './publisherCommon';
+import { AckWatchdog, DEFAULT_KEEPALIVE_S, endWhenDrained, keepInBuffer, stored } from './publisherCommon';
 import { compileTopic, PayloadTemplate, topicProblem, type TextTemplate, type ValueFields } from './jsonTemplate';
 import type { PublisherStats } from './sparkplugPublisher';
 
@@ -42,6 +42,8 @@ export interface JsonPublisherOptions {
   buffer?: ForwardBuffer;
   /** Milliseconds between connection attempts. */
   retryMs?: number;
+  /** MQTT keep alive in seconds (default 30): how soon a dead connection is noticed. */
+  keepaliveS?: number;
 }
 
 interface Tag {
@@ -72,6 +74,8 @@ export class JsonPublisher {
   private readonly devices = new Map<string, DeviceState>();
   private readonly bySubscription = new Map<string, DeviceState>();
   private client: MqttClient | undefined;
+  /** Watches the publishes (QoS 1 and 2) for their acknowledgements. */
+  private acks: AckWatchdog | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private lastProblem: string | undefined = 'not connected yet';
   private stopped = false;
@@ -139,12 +143,18 @@ export class JsonPublisher {
       clean: true,
       reconnectPeriod: o.retryMs ?? 2000,
       connectTimeout: 10_000,
+      keepalive: o.keepaliveS ?? DEFAULT_KEEPALIVE_S,
       queueQoSZero: false,
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...o.tls,
     });
     this.client = client;
+    this.acks = new AckWatchdog((o.keepaliveS ?? DEFAULT_KEEPALIVE_S) * 1500, (waited) => {
+      this.problem(`${o.broker} acknowledged nothing for ${Math.round(waited / 1000)} s; the connection is taken for dead`);
+      // mqtt.js connects again and sends what is unacknowledged once more.
+      client.stream?.destroy();
+    });
     client.on('connect', () => {
       this.log.info(`${this.name}: connected`);
       this.lastProblem = undefined;
@@ -154,6 +164,7 @@ export class JsonPublisher {
     client.on('message', (topic, payload) => void this.onCommand(topic, payload));
     client.on('error', (err) => this.problem(`${o.broker}: ${tlsProblem(err) ?? err.message}`));
     client.on('close', () => {
+      this.acks?.stop();
       this.wakeReplay();
       if (!this.stopped) this.problem(this.lastProblem ?? `the connection to ${o.broker} closed`);
     });
@@ -163,6 +174,7 @@ export class JsonPublisher {
     this.stopped = true;
     const client = this.client;
     if (client) await endWhenDrained(client);
+    this.acks?.stop();
     for (const d of this.devices.values()) if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
   }
 
@@ -328,7 +340,11 @@ export class JsonPublisher {
       error: r.error ?? null,
     };
     this.published++;
-    client.publish(tag.topic, this.payload.render(fields), { qos: this.options.qos, retain: this.options.retain }, (err) => done?.(err ?? undefined));
+    const acknowledged = this.options.qos > 0 ? this.acks?.sent() : undefined;
+    client.publish(tag.topic, this.payload.render(fields), { qos: this.options.qos, retain: this.options.retain }, (err) => {
+      acknowledged?.();
+      done?.(err ?? undefined);
+    });
     return true;
   }
 

@@ -48,6 +48,14 @@ const BROKER_RULE: FieldRule = {
 
 /** How every publisher reaches and logs in to its broker. */
 const LOGIN_RULES: readonly FieldRule[] = [
+  {
+    key: 'keepaliveS',
+    kind: 'integer',
+    min: 1,
+    max: 65535,
+    description:
+      "MQTT keep alive, in seconds: when nothing came from the broker for this long the gateway pings it, and one and a half times this without an answer ends the connection (a cut cable, a hung broker or a half-open connection); values wait in the buffer meanwhile. Default 30.",
+  },
   { key: 'username', kind: 'string', nonEmpty: true, description: 'The user name to log in to the broker with.' },
   {
     key: 'passwordEnv',
@@ -184,6 +192,7 @@ export interface SparkplugSettings {
   groupId: string;
   edgeNodeId: string;
   clientId?: string;
+  keepaliveS?: number;
   username?: string;
   passwordEnv?: string;
   primaryHostId?: string;
@@ -204,6 +213,7 @@ export interface MqttJsonSettings {
   commandTopic?: string;
   replyTopic?: string;
   clientId?: string;
+  keepaliveS?: number;
   username?: string;
   passwordEnv?: string;
   storeAndForward?: { maxBytes?: number };

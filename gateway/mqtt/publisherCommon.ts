@@ -5,6 +5,12 @@ import type { Logger } from '../log';
 import type { TagReading } from '../protocol';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
 
+/**
+ * MQTT keep alive, seconds. mqtt.js's own default (60) lets a dead connection (a cut cable, a
+ * half-open socket) look alive for 90 s, with every publish meanwhile unacknowledged in memory.
+ */
+export const DEFAULT_KEEPALIVE_S = 30;
+
 export function stored(r: TagReading): StoredReading {
   return { tag: r.tag, value: r.value, quality: r.quality, timestamp: r.timestamp };
 }
@@ -33,4 +39,55 @@ export async function endWhenDrained(client: MqttClient): Promise<void> {
   const deadline = Date.now() + 5000;
   while (client.connected && Object.keys(client.outgoing).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await client.endAsync(Object.keys(client.outgoing).length > 0).catch(() => undefined);
+}
+
+/**
+ * Ends a connection that takes publishes but acknowledges none (a broker that hangs, answers
+ * lost or mangled on the way): mqtt.js counts any packet from the broker as a sign of life, so
+ * such a connection can look alive while every value waits, unacknowledged, in memory. Stuck is
+ * when the oldest publish has waited longer than `limitMs` (1.5 × the keep alive: what a ping gets).
+ */
+export class AckWatchdog {
+  private readonly sentAt = new Map<number, number>();
+  private next = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limitMs: number,
+    private readonly onStuck: (waitedMs: number) => void,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  /** At each publish that expects an acknowledgement; call what it returns once it came (or failed). */
+  sent(): () => void {
+    const id = this.next++;
+    this.sentAt.set(id, this.now());
+    this.timer ??= setInterval(() => this.check(), Math.max(100, Math.round(this.limitMs / 3)));
+    return () => void this.sentAt.delete(id);
+  }
+
+  /** Publishes waiting for their acknowledgement. */
+  get waiting(): number {
+    return this.sentAt.size;
+  }
+
+  check(): void {
+    const oldest = this.sentAt.values().next();
+    if (oldest.done) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const waited = this.now() - oldest.value;
+    if (waited <= this.limitMs) return;
+    this.stop();
+    this.onStuck(waited);
+  }
+
+  /** Forgets what it watched (the connection is gone). */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.sentAt.clear();
+  }
 }

@@ -21,7 +21,7 @@ import type { Logger } from '../log';
 import { DevicesChanged, DevicesList, DeviceStatusChanged, Subscribe, TagsRead, TagsWrite, Unsubscribe, Values, type Deadband, type DeviceInfo, type TagReading } from '../protocol';
 import { tlsProblem, type TlsOptions } from './brokerTls';
 import type { ForwardBuffer, StoredReading } from './forwardBuffer';
-import { endWhenDrained, keepInBuffer, stored } from './publisherCommon';
+import { AckWatchdog, DEFAULT_KEEPALIVE_S, endWhenDrained, keepInBuffer, stored } from './publisherCommon';
 import { parseHostState, SparkplugEdgeNode, type BirthMetric, type MetricChange, type SparkplugMessage } from './sparkplug/edgeNode';
 import { metricType, metricValue, writeValue } from './sparkplug/metricTypes';
 import { checkMetricValue, decodePayload, type DataTypeName, type Metric } from './sparkplug/payload';
@@ -43,6 +43,8 @@ export interface SparkplugPublisherOptions {
   buffer?: ForwardBuffer;
   /** Milliseconds between connection attempts. */
   retryMs?: number;
+  /** MQTT keep alive in seconds (default 30): how soon a dead connection is noticed. */
+  keepaliveS?: number;
   /** TLS for mqtts:// and wss:// (files already read). */
   tls?: TlsOptions;
   /** Report by exception for the numeric tags without a deadband of their own. */
@@ -89,6 +91,8 @@ export class SparkplugPublisher {
   /** This MQTT session's Will: the NDEATH published on a clean stop too. */
   private will: SparkplugMessage | undefined;
   private client: MqttClient | undefined;
+  /** Watches the current connection's publishes for their acknowledgements. */
+  private acks: AckWatchdog | undefined;
   private retry: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -158,6 +162,7 @@ export class SparkplugPublisher {
     }
     // Drained: a DISCONNECT, so the broker does not publish the Will after our own NDEATH.
     if (client) await endWhenDrained(client);
+    this.acks?.stop();
     for (const d of this.devices.values()) if (d.subscriptionId) await this.gateway.sendRequest(Unsubscribe, { subscriptionId: d.subscriptionId }).catch(() => undefined);
   }
 
@@ -177,6 +182,7 @@ export class SparkplugPublisher {
       clean: true,
       reconnectPeriod: 0,
       connectTimeout: 10_000,
+      keepalive: this.options.keepaliveS ?? DEFAULT_KEEPALIVE_S,
       queueQoSZero: false,
       ...(this.options.username !== undefined ? { username: this.options.username } : {}),
       ...(this.options.password !== undefined ? { password: this.options.password } : {}),
@@ -184,6 +190,14 @@ export class SparkplugPublisher {
       will: willOf(will),
     });
     this.client = client;
+    const keepaliveS = this.options.keepaliveS ?? DEFAULT_KEEPALIVE_S;
+    this.acks = new AckWatchdog(keepaliveS * 1500, (waited) => {
+      if (this.client !== client) return;
+      this.lastProblem = `${this.options.broker} acknowledged nothing for ${Math.round(waited / 1000)} s; the connection is taken for dead`;
+      this.log.warn(`${this.name}: ${this.lastProblem}`);
+      // Its close hands what is unacknowledged to the buffer and connects again.
+      client.end(true);
+    });
     client.on('connect', () => {
       this.log.info(`${this.name}: connected to ${this.options.broker} (bdSeq ${this.node.currentBdSeq})`);
       this.lastProblem = undefined;
@@ -202,6 +216,7 @@ export class SparkplugPublisher {
     client.on('close', () => {
       if (this.client !== client) return;
       this.client = undefined;
+      this.acks?.stop();
       this.wakeReplay();
       if (this.stopped) return;
       this.problem(this.lastProblem ?? `the connection to ${this.options.broker} closed`);
@@ -563,7 +578,11 @@ export class SparkplugPublisher {
       return false;
     }
     this.published++;
-    client.publish(message.topic, asBuffer(message.payload), { qos: 1, retain: false }, (err) => done?.(err ?? undefined));
+    const acknowledged = this.acks?.sent();
+    client.publish(message.topic, asBuffer(message.payload), { qos: 1, retain: false }, (err) => {
+      acknowledged?.();
+      done?.(err ?? undefined);
+    });
     return true;
   }
 }

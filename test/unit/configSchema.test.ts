@@ -243,7 +243,7 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
   });
 
   it('takes a "publish" list of Sparkplug brokers, and refuses what the gateway refuses in it', () => {
-    const good = { type: 'sparkplug', broker: 'mqtt://broker:1883', groupId: 'plant1', edgeNodeId: 'line2-gw', username: 'gw', passwordEnv: 'BROKER_PASSWORD', deadband: { type: 'percent', value: 1 } };
+    const good = { type: 'sparkplug', broker: 'mqtt://broker:1883', groupId: 'plant1', edgeNodeId: 'line2-gw', username: 'gw', passwordEnv: 'BROKER_PASSWORD', keepaliveS: 15, deadband: { type: 'percent', value: 1 } };
     assert.deepEqual(errorsOf(validateCommitted, { devices: [], publish: [good] }), []);
     assert.deepEqual(gatewayErrors({ devices: [], publish: [good] }, builtin), []);
     const bad: [string, Record<string, unknown>][] = [
@@ -254,6 +254,8 @@ describe('bifrost.json schema: generated from the configuration rules', () => {
       ['an unknown type', { ...good, type: 'kafka' }],
       ['a deadband of another shape', { ...good, deadband: { type: 'relative', value: 1 } }],
       ['a percent deadband over 100', { ...good, deadband: { type: 'percent', value: 150 } }],
+      ['a keep alive of 0 (MQTT: no keep alive, a dead connection never noticed)', { ...good, keepaliveS: 0 }],
+      ['a keep alive that is not whole seconds', { ...good, keepaliveS: 2.5 }],
     ];
     for (const [what, entry] of bad) {
       const doc = { devices: [], publish: [entry] };
