@@ -35,6 +35,8 @@ export class RtuSimulator {
   corruptNextAnswers = 0;
   /** Every answer goes out with a wrong CRC while set. */
   corruptAllAnswers = false;
+  /** The next answer to a request this says yes to goes out with a wrong CRC (then it is cleared). */
+  corruptNextAnswerIf: ((unit: number, pdu: Buffer) => boolean) | null = null;
   /** Answers go out this long after the request (a slow device); 0 = at once. */
   answerDelayMs = 0;
   /** A unit's own delay in place of answerDelayMs: one slow unit on a bus of quick ones. */
@@ -163,8 +165,10 @@ export class RtuSimulator {
     const answer = sim.answerPdu(unit, pdu);
     if (!answer) return;
     const out = rtuFrame(answer[0]!, answer.subarray(1));
-    if (this.corruptAllAnswers || this.corruptNextAnswers > 0) {
-      if (this.corruptNextAnswers > 0) this.corruptNextAnswers--;
+    const picked = this.corruptNextAnswerIf?.(unit, pdu) === true;
+    if (picked) this.corruptNextAnswerIf = null;
+    if (this.corruptAllAnswers || this.corruptNextAnswers > 0 || picked) {
+      if (this.corruptNextAnswers > 0 && !picked) this.corruptNextAnswers--;
       out[out.length - 1]! ^= 0x5a;
     }
     this.sentBytes += out.length;

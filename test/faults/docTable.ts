@@ -4,7 +4,7 @@
  * document says something else, so the document is always what the last run observed.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const RELIABILITY_DOC = path.resolve(__dirname, '..', '..', 'docs', 'reliability.md');
@@ -23,6 +23,25 @@ export function readSection(name: string, file = RELIABILITY_DOC): string {
   return text.slice(a + begin.length, b).replace(/^\n/, '').replace(/\n$/, '');
 }
 
+/** Runs `fn` holding a lock (a directory: its creation is atomic), waiting up to 10 s for it. */
+function withLock(lock: string, fn: () => void): void {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > until) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
 /**
  * With BIFROST_UPDATE_DOCS=1, writes `markdown` into the section; otherwise fails unless the
  * section already holds exactly `markdown`.
@@ -32,11 +51,14 @@ export function checkOrUpdateSection(name: string, markdown: string, file = RELI
   const current = readSection(name, file);
   if (process.env['BIFROST_UPDATE_DOCS'] === '1') {
     if (current === body) return;
-    const text = readFileSync(file, 'utf8');
-    const { begin, end } = markers(name);
-    const a = text.indexOf(begin) + begin.length;
-    const b = text.indexOf(end);
-    writeFileSync(file, `${text.slice(0, a)}\n${body}\n${text.slice(b)}`);
+    // Fault suites run in parallel processes: one writer at a time, each on what the last one wrote.
+    withLock(`${file}.lock`, () => {
+      const text = readFileSync(file, 'utf8');
+      const { begin, end } = markers(name);
+      const a = text.indexOf(begin) + begin.length;
+      const b = text.indexOf(end);
+      writeFileSync(file, `${text.slice(0, a)}\n${body}\n${text.slice(b)}`);
+    });
     return;
   }
   assert.equal(current, body, `${path.basename(file)} (${name}) differs from what this run observed; if the change is intended, run again with BIFROST_UPDATE_DOCS=1`);

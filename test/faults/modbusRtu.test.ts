@@ -69,10 +69,10 @@ function noise(line: Line, everyMs: number, bytes: number): () => void {
 const MATRIX: Row[] = [
   {
     name: 'one CRC error',
-    means: 'the next answer of the bus goes out with a wrong CRC',
+    means: "the next answer to a read of the read device's register goes out with a wrong CRC",
     start: ({ sim }) => {
-      sim.corruptNextAnswers = 1;
-      return () => (sim.corruptNextAnswers = 0);
+      sim.corruptNextAnswerIf = (unit, pdu) => unit === 1 && pdu[0] === 0x03 && pdu.readUInt16BE(1) === READ_REG;
+      return () => (sim.corruptNextAnswerIf = null);
     },
     expect: { read: 'bad · CRC error, then good', poll: 'good', write: 'good', recovery: '≤ 1 s' },
   },

@@ -99,6 +99,8 @@ export class OpcUaPeer {
       browseName: 'Level',
       nodeId: 's=Tank.Level',
       dataType: 'Double',
+      // What node-opcua sets (with a warning at every start) for a variable read through a getter.
+      minimumSamplingInterval: 1000,
       value: { get: () => new Variant({ dataType: DataType.Double, value: 42.5 }) },
     });
     ns.addVariable({
