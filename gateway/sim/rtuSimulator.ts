@@ -35,6 +35,11 @@ export class RtuSimulator {
   corruptNextAnswers = 0;
   /** Every answer goes out with a wrong CRC while set. */
   corruptAllAnswers = false;
+  /**
+   * Each answer's unit id and PDU (`answer`: unit id then PDU) replaced by what this returns,
+   * framed with a right CRC: a device that answers nonsense well framed (fuzzing).
+   */
+  replaceAnswer: ((unit: number, request: Buffer, answer: Buffer) => Buffer) | null = null;
   /** The next answer to a request this says yes to goes out with a wrong CRC (then it is cleared). */
   corruptNextAnswerIf: ((unit: number, pdu: Buffer) => boolean) | null = null;
   /** Answers go out this long after the request (a slow device); 0 = at once. */
@@ -162,8 +167,9 @@ export class RtuSimulator {
     }
     const sim = this.units.get(unit);
     if (!sim || this.muted.has(unit)) return;
-    const answer = sim.answerPdu(unit, pdu);
-    if (!answer) return;
+    const real = sim.answerPdu(unit, pdu);
+    if (!real) return;
+    const answer = this.replaceAnswer ? this.replaceAnswer(unit, pdu, real) : real;
     const out = rtuFrame(answer[0]!, answer.subarray(1));
     const picked = this.corruptNextAnswerIf?.(unit, pdu) === true;
     if (picked) this.corruptNextAnswerIf = null;
