@@ -118,7 +118,7 @@ const MATRIX: Row[] = [
   },
   {
     name: 'duplicate answer',
-    means: 'each answer sent twice',
+    means: 'each answer sent twice, back to back in one segment',
     fault: { kind: 'duplicate' },
     expect: { read: 'good, then bad · unasked answer', poll: 'bad · unasked answer', write: 'good, then error 1005 · unasked answer', recovery: RECONNECTED },
   },
@@ -136,8 +136,8 @@ const MATRIX: Row[] = [
   },
   {
     name: 'slow drip',
-    means: 'answers one byte every 25 ms (about 300 ms for a read answer)',
-    fault: { kind: 'drip', intervalMs: 25 },
+    means: 'answers one byte every 15 ms (an 11-byte read answer in about 165 ms)',
+    fault: { kind: 'drip', intervalMs: 15 },
     expect: { read: 'good (slow)', poll: 'good', write: 'good (slow)', recovery: AT_ONCE },
   },
   {
