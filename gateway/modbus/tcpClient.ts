@@ -101,6 +101,11 @@ export class ModbusTcpClient {
   /** The frame of a read request, reused while the socket has taken the previous one whole. */
   private readFrame: Buffer | null = null;
 
+  /** Why this client closed the connection itself (an answer nobody asked for), if it did. */
+  get closedBecause(): string | null {
+    return this.closeReason;
+  }
+
   get isOpen(): boolean {
     return this.socket !== null && !this.socket.destroyed;
   }
@@ -199,7 +204,8 @@ export class ModbusTcpClient {
   /** Sends `frame` (its PDU already in place after the MBAP header, which this fills in). */
   private send(unitId: number, fc: number, frame: Buffer, answer: Answer, count: number, echo: Buffer | null): Promise<unknown> {
     const socket = this.socket;
-    if (!socket || socket.destroyed) return Promise.reject(new PortNotOpenError('not connected'));
+    // Closed by us for an answer nobody asked for, the socket's close is still a tick away: say why.
+    if (!socket || socket.destroyed) return Promise.reject(new PortNotOpenError(this.closeReason ?? 'not connected'));
     if (this.inFlight) return Promise.reject(new Error('a request is already in flight on this connection'));
     this.tid = (this.tid + 1) & 0xffff;
     frame.writeUInt16BE(this.tid, 0);

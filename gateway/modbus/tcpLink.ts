@@ -135,7 +135,9 @@ export class ModbusTcpLink extends QueuedLink<ModbusTcpClient> {
     const client = this.connection;
     const requests = this.requests;
     if (generation !== this.generation || !client || !requests || !client.isOpen) {
-      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${whatText(what)}`));
+      // Closed by the client a tick before the link hears of it: say why.
+      const why = generation === this.generation && client?.closedBecause ? ` (${client.closedBecause})` : '';
+      return Promise.reject(new BifrostError(ErrorCodes.DeviceUnavailable, `connection lost before ${whatText(what)}${why}`));
     }
     client.timeoutMs = timeoutMs;
     requests.unit(unitId);
@@ -173,7 +175,9 @@ export class ModbusTcpLink extends QueuedLink<ModbusTcpClient> {
     if (errno === 'ETIMEDOUT' || /timed out/i.test(text)) {
       result = new BifrostError(ErrorCodes.Timeout, `no answer within ${timeoutMs} ms ${what}`);
     } else if ((err as { name?: string } | null)?.name === 'PortNotOpenError') {
-      result = new BifrostError(ErrorCodes.DeviceUnavailable, `connection closed ${what}`);
+      // With the reason when there is more to it than the connection being gone.
+      const why = text === 'not connected' || text === 'the connection was closed' ? '' : ` (${text})`;
+      result = new BifrostError(ErrorCodes.DeviceUnavailable, `connection closed ${what}${why}`);
     } else {
       result = new BifrostError(ErrorCodes.ProtocolError, `bad answer ${what} (${text}); connection reset`);
     }

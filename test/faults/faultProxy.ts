@@ -66,7 +66,7 @@ export type Fault =
   | { kind: 'truncate'; bytes: number }
   /** Each answer as `rewrite` makes it (e.g. modbusRewriteTid(), modbusRewriteUid()). */
   | { kind: 'rewrite'; name: string; rewrite: (frame: Buffer) => Buffer }
-  /** Each answer sent twice. */
+  /** Each answer sent twice, back to back in one write. */
   | { kind: 'duplicate' }
   /**
    * Each answer delivered `ms` late (meant: beyond the client's timeout), on the same connection
@@ -290,8 +290,8 @@ export class FaultProxy {
       case 'rewrite':
         return this.deliver(pair, arrived, fault.rewrite(frame));
       case 'duplicate':
-        this.deliver(pair, arrived, frame);
-        return this.deliver(pair, arrived, frame);
+        // In one write: whether the copy came before or after the client's next request would be a race.
+        return this.deliver(pair, arrived, Buffer.concat([frame, frame]));
       case 'every-other':
         if (pair.answers % 2 === 1) this.deliver(pair, arrived, frame);
         return;

@@ -32,8 +32,6 @@ const SETTLE_MS = 400;
 /** The links' reconnect backoff tops out at 10 s (queuedLink.ts); recovery must come within it and a margin. */
 const BACKOFF_MAX_MS = 10_000;
 const RECOVERY_BOUND_MS = BACKOFF_MAX_MS + 5_000;
-/** A read or write through a proxy that adds at least this much is "slow"; without one it takes a few ms. */
-const SLOW_MS = 150;
 /** A good reading must carry a value the register held no longer ago than this. */
 const STALE_MS = TIMEOUT_MS + 700;
 
@@ -57,16 +55,16 @@ interface Row {
   expect: Expected;
 }
 
-const AT_ONCE = '≤ 1 s';
+const AT_ONCE = '≤ 2 s';
 const RECONNECTED = '≤ 15 s, reconnected';
 
-/** The matrix. `good (slow)`: right, and at least SLOW_MS late. `A, then B`: a first request, then a second one. */
+/** The matrix. `A, then B`: a first request, then a second one; `A + B`: readings of both kinds. */
 const MATRIX: Row[] = [
   {
     name: 'latency + jitter',
     means: 'every answer held back 150-250 ms, within the 500 ms timeout',
     fault: { kind: 'latency', ms: 150, jitterMs: 100 },
-    expect: { read: 'good (slow)', poll: 'good', write: 'good (slow)', recovery: AT_ONCE },
+    expect: { read: 'good', poll: 'good', write: 'good', recovery: AT_ONCE },
   },
   {
     name: 'stall',
@@ -118,7 +116,7 @@ const MATRIX: Row[] = [
   },
   {
     name: 'duplicate answer',
-    means: 'each answer sent twice',
+    means: 'each answer sent twice, back to back in one segment',
     fault: { kind: 'duplicate' },
     expect: { read: 'good, then bad · unasked answer', poll: 'bad · unasked answer', write: 'good, then error 1005 · unasked answer', recovery: RECONNECTED },
   },
@@ -136,9 +134,9 @@ const MATRIX: Row[] = [
   },
   {
     name: 'slow drip',
-    means: 'answers one byte every 25 ms (about 300 ms for a read answer)',
-    fault: { kind: 'drip', intervalMs: 25 },
-    expect: { read: 'good (slow)', poll: 'good', write: 'good (slow)', recovery: AT_ONCE },
+    means: 'answers one byte every 10 ms (an 11-byte read answer in about 110 ms)',
+    fault: { kind: 'drip', intervalMs: 10 },
+    expect: { read: 'good', poll: 'good', write: 'good', recovery: AT_ONCE },
   },
   {
     name: 'every other answer',
@@ -173,7 +171,8 @@ function pairCell(a: string, b: string): string {
  */
 function bucket(ms: number, reconnected: boolean): string {
   const bound = `${Math.ceil(RECOVERY_BOUND_MS / 1000)} s`;
-  if (!reconnected && ms <= 1000) return '≤ 1 s';
+  // The next poll, with a wide margin for a busy machine (measured: 0.1-0.4 s).
+  if (!reconnected && ms <= 2000) return '≤ 2 s';
   const how = reconnected ? ', reconnected' : '';
   return ms <= RECOVERY_BOUND_MS ? `≤ ${bound}${how}` : `> ${bound}${how}`;
 }
@@ -236,21 +235,19 @@ describe('Modbus TCP fault matrix', function () {
   const slug = (name: string) => name.replace(/[^a-z]+/g, '-');
   const list = async () => (await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list')).devices;
 
-  async function read(deviceId: string): Promise<{ reading: TagReading; ms: number }> {
-    const t = Date.now();
+  async function read(deviceId: string): Promise<TagReading> {
     const res = await gw.connection.sendRequest<TagsReadResult>('bifrost/tags/read', { deviceId, tags: [`holding:${READ_REG}`] });
-    return { reading: res.results[0]!, ms: Date.now() - t };
+    return res.results[0]!;
   }
 
   /** A write's outcome; `ok` only when the gateway said the device confirmed it. */
-  async function write(deviceId: string, value: number): Promise<{ ok: boolean; code: number; message: string; ms: number }> {
-    const t = Date.now();
+  async function write(deviceId: string, value: number): Promise<{ ok: boolean; code: number; message: string }> {
     try {
       const res = await gw.connection.sendRequest<TagsWriteResult>('bifrost/tags/write', { deviceId, tag: `holding:${WRITE_REG}`, value });
-      return { ok: res.value === value, code: 0, message: `wrote ${String(res.value)}`, ms: Date.now() - t };
+      return { ok: res.value === value, code: 0, message: `wrote ${String(res.value)}` };
     } catch (err) {
       const e = err as { code?: number; message?: string };
-      return { ok: false, code: e.code ?? -1, message: e.message ?? String(err), ms: Date.now() - t };
+      return { ok: false, code: e.code ?? -1, message: e.message ?? String(err) };
     }
   }
 
@@ -267,10 +264,10 @@ describe('Modbus TCP fault matrix', function () {
     const readOnce = async (): Promise<string> => {
       const v = fresh();
       readHistory.set(v);
-      const { reading, ms } = await read(`${id}-read`);
+      const reading = await read(`${id}-read`);
       if (reading.quality === 'good') {
         if (reading.value !== v) violations.push(`read ${String(reading.value)}, the register held ${v}`);
-        return ms >= SLOW_MS ? 'good (slow)' : 'good';
+        return 'good';
       }
       if (reading.value !== null) violations.push(`a ${reading.quality} reading carried value ${String(reading.value)}`);
       return `${reading.quality} · ${cause(reading.error ?? '')}`;
@@ -281,7 +278,7 @@ describe('Modbus TCP fault matrix', function () {
       if (r.ok) {
         // Reported done: the device must hold it.
         if (sim.holdings[WRITE_REG] !== v) violations.push(`write of ${v} reported done, the device holds ${sim.holdings[WRITE_REG]}`);
-        return r.ms >= SLOW_MS ? 'good (slow)' : 'good';
+        return 'good';
       }
       return `error ${r.code} · ${cause(r.message)}`;
     };
@@ -332,9 +329,6 @@ describe('Modbus TCP fault matrix', function () {
         }
       }
       const pollCell = [...seen].sort().join(' + ') || 'nothing';
-      if (process.env['FAULT_DEBUG']) {
-        for (const r of (values.batches.get(pollSub) ?? []).flat()) if (r.timestamp >= t0 - 500) console.log(id, r.timestamp - t0, r.quality, r.value, r.error);
-      }
 
       // Cleared: each device good again, with right values.
       proxy.clear();

@@ -151,4 +151,21 @@ describe('Modbus TCP client', () => {
     assert.equal(client.isOpen, false);
     assert.match(closedWith, /the device sent what nobody asked for \(an answer \(transaction 9\) came when nothing was asked\)/);
   });
+
+  it('refuses a request made before the socket closed after an unasked answer with the reason, not "not connected"', async () => {
+    // The answer and a copy of it in one segment: a device (or a gateway in front of it) that repeats itself.
+    device.answer = (req) => {
+      const f = frameFor(req, [3, 2, 0, 7]);
+      return [Buffer.concat([f, f])];
+    };
+    // The next request goes out as soon as the answer is in, as a poller's would: the socket's close is a tick away.
+    const next = await client.readRegisters(1, 'holding', 0, 1).then((v) => {
+      assert.deepEqual(v, [7]);
+      return client.readRegisters(1, 'holding', 0, 1).then(
+        () => 'answered',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    });
+    assert.equal(next, 'PortNotOpenError: the device sent what nobody asked for (an answer (transaction 1) came when nothing was asked)');
+  });
 });
