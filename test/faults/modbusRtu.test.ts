@@ -33,7 +33,6 @@ const SETTLE_MS = 400;
 const RECOVERY_BOUND_MS = 5_000;
 /** A good reading must carry a value the register held no longer ago than this. */
 const STALE_MS = 1500;
-const SLOW_MS = 100;
 
 const READ_REG = 0;
 const POLL_REG = 1;
@@ -108,7 +107,7 @@ const MATRIX: Row[] = [
       sim.unitAnswerDelayMs.set(1, 150);
       return () => sim.unitAnswerDelayMs.delete(1);
     },
-    expect: { read: 'good (slow)', poll: 'good', write: 'good (slow)', recovery: '≤ 1 s' },
+    expect: { read: 'good', poll: 'good', write: 'good', recovery: '≤ 1 s' },
   },
   {
     name: 'late answers',
@@ -123,7 +122,7 @@ const MATRIX: Row[] = [
 
 /** One request's outcome as its family, for a row whose faults land at random (see Row.mixed). */
 function family(outcome: string): string | null {
-  if (/^good( \(slow\))?$/.test(outcome)) return 'good';
+  if (outcome === 'good') return 'good';
   const m = /^(bad|error \d+) · (CRC error|bad answer|wrong unit|timeout)$/.exec(outcome);
   if (!m) return null;
   return m[1] === 'bad' ? 'bad · garbled' : 'error · garbled';
@@ -206,20 +205,18 @@ const hasSocat = spawnSync('socat', ['-V']).status === 0;
     ...extra,
   });
 
-  async function read(deviceId: string): Promise<{ reading: TagReading; ms: number }> {
-    const t = Date.now();
+  async function read(deviceId: string): Promise<TagReading> {
     const res = await gw.connection.sendRequest<TagsReadResult>('bifrost/tags/read', { deviceId, tags: [`holding:${READ_REG}`] });
-    return { reading: res.results[0]!, ms: Date.now() - t };
+    return res.results[0]!;
   }
 
-  async function write(value: number): Promise<{ ok: boolean; code: number; message: string; ms: number }> {
-    const t = Date.now();
+  async function write(value: number): Promise<{ ok: boolean; code: number; message: string }> {
     try {
       const res = await gw.connection.sendRequest<TagsWriteResult>('bifrost/tags/write', { deviceId: 'unit1-write', tag: `holding:${WRITE_REG}`, value });
-      return { ok: res.value === value, code: 0, message: `wrote ${String(res.value)}`, ms: Date.now() - t };
+      return { ok: res.value === value, code: 0, message: `wrote ${String(res.value)}` };
     } catch (err) {
       const e = err as { code?: number; message?: string };
-      return { ok: false, code: e.code ?? -1, message: e.message ?? String(err), ms: Date.now() - t };
+      return { ok: false, code: e.code ?? -1, message: e.message ?? String(err) };
     }
   }
 
@@ -291,10 +288,10 @@ const hasSocat = spawnSync('socat', ['-V']).status === 0;
     const readOnce = async (): Promise<string> => {
       const v = fresh();
       readHistory.set(v);
-      const { reading, ms } = await read('unit1-read');
+      const reading = await read('unit1-read');
       if (reading.quality === 'good') {
         if (reading.value !== v) return `WRONG read ${String(reading.value)}, the register held ${v}`;
-        return ms >= SLOW_MS ? 'good (slow)' : 'good';
+        return 'good';
       }
       if (reading.value !== null) return `WRONG: a ${reading.quality} reading carried ${String(reading.value)}`;
       return `${reading.quality} · ${cause(reading.error ?? '')}`;
@@ -304,7 +301,7 @@ const hasSocat = spawnSync('socat', ['-V']).status === 0;
       const r = await write(v);
       if (r.ok) {
         if (u1[WRITE_REG] !== v) return `WRONG: write of ${v} reported done, the unit holds ${u1[WRITE_REG]}`;
-        return r.ms >= SLOW_MS ? 'good (slow)' : 'good';
+        return 'good';
       }
       return `error ${r.code} · ${cause(r.message)}`;
     };
