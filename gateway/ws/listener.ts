@@ -8,6 +8,7 @@ import type { GatewayCore } from '../gatewayCore';
 import { log } from '../log';
 import { GatewaySession, type SubscriptionLimits } from '../server';
 import { ClientChannel, CloseCodes, type ChannelLimits } from './channel';
+import { Heartbeat } from './heartbeat';
 import { GatewayMetrics } from './metrics';
 import type { ListenOptions } from './options';
 import { metricsOnly, readTokens, verifyToken, type Identity } from './tokens';
@@ -24,6 +25,9 @@ export const CLIENT_LIMITS: ChannelLimits & { maxMessageBytes: number; subscript
   authTimeoutMs: 10_000,
   subscriptions: { subscriptions: 100, items: 10_000 },
 };
+
+/** How often every client is pinged; one that missed a ping is dropped at the next (heartbeat.ts). */
+export const HEARTBEAT_MS = 30_000;
 
 export interface Listener {
   url: string;
@@ -109,10 +113,12 @@ export async function startListener(core: GatewayCore, options: ListenOptions): 
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, identity, peer));
   });
 
-  const sessions = new Set<{ ws: WebSocket; session: GatewaySession | null }>();
+  const sessions = new Set<{ ws: WebSocket; session: GatewaySession | null; peer: string }>();
+  const heartbeat = new Heartbeat(() => sessions, Number(process.env['BIFROST_WS_HEARTBEAT_MS']) || HEARTBEAT_MS);
   const serve = (ws: WebSocket, identity: Identity | null, peer: string) => {
-    const entry: { ws: WebSocket; session: GatewaySession | null } = { ws, session: null };
+    const entry: { ws: WebSocket; session: GatewaySession | null; peer: string } = { ws, session: null, peer };
     sessions.add(entry);
+    heartbeat.watch(ws);
     const channel = new ClientChannel(ws, {
       identity,
       authenticate,
@@ -159,6 +165,7 @@ export async function startListener(core: GatewayCore, options: ListenOptions): 
   return {
     url,
     close: async () => {
+      heartbeat.stop();
       for (const { ws, session } of sessions) {
         session?.dispose();
         ws.close(CloseCodes.GoingAway, 'the gateway is stopping');
