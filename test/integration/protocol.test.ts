@@ -88,6 +88,29 @@ describe('the JSON-RPC contract', function () {
     }
   });
 
+  it('exits with code 1 and says why when a header breaks the framing, instead of losing every later request', async () => {
+    const g = rawGateway();
+    let stderr = '';
+    g.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      g.send({ jsonrpc: '2.0', id: 1, method: 'bifrost/ping' });
+      await waitFor('the first answer', () => g.messages.length >= 1);
+      // The header promises 5 bytes; the next frame's header starts inside them.
+      g.child.stdin.write('Content-Length: 5\r\n\r\n');
+      g.send({ jsonrpc: '2.0', id: 2, method: 'bifrost/ping' });
+      g.send({ jsonrpc: '2.0', id: 3, method: 'bifrost/ping' });
+      assert.equal(await g.exited, 1);
+      assert.match(stderr, /\[error\] the stdin framing is broken: a header without Content-Length; no later message can be found in the stream, so the gateway exits/);
+      const last = g.messages.at(-1) as { id: unknown; error?: { code: number; message: string } };
+      assert.equal(last.id, null);
+      assert.equal(last.error!.code, -32700);
+      assert.match(last.error!.message, /the stdin framing is broken/);
+      assert.deepEqual(g.notFramed(), []);
+    } finally {
+      if (g.child.exitCode === null) g.child.kill();
+    }
+  });
+
   describe('requests', () => {
     let gw: GatewayProcess;
     let sim: ModbusTcpSimulator;
