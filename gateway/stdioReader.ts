@@ -89,14 +89,13 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
   }
 
   private deliver(body: Buffer): void {
-    let msg: Message;
+    // A message the connection fails on (vscode-jsonrpc throws on a `$/cancelRequest` without
+    // params) is dropped like one the decoder refuses: it must not stop the reading of the next.
     try {
-      msg = this.decode(body);
+      this.callback?.(this.decode(body));
     } catch (err) {
       this.fireError(err);
-      return;
     }
-    this.callback?.(msg);
   }
 
   private break(reason: string): void {

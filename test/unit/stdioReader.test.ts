@@ -50,6 +50,22 @@ describe('StdioMessageReader', () => {
     assert.deepEqual(r.broken, []);
   });
 
+  it('goes on after a message the connection throws on', () => {
+    const input = new PassThrough();
+    const ids: unknown[] = [];
+    const errors: string[] = [];
+    const reader = new StdioMessageReader(input, (body) => JSON.parse(body.toString()) as Message, () => assert.fail('not broken'));
+    reader.onError((err) => errors.push(err.message));
+    reader.listen((m) => {
+      const id = (m as { id?: unknown }).id;
+      if (id === 1) throw new TypeError('the connection failed');
+      ids.push(id);
+    });
+    input.write(ping(1) + ping(2));
+    assert.deepEqual(ids, [2]);
+    assert.deepEqual(errors, ['the connection failed']);
+  });
+
   it('stops at a header that does not say where its body ends, instead of misreading every later frame', () => {
     // A Content-Length shorter than the header that follows: the rest of that header is read as a header.
     const r = reading();
