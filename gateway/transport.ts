@@ -104,6 +104,9 @@ export function invalidRequest(m: unknown): string | null {
   if (msg['jsonrpc'] !== '2.0') return '"jsonrpc" must be "2.0"';
   const isResponse = 'result' in msg || 'error' in msg;
   if (!isResponse && typeof msg['method'] !== 'string') return '"method" must be a string';
+  // JSON-RPC allows a request id of null but discourages it: its answer could not be told from
+  // the answer to a message that cannot be read. Either way such a request is answered, here.
+  if (!isResponse && 'id' in msg && typeof msg['id'] !== 'string' && typeof msg['id'] !== 'number') return '"id" must be a string or a number';
   if ('params' in msg && msg['params'] !== null && typeof msg['params'] !== 'object') return '"params" must be an object or an array';
   return null;
 }

@@ -88,6 +88,20 @@ describe('the JSON-RPC contract', function () {
     }
   });
 
+  it('answers requests whose id is neither a string nor a number with -32600 and id null, instead of not at all', async () => {
+    const g = rawGateway();
+    try {
+      for (const id of [null, true, {}, [1]]) g.send({ jsonrpc: '2.0', id, method: 'bifrost/ping' });
+      g.send({ jsonrpc: '2.0', id: 'last', method: 'bifrost/ping' });
+      await waitFor('the answer to the last request', () => g.messages.some((m) => m['id'] === 'last'));
+      const nulls = g.messages.filter((m) => m['id'] === null) as { error: { code: number; message: string } }[];
+      assert.deepEqual(nulls.map((m) => [m.error.code, m.error.message]), Array(4).fill([-32600, 'invalid request: "id" must be a string or a number']));
+    } finally {
+      g.child.stdin.end();
+      await g.exited;
+    }
+  });
+
   it('exits with code 1 and says why when a header breaks the framing, instead of losing every later request', async () => {
     const g = rawGateway();
     let stderr = '';
