@@ -41,7 +41,7 @@ import { checkDeadband } from './core/deadband';
 import { discover } from './discovery/discover';
 import { listSerialPorts } from './serial/ports';
 import { Subscriptions } from './core/subscriptions';
-import { BifrostError, isBifrostError, toResponseError } from './errors';
+import { BifrostError, isBifrostError, preview, toResponseError } from './errors';
 import type { GatewayCore } from './gatewayCore';
 import { log } from './log';
 import { inspectRangeOf, probe, readRange } from './modbus/inspect';
@@ -455,7 +455,5 @@ function instant(v: unknown, what: string): number {
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return preview(v);
 }

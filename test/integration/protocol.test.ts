@@ -102,6 +102,24 @@ describe('the JSON-RPC contract', function () {
     }
   });
 
+  it('answers a deeply nested or huge parameter with -32602 and a short message', async () => {
+    const g = rawGateway();
+    try {
+      const deep = `${'['.repeat(50_000)}1${']'.repeat(50_000)}`;
+      g.sendBody(`{"jsonrpc":"2.0","id":1,"method":"bifrost/tags/read","params":{"deviceId":"x","tags":[${deep}]}}`);
+      g.send({ jsonrpc: '2.0', id: 2, method: 'bifrost/tags/read', params: { deviceId: 'x', tags: 'y'.repeat(1_000_000) } });
+      await waitFor('both answers', () => g.messages.filter((m) => m['id'] === 1 || m['id'] === 2).length === 2);
+      for (const id of [1, 2]) {
+        const err = (g.messages.find((m) => m['id'] === id) as { error: { code: number; message: string } }).error;
+        assert.equal(err.code, -32602, err.message.slice(0, 300));
+        assert.ok(err.message.length < 300, err.message.slice(0, 300));
+      }
+    } finally {
+      g.child.stdin.end();
+      await g.exited;
+    }
+  });
+
   it('exits with code 1 and says why when a header breaks the framing, instead of losing every later request', async () => {
     const g = rawGateway();
     let stderr = '';
