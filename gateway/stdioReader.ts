@@ -66,8 +66,8 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
       if (this.bodyLength < 0) {
         const buf = this.joined();
         const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (buf.length > MAX_HEADER_BYTES) this.break(`no end of the header (an empty line) within ${MAX_HEADER_BYTES} bytes`);
+        if (end < 0 || end > MAX_HEADER_BYTES) {
+          if (end >= 0 || buf.length > MAX_HEADER_BYTES) this.break(`no end of the header (an empty line) within ${MAX_HEADER_BYTES} bytes`);
           return;
         }
         const length = contentLength(buf.toString('latin1', 0, end));

@@ -101,6 +101,11 @@ describe('StdioMessageReader', () => {
     r.input.write('X'.repeat(10_000));
     assert.equal(r.broken.length, 1);
     assert.match(r.broken[0]!, /no end of the header/);
+    // Also when its end comes in the same chunk, beyond the limit.
+    const late = reading();
+    late.input.write(`${'X'.repeat(9000)}${ping(1)}`);
+    assert.deepEqual(late.ids(), []);
+    assert.match(late.broken[0]!, /no end of the header/);
   });
 
   it('waits for a body that comes in pieces', () => {
