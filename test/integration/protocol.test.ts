@@ -244,6 +244,15 @@ describe('the JSON-RPC contract', function () {
       }
     });
 
+    it('refuses history times beyond the range of dates with -32602', async () => {
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [tcpDevice('rw', sim.port)] });
+      for (const [start, end] of [[0, -9007199254740991], [8.64e15 + 1, 8.64e15 + 2], [0, 1e300]]) {
+        const err = await rpcError(gw.connection.sendRequest('bifrost/history/read', { deviceId: 'rw', tag: 'holding:0', start, end }));
+        assert.equal(err.code, -32602, err.message);
+        assert.match(err.message, /must be milliseconds since 1970 or an ISO 8601 time/);
+      }
+    });
+
     it('rejects bad subscriptions and unknown subscription ids', async () => {
       await gw.connection.sendRequest('bifrost/config/load', { devices: [tcpDevice('rw', sim.port)] });
       const e1 = await rpcError(gw.connection.sendRequest('bifrost/subscribe', { deviceId: 'rw', tags: ['holding:0'], intervalMs: 1 }));
