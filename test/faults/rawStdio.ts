@@ -53,8 +53,10 @@ export class RawGateway {
     return this.outLength;
   }
 
-  onMessage(listener: (m: unknown) => void): void {
+  /** Calls `listener` with every message from now on; returns what stops it. */
+  onMessage(listener: (m: unknown) => void): () => void {
     this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Whether a message answers a request made with request(). */
