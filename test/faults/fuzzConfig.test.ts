@@ -120,7 +120,8 @@ describe('input fuzzing: bifrost.json', function () {
       gw = await startGateway(['--config', file, '--data-dir', path.join(dir, 'data2'), '--pki', path.join(dir, 'pki')]);
       const g = gw;
       const read = () => g.connection.sendRequest<TagsReadResult>('bifrost/tags/read', { deviceId: 'plant', tags: ['level', 'flow'] });
-      await waitFor('plant good', async () => (await read()).results.every((r) => r.quality === 'good'));
+      // The file is loaded a moment after the gateway answers initialize: until then there is no plant.
+      await waitFor('plant good', () => read().then((r) => r.results.every((x) => x.quality === 'good'), () => false));
       const outcomes = () => g.stderr().match(/^\[(?:info|error)\] (?:reloaded|cannot reload) .*$/gm) ?? [];
       const fuzz = new ConfigFuzz(SEED + 1, plant);
       const categories: string[] = [];
