@@ -15,7 +15,7 @@ import type { ConfigLoadResult, ConfigProblem, DeviceListResult, TagsReadResult 
 import type { GatewayProcess } from '../../tools/gatewayClient';
 import { startGateway, tcpDevice, waitFor } from '../integration/harness';
 import { ConfigFuzz } from './configFuzz';
-import { BASE_SEED, countBy, REPLAY } from './jsonRpcFuzz';
+import { BASE_SEED, countBy, PLANT_TIMEOUT_MS, REPLAY } from './jsonRpcFuzz';
 import { RawGateway } from './rawStdio';
 
 const SEED = BASE_SEED + 2000;
@@ -24,7 +24,7 @@ const FILE_REWRITES = 30;
 const VALUES = [2468, 1357];
 
 function plantConfig(port: number): Record<string, unknown> {
-  return { ...tcpDevice('plant', port), tags: [{ name: 'level', area: 'holding', address: 0 }, { name: 'flow', area: 'holding', address: 1 }] };
+  return { ...tcpDevice('plant', port, { timeoutMs: PLANT_TIMEOUT_MS }), tags: [{ name: 'level', area: 'holding', address: 0 }, { name: 'flow', area: 'holding', address: 1 }] };
 }
 
 /** Why a load's problem list breaks the contract, or null. */

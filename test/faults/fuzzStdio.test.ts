@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import type { DeviceListResult, TagsReadResult } from '../../gateway/protocol';
 import { delay, tcpDevice, waitFor } from '../integration/harness';
-import { countBy, BASE_SEED, REPLAY, JsonRpcFuzz, Ledger, rssBytes, type FuzzMessage } from './jsonRpcFuzz';
+import { countBy, BASE_SEED, PLANT_TIMEOUT_MS, REPLAY, JsonRpcFuzz, Ledger, rssBytes, type FuzzMessage } from './jsonRpcFuzz';
 import { frame, RawGateway } from './rawStdio';
 
 const SEED = BASE_SEED;
@@ -31,6 +31,7 @@ async function gatewayWithPlant(sim: ModbusTcpSimulator, dir: string): Promise<R
   const g = new RawGateway(['--data-dir', path.join(dir, 'data'), '--pki', path.join(dir, 'pki')]);
   await g.request('init', 'initialize', { processId: null, capabilities: {} });
   const device = tcpDevice('plant', sim.port, {
+    timeoutMs: PLANT_TIMEOUT_MS,
     tags: [
       { name: 'level', area: 'holding', address: 0, type: 'uint16' },
       { name: 'flow', area: 'holding', address: 1, type: 'uint16' },

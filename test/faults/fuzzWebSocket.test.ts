@@ -15,7 +15,7 @@ import type { GatewayProcess } from '../../tools/gatewayClient';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import type { DeviceListResult, TagsReadResult } from '../../gateway/protocol';
 import { addToken, delay, startGateway, tcpDevice, waitFor } from '../integration/harness';
-import { countBy, BASE_SEED, REPLAY, JsonRpcFuzz, Ledger, rssBytes } from './jsonRpcFuzz';
+import { countBy, BASE_SEED, PLANT_TIMEOUT_MS, REPLAY, JsonRpcFuzz, Ledger, rssBytes } from './jsonRpcFuzz';
 
 const SEED = BASE_SEED + 1000;
 const CLIENTS = 3;
@@ -140,7 +140,7 @@ describe('input fuzzing: the WebSocket API', function () {
     VALUES.forEach((v, i) => (sim.holdings[i] = v));
     gw = await startGateway(['--listen', '127.0.0.1:0', '--tokens', tokens, '--data-dir', path.join(dir, 'data'), '--pki', path.join(dir, 'pki')]);
     await gw.connection.sendRequest('bifrost/config/load', {
-      devices: [tcpDevice('plant', sim.port, { tags: [{ name: 'level', area: 'holding', address: 0 }, { name: 'flow', area: 'holding', address: 1 }] })],
+      devices: [tcpDevice('plant', sim.port, { timeoutMs: PLANT_TIMEOUT_MS, tags: [{ name: 'level', area: 'holding', address: 0 }, { name: 'flow', area: 'holding', address: 1 }] })],
     });
     url = await waitFor('the listener', () => /listening on (ws:\/\/\S+)/.exec(gw.stderr())?.[1]);
     await waitFor('plant connected', async () => (await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list')).devices[0]?.status === 'connected');

@@ -385,6 +385,12 @@ export class JsonRpcFuzz {
  * Each generator's seed is derived from it; failures name the base seed that replays them.
  */
 export const BASE_SEED = baseSeed();
+/**
+ * The simulator device's timeout in the fuzz suites. The simulator runs in the test process, which
+ * builds megabytes of messages and collects their garbage: a pause there must not read as a device
+ * that did not answer (these suites test input, not timing).
+ */
+export const PLANT_TIMEOUT_MS = 5000;
 /** What to set to replay a run, for failure messages. */
 export const REPLAY = `BIFROST_FUZZ_SEED=${BASE_SEED}`;
 
