@@ -431,6 +431,8 @@ interface Registered {
 export class Ledger {
   private readonly expected = new Map<string, Registered>();
   private readonly answered = new Map<string, number>();
+  /** Registered requests answered at least once. */
+  private firstAnswers = 0;
   readonly sent: Category[] = [];
   nullExpected = 0;
   nullAnswers = 0;
@@ -473,7 +475,9 @@ export class Ledger {
     const key = idKey(id as number | string);
     const registered = this.expected.get(key);
     if (!registered) return void this.unexpected.push(JSON.stringify(m).slice(0, 200));
-    this.answered.set(key, (this.answered.get(key) ?? 0) + 1);
+    const times = (this.answered.get(key) ?? 0) + 1;
+    this.answered.set(key, times);
+    if (times === 1) this.firstAnswers++;
     const code = error ? String(error.code) : 'result';
     this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
     if (error?.code === -32603) this.internal.push(`${registered.category}: ${String(error.message).slice(0, 200)} <- ${registered.head}`);
@@ -491,9 +495,9 @@ export class Ledger {
     return [...this.answered].filter(([, n]) => n > 1).map(([id]) => id);
   }
 
-  /** Everything has come that must come. */
+  /** Everything has come that must come (cheap: it is polled while messages come in). */
   settled(): boolean {
-    return this.answered.size >= this.expected.size && this.nullAnswers >= this.nullExpected && this.missing().length === 0;
+    return this.firstAnswers === this.expected.size && this.nullAnswers >= this.nullExpected;
   }
 
   get expectedAnswers(): number {
