@@ -7,28 +7,29 @@
  * BIFROST_FUZZ_SEED=N replays a run.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import type { DeviceListResult, TagsReadResult } from '../../gateway/protocol';
 import { delay, tcpDevice, waitFor } from '../integration/harness';
 import { countBy, BASE_SEED, PLANT_TIMEOUT_MS, REPLAY, JsonRpcFuzz, Ledger, rssBytes, type FuzzMessage } from './jsonRpcFuzz';
+import { heapSnapshotArgs, liveHeapBytes } from './heapSnapshot';
 import { frame, RawGateway } from './rawStdio';
 
 const SEED = BASE_SEED;
 const STORM = 8000;
 const WARM_UP = 1000;
 const WINDOW = 50;
-/** Growth of the gateway's resident memory over the storm, after warm-up, that fails the test. */
-const MAX_RSS_GROWTH = 50 * 1024 * 1024;
+/** Growth of the gateway's live heap over the storm, after warm-up, that fails the test. */
+const MAX_HEAP_GROWTH = 20 * 1024 * 1024;
 
 const TAGS = ['level', 'flow', 'holding:2', 'holding:3:int16'];
 const VALUES = [1234, 42, 7, 0xfff0];
 
 /** A gateway on its own temporary data dir with one simulator device, `plant`. */
 async function gatewayWithPlant(sim: ModbusTcpSimulator, dir: string): Promise<RawGateway> {
-  const g = new RawGateway(['--data-dir', path.join(dir, 'data'), '--pki', path.join(dir, 'pki')]);
+  const g = new RawGateway(['--data-dir', path.join(dir, 'data'), '--pki', path.join(dir, 'pki')], heapSnapshotArgs(path.join(dir, 'snapshots')));
   await g.request('init', 'initialize', { processId: null, capabilities: {} });
   const device = tcpDevice('plant', sim.port, {
     timeoutMs: PLANT_TIMEOUT_MS,
@@ -51,16 +52,6 @@ async function plantIsGood(g: RawGateway, tag: string): Promise<void> {
   assert.deepEqual(results.map((r) => [r.quality, r.value]), VALUES.map((v, i) => ['good', i === 3 ? v - 0x10000 : v]), `${REPLAY}: seed ${SEED}: ${JSON.stringify(results)}`);
 }
 
-/** The lowest of a few samples: a garbage collection running at one instant does not count. */
-async function settledRss(pid: number): Promise<number> {
-  let low = Infinity;
-  for (let i = 0; i < 5; i++) {
-    await delay(200);
-    low = Math.min(low, rssBytes(pid));
-  }
-  return low;
-}
-
 const MB = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 describe('input fuzzing: JSON-RPC over stdio', function () {
@@ -72,6 +63,7 @@ describe('input fuzzing: JSON-RPC over stdio', function () {
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-fuzz-'));
+    mkdirSync(path.join(dir, 'snapshots'));
     sim = new ModbusTcpSimulator();
     await sim.start();
     VALUES.forEach((v, i) => (sim.holdings[i] = v));
@@ -89,6 +81,7 @@ describe('input fuzzing: JSON-RPC over stdio', function () {
   it(`answers every request of ${STORM} generated messages, stays up, writes only frames, and keeps its memory flat (seed ${SEED})`, async () => {
     const fuzz = new JsonRpcFuzz(SEED, { deviceId: 'plant', tags: TAGS });
     let before = 0;
+    let heapBefore = 0;
     const rssTrace: number[] = [];
     for (let sent = 0; sent < STORM; sent += WINDOW) {
       const window: FuzzMessage[] = [];
@@ -103,23 +96,22 @@ describe('input fuzzing: JSON-RPC over stdio', function () {
         throw new Error(`${REPLAY}: seed ${SEED}, messages ${sent}-${sent + WINDOW}: ${ledger.problems().join('; ') || (err as Error).message}; the gateway ${g.running ? 'runs' : 'exited'}; its log ends: ${g.stderr().slice(-1500)}`);
       }
       assert.ok(g.running, `${REPLAY}: seed ${SEED}: the gateway exited after message ${sent + WINDOW}: ${g.stderr().slice(-2000)}`);
-      if (sent + WINDOW === WARM_UP) before = await settledRss(g.pid);
+      if (sent + WINDOW === WARM_UP) {
+        // The resident size first: taking a snapshot grows it.
+        before = rssBytes(g.pid);
+        heapBefore = await liveHeapBytes(g.pid, path.join(dir, 'snapshots'));
+      }
       if ((sent + WINDOW) % 500 === 0) rssTrace.push(Math.round(rssBytes(g.pid) / 1024 / 1024));
     }
-    // A storm leaves garbage that V8 collects once the gateway is quiet (its memory reducer, some
-    // 8 s later): memory is flat when the resident size comes back near the warm-up's, not when a
-    // sample happens to fall between two collections.
-    let after = Infinity;
-    const quiet = Date.now();
-    await waitFor('the gateway\'s memory to come back', () => (after = Math.min(after, rssBytes(g.pid))) - before < MAX_RSS_GROWTH, 30_000).catch(() => undefined);
-    const quietMs = Date.now() - quiet;
+    const after = rssBytes(g.pid);
+    const heapAfter = await liveHeapBytes(g.pid, path.join(dir, 'snapshots'));
     await plantIsGood(g, 'after-storm');
     const counts = countBy(ledger.sent);
-    console.log(`      seed ${SEED}: ${ledger.sent.length} messages ${JSON.stringify(counts)}; ${ledger.expectedAnswers} answered by id (${JSON.stringify(Object.fromEntries(ledger.codes))}), ${ledger.nullAnswers} with id null, ${ledger.notifications} notifications; RSS ${MB(before)} after ${WARM_UP}, ${MB(after)} ${(quietMs / 1000).toFixed(1)} s after the storm; every 500 messages: ${rssTrace.join(' ')} MB`);
+    console.log(`      seed ${SEED}: ${ledger.sent.length} messages ${JSON.stringify(counts)}; ${ledger.expectedAnswers} answered by id (${JSON.stringify(Object.fromEntries(ledger.codes))}), ${ledger.nullAnswers} with id null, ${ledger.notifications} notifications; live heap ${MB(heapBefore)} after ${WARM_UP}, ${MB(heapAfter)} after the storm; RSS ${MB(before)} and ${MB(after)}, every 500 messages: ${rssTrace.join(' ')} MB`);
     assert.deepEqual(ledger.problems(), [], `${REPLAY}: seed ${SEED}`);
     assert.deepEqual(g.strays, [], `${REPLAY}: seed ${SEED}: stdout carried more than frames`);
     assert.doesNotMatch(g.stderr(), /uncaught|unhandled rejection|request failed/, `${REPLAY}: seed ${SEED}`);
-    assert.ok(after - before < MAX_RSS_GROWTH, `${REPLAY}: seed ${SEED}: RSS grew from ${MB(before)} to ${MB(after)} and stayed there for 30 s (${rssTrace.join(' ')} MB during the storm)`);
+    assert.ok(heapAfter - heapBefore < MAX_HEAP_GROWTH, `${REPLAY}: seed ${SEED}: the live heap grew from ${MB(heapBefore)} to ${MB(heapAfter)}`);
   });
 
   it('answers frames of 1, 8 and 48 MB and header variants the framing allows', async () => {

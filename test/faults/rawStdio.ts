@@ -23,8 +23,8 @@ export class RawGateway {
   /** Ids of the requests made with request(), which the tests' own oracles leave aside. */
   private readonly own = new Set<unknown>();
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [...GATEWAY_NODE_OPTIONS, defaultGatewayPath(), '--stdio', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(args: string[], nodeArgs: string[] = []) {
+    this.child = spawn(process.execPath, [...GATEWAY_NODE_OPTIONS, ...nodeArgs, defaultGatewayPath(), '--stdio', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.child.stdout!.on('data', (d: Buffer) => this.onStdout(d));
     this.child.stderr!.setEncoding('utf8');
