@@ -96,9 +96,9 @@ function main(): void {
   const transport = mode === 'ipc' ? 'ipc' : 'stdio';
   const connection = local
     ? local.server
-    : openTransport(transport, (reason) => {
-        log.info(`${reason}; exiting`);
-        exit(0);
+    : openTransport(transport, (reason, code) => {
+        if (code === 0) log.info(`${reason}; exiting`);
+        exit(code);
       }, core.clients.open(`@${transport}`));
   // Each publisher of bifrost.json's "publish" list is a client in a session of its own.
   core.publishTo(

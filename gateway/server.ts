@@ -41,7 +41,7 @@ import { checkDeadband } from './core/deadband';
 import { discover } from './discovery/discover';
 import { listSerialPorts } from './serial/ports';
 import { Subscriptions } from './core/subscriptions';
-import { BifrostError, isBifrostError, toResponseError } from './errors';
+import { BifrostError, isBifrostError, preview, toResponseError } from './errors';
 import type { GatewayCore } from './gatewayCore';
 import { log } from './log';
 import { inspectRangeOf, probe, readRange } from './modbus/inspect';
@@ -67,6 +67,8 @@ export interface SubscriptionLimits {
 
 const MIN_INTERVAL_MS = 10;
 const MAX_BROWSE_ITEMS = 10_000;
+/** The furthest a JavaScript date reaches from 1970, either way. */
+const MAX_DATE_MS = 8.64e15;
 
 /**
  * One client's JSON-RPC connection to the gateway: binds the contract in protocol.ts to the
@@ -450,12 +452,11 @@ function nonEmpty(v: unknown, what: string, expected: string): string {
 /** Milliseconds since the epoch, from a number or an ISO 8601 string. */
 function instant(v: unknown, what: string): number {
   const ms = typeof v === 'number' ? v : typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
-  if (!Number.isFinite(ms)) throw invalid(`${what} must be milliseconds since 1970 or an ISO 8601 time such as "2026-01-31T08:00:00Z" (got ${describe(v)})`);
+  // Beyond ±8.64e15 ms (year 275760) there is no date: toISOString() would throw on it.
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) throw invalid(`${what} must be milliseconds since 1970 or an ISO 8601 time such as "2026-01-31T08:00:00Z" (got ${describe(v)})`);
   return ms;
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return preview(v);
 }

@@ -6,6 +6,7 @@
  * other) a driver checks in its `validate`, and states for editors in `deviceSchema`/`tagSchema`.
  */
 import type { DeviceField } from '../protocol';
+import { preview } from '../errors';
 import type { ProblemSink } from './driver';
 
 interface RuleBase {
@@ -159,9 +160,7 @@ export function alternatives(values: readonly string[]): string {
 }
 
 export function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return preview(v);
 }
 
 /** JSON pointer escaping (RFC 6901). */

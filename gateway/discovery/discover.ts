@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DiscoveredItem, DiscoveredNotification, DiscoveryMessage, DiscoverResult, DiscoveryProgressNotification, ModbusDiscoverParams, OpcUaDiscoverParams } from '../protocol';
 import { ErrorCodes } from '../protocol';
-import { BifrostError } from '../errors';
+import { BifrostError, preview } from '../errors';
 import { log } from '../log';
 import { loadOpcUaBundle } from '../opcua/load';
 import { probeModbusTcp } from './modbusProbe';
@@ -265,7 +265,7 @@ function record(v: unknown, what: string): Record<string, unknown> {
 
 function integer(v: unknown, what: string, min: number, max: number, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(`${what} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(`${what} must be a whole number from ${min} to ${max} (got ${preview(v)})`);
   return v;
 }
 

@@ -5,7 +5,7 @@ import type { LinkLease } from '../core/links';
 import { Poller } from '../core/poller';
 import { badReading, badReadings, valueReading } from '../core/readings';
 import type { ScanHost, ScanStep } from '../core/scanGroup';
-import { BifrostError, errorMessage } from '../errors';
+import { BifrostError, errorMessage, preview } from '../errors';
 import { AddressError, isWritableArea, resolveAddress, type ResolvedAddress } from './address';
 import { decodeBit, decodeRegisters, encodeValue, ValueError } from './codec';
 import type { ModbusBus, ModbusLink } from './buses';
@@ -344,13 +344,13 @@ export class ModbusDevice implements DeviceDriver, ScanHost<ResolvedTag>, LinkCl
     const refused = this.whyNotWritable(tag);
     if (refused) throw new BifrostError(ErrorCodes.WriteRefused, `${this.id}: ${refused}`);
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-      throw new BifrostError(ErrorCodes.BadValue, `${this.id}: cannot write ${JSON.stringify(value)} to ${tag.key}: a Modbus tag takes a number, a boolean or a string`);
+      throw new BifrostError(ErrorCodes.BadValue, `${this.id}: cannot write ${preview(value)} to ${tag.key}: a Modbus tag takes a number, a boolean or a string`);
     }
     let encoded;
     try {
       encoded = encodeValue(a, value);
     } catch (err) {
-      if (err instanceof ValueError) throw new BifrostError(ErrorCodes.BadValue, `${this.id}: cannot write ${JSON.stringify(value)} to ${tag.key}: ${err.message}`);
+      if (err instanceof ValueError) throw new BifrostError(ErrorCodes.BadValue, `${this.id}: cannot write ${preview(value)} to ${tag.key}: ${err.message}`);
       throw err;
     }
     const multiple = this.settings.writeMultiple;

@@ -6,7 +6,7 @@
  * its request limits, and its hole memory, which they consult and teach.
  */
 import { ErrorCodes, type ModbusArea, type ModbusProbeResult, type ModbusRangeError, type ModbusReadRangeResult } from '../protocol';
-import { BifrostError, errorMessage } from '../errors';
+import { BifrostError, errorMessage, preview } from '../errors';
 import type { ResolvedAddress } from './address';
 import { isSplittableModbusError, modbusCodeOf, readSplitting, type ReadData } from './holes';
 import { planReads, type AddressRange } from './planner';
@@ -213,7 +213,5 @@ function invalid(message: string): BifrostError {
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return preview(v);
 }

@@ -8,6 +8,7 @@ import type { ProblemSink, ValidationInput } from '../core/driver';
 import { AddressError, resolveAddress, type ResolvedAddress } from './address';
 import { MODBUS_DEFAULTS, type ModbusCommonSettings } from './settings';
 import type { ResolvedTag } from './tags';
+import { preview } from '../errors';
 
 const ADDRESS_KEYS = ['area', 'type', 'byteOrder', 'length', 'bit'] as const;
 
@@ -71,7 +72,7 @@ export const TAG_RULES: readonly FieldRule[] = [
       ],
     },
     // The grammar is checked where the address is resolved (validate), with its own messages.
-    check: (v) => (typeof v === 'number' || typeof v === 'string' ? undefined : `"address" must be a number or an address string (got ${JSON.stringify(v)})`),
+    check: (v) => (typeof v === 'number' || typeof v === 'string' ? undefined : `"address" must be a number or an address string (got ${preview(v)})`),
   },
   {
     key: 'area',

@@ -21,7 +21,7 @@ function checkStoreAndForward(v: unknown): string | undefined {
   for (const [key, value] of Object.entries(v)) {
     if (key !== 'maxBytes') return `"storeAndForward" has no setting "${key}" (it has "maxBytes")`;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_BUFFER_BYTES || value > MAX_BUFFER_BYTES) {
-      return `"storeAndForward.maxBytes" must be a whole number of bytes from ${MIN_BUFFER_BYTES} to ${MAX_BUFFER_BYTES} (got ${JSON.stringify(value)})`;
+      return `"storeAndForward.maxBytes" must be a whole number of bytes from ${MIN_BUFFER_BYTES} to ${MAX_BUFFER_BYTES} (got ${show(value)})`;
     }
   }
   return undefined;

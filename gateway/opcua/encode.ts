@@ -6,7 +6,7 @@
  * does), and the answer carries that float32 back, shortest form, so a person sees what is stored.
  */
 import { DataType, LocalizedText, QualifiedName, StatusCodes, Variant, VariantArrayType, type ClientSession } from 'node-opcua-client';
-import { BifrostError } from '../errors';
+import { BifrostError, preview } from '../errors';
 import { ErrorCodes, type TagValue, type ValueKind, type WriteSpec } from '../protocol';
 import { parseNodeId } from './nodeIds';
 import { scalarToTagValue, structureToTagValue } from './values';
@@ -314,6 +314,5 @@ function kindOf(value: TagValue): string {
 }
 
 function shown(value: TagValue): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return preview(value);
 }

@@ -210,7 +210,13 @@ class WsReader extends AbstractMessageReader {
   }
 
   deliver(msg: Message): void {
-    this.callback?.(msg);
+    // What the connection throws on (vscode-jsonrpc fails on a `$/cancelRequest` without params)
+    // is dropped and logged like any unusable message; it must not escape into the socket's receiver.
+    try {
+      this.callback?.(msg);
+    } catch (err) {
+      this.fireError(err);
+    }
   }
 
   closed(): void {

@@ -88,6 +88,61 @@ describe('the JSON-RPC contract', function () {
     }
   });
 
+  it('answers requests whose id is neither a string nor a number with -32600 and id null, instead of not at all', async () => {
+    const g = rawGateway();
+    try {
+      for (const id of [null, true, {}, [1]]) g.send({ jsonrpc: '2.0', id, method: 'bifrost/ping' });
+      g.send({ jsonrpc: '2.0', id: 'last', method: 'bifrost/ping' });
+      await waitFor('the answer to the last request', () => g.messages.some((m) => m['id'] === 'last'));
+      const nulls = g.messages.filter((m) => m['id'] === null) as { error: { code: number; message: string } }[];
+      assert.deepEqual(nulls.map((m) => [m.error.code, m.error.message]), Array(4).fill([-32600, 'invalid request: "id" must be a string or a number']));
+    } finally {
+      g.child.stdin.end();
+      await g.exited;
+    }
+  });
+
+  it('answers a deeply nested or huge parameter with -32602 and a short message', async () => {
+    const g = rawGateway();
+    try {
+      const deep = `${'['.repeat(50_000)}1${']'.repeat(50_000)}`;
+      g.sendBody(`{"jsonrpc":"2.0","id":1,"method":"bifrost/tags/read","params":{"deviceId":"x","tags":[${deep}]}}`);
+      g.send({ jsonrpc: '2.0', id: 2, method: 'bifrost/tags/read', params: { deviceId: 'x', tags: 'y'.repeat(1_000_000) } });
+      await waitFor('both answers', () => g.messages.filter((m) => m['id'] === 1 || m['id'] === 2).length === 2);
+      for (const id of [1, 2]) {
+        const err = (g.messages.find((m) => m['id'] === id) as { error: { code: number; message: string } }).error;
+        assert.equal(err.code, -32602, err.message.slice(0, 300));
+        assert.ok(err.message.length < 300, err.message.slice(0, 300));
+      }
+    } finally {
+      g.child.stdin.end();
+      await g.exited;
+    }
+  });
+
+  it('exits with code 1 and says why when a header breaks the framing, instead of losing every later request', async () => {
+    const g = rawGateway();
+    let stderr = '';
+    g.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      g.send({ jsonrpc: '2.0', id: 1, method: 'bifrost/ping' });
+      await waitFor('the first answer', () => g.messages.length >= 1);
+      // The header promises 5 bytes; the next frame's header starts inside them.
+      g.child.stdin.write('Content-Length: 5\r\n\r\n');
+      g.send({ jsonrpc: '2.0', id: 2, method: 'bifrost/ping' });
+      g.send({ jsonrpc: '2.0', id: 3, method: 'bifrost/ping' });
+      assert.equal(await g.exited, 1);
+      assert.match(stderr, /\[error\] the stdin framing is broken: a header without Content-Length; no later message can be found in the stream, so the gateway exits/);
+      const last = g.messages.at(-1) as { id: unknown; error?: { code: number; message: string } };
+      assert.equal(last.id, null);
+      assert.equal(last.error!.code, -32700);
+      assert.match(last.error!.message, /the stdin framing is broken/);
+      assert.deepEqual(g.notFramed(), []);
+    } finally {
+      if (g.child.exitCode === null) g.child.kill();
+    }
+  });
+
   describe('requests', () => {
     let gw: GatewayProcess;
     let sim: ModbusTcpSimulator;
@@ -186,6 +241,15 @@ describe('the JSON-RPC contract', function () {
         assert.deepEqual([sim.coils[4], sim.holdings[9]], [1, 900]);
       } finally {
         sim.unsupportedFunctionCodes.clear();
+      }
+    });
+
+    it('refuses history times beyond the range of dates with -32602', async () => {
+      await gw.connection.sendRequest('bifrost/config/load', { devices: [tcpDevice('rw', sim.port)] });
+      for (const [start, end] of [[0, -9007199254740991], [8.64e15 + 1, 8.64e15 + 2], [0, 1e300]]) {
+        const err = await rpcError(gw.connection.sendRequest('bifrost/history/read', { deviceId: 'rw', tag: 'holding:0', start, end }));
+        assert.equal(err.code, -32602, err.message);
+        assert.match(err.message, /must be milliseconds since 1970 or an ISO 8601 time/);
       }
     });
 

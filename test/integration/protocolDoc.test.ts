@@ -83,6 +83,7 @@ describe('docs/protocol.md, run against the gateway', function () {
         '`jsonrpc` is not `"2.0"`': '{"jsonrpc":"1.0","id":4,"method":"bifrost/ping"}',
         'No string `method` (and no `result`/`error`)': '{"jsonrpc":"2.0","id":"five","method":5}',
         '`params` neither object, array nor `null`': '{"jsonrpc":"2.0","id":6,"method":"bifrost/ping","params":"x"}',
+        'A request whose `id` is neither a string nor a number (`null`, an object, an array, a boolean)': '{"jsonrpc":"2.0","id":{"n":8},"method":"bifrost/ping"}',
       };
       const rows = tableAfter('Bodies that are not usable JSON-RPC are answered');
       assert.deepEqual(rows.map((r) => r[0]).sort(), Object.keys(bodies).sort(), 'a body for every row of the table');

@@ -282,6 +282,13 @@ describe('the WebSocket listener', function () {
     await allowed.request('bifrost/ping');
   });
 
+  it('drops a $/cancelRequest without params (the JSON-RPC library throws on it) and serves the next request', async () => {
+    const rpc = track(await client(url, writer));
+    for (const params of [undefined, null, {}]) rpc.ws.send(JSON.stringify({ jsonrpc: '2.0', method: '$/cancelRequest', ...(params === undefined ? {} : { params }) }));
+    await rpc.request('bifrost/ping');
+    assert.doesNotMatch(gw.stderr(), /uncaught/);
+  });
+
   it('closes a client that sends a frame over 1 MiB with 1009 and stays up', async () => {
     const rpc = track(await client(url, writer));
     const drops = async () => metricSample(await scrape(), 'bifrost_client_drops_total{client="scada",reason="oversized"}');
