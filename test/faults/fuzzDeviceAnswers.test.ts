@@ -26,7 +26,7 @@ import { seeded } from '../unit/seeded';
 import { FaultProxy, modbusTcpFrames } from './faultProxy';
 
 const SEED = Number(process.env['BIFROST_FUZZ_SEED'] ?? 20261203);
-const RTU_ANSWERS = Number(process.env['BIFROST_FUZZ_RTU_ANSWERS'] ?? 400);
+const RTU_ANSWERS = Number(process.env['BIFROST_FUZZ_RTU_ANSWERS'] ?? 300);
 const TCP_DEVICES = 4;
 const TCP_ANSWERS_EACH = Number(process.env['BIFROST_FUZZ_TCP_ANSWERS'] ?? 100);
 const REGISTERS = 4;
@@ -34,8 +34,11 @@ const TAGS = Array.from({ length: REGISTERS }, (_, i) => `holding:${i}`);
 
 type Category = 'right' | 'function code' | 'exception' | 'byte count' | 'unit id' | 'random' | 'cut short' | 'too long';
 const CATEGORIES: Category[] = ['right', 'function code', 'exception', 'byte count', 'unit id', 'random', 'cut short', 'too long'];
-/** How often each comes, out of 100: cut-short answers cost a timeout each, so they are rarer. */
-const WEIGHTS: Record<Category, number> = { right: 25, 'function code': 12, exception: 12, 'byte count': 12, 'unit id': 10, random: 19, 'cut short': 4, 'too long': 6 };
+/**
+ * How often each comes, out of 100: an answer cut short costs a timeout and, on the serial line,
+ * as long again before the unit is asked again.
+ */
+const WEIGHTS: Record<Category, number> = { right: 25, 'function code': 12, exception: 12, 'byte count': 12, 'unit id': 10, random: 21, 'cut short': 2, 'too long': 6 };
 
 /** A generated answer: unit id, then the PDU. */
 function generate(rand: () => number, unit: number): { category: Category; answer: Buffer } {
@@ -89,6 +92,8 @@ function rightValues(answer: Buffer, unit: number): number[] | null {
 
 interface Tally {
   reads: number;
+  /** Reads for which the gateway sent more than one request. */
+  retried: number;
   good: number;
   bad: Map<string, number>;
   byCategory: Map<Category, { good: number; bad: number }>;
@@ -96,17 +101,27 @@ interface Tally {
 }
 
 function newTally(): Tally {
-  return { reads: 0, good: 0, bad: new Map(), byCategory: new Map(), violations: [] };
+  return { reads: 0, retried: 0, good: 0, bad: new Map(), byCategory: new Map(), violations: [] };
 }
 
 /** Checks one read against the answers sent for it (none when the link was down), and counts it. */
 function judge(t: Tally, readings: readonly TagReading[], sent: readonly { category: Category; answer: Buffer }[], unit: number, where: string): void {
   t.reads++;
   const last = sent[sent.length - 1];
-  const expected = sent.length === 1 && last ? rightValues(last.answer, unit) : null;
   const what = `${where}: ${sent.map((s) => `${s.category} ${s.answer.toString('hex')}`).join(' | ') || 'no answer sent'}`;
-  if (sent.length > 1) t.violations.push(`${what}: one read, ${sent.length} requests`);
   const good = readings.every((r) => r.quality === 'good');
+  if (sent.length > 1) {
+    // The gateway asked again (a read split after an exception that names an address, or a
+    // request after a timeout): each good value must be one a right answer to it held.
+    t.retried++;
+    const rights = sent.map((s) => rightValues(s.answer, unit)).filter((v): v is number[] => v !== null);
+    readings.forEach((r, i) => {
+      if (r.quality === 'good' && !rights.some((v) => v[i] === r.value)) t.violations.push(`${what}: read ${String(r.value)} at ${i}, which no right answer held`);
+      if (r.quality !== 'good' && (r.value !== null || !r.error)) t.violations.push(`${what}: a bad reading with a value or without a reason`);
+    });
+    return;
+  }
+  const expected = last ? rightValues(last.answer, unit) : null;
   if (last) {
     const c = t.byCategory.get(last.category) ?? { good: 0, bad: 0 };
     if (good) c.good++;
@@ -130,7 +145,7 @@ function judge(t: Tally, readings: readonly TagReading[], sent: readonly { categ
 
 function report(t: Tally, what: string): string {
   const cats = [...t.byCategory].map(([c, n]) => `${c} ${n.good}/${n.good + n.bad}`).join(', ');
-  return `${what}: ${t.reads} reads, ${t.good} good; good per category ${cats}`;
+  return `${what}: ${t.reads} reads, ${t.good} good, ${t.retried} asked again; good per category ${cats}`;
 }
 
 const hasSocat = spawnSync('socat', ['-V']).status === 0;
@@ -160,7 +175,7 @@ describe(`fuzzed device answers (seed ${SEED})`, function () {
       far = await serialOpener({ path: b, baudRate: 115_200, parity: 'none' })();
       sim.serve(far);
       await gw.connection.sendRequest('bifrost/config/load', {
-        devices: [{ id: 'rtu', protocol: 'modbus-rtu', serialPath: a, unitId: 1, baudRate: 115_200, parity: 'none', timeoutMs: 200 }],
+        devices: [{ id: 'rtu', protocol: 'modbus-rtu', serialPath: a, unitId: 1, baudRate: 115_200, parity: 'none', timeoutMs: 500 }],
       });
       sim.unit(1).holdings.set([1, 2, 3, 4]);
       await waitFor('a good read before the fuzz', async () => (await read('rtu')).every((r) => r.quality === 'good'));

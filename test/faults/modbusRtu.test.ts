@@ -25,7 +25,7 @@ import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
 import { delay, ptysClosed, startGateway, tcpDevice, ValueLog, waitFor } from '../integration/harness';
 import { checkOrUpdateSection, markdownTable } from './docTable';
 
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 500;
 const POLL_MS = 200;
 const FAULT_MS = 3000;
 /** Readings this soon after the fault began may still be answers from before it. */
@@ -102,18 +102,18 @@ const MATRIX: Row[] = [
   },
   {
     name: 'slow unit',
-    means: 'unit 1 answers 150 ms late, within the 300 ms timeout',
+    means: 'unit 1 answers 250 ms late, within the 500 ms timeout',
     start: ({ sim }) => {
-      sim.unitAnswerDelayMs.set(1, 150);
+      sim.unitAnswerDelayMs.set(1, 250);
       return () => sim.unitAnswerDelayMs.delete(1);
     },
     expect: { read: 'good', poll: 'good', write: 'good', recovery: '≤ 1 s' },
   },
   {
     name: 'late answers',
-    means: 'unit 1 answers 450 ms late, after the timeout, when the next request could be on the line',
+    means: 'unit 1 answers 750 ms late, after the 500 ms timeout, when the next request could be on the line',
     start: ({ sim }) => {
-      sim.unitAnswerDelayMs.set(1, 450);
+      sim.unitAnswerDelayMs.set(1, 750);
       return () => sim.unitAnswerDelayMs.delete(1);
     },
     expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: '≤ 1 s' },
