@@ -73,7 +73,7 @@ const MATRIX: Row[] = [
       sim.corruptNextAnswerIf = (unit, pdu) => unit === 1 && pdu[0] === 0x03 && pdu.readUInt16BE(1) === READ_REG;
       return () => (sim.corruptNextAnswerIf = null);
     },
-    expect: { read: 'bad · CRC error, then good', poll: 'good', write: 'good', recovery: '≤ 1 s' },
+    expect: { read: 'bad · CRC error, then good', poll: 'good', write: 'good', recovery: '≤ 2 s' },
   },
   {
     name: 'CRC errors',
@@ -82,14 +82,14 @@ const MATRIX: Row[] = [
       sim.corruptAllAnswers = true;
       return () => (sim.corruptAllAnswers = false);
     },
-    expect: { read: 'bad · CRC error', poll: 'bad · CRC error', write: 'error 1008 · CRC error', recovery: '≤ 1 s' },
+    expect: { read: 'bad · CRC error', poll: 'bad · CRC error', write: 'error 1008 · CRC error', recovery: '≤ 2 s' },
   },
   {
     name: 'noise',
     means: '3 stray bytes on the line toward the gateway every 70 ms',
     start: (line) => noise(line, 70, 3),
     mixed: true,
-    expect: { read: 'good or bad · garbled', poll: 'good or bad · garbled', write: 'good or error · garbled', recovery: '≤ 1 s' },
+    expect: { read: 'good or bad · garbled', poll: 'good or bad · garbled', write: 'good or error · garbled', recovery: '≤ 2 s' },
   },
   {
     name: 'mute unit',
@@ -98,7 +98,7 @@ const MATRIX: Row[] = [
       sim.mute(1);
       return () => sim.mute(1, false);
     },
-    expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: '≤ 1 s' },
+    expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: '≤ 2 s' },
   },
   {
     name: 'slow unit',
@@ -107,7 +107,7 @@ const MATRIX: Row[] = [
       sim.unitAnswerDelayMs.set(1, 250);
       return () => sim.unitAnswerDelayMs.delete(1);
     },
-    expect: { read: 'good', poll: 'good', write: 'good', recovery: '≤ 1 s' },
+    expect: { read: 'good', poll: 'good', write: 'good', recovery: '≤ 2 s' },
   },
   {
     name: 'late answers',
@@ -116,7 +116,7 @@ const MATRIX: Row[] = [
       sim.unitAnswerDelayMs.set(1, 750);
       return () => sim.unitAnswerDelayMs.delete(1);
     },
-    expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: '≤ 1 s' },
+    expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: '≤ 2 s' },
   },
 ];
 
@@ -355,7 +355,8 @@ const hasSocat = spawnSync('socat', ['-V']).status === 0;
           read: row.mixed ? mixedCell([r1, r2], 'bad') : pair(r1, r2),
           poll: row.mixed ? mixedCell([...seen], 'bad') : [...seen].sort().join(' + ') || 'nothing',
           write: row.mixed ? mixedCell([w1, w2], 'error') : pair(w1, w2),
-          recovery: recoveryMs <= 1000 ? '≤ 1 s' : recoveryMs <= RECOVERY_BOUND_MS ? `≤ ${RECOVERY_BOUND_MS / 1000} s` : `> ${RECOVERY_BOUND_MS / 1000} s`,
+          // After a timeout the unit is asked again one timeout later (500 ms): 2 s leaves room for a busy machine.
+          recovery: recoveryMs <= 2000 ? '≤ 2 s' : recoveryMs <= RECOVERY_BOUND_MS ? `≤ ${RECOVERY_BOUND_MS / 1000} s` : `> ${RECOVERY_BOUND_MS / 1000} s`,
           recoveryMs,
           violations,
         });
