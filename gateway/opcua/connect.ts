@@ -56,6 +56,11 @@ export interface AttemptOptions {
   pki: PkiHost;
   /** Bound of each step (connect, GetEndpoints, session, first read). */
   stepTimeoutMs: number;
+  /**
+   * Bound of every request on the open session (reads, writes, keep-alives, subscriptions'
+   * calls): the device's timeoutMs. node-opcua's own default is 15 s.
+   */
+  requestTimeoutMs: number;
   /** The attempt is abandoned (device stopped): whatever it opened is closed. */
   signal: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -95,6 +100,9 @@ export async function attemptConnection(o: AttemptOptions): Promise<Connection> 
     securityPolicy: POLICY_BY_NAME[chosen.policy],
     serverCertificate: chosen.mode === 'None' ? undefined : chosen.description.serverCertificate,
     endpointMustExist: false,
+    // A request without an answer fails after the device's timeout, not node-opcua's 15 s: a
+    // stalled link shows as a timeout within timeoutMs, as it does for every other protocol.
+    defaultTransactionTimeout: o.requestTimeoutMs,
     // One try: the device owns retries (gateway backoff), and reconnects with a new client.
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
     // The socket's inactivity limit, not a connect timeout (each step has its own bound): at the

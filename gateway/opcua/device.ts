@@ -134,6 +134,7 @@ export class OpcUaDevice implements DeviceDriver {
       settings: this.settings,
       pki: this.host.pki,
       stepTimeoutMs: Math.max(this.common.timeoutMs, 5000),
+      requestTimeoutMs: this.common.timeoutMs,
       signal: abort.signal,
     }).then(
       (connection) => this.connected(connection, abort),

@@ -1,0 +1,79 @@
+/**
+ * An OPC UA server that stops answering on an open session: a read or a write fails once the
+ * device's timeoutMs is over (node-opcua alone waits 15 s), and the device is good again once the
+ * link answers.
+ */
+import { strict as assert } from 'node:assert';
+import type { DeviceListResult, OpcUaDeviceConfig, TagsReadResult, TagsWriteResult } from '../../gateway/protocol';
+import type { GatewayProcess } from '../../tools/gatewayClient';
+import { FaultProxy, opcuaFrames } from '../faults/faultProxy';
+import { startGateway, waitFor } from './harness';
+import { OpcUaPeer } from './opcuaDriverPeer';
+
+/** Far below node-opcua's 15 s; the bound below leaves room for a loaded machine. */
+const TIMEOUT_MS = 1000;
+const BOUND_MS = 6000;
+
+describe('OPC UA driver: a request without an answer', function () {
+  this.timeout(90_000);
+  const peer = new OpcUaPeer();
+  let proxy: FaultProxy;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    await peer.start();
+    proxy = new FaultProxy({ targetPort: peer.port, codec: opcuaFrames });
+    await proxy.start();
+    gw = await startGateway();
+  });
+  after(async () => {
+    await gw?.close();
+    await proxy?.close();
+    await peer.stop();
+  });
+
+  it(`fails after the device's timeoutMs, not node-opcua's 15 s, and recovers once the link answers`, async () => {
+    const device: OpcUaDeviceConfig = {
+      id: 'plc',
+      protocol: 'opcua',
+      endpointUrl: `opc.tcp://127.0.0.1:${proxy.port}/UA/Test`,
+      securityMode: 'None',
+      securityPolicy: 'None',
+      timeoutMs: TIMEOUT_MS,
+      allowWrites: true,
+      tags: [{ name: 'setpoint', nodeId: 'ns=1;s=Tank.Setpoint', access: 'readwrite' }],
+    };
+    await gw.connection.sendRequest('bifrost/config/load', { devices: [device] });
+    const status = async () => (await gw.connection.sendRequest<DeviceListResult>('bifrost/devices/list')).devices[0]!.status;
+    await waitFor('plc connected', async () => (await status()) === 'connected', 30_000);
+    const good = await gw.connection.sendRequest<TagsReadResult>('bifrost/tags/read', { deviceId: 'plc', tags: ['setpoint'] });
+    assert.equal(good.results[0]!.quality, 'good');
+    assert.ok(proxy.accepted > 0, 'the device connected through the proxy');
+
+    proxy.set({ kind: 'stall' });
+    let t = Date.now();
+    const read = await gw.connection.sendRequest<TagsReadResult>('bifrost/tags/read', { deviceId: 'plc', tags: ['setpoint'] }).then(
+      (r) => `${r.results[0]!.quality} ${r.results[0]!.error ?? ''}`,
+      (e: Error) => `error ${e.message}`,
+    );
+    const readMs = Date.now() - t;
+    assert.ok(!read.startsWith('good'), read);
+    assert.ok(readMs < BOUND_MS, `the read failed after ${readMs} ms (${read}), timeoutMs is ${TIMEOUT_MS}`);
+    assert.match(read, /timed out/);
+
+    t = Date.now();
+    const written = await gw.connection.sendRequest<TagsWriteResult>('bifrost/tags/write', { deviceId: 'plc', tag: 'setpoint', value: 11 }).then(
+      () => 'done',
+      (e: Error) => `error ${e.message}`,
+    );
+    const writeMs = Date.now() - t;
+    assert.ok(written.startsWith('error'), written);
+    assert.ok(writeMs < BOUND_MS, `the write failed after ${writeMs} ms (${written})`);
+
+    proxy.clear();
+    await waitFor('a good read again', async () => {
+      const r = await gw.connection.sendRequest<TagsReadResult>('bifrost/tags/read', { deviceId: 'plc', tags: ['setpoint'] }).catch(() => null);
+      return r?.results[0]?.quality === 'good';
+    }, 45_000);
+  });
+});
