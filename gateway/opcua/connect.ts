@@ -56,10 +56,7 @@ export interface AttemptOptions {
   pki: PkiHost;
   /** Bound of each step (connect, GetEndpoints, session, first read). */
   stepTimeoutMs: number;
-  /**
-   * Bound of every request on the open session (reads, writes, keep-alives, subscriptions'
-   * calls): the device's timeoutMs. node-opcua's own default is 15 s.
-   */
+  /** The device's timeoutMs: node-opcua's transaction timeout (keep-alives, subscriptions' calls; at least 5 s). */
   requestTimeoutMs: number;
   /** The attempt is abandoned (device stopped): whatever it opened is closed. */
   signal: AbortSignal;
@@ -100,8 +97,9 @@ export async function attemptConnection(o: AttemptOptions): Promise<Connection> 
     securityPolicy: POLICY_BY_NAME[chosen.policy],
     serverCertificate: chosen.mode === 'None' ? undefined : chosen.description.serverCertificate,
     endpointMustExist: false,
-    // A request without an answer fails after the device's timeout, not node-opcua's 15 s: a
-    // stalled link shows as a timeout within timeoutMs, as it does for every other protocol.
+    // node-opcua gives up on a request after 15 s by default and never below 5 s: the device
+    // bounds each request by its timeoutMs itself (device.ts); this lets keep-alives and the
+    // subscriptions' calls fail in 5 s rather than 15 s when the device's timeout is short.
     defaultTransactionTimeout: o.requestTimeoutMs,
     // One try: the device owns retries (gateway backoff), and reconnects with a new client.
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },

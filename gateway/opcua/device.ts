@@ -313,20 +313,35 @@ export class OpcUaDevice implements DeviceDriver {
     throw new BifrostError(code, `${this.id}: cannot ${what}: ${why.startsWith(`${this.id}: `) ? why.slice(this.id.length + 2) : why}`);
   }
 
+  /**
+   * One request on the session, bounded by the device's timeoutMs (node-opcua's own transaction
+   * timeout is never below 5 s): without an answer by then it fails as a timeout, and a late
+   * answer goes nowhere.
+   */
   private async counted<T>(fn: () => Promise<T>): Promise<T> {
     this.host.stats.requests++;
     const t0 = performance.now();
+    const timeoutMs = this.common.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BifrostError(ErrorCodes.Timeout, `${this.id}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      const out = await fn();
+      const pending = fn();
+      pending.catch(() => undefined);
+      const out = await Promise.race([pending, timeout]);
       this.host.stats.recordLatency(performance.now() - t0);
       return out;
     } catch (err) {
       this.host.stats.errors++;
+      if (err instanceof BifrostError && err.code === ErrorCodes.Timeout) this.host.stats.timeouts++;
       if (err instanceof BifrostError || (err instanceof Error && (err as { code?: unknown }).code !== undefined && typeof (err as { code?: unknown }).code === 'number')) {
         const e = err as BifrostError;
         throw new BifrostError(e.code, e.message.startsWith(`${this.id}:`) ? e.message : `${this.id}: ${e.message}`, e.data);
       }
       throw new BifrostError(ErrorCodes.DeviceException, `${this.id}: ${errorMessage(err)}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
