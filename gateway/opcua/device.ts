@@ -26,6 +26,7 @@ import { ErrorCodes } from '../protocol';
 import { Backoff } from '../backoff';
 import type { BrowseRequest, DeviceDriver, DeviceSettings, DriverHost, DriverSubscription, RequestContext, SubscribeOptions, ValueSink } from '../core/driver';
 import { BifrostError, errorMessage } from '../errors';
+import { badReadings } from '../core/readings';
 import { Browser, readServerLimits } from './browse';
 import { attemptConnection, ConnectError, type Connection, type FailureKind } from './connect';
 import * as services from './services';
@@ -358,9 +359,26 @@ export class OpcUaDevice implements DeviceDriver {
 
   // -- requests -----------------------------------------------------------------------------------
 
+  /**
+   * Device problems do not fail a read (the contract): without a session, on a timeout or a
+   * broken channel, every reading comes back bad with the reason. Bad refs still throw.
+   */
   read(refs: readonly TagRef[]): Promise<TagReading[]> {
     const resolved = refs.map((r) => this.resolveRef(r));
-    const live = this.session('read');
+    const bad = (err: unknown): TagReading[] => {
+      if (err instanceof BifrostError && (err.code === ErrorCodes.BadTagRef || err.code === ErrorCodes.BadValue)) throw err;
+      return badReadings(resolved.map((r) => r.key), errorMessage(err));
+    };
+    let live: Live;
+    try {
+      live = this.session('read');
+    } catch (err) {
+      return Promise.resolve(bad(err));
+    }
+    return this.readOn(live, resolved).catch(bad);
+  }
+
+  private readOn(live: Live, resolved: readonly { key: string; nodeId: string }[]): Promise<TagReading[]> {
     return this.counted(async () => {
       const session = live.connection.session;
       const items = resolved.map((r) => {
