@@ -56,6 +56,8 @@ export interface AttemptOptions {
   pki: PkiHost;
   /** Bound of each step (connect, GetEndpoints, session, first read). */
   stepTimeoutMs: number;
+  /** The device's timeoutMs: node-opcua's transaction timeout (keep-alives, subscriptions' calls; at least 5 s). */
+  requestTimeoutMs: number;
   /** The attempt is abandoned (device stopped): whatever it opened is closed. */
   signal: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -95,6 +97,10 @@ export async function attemptConnection(o: AttemptOptions): Promise<Connection> 
     securityPolicy: POLICY_BY_NAME[chosen.policy],
     serverCertificate: chosen.mode === 'None' ? undefined : chosen.description.serverCertificate,
     endpointMustExist: false,
+    // node-opcua gives up on a request after 15 s by default and never below 5 s: the device
+    // bounds each request by its timeoutMs itself (device.ts); this lets keep-alives and the
+    // subscriptions' calls fail in 5 s rather than 15 s when the device's timeout is short.
+    defaultTransactionTimeout: o.requestTimeoutMs,
     // One try: the device owns retries (gateway backoff), and reconnects with a new client.
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
     // The socket's inactivity limit, not a connect timeout (each step has its own bound): at the

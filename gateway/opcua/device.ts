@@ -26,6 +26,7 @@ import { ErrorCodes } from '../protocol';
 import { Backoff } from '../backoff';
 import type { BrowseRequest, DeviceDriver, DeviceSettings, DriverHost, DriverSubscription, RequestContext, SubscribeOptions, ValueSink } from '../core/driver';
 import { BifrostError, errorMessage } from '../errors';
+import { badReadings } from '../core/readings';
 import { Browser, readServerLimits } from './browse';
 import { attemptConnection, ConnectError, type Connection, type FailureKind } from './connect';
 import * as services from './services';
@@ -134,6 +135,7 @@ export class OpcUaDevice implements DeviceDriver {
       settings: this.settings,
       pki: this.host.pki,
       stepTimeoutMs: Math.max(this.common.timeoutMs, 5000),
+      requestTimeoutMs: this.common.timeoutMs,
       signal: abort.signal,
     }).then(
       (connection) => this.connected(connection, abort),
@@ -312,20 +314,38 @@ export class OpcUaDevice implements DeviceDriver {
     throw new BifrostError(code, `${this.id}: cannot ${what}: ${why.startsWith(`${this.id}: `) ? why.slice(this.id.length + 2) : why}`);
   }
 
-  private async counted<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * A request on the session. `bounded` (a read or a write: one or two service calls) is bounded
+   * by the device's timeoutMs (node-opcua's own transaction timeout is never below 5 s): without
+   * an answer by then it fails as a timeout, and a late answer goes nowhere. Browsing, history,
+   * method calls and path lookups take as many service calls as the server's answers need
+   * (continuation points, pages): each of those is bounded by node-opcua's transaction timeout,
+   * not the whole by one request's time.
+   */
+  private async counted<T>(fn: () => Promise<T>, bounded = false): Promise<T> {
     this.host.stats.requests++;
     const t0 = performance.now();
+    const timeoutMs = this.common.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      if (bounded) timer = setTimeout(() => reject(new BifrostError(ErrorCodes.Timeout, `${this.id}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      const out = await fn();
+      const pending = fn();
+      pending.catch(() => undefined);
+      const out = await Promise.race([pending, timeout]);
       this.host.stats.recordLatency(performance.now() - t0);
       return out;
     } catch (err) {
       this.host.stats.errors++;
+      if (err instanceof BifrostError && err.code === ErrorCodes.Timeout) this.host.stats.timeouts++;
       if (err instanceof BifrostError || (err instanceof Error && (err as { code?: unknown }).code !== undefined && typeof (err as { code?: unknown }).code === 'number')) {
         const e = err as BifrostError;
         throw new BifrostError(e.code, e.message.startsWith(`${this.id}:`) ? e.message : `${this.id}: ${e.message}`, e.data);
       }
       throw new BifrostError(ErrorCodes.DeviceException, `${this.id}: ${errorMessage(err)}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -342,9 +362,26 @@ export class OpcUaDevice implements DeviceDriver {
 
   // -- requests -----------------------------------------------------------------------------------
 
+  /**
+   * Device problems do not fail a read (the contract): without a session, on a timeout or a
+   * broken channel, every reading comes back bad with the reason. Bad refs still throw.
+   */
   read(refs: readonly TagRef[]): Promise<TagReading[]> {
     const resolved = refs.map((r) => this.resolveRef(r));
-    const live = this.session('read');
+    const bad = (err: unknown): TagReading[] => {
+      if (err instanceof BifrostError && (err.code === ErrorCodes.BadTagRef || err.code === ErrorCodes.BadValue)) throw err;
+      return badReadings(resolved.map((r) => r.key), errorMessage(err));
+    };
+    let live: Live;
+    try {
+      live = this.session('read');
+    } catch (err) {
+      return Promise.resolve(bad(err));
+    }
+    return this.readOn(live, resolved).catch(bad);
+  }
+
+  private readOn(live: Live, resolved: readonly { key: string; nodeId: string }[]): Promise<TagReading[]> {
     return this.counted(async () => {
       const session = live.connection.session;
       const items = resolved.map((r) => {
@@ -355,7 +392,7 @@ export class OpcUaDevice implements DeviceDriver {
         return item;
       });
       return services.readValues(session, items);
-    });
+    }, true);
   }
 
   write(ref: TagRef, value: TagValue): Promise<TagsWriteResult> {
@@ -369,7 +406,7 @@ export class OpcUaDevice implements DeviceDriver {
       if (!meta.writable) throw new BifrostError(ErrorCodes.WriteRefused, `${this.id}: ${r.nodeId}: the server does not let this user write it (UserAccessLevel has no CurrentWrite)`);
       const written = await services.writeValue(live.connection.session, meta, value);
       return { tag: r.key, value: written, timestamp: Date.now() };
-    });
+    }, true);
   }
 
   subscribe(refs: readonly TagRef[], options: SubscribeOptions, sink: ValueSink): DriverSubscription {

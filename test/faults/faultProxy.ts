@@ -2,7 +2,7 @@
  * A TCP man-in-the-middle for fault tests: it listens on 127.0.0.1 (a free port), forwards every
  * connection to a target, and misbehaves on command. Faults switch at runtime (`set`, `clear`)
  * and act on the answers (target → client) unless said otherwise. It works on bytes; answers are
- * cut into frames by a `FrameCodec` (one per protocol: `modbusTcpFrames` for MBAP), so that
+ * cut into frames by a `FrameCodec` (one per protocol: `modbusTcpFrames` for MBAP, `opcuaFrames` for OPC UA TCP chunks), so that
  * "every other answer" or "rewrite the transaction id" mean one protocol answer, not one TCP
  * segment.
  */
@@ -42,6 +42,34 @@ export function modbusRewriteUid(unitId?: number): (frame: Buffer) => Buffer {
   return (frame) => {
     const out = Buffer.from(frame);
     if (out.length >= 7) out[6] = unitId ?? (out[6]! + 1) & 0xff;
+    return out;
+  };
+}
+
+/**
+ * OPC UA TCP (HEL, ACK, ERR, OPN, MSG, CLO): message type (3 bytes), chunk type (1), message size
+ * (UInt32LE, the whole chunk with its 8-byte header).
+ */
+export const opcuaFrames: FrameCodec = {
+  frameLength(buf) {
+    if (buf.length < 8) return 0;
+    const total = buf.readUInt32LE(4);
+    // Not a chunk we can follow: hand on what there is, the client will judge it.
+    if (total < 8 || total > 16 * 1024 * 1024) return buf.length;
+    return buf.length >= total ? total : 0;
+  },
+};
+
+/**
+ * An OPC UA MSG chunk (security None) with its request id changed by `delta`: after the header
+ * come the secure channel id (offset 8), the token id (12), the sequence number (16) and the
+ * request id (20). Other chunks pass unchanged.
+ */
+export function opcuaRewriteRequestId(delta = 1): (frame: Buffer) => Buffer {
+  return (frame) => {
+    if (frame.length < 24 || frame.toString('latin1', 0, 3) !== 'MSG') return frame;
+    const out = Buffer.from(frame);
+    out.writeUInt32LE((out.readUInt32LE(20) + delta) >>> 0, 20);
     return out;
   };
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodesets } from 'node-opcua-nodesets';
-import { DataType, MessageSecurityMode, SecurityPolicy, Variant } from 'node-opcua-client';
+import { DataType, MessageSecurityMode, SecurityPolicy, StatusCodes, Variant } from 'node-opcua-client';
 import { OPCUAServer } from 'node-opcua-server';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { freePort } from './harness';
@@ -27,6 +27,8 @@ export interface PeerOptions {
   serverInfo?: { applicationUri: string; applicationName: string; productUri: string };
   /** FindServers and GetEndpoints are answered this late: a server slow to describe itself. */
   discoveryDelayMs?: number;
+  /** Connections the server takes at once (node-opcua's default: 10). */
+  maxConnections?: number;
 }
 
 export const PEER_USER = { username: 'operator', password: 'secret' };
@@ -78,6 +80,7 @@ export class OpcUaPeer {
         },
       },
       serverCapabilities: { maxSessions: 500 },
+      ...(o.maxConnections ? { maxConnectionsPerEndpoint: o.maxConnections } : {}),
       ...(o.serverInfo ? { serverInfo: { ...o.serverInfo, applicationName: { text: o.serverInfo.applicationName } } } : {}),
     });
     await this.server.initialize();
@@ -128,6 +131,42 @@ export class OpcUaPeer {
         ns.addVariable({ organizedBy: folder, browseName: `V${String(i).padStart(4, '0')}`, nodeId: `s=Many.V${i}`, dataType: 'UInt16', value: new Variant({ dataType: DataType.UInt16, value: i }) });
       }
     }
+  }
+
+  /**
+   * An Int32 variable `ns=1;s=Probe.<name>` whose value the test holds: what `set` (or, when
+   * `writable`, a client's write) put there is what the server reads and samples. Tests that must
+   * tell a fresh value from a stale or wrong one use it. Call after `start`.
+   */
+  probe(name: string, writable = false): { nodeId: string; get(): number; set(value: number): void } {
+    const addressSpace = this.server.engine.addressSpace!;
+    const ns = addressSpace.getOwnNamespace();
+    const folder = addressSpace.findNode('ns=1;s=Probes') ?? ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Probes', nodeId: 's=Probes' });
+    let held = 0;
+    const access = writable ? 'CurrentRead | CurrentWrite' : 'CurrentRead';
+    ns.addVariable({
+      organizedBy: folder,
+      browseName: name,
+      nodeId: `s=Probe.${name}`,
+      dataType: 'Int32',
+      accessLevel: access,
+      userAccessLevel: access,
+      minimumSamplingInterval: 50,
+      value: {
+        get: () => new Variant({ dataType: DataType.Int32, value: held }),
+        set: (v: Variant) => {
+          held = v.value as number;
+          return StatusCodes.Good;
+        },
+      },
+    });
+    return { nodeId: `ns=1;s=Probe.${name}`, get: () => held, set: (value) => void (held = value) };
+  }
+
+  /** The names of the sessions open on the server (node-opcua clients name them after the client, plus a counter). */
+  sessionNames(): string[] {
+    const engine = this.server.engine as unknown as { _sessions: Record<string, { sessionName?: string }> };
+    return Object.values(engine._sessions).map((s) => s.sessionName ?? '');
   }
 
   /** Servers cap references per answer (many PLCs at 1,000): this one does too. */
