@@ -19,7 +19,7 @@ import type { DeviceListResult, OpcUaDeviceConfig, SubscribeResult, TagReading, 
 import { delay, startGateway, ValueLog, waitFor } from '../integration/harness';
 import { OpcUaPeer } from '../integration/opcuaDriverPeer';
 import { checkOrUpdateSection, markdownTable } from './docTable';
-import { FaultProxy, opcuaFrames, opcuaRewriteRequestId, type Fault } from './faultProxy';
+import { FaultProxy, opcuaFrames, type Fault } from './faultProxy';
 
 /** Each faulty device's timeoutMs (its connect steps are bounded by at least 5 s whatever it says). */
 const TIMEOUT_MS = 1000;
@@ -123,12 +123,10 @@ const MATRIX: Row[] = [
     fault: { kind: 'truncate', bytes: 9 },
     expect: { read: 'bad · timeout', poll: 'bad · keep-alives failed', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
-  {
-    name: 'wrong request id',
-    means: "each MSG chunk's request id plus one (a publish answer then lands on another pending publish request)",
-    fault: { kind: 'rewrite', name: 'requestId', rewrite: opcuaRewriteRequestId(1) },
-    expect: { read: 'bad · timeout', poll: 'good', write: 'error 1007 · timeout', recovery: RECONNECTED },
-  },
+  // Not here: each chunk's request id plus one. OPC UA tells answers apart by that id alone, and
+  // several requests are in flight on a session (publishes, the keep-alive read): an answer of the
+  // same shape then lands on another request. Seen once in two runs: a read of a probe took the
+  // keep-alive read's answer (ServerState 0) as its value, good. See docs/reliability.md.
   {
     name: 'duplicate chunk',
     means: 'each chunk sent twice',
