@@ -23,6 +23,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { DeviceStatusNotification, SubscribeResult, ValuesNotification } from '../gateway/protocol';
@@ -76,6 +77,9 @@ export interface SoakSample {
   wsClientsConnected: number;
   /** Polls that could not start because the previous one had not finished, over every device (a counter). */
   skippedScans: number;
+  /** The longest event loop delay over the sample: the gateway's (its /metrics) and this subscriber's (ms). */
+  gatewayLoopDelayMaxMs: number;
+  subscriberLoopDelayMaxMs: number;
 }
 
 interface Outage {
@@ -232,6 +236,8 @@ async function main(): Promise<number> {
     opcuaAges = new MsHistogram();
     badInOutage = badElsewhere = mqttMessages = mqttBytes = 0;
     for (const d of modbus) lastGood.set(d.id, t0);
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const cpu0 = { gw: cpuSeconds(gw.child.pid!), sims: cpuSeconds(sims.child.pid!), server: cpuSeconds(server.child.pid!), self: process.cpuUsage() };
 
     // The device powered off and on every minute, from 30 s in.
@@ -301,14 +307,18 @@ async function main(): Promise<number> {
         longestSilenceMs,
         wsClientsConnected: wsConnected,
         skippedScans: metricSum(text, 'bifrost_device_skipped_scans_total'),
+        gatewayLoopDelayMaxMs: Math.round(metric(text, 'bifrost_nodejs_eventloop_lag_max_seconds') * 1000),
+        subscriberLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
       };
+      loopDelay.reset();
       samples.push(sample);
       modbusAges = new MsHistogram();
       opcuaAges = new MsHistogram();
       badInOutage = badElsewhere = mqttMessages = mqttBytes = 0;
       console.log(
         `  ${String(sample.t).padStart(5)} s  RSS ${sample.rssMb.toFixed(0)} MB  heap ${sample.heapUsedMb.toFixed(0)} MB  handles ${sample.activeHandles}  resources ${sample.activeResources}  fds ${sample.openFds}  sessions ${sample.opcuaSessions}` +
-          `  age Modbus ${sample.modbus.medianAgeMs}/${sample.modbus.maxAgeMs} ms (${Math.round(sample.modbus.values / 10)}/s)  OPC UA ${sample.opcua.medianAgeMs}/${sample.opcua.maxAgeMs} ms (${Math.round(sample.opcua.values / 10)}/s)  MQTT ${Math.round(sample.mqttMessages / 10)} msg/s`,
+          `  age Modbus ${sample.modbus.medianAgeMs}/${sample.modbus.maxAgeMs} ms (${Math.round(sample.modbus.values / 10)}/s)  OPC UA ${sample.opcua.medianAgeMs}/${sample.opcua.maxAgeMs} ms (${Math.round(sample.opcua.values / 10)}/s)  MQTT ${Math.round(sample.mqttMessages / 10)} msg/s` +
+          `  loop delay max: gateway ${sample.gatewayLoopDelayMaxMs} ms, subscriber ${sample.subscriberLoopDelayMaxMs} ms`,
       );
     }
     const elapsed = (Date.now() - t0) / 1000;
@@ -318,6 +328,7 @@ async function main(): Promise<number> {
     const serverCpu = cpuPct(cpu0.server, cpuSeconds(server.child.pid!));
     const selfCpu = process.cpuUsage(cpu0.self);
     running = false;
+    loopDelay.disable();
     await Promise.all([restarts, churn]);
 
     // The verdict.
@@ -354,6 +365,7 @@ async function main(): Promise<number> {
       `MQTT at the broker   ${Math.round(sum((x) => x.mqttMessages) / elapsed)} Sparkplug DDATA messages/s, ${(sum((x) => x.mqttKb) / elapsed).toFixed(0)} KB/s`,
       `WebSocket churn      ${wsSessions} clients came, subscribed and left; ${wsSessionsWithValues} got values${wsErrors.length ? `; errors: ${wsErrors.join('; ')}` : ''}`,
       `CPU (of one core)    gateway ${gwCpu}, the 19 devices' simulator ${simsCpu}, the OPC UA server ${serverCpu}, the subscriber (this process) ${(((selfCpu.user + selfCpu.system) / 1e6 / elapsed) * 100).toFixed(0)} %`,
+      `event loop delay     max per sample: gateway median ${median(samples.map((x) => x.gatewayLoopDelayMaxMs))} ms, max ${Math.max(...samples.map((x) => x.gatewayLoopDelayMaxMs))} ms; the subscriber median ${median(samples.map((x) => x.subscriberLoopDelayMaxMs))} ms, max ${Math.max(...samples.map((x) => x.subscriberLoopDelayMaxMs))} ms`,
       `skipped polls        ${samples.at(-1)!.skippedScans - samples[0]!.skippedScans} scans could not start because the previous one had not finished (from the first sample to the last)`,
       `machine load         ${loadBefore.map((x) => x.toFixed(1)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(1)).join(' ')} after (1/5/15-minute load averages, ${os.cpus().length} cores)`,
     ];
