@@ -405,11 +405,12 @@ interface DocFacts {
 }
 
 function docSection(f: DocFacts): string {
-  const idle = Math.max(...f.loadBefore.slice(0, 1), ...f.loadAfter.slice(0, 1)) < 1;
+  // The load after the run counts the soak's own processes: only the load before says whether others ran.
+  const idle = f.loadBefore[0]! < 1;
   return [
     '## Soak',
     '',
-    `The gateway under a whole plant's load for ${f.minutes} minutes, sampled every 10 s; a verdict at the end (the exit code).`,
+    `The gateway under a whole plant's load for ${f.minutes} minute${f.minutes === 1 ? '' : 's'}, sampled every 10 s; a verdict at the end (the exit code).`,
     '',
     '![soak](images/soak.svg)',
     '',
@@ -432,7 +433,7 @@ function docSection(f: DocFacts): string {
     "  counted apart, not aged. Every good reading is aged, that device's included.",
     '',
     `Run ${f.startedIso.slice(0, 16).replace('T', ' ')} UTC on 2 cores, Debian bookworm, Node 20 (${process.version}): \`npm run soak -- --minutes ${f.minutes} --update-docs\``,
-    `(the long variant: \`npm run soak -- --minutes 120\`). ${idle ? 'The machine was otherwise idle' : 'The machine was not idle'}: load average ${f.loadBefore.map((x) => x.toFixed(1)).join(' / ')} (1/5/15 min) before, ${f.loadAfter.map((x) => x.toFixed(1)).join(' / ')} after.`,
+    `(the long variant: \`npm run soak -- --minutes 120\`). ${idle ? 'The machine was otherwise idle' : 'Other work ran on the machine'}: load average ${f.loadBefore.map((x) => x.toFixed(1)).join(' / ')} (1/5/15 min) before the run, ${f.loadAfter.map((x) => x.toFixed(1)).join(' / ')} at its end (the soak's own processes included).`,
     '',
     '```',
     ...f.figures,
