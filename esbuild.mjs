@@ -94,6 +94,7 @@ const targets = [
       simulator: 'gateway/sim/cli.ts',
       demo: 'tools/demo.ts',
       bench: 'bench/main.ts',
+      soak: 'bench/soak.ts',
     },
     outdir: 'dist',
     // ws's optional native speed-ups: it runs without them (its pure-JS paths), and a native

@@ -72,8 +72,8 @@ export async function subscriber(url: string, tally: Tally): Promise<MqttClient>
   return client;
 }
 
-export function benchDevices(ports: readonly number[]): object[] {
-  const tags = Array.from({ length: TAGS }, (_, i) => ({ name: `r${i}`, area: 'holding', address: i, type: 'uint16' }));
+export function benchDevices(ports: readonly number[], tagsEach = TAGS): object[] {
+  const tags = Array.from({ length: tagsEach }, (_, i) => ({ name: `r${i}`, area: 'holding', address: i, type: 'uint16' }));
   return ports.map((port, i) => ({ id: `dev${i}`, protocol: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs: 1000, pollIntervalMs: INTERVAL_MS, tags }));
 }
 

@@ -44,31 +44,49 @@ interface SubscriptionRun {
   serverCpuPct: number;
 }
 
-interface Server {
+export interface BenchOpcUaServer {
   endpointUrl: string;
   child: ChildProcess;
+  /** The sessions the server holds now (CurrentSessionCount). */
+  sessions(): Promise<number>;
   stop(): Promise<void>;
 }
+type Server = BenchOpcUaServer;
 
-async function startServer(): Promise<Server> {
+export interface BenchOpcUaServerOptions {
+  changing: number;
+  browse: number;
+  changeMs: number;
+  maxPerCall: number;
+}
+
+/** The bench's node-opcua server (opcuaServer.ts) in a process of its own. */
+export async function startServer(o: BenchOpcUaServerOptions = { changing: ITEMS, browse: BROWSE_ITEMS, changeMs: CHANGE_MS, maxPerCall: MAX_PER_CALL }): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [path.join(__dirname, 'opcua-bench-server.js'), '--changing', String(ITEMS), '--browse', String(BROWSE_ITEMS), '--change-ms', String(CHANGE_MS), '--max-per-call', String(MAX_PER_CALL)],
+    [path.join(__dirname, 'opcua-bench-server.js'), '--changing', String(o.changing), '--browse', String(o.browse), '--change-ms', String(o.changeMs), '--max-per-call', String(o.maxPerCall)],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let log = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (log = (log + c).slice(-4000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const asked: ((n: number) => void)[] = [];
   const endpointUrl = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       if (line.startsWith('{"endpointUrl"')) resolve((JSON.parse(line) as { endpointUrl: string }).endpointUrl);
+      else if (line.startsWith('{"sessions"')) asked.shift()?.((JSON.parse(line) as { sessions: number }).sessions);
     });
     child.once('exit', (code) => reject(new Error(`the OPC UA bench server exited with ${code}: ${log.trim()}`)));
   });
   return {
     endpointUrl,
     child,
+    sessions: () =>
+      new Promise<number>((resolve) => {
+        asked.push(resolve);
+        child.stdin!.write('sessions\n');
+      }),
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

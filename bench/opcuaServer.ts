@@ -4,12 +4,14 @@
  *   - `ns=1;s=Changing`: `--changing` Int32 variables `ns=1;s=C.<i>`, all set to the same
  *     generation number every `--change-ms` (so a client can tell a lost value by a gap), and
  *   - `ns=1;s=Browse`: `--browse` static Double variables `ns=1;s=B.<i>`, one folder to browse.
- * It prints `{"endpointUrl": …}` as one line on stdout once it listens, and stops on SIGTERM or
- * when stdin closes (the bench went away). Its certificate store is a temp folder, removed on exit.
+ * It prints `{"endpointUrl": …}` as one line on stdout once it listens, answers a line `sessions`
+ * on stdin with `{"sessions": N}` (the sessions it holds), and stops on SIGTERM or when stdin
+ * closes (the bench went away). Its certificate store is a temp folder, removed on exit.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { setDebugLogger, setErrorLogger, setTraceLogger, setWarningLogger } from 'node-opcua-debug';
 import type { UAVariable } from 'node-opcua-address-space';
@@ -81,7 +83,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.stdin.on('end', () => void stop());
   process.stdin.on('error', () => void stop());
-  process.stdin.resume();
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() === 'sessions') process.stdout.write(`${JSON.stringify({ sessions: server.currentSessionCount })}\n`);
+  });
 
   await server.initialize();
   const addressSpace = server.engine.addressSpace;
