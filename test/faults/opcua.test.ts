@@ -169,7 +169,7 @@ function cause(message: string): string {
   }
   if (/Transaction has timed out/.test(message)) return 'timeout';
   // The channel broke under the request: the same as a request that came just after.
-  if (/Connection Break/.test(message)) return 'connection lost';
+  if (/Connection Break|BadConnectionClosed|Invalid Channel/.test(message)) return 'connection lost';
   if (/stopped answering keep-alives/.test(message)) return 'keep-alives failed';
   if (/lost \(the (channel|connection) closed\)|session was closed/.test(message)) return 'connection lost';
   if (/while (connecting|opening a secure channel|asking for the endpoints|creating a session|reading)/.test(message)) return 'connect failed';
