@@ -6,23 +6,18 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ModbusRtuDeviceConfig, SubscribeResult } from '../../gateway/protocol';
+import { cpuSeconds } from '../../bench/stats';
 import { serialOpener } from '../../gateway/modbus/rtuStreams';
 import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
 import { delay, ptysClosed, ValueLog, waitFor } from '../integration/harness';
 import { describeHeld, grown, watchedGateway, type Held } from './leaks';
 
 const CYCLES = Number(process.env['BIFROST_CYCLES'] ?? 100);
-/** CPU time (user + system) process `pid` has used, in seconds. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
-}
-
 const hasSocat = spawnSync('socat', ['-V']).status === 0;
 
 (hasSocat ? describe : describe.skip)('cycles: a serial adapter unplugged and plugged in again (a socat pty pair, our RTU simulator)', function () {
@@ -111,9 +106,13 @@ const hasSocat = spawnSync('socat', ['-V']).status === 0;
     await unplug();
     const bad = await waitFor('bad quality while unplugged', () => (latest()?.quality === 'bad' ? latest() : undefined));
     assert.match(bad!.error ?? '', /^unit1: /);
-    const cpu0 = cpuSeconds(gw.child.pid!);
+    const cpu = () => {
+      const { user, system } = cpuSeconds(gw.child.pid!);
+      return user + system;
+    };
+    const cpu0 = cpu();
     await delay(2000);
-    const busy = (cpuSeconds(gw.child.pid!) - cpu0) / 2;
+    const busy = (cpu() - cpu0) / 2;
     assert.ok(busy < 0.5, `the gateway used ${Math.round(busy * 100)} % of a core while the port was gone`);
     sim.unit(1).holdings[0] = 7;
     await plugIn();

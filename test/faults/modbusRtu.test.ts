@@ -24,6 +24,7 @@ import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
 import { delay, ptysClosed, startGateway, tcpDevice, ValueLog, waitFor } from '../integration/harness';
 import { checkOrUpdateSection, markdownTable } from './docTable';
+import { RegisterHistory } from './registerHistory';
 
 const TIMEOUT_MS = 500;
 const POLL_MS = 200;
@@ -143,32 +144,6 @@ function cause(message: string): string {
   return `other: ${message.replace(/\d+/g, 'N')}`;
 }
 
-/** The values a register held, and since when, to tell a fresh reading from a stale or misrouted one. */
-class RegisterHistory {
-  private readonly held: { value: number; from: number }[] = [];
-
-  constructor(
-    private readonly bank: Uint16Array,
-    private readonly register: number,
-  ) {
-    this.set(this.bank[register]!);
-  }
-
-  set(value: number): void {
-    this.bank[this.register] = value;
-    this.held.push({ value, from: Date.now() });
-  }
-
-  check(value: unknown, at: number): string | null {
-    for (let i = this.held.length - 1; i >= 0; i--) {
-      const h = this.held[i]!;
-      const until = this.held[i + 1]?.from ?? Infinity;
-      if (h.value === value && h.from <= at + 50 && until >= at - STALE_MS) return null;
-    }
-    return `value ${String(value)} at ${at} was not in the register within ${STALE_MS} ms before (${this.held.slice(-6).map((h) => `${h.value}@${h.from}`).join(' ')})`;
-  }
-}
-
 let nextValue = 1000;
 /** A value no register held lately; unit 2's are apart from unit 1's, so a misrouted answer shows. */
 function fresh(base = 0): number {
@@ -259,10 +234,10 @@ const hasSocat = spawnSync('socat', ['-V']).status === 0;
   it('runs every fault in turn, with unit 2 and the other link polled throughout', async () => {
     const { sim } = line;
     const u1 = sim.unit(1).holdings;
-    const readHistory = new RegisterHistory(u1, READ_REG);
-    const pollHistory = new RegisterHistory(u1, POLL_REG);
-    const neighbourHistory = new RegisterHistory(sim.unit(2).holdings, POLL_REG);
-    const otherHistory = new RegisterHistory(tcp.holdings, 0);
+    const readHistory = new RegisterHistory(u1, READ_REG, STALE_MS);
+    const pollHistory = new RegisterHistory(u1, POLL_REG, STALE_MS);
+    const neighbourHistory = new RegisterHistory(sim.unit(2).holdings, POLL_REG, STALE_MS);
+    const otherHistory = new RegisterHistory(tcp.holdings, 0, STALE_MS);
     const [pollSub, neighbourSub, otherSub] = await Promise.all([
       gw.connection.sendRequest<SubscribeResult>('bifrost/subscribe', { deviceId: 'unit1-poll', tags: [`holding:${POLL_REG}`], intervalMs: POLL_MS, onChangeOnly: false }),
       gw.connection.sendRequest<SubscribeResult>('bifrost/subscribe', { deviceId: 'unit2', tags: [`holding:${POLL_REG}`], intervalMs: POLL_MS, onChangeOnly: false }),

@@ -17,6 +17,7 @@ import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
 import type { DeviceListResult, SubscribeResult, TagReading, TagsReadResult, TagsWriteResult } from '../../gateway/protocol';
 import { delay, startGateway, tcpDevice, ValueLog, waitFor } from '../integration/harness';
 import { checkOrUpdateSection, markdownTable } from './docTable';
+import { RegisterHistory } from './registerHistory';
 import { FaultProxy, modbusRewriteTid, modbusRewriteUid, modbusTcpFrames, type Fault } from './faultProxy';
 
 /** Each faulty device's request timeout. */
@@ -177,33 +178,6 @@ function bucket(ms: number, reconnected: boolean): string {
   return ms <= RECOVERY_BOUND_MS ? `≤ ${bound}${how}` : `> ${bound}${how}`;
 }
 
-/** The values a register held, and since when, to tell a fresh reading from a stale one. */
-class RegisterHistory {
-  private readonly held: { value: number; from: number }[] = [];
-
-  constructor(
-    private readonly bank: Uint16Array,
-    private readonly register: number,
-  ) {
-    this.set(this.bank[register]!);
-  }
-
-  set(value: number): void {
-    this.bank[this.register] = value;
-    this.held.push({ value, from: Date.now() });
-  }
-
-  /** Why a good reading of `value` taken at `at` is wrong, or null when the register held it lately. */
-  check(value: unknown, at: number): string | null {
-    for (let i = this.held.length - 1; i >= 0; i--) {
-      const h = this.held[i]!;
-      const until = this.held[i + 1]?.from ?? Infinity;
-      if (h.value === value && h.from <= at + 50 && until >= at - STALE_MS) return null;
-    }
-    return `value ${String(value)} at ${at} was not in the register within ${STALE_MS} ms before (${this.held.slice(-6).map((h) => `${h.value}@${h.from}`).join(' ')})`;
-  }
-}
-
 interface Observed {
   read: string;
   poll: string;
@@ -254,8 +228,8 @@ describe('Modbus TCP fault matrix', function () {
   async function runRow(row: Row, sim: ModbusTcpSimulator, proxy: FaultProxy, pollSub: string): Promise<Observed> {
     const id = slug(row.name);
     const violations: string[] = [];
-    const readHistory = new RegisterHistory(sim.holdings, READ_REG);
-    const pollHistory = new RegisterHistory(sim.holdings, POLL_REG);
+    const readHistory = new RegisterHistory(sim.holdings, READ_REG, STALE_MS);
+    const pollHistory = new RegisterHistory(sim.holdings, POLL_REG, STALE_MS);
     let maxOpen = 0;
     const watchOpen = setInterval(() => (maxOpen = Math.max(maxOpen, proxy.open)), 50);
     // The poll register keeps changing, so a stale answer taken for a fresh one shows.
@@ -383,7 +357,7 @@ describe('Modbus TCP fault matrix', function () {
     }
     await gw.connection.sendRequest('bifrost/config/load', { devices });
 
-    const healthyHistory = new RegisterHistory(healthySim.holdings, 0);
+    const healthyHistory = new RegisterHistory(healthySim.holdings, 0, STALE_MS);
     const healthySub = await gw.connection.sendRequest<SubscribeResult>('bifrost/subscribe', { deviceId: 'healthy', tags: ['holding:0'], intervalMs: HEALTHY_POLL_MS, onChangeOnly: false });
     await waitFor('the healthy device polled', () => values.latest(healthySub.subscriptionId, 'holding:0')?.quality === 'good');
     healthy = { maxAgeMs: 0, violations: [], samples: 0 };
