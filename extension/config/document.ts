@@ -22,14 +22,22 @@ export interface ParsedConfigText {
   errors: SpanMessage[];
 }
 
+/** jsonc-parser recurses per level of nesting: thousands of levels overflow the stack. */
+const TOO_DEEP = 'bifrost.json is nested too deeply to be read (thousands of levels of arrays or objects).';
+
 export function parseConfigText(text: string): ParsedConfigText {
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  return {
-    value: root ? getNodeValue(root) : undefined,
-    root,
-    errors: errors.map((e) => ({ offset: e.offset, length: Math.max(1, e.length), message: parseErrorMessage(e.error) })),
-  };
+  try {
+    const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+    return {
+      value: root ? getNodeValue(root) : undefined,
+      root,
+      errors: errors.map((e) => ({ offset: e.offset, length: Math.max(1, e.length), message: parseErrorMessage(e.error) })),
+    };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { value: undefined, root: undefined, errors: [{ offset: 0, length: 1, message: TOO_DEEP }] };
+  }
 }
 
 function parseErrorMessage(code: ParseErrorCode): string {

@@ -27,6 +27,16 @@ describe('extension: bifrost.json text', () => {
     assert.equal((p.value as { devices: unknown[] }).devices.length, 2);
   });
 
+  it('says a document nested too deeply to be read is an error, and does not throw', () => {
+    const deep = `{"devices": [], "x": ${'['.repeat(20_000)}1${']'.repeat(20_000)}}`;
+    const p = parseConfigText(deep);
+    assert.equal(p.value, undefined);
+    assert.equal(p.root, undefined);
+    assert.equal(p.errors.length, 1);
+    assert.match(p.errors[0]!.message, /nested too deeply to be read/);
+    assert.deepEqual({ offset: p.errors[0]!.offset, length: p.errors[0]!.length }, { offset: 0, length: 1 });
+  });
+
   it('reports syntax errors with a place and a readable message', () => {
     const bad = '{ "devices": [ { "id": "a" "host": "x" } ] }';
     const p = parseConfigText(bad);
