@@ -2,7 +2,9 @@
  * `npm run soak`: the gateway under a whole plant's load for a long run, sampled every 10 s, with a
  * pass/fail verdict (the exit code) on memory, handles and the age of delivered values.
  *
- *   node dist/soak.js [--minutes N] [--update-docs]      (default 10 minutes; 120 for the long one)
+ *   node dist/soak.js [--minutes N] [--update-docs] [--profile DIR]   (default 10 minutes; 120 for the long one)
+ *
+ * --profile DIR: the gateway runs with --cpu-prof and writes its CPU profile into DIR when it ends.
  *
  * Load, all of it for the whole run, every peer in a process of its own on 127.0.0.1:
  *   - 20 Modbus TCP devices × 500 changing holding registers polled every 100 ms (our simulator:
@@ -80,6 +82,9 @@ export interface SoakSample {
   /** The longest event loop delay over the sample: the gateway's (its /metrics) and this subscriber's (ms). */
   gatewayLoopDelayMaxMs: number;
   subscriberLoopDelayMaxMs: number;
+  /** The gateway's time in garbage collection over the sample (ms), and its collections that took 100 ms or more (a counter). */
+  gatewayGcMs: number;
+  gatewayLongGcs: number;
 }
 
 interface Outage {
@@ -90,7 +95,7 @@ interface Outage {
   freshAt?: number;
 }
 
-const { values: args } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, 'update-docs': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, 'update-docs': { type: 'boolean', default: false }, profile: { type: 'string' } } });
 const minutes = Number(args.minutes);
 if (!(minutes > 0)) {
   process.stderr.write('--minutes needs a number of minutes above 0\n');
@@ -109,6 +114,13 @@ function metric(text: string, name: string): number {
 function metricSum(text: string, name: string): number {
   let sum = 0;
   for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}
+
+/** The sum over every label set of one bucket (`le`) of a histogram. */
+function bucketSum(text: string, name: string, le: string): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="${le}"[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
   return sum;
 }
 
@@ -160,7 +172,8 @@ async function main(): Promise<number> {
     });
     await sub.subscribeAsync(`spBv1.0/${GROUP}/#`, { qos: 0 });
 
-    const listening = await listeningGateway(['--data-dir', path.join(dataDir, 'data'), '--pki', path.join(dataDir, 'pki')]);
+    const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+    const listening = await listeningGateway(['--data-dir', path.join(dataDir, 'data'), '--pki', path.join(dataDir, 'pki')], profileArgs);
     cleanups.unshift(() => listening.dispose());
     const { gw, url, token } = listening;
     const modbus = benchDevices([...sims.ports, restartPort], MODBUS_TAGS) as { id: string; tags: { name: string }[] }[];
@@ -229,6 +242,7 @@ async function main(): Promise<number> {
     let wsSessionsWithValues = 0;
     const wsErrors: string[] = [];
     let running = true;
+    let gcSecondsBefore = 0;
 
     console.log(`Soak: ${minutes} min, sampling every ${SAMPLE_MS / 1000} s (gateway pid ${gw.child.pid})`);
     t0 = Date.now();
@@ -288,6 +302,8 @@ async function main(): Promise<number> {
       await sleep(SAMPLE_MS - ((Date.now() - t0) % SAMPLE_MS));
       const at = Date.now();
       const text = await (await fetch(metricsUrl, { headers: { Authorization: `Bearer ${token}` } })).text();
+      const gcSeconds = metricSum(text, 'bifrost_nodejs_gc_duration_seconds_sum');
+      if (samples.length === 0) gcSecondsBefore = gcSeconds; // the first sample's GC time is the warm-up's too: counted from here
       let longestSilenceMs = 0;
       for (const [id, last] of lastGood) if (id !== RESTARTED && id !== 'opcua') longestSilenceMs = Math.max(longestSilenceMs, at - last);
       const sample: SoakSample = {
@@ -309,7 +325,10 @@ async function main(): Promise<number> {
         skippedScans: metricSum(text, 'bifrost_device_skipped_scans_total'),
         gatewayLoopDelayMaxMs: Math.round(metric(text, 'bifrost_nodejs_eventloop_lag_max_seconds') * 1000),
         subscriberLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+        gatewayGcMs: Math.round((gcSeconds - gcSecondsBefore) * 1000),
+        gatewayLongGcs: metricSum(text, 'bifrost_nodejs_gc_duration_seconds_count') - bucketSum(text, 'bifrost_nodejs_gc_duration_seconds', '0.1'),
       };
+      gcSecondsBefore = gcSeconds;
       loopDelay.reset();
       samples.push(sample);
       modbusAges = new MsHistogram();
@@ -318,7 +337,7 @@ async function main(): Promise<number> {
       console.log(
         `  ${String(sample.t).padStart(5)} s  RSS ${sample.rssMb.toFixed(0)} MB  heap ${sample.heapUsedMb.toFixed(0)} MB  handles ${sample.activeHandles}  resources ${sample.activeResources}  fds ${sample.openFds}  sessions ${sample.opcuaSessions}` +
           `  age Modbus ${sample.modbus.medianAgeMs}/${sample.modbus.maxAgeMs} ms (${Math.round(sample.modbus.values / 10)}/s)  OPC UA ${sample.opcua.medianAgeMs}/${sample.opcua.maxAgeMs} ms (${Math.round(sample.opcua.values / 10)}/s)  MQTT ${Math.round(sample.mqttMessages / 10)} msg/s` +
-          `  loop delay max: gateway ${sample.gatewayLoopDelayMaxMs} ms, subscriber ${sample.subscriberLoopDelayMaxMs} ms`,
+          `  loop delay max: gateway ${sample.gatewayLoopDelayMaxMs} ms, subscriber ${sample.subscriberLoopDelayMaxMs} ms  GC ${sample.gatewayGcMs} ms`,
       );
     }
     const elapsed = (Date.now() - t0) / 1000;
@@ -366,6 +385,7 @@ async function main(): Promise<number> {
       `WebSocket churn      ${wsSessions} clients came, subscribed and left; ${wsSessionsWithValues} got values${wsErrors.length ? `; errors: ${wsErrors.join('; ')}` : ''}`,
       `CPU (of one core)    gateway ${gwCpu}, the 19 devices' simulator ${simsCpu}, the OPC UA server ${serverCpu}, the subscriber (this process) ${(((selfCpu.user + selfCpu.system) / 1e6 / elapsed) * 100).toFixed(0)} %`,
       `event loop delay     max per sample: gateway median ${median(samples.map((x) => x.gatewayLoopDelayMaxMs))} ms, max ${Math.max(...samples.map((x) => x.gatewayLoopDelayMaxMs))} ms; the subscriber median ${median(samples.map((x) => x.subscriberLoopDelayMaxMs))} ms, max ${Math.max(...samples.map((x) => x.subscriberLoopDelayMaxMs))} ms`,
+      `garbage collection   the gateway spent ${median(samples.map((x) => x.gatewayGcMs))} ms of a 10 s sample collecting (median; max ${Math.max(...samples.map((x) => x.gatewayGcMs))} ms); ${samples.at(-1)!.gatewayLongGcs - samples[0]!.gatewayLongGcs} collections took 100 ms or more`,
       `skipped polls        ${samples.at(-1)!.skippedScans - samples[0]!.skippedScans} scans could not start because the previous one had not finished (from the first sample to the last)`,
       `machine load         ${loadBefore.map((x) => x.toFixed(1)).join(' ')} before, ${loadAfter.map((x) => x.toFixed(1)).join(' ')} after (1/5/15-minute load averages, ${os.cpus().length} cores)`,
     ];
