@@ -110,17 +110,11 @@ function metric(text: string, name: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-/** The sum of a counter's series over every label set. */
-function metricSum(text: string, name: string): number {
+/** The sum of a series over every label set, or over those holding the label `having` (`le="0.1"`). */
+function metricSum(text: string, name: string, having = ''): number {
+  const labels = having ? `[^}]*${having.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^}]*` : '[^}]*';
   let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
-  return sum;
-}
-
-/** The sum over every label set of one bucket (`le`) of a histogram. */
-function bucketSum(text: string, name: string, le: string): number {
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="${le}"[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  for (const m of text.matchAll(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
   return sum;
 }
 
@@ -242,7 +236,6 @@ async function main(): Promise<number> {
     let wsSessionsWithValues = 0;
     const wsErrors: string[] = [];
     let running = true;
-    let gcSecondsBefore = 0;
 
     console.log(`Soak: ${minutes} min, sampling every ${SAMPLE_MS / 1000} s (gateway pid ${gw.child.pid})`);
     t0 = Date.now();
@@ -252,6 +245,8 @@ async function main(): Promise<number> {
     for (const d of modbus) lastGood.set(d.id, t0);
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
+    const scrape = async () => (await fetch(metricsUrl, { headers: { Authorization: `Bearer ${token}` } })).text();
+    let gcSecondsBefore = metricSum(await scrape(), 'bifrost_nodejs_gc_duration_seconds_sum');
     const cpu0 = { gw: cpuSeconds(gw.child.pid!), sims: cpuSeconds(sims.child.pid!), server: cpuSeconds(server.child.pid!), self: process.cpuUsage() };
 
     // The device powered off and on every minute, from 30 s in.
@@ -301,9 +296,8 @@ async function main(): Promise<number> {
     while (Date.now() - t0 < minutes * 60_000) {
       await sleep(SAMPLE_MS - ((Date.now() - t0) % SAMPLE_MS));
       const at = Date.now();
-      const text = await (await fetch(metricsUrl, { headers: { Authorization: `Bearer ${token}` } })).text();
+      const text = await scrape();
       const gcSeconds = metricSum(text, 'bifrost_nodejs_gc_duration_seconds_sum');
-      if (samples.length === 0) gcSecondsBefore = gcSeconds; // the first sample's GC time is the warm-up's too: counted from here
       let longestSilenceMs = 0;
       for (const [id, last] of lastGood) if (id !== RESTARTED && id !== 'opcua') longestSilenceMs = Math.max(longestSilenceMs, at - last);
       const sample: SoakSample = {
@@ -326,7 +320,7 @@ async function main(): Promise<number> {
         gatewayLoopDelayMaxMs: Math.round(metric(text, 'bifrost_nodejs_eventloop_lag_max_seconds') * 1000),
         subscriberLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
         gatewayGcMs: Math.round((gcSeconds - gcSecondsBefore) * 1000),
-        gatewayLongGcs: metricSum(text, 'bifrost_nodejs_gc_duration_seconds_count') - bucketSum(text, 'bifrost_nodejs_gc_duration_seconds', '0.1'),
+        gatewayLongGcs: metricSum(text, 'bifrost_nodejs_gc_duration_seconds_count') - metricSum(text, 'bifrost_nodejs_gc_duration_seconds_bucket', 'le="0.1"'),
       };
       gcSecondsBefore = gcSeconds;
       loopDelay.reset();
