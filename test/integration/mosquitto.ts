@@ -5,7 +5,7 @@
  * `tls` adds a TLS listener on a second port, beside the plain one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,7 +37,10 @@ export class Mosquitto {
   static async start(opts: { persistent?: boolean; tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean } } = {}): Promise<Mosquitto> {
     const port = await freePort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-mqtt-'));
-    const lines = ['allow_anonymous true', `listener ${port} 127.0.0.1`];
+    // Started as root, Mosquitto would switch to its own user, which may not write to this private
+    // folder: neither its log nor its persistence file would be written. As anyone else, it stays who it is.
+    // Its log in a file, for a test to tell what the broker saw when a wait fails.
+    const lines = ['allow_anonymous true', `user ${os.userInfo().username}`, `listener ${port} 127.0.0.1`, `log_dest file ${path.join(dir, 'mosquitto.log')}`, 'log_timestamp_format %T'];
     const tlsPort = opts.tls ? await freePort() : undefined;
     if (opts.tls) {
       lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`);
@@ -50,6 +53,12 @@ export class Mosquitto {
     const broker = new Mosquitto(port, dir, tlsPort);
     await broker.resume();
     return broker;
+  }
+
+  /** The last lines of the broker's log. */
+  logTail(lines = 40): string {
+    const file = path.join(this.dir, 'mosquitto.log');
+    return existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no log)';
   }
 
   /** Starts it (again) on its port. */
