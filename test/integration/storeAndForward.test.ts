@@ -40,6 +40,8 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
   let dataDir: string;
   const gateways: GatewayProcess[] = [];
   const received: Received[] = [];
+  /** The test host's connection, as it went: told when a wait for what it should have received fails. */
+  const hostEvents: string[] = [];
   let counter: NodeJS.Timeout | undefined;
 
   const device = () => tcpDevice('plc1', plc.port, { tags: [{ name: 'count', area: 'holding', address: 0, type: 'uint16' }] });
@@ -75,11 +77,23 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
     return gw;
   }
 
-  /** Counts up from `from` every 200 ms (slower than the 100 ms poll: each value is read). */
+  /** How many reads of holding registers plc1 has answered. */
+  const reads = () => plc.functionCodeCounts[3]!;
+
+  /**
+   * Counts up from `from`, a step every 200 ms at most and only once the value it holds has been
+   * read: polled every 100 ms, each value would be read anyway, but on a loaded machine a poll can
+   * come late, and a value changed twice between two reads would never be seen.
+   */
   function count(from: number): () => number {
     let n = from;
     plc.holdings[0] = n;
-    counter = setInterval(() => (plc.holdings[0] = ++n), 200);
+    let readsAtChange = reads();
+    counter = setInterval(() => {
+      if (reads() === readsAtChange) return;
+      plc.holdings[0] = ++n;
+      readsAtChange = reads();
+    }, 200);
     return () => n;
   }
   function stopCounting(): void {
@@ -93,6 +107,9 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
     await plc.start();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-data-'));
     host = await mqtt.connectAsync(broker.url, { clientId: 'sf-test-host', clean: false, reconnectPeriod: 200 });
+    const t0 = Date.now();
+    for (const e of ['connect', 'close', 'offline', 'reconnect'] as const) host.on(e, () => hostEvents.push(`${e} +${Date.now() - t0} ms`));
+    host.on('error', (err) => hostEvents.push(`error ${err.message} +${Date.now() - t0} ms`));
     host.on('message', (t, payload) => {
       if (t.startsWith('spBv1.0/STATE/')) return;
       received.push({ topic: t, payload: decodePayload(payload) });
@@ -136,7 +153,9 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
     const lastDuring = now();
     await broker.resume();
     await waitFor('the NBIRTH after the outage', () => of('NBIRTH', 'edge1')[1], 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}; the gateway said:\n${gw.stderr().split('\n').filter((l) => /sparkplug|publish/.test(l)).slice(-20).join('\n')}`);
+      throw new Error(
+        `${err.message}; the gateway said:\n${gw.stderr().split('\n').filter((l) => /sparkplug|publish/.test(l)).slice(-20).join('\n')}\nthe host: ${hostEvents.slice(-12).join(', ')}; got ${received.map((r) => r.topic.split('/').slice(2).join('/')).slice(-8).join(', ')}\nthe broker:\n${broker.logTail()}`,
+      );
     });
     // Until the publisher is back (it tries every 2 s), values still go to the buffer.
     const lastBuffered = now();
@@ -178,7 +197,9 @@ withMosquitto(hasMosquitto ? 'Store and forward (Sparkplug B, Mosquitto)' : 'Sto
     await delay(3000);
     stopCounting();
     const kept = now();
-    // Give the last poll its moment to reach the buffer, then kill it without a chance to clean up.
+    // The last value read, and given its moment to reach the buffer; then killed without a chance to clean up.
+    const readsAtStop = reads();
+    await waitFor('a read of the last value', () => reads() > readsAtStop || undefined);
     await delay(300);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
