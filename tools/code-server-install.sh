@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs code-server (VS Code in a browser) into .cache/code-server-<version>/ for the
-# end-to-end tests, once. Running it again is a no-op that takes a fraction of a second.
+# Installs code-server (VS Code in a browser) for the end-to-end tests, once per user and version:
+# into $BIFROST_CACHE/code-server-<version>/ ($BIFROST_CACHE defaults to ~/.cache/bifrost), so every
+# checkout, a clean one included, shares one install. Running it again is a no-op that takes a
+# fraction of a second.
 #   tools/code-server-install.sh            prints the path of code-server's entry script
 #   FORCE=1 tools/code-server-install.sh    installs again from scratch
 #
@@ -9,8 +11,8 @@
 set -euo pipefail
 
 VERSION=4.100.3
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PREFIX="$ROOT/.cache/code-server-$VERSION"
+CACHE="${BIFROST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bifrost}"
+PREFIX="$CACHE/code-server-$VERSION"
 PKG="$PREFIX/node_modules/code-server"
 ENTRY="$PKG/out/node/entry.js"
 DONE="$PREFIX/.installed"

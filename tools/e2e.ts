@@ -4,7 +4,7 @@
  *
  *   npm run test:e2e [-- --update-docs-images] [--keep] [--only extension-host|workbench] [--vsix FILE]
  *
- * 1. installs code-server into .cache/ once (tools/code-server-install.sh);
+ * 1. installs code-server into ~/.cache/bifrost once (tools/code-server-install.sh);
  * 2. builds and packages bifrost.vsix, as `npm run package` does for a release;
  * 3. runs the extension-host suites (test/extension-host) in the workbench's extension host, with
  *    the in-memory test protocol plugged into the extension's gateway (BIFROST_DRIVERS);
