@@ -12,6 +12,9 @@ import { serialOpener, tcpOpener } from './rtuStreams';
 import { rtuCost, tcpCost, type TransportCost } from './planner';
 import type { ModbusRtuSettings, ModbusTcpSettings } from './settings';
 import { ModbusTcpLink, type Describe, type LinkClient, type LinkState, type ModbusRequester } from './tcpLink';
+
+/** Over TCP, an RTU line silent for this many timeouts in a row is opened again (ModbusRtuLink). */
+const SILENT_TIMEOUTS_TO_REOPEN = 3;
 import { MODBUS_TCP } from './driver';
 import { MODBUS_RTU } from './rtuDriver';
 
@@ -69,7 +72,8 @@ export function rtuBus(s: ModbusRtuSettings): ModbusBus {
     open: (connectTimeoutMs, log) => {
       const t = s.transport;
       const open = t.kind === 'serial' ? serialOpener({ path: t.path, ...line }) : tcpOpener({ host: t.host, port: t.port, connectTimeoutMs });
-      return new ModbusRtuLink({ where, open, silenceMs: interFrameSilenceMs(line.baudRate, line.parity, line.stopBits) }, log);
+      const silenceMs = interFrameSilenceMs(line.baudRate, line.parity, line.stopBits);
+      return new ModbusRtuLink({ where, open, silenceMs, ...(t.kind === 'tcp' ? { silentTimeoutsToReopen: SILENT_TIMEOUTS_TO_REOPEN } : {}) }, log);
     },
   };
 }

@@ -88,6 +88,9 @@ export class RtuClient {
     stream.on('close', () => this.onClose('the line was closed'));
   }
 
+  /** Every byte that came from the line, answers and noise alike. */
+  bytesReceived = 0;
+
   get isOpen(): boolean {
     return this.open;
   }
@@ -161,6 +164,7 @@ export class RtuClient {
   }
 
   private onData(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
     this.lastActivity = performance.now();
     const pending = this.inFlight;
     if (!pending) {

@@ -20,18 +20,29 @@ export interface RtuLinkOptions {
   drainMs?: number;
   /** Wait after a broadcast write, for the units to carry it out; default 100 ms. */
   broadcastDelayMs?: number;
+  /**
+   * A serial server over TCP: after this many timeouts in a row without a byte from the line,
+   * the connection is taken for dead and opened again. A TCP connection can die without a word
+   * (the server rebooted, a NAT forgot it) and would otherwise stay "open" for ever; a unit that
+   * is only mute does not trip it while another unit on the line answers. Unset: never (a serial
+   * port opened again is the same port).
+   */
+  silentTimeoutsToReopen?: number;
 }
 
 /**
  * One RTU bus (a serial port, or a serial server over TCP) with its one queue, shared by every
  * unit id on it: a serial line carries one request at a time. A timeout or a bad answer fails
  * only that request (the bus stays open for the other units; the line is drained before the next
- * request); only a stream that closes or fails takes the link down, and then it reopens with
- * backoff and tells its clients, like the TCP link.
+ * request); only a stream that closes or fails takes the link down (or, over TCP, a line silent
+ * for several requests in a row), and then it reopens with backoff and tells its clients, like
+ * the TCP link.
  */
 export class ModbusRtuLink extends QueuedLink<RtuClient> {
   /** Counters of the bus; kept across reopenings. */
   readonly stats: RtuStats = newRtuStats();
+  /** Timeouts in a row with not a byte from the line (see silentTimeoutsToReopen). */
+  private silentTimeouts = 0;
 
   constructor(
     private readonly opts: RtuLinkOptions,
@@ -57,13 +68,27 @@ export class ModbusRtuLink extends QueuedLink<RtuClient> {
     }
     client.timeoutMs = timeoutMs;
     requests.unit(unitId);
+    const bytesBefore = client.bytesReceived;
     try {
       const result = await fn(requests);
       this.backoff.reset();
       return result;
     } catch (err) {
-      throw this.classify(err, unitId, whatText(what), generation);
+      const failure = this.classify(err, unitId, whatText(what), generation);
+      if (failure.code === ErrorCodes.Timeout) this.silentLine(generation, client.bytesReceived === bytesBefore, timeoutMs);
+      throw failure;
+    } finally {
+      if (client.bytesReceived !== bytesBefore) this.silentTimeouts = 0;
     }
+  }
+
+  /** Counts a timeout; enough of them in a row with the line silent take the connection down. */
+  private silentLine(generation: number, silent: boolean, timeoutMs: number): void {
+    const limit = this.opts.silentTimeoutsToReopen;
+    if (limit === undefined || !silent || generation !== this.generation) return;
+    if (++this.silentTimeouts < limit) return;
+    this.silentTimeouts = 0;
+    this.connectionLost(`${this.where}: not a byte came back for ${limit} requests in a row (${timeoutMs} ms each); the connection is taken for dead and opened again`);
   }
 
   private classify(err: unknown, unitId: number, what: string, generation: number): BifrostError {

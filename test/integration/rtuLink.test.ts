@@ -138,13 +138,45 @@ describe('Modbus RTU link', function () {
     beforeEach(async () => {
       sim = twoUnitBus();
       const port = await sim.listen(0);
-      ({ link, client } = await openLink({ where: `127.0.0.1:${port}`, open: tcpOpener({ host: '127.0.0.1', port, connectTimeoutMs: 1000 }), silenceMs: interFrameSilenceMs(115_200), drainMs: 100 }));
+      ({ link, client } = await openLink({ where: `127.0.0.1:${port}`, open: tcpOpener({ host: '127.0.0.1', port, connectTimeoutMs: 1000 }), silenceMs: interFrameSilenceMs(115_200), drainMs: 100, silentTimeoutsToReopen: 3 }));
     });
     afterEach(async () => {
       link.close();
       await sim.stop();
     });
     busBehaviour(() => ({ sim: () => sim, link: () => link, client: () => client }));
+
+    it('a line silent for 3 requests in a row (every unit mute, or a dead connection) is taken down and opened again', async () => {
+      sim.mute(1);
+      sim.mute(2);
+      try {
+        for (const unit of [1, 2]) await assert.rejects(readHolding(link, unit, 0, 1, 100), (err: unknown) => err instanceof BifrostError && err.code === ErrorCodes.Timeout);
+        assert.deepEqual(client.events, ['up'], 'two silent timeouts: still open');
+        await assert.rejects(readHolding(link, 1, 0, 1, 100), (err: unknown) => err instanceof BifrostError && err.code === ErrorCodes.Timeout);
+        await waitFor('link down', () => client.events.some((e) => e.startsWith('down')));
+        assert.match(client.events[1]!, /not a byte came back for 3 requests in a row \(100 ms each\); the connection is taken for dead and opened again/);
+      } finally {
+        sim.mute(1, false);
+        sim.mute(2, false);
+      }
+      await waitFor(`link open again (${client.events.join('; ')})`, () => link.state === 'open');
+      assert.deepEqual(await readHolding(link, 2, 1, 1), [201]);
+    });
+
+    it('a mute unit beside one that answers never takes the line down', async () => {
+      sim.mute(2);
+      try {
+        for (let i = 0; i < 4; i++) {
+          await assert.rejects(readHolding(link, 2, 0, 1, 100));
+          await assert.rejects(readHolding(link, 2, 0, 1, 100));
+          assert.deepEqual(await readHolding(link, 1, 0, 1), [100]);
+        }
+      } finally {
+        sim.mute(2, false);
+      }
+      assert.deepEqual(client.events, ['up']);
+      assert.equal(link.stats.timeouts, 8);
+    });
 
     it('goes down when the server closes the connection, fails what waited, and opens again', async () => {
       const waiting = readHolding(link, 1, 0, 1, 2000);
