@@ -2,11 +2,13 @@
  * A TCP man-in-the-middle for fault tests: it listens on 127.0.0.1 (a free port), forwards every
  * connection to a target, and misbehaves on command. Faults switch at runtime (`set`, `clear`)
  * and act on the answers (target → client) unless said otherwise. It works on bytes; answers are
- * cut into frames by a `FrameCodec` (one per protocol: `modbusTcpFrames` for MBAP, `opcuaFrames` for OPC UA TCP chunks), so that
+ * cut into frames by a `FrameCodec` (one per protocol: `modbusTcpFrames` for MBAP,
+ * `modbusRtuAnswerFrames` for RTU over TCP, `opcuaFrames` for OPC UA TCP chunks), so that
  * "every other answer" or "rewrite the transaction id" mean one protocol answer, not one TCP
  * segment.
  */
 import * as net from 'node:net';
+import { crc16 } from '../../gateway/modbus/rtuFrame';
 
 /** How a byte stream of answers is cut into frames. */
 export interface FrameCodec {
@@ -43,6 +45,65 @@ export function modbusRewriteUid(unitId?: number): (frame: Buffer) => Buffer {
     const out = Buffer.from(frame);
     if (out.length >= 7) out[6] = unitId ?? (out[6]! + 1) & 0xff;
     return out;
+  };
+}
+
+/**
+ * Modbus RTU answers (RTU over TCP, from a serial server): no length field, so the function code
+ * says how long an answer is: unit(1) fc(1), then for reads a byte count and that many bytes, for
+ * single and multiple writes 4 bytes, for an exception 1; then the CRC (2).
+ */
+export const modbusRtuAnswerFrames: FrameCodec = {
+  frameLength(buf) {
+    if (buf.length < 2) return 0;
+    const fc = buf[1]!;
+    let total: number;
+    if (fc & 0x80) total = 5;
+    else if (fc >= 1 && fc <= 4) {
+      if (buf.length < 3) return 0;
+      total = 5 + buf[2]!;
+    } else if (fc === 5 || fc === 6 || fc === 15 || fc === 16) total = 8;
+    // Not an answer we can follow: hand on what there is, the client will judge it.
+    else return buf.length;
+    return buf.length >= total ? total : 0;
+  },
+};
+
+/** The CRC of an RTU frame made right again after its bytes were changed. */
+function withRtuCrc(frame: Buffer): Buffer {
+  const crc = crc16(frame, 0, frame.length - 2);
+  frame[frame.length - 2] = crc & 0xff;
+  frame[frame.length - 1] = crc >>> 8;
+  return frame;
+}
+
+/** An RTU answer claiming to come from the next unit id, with a right CRC: another slave answering. */
+export function modbusRtuRewriteUnit(): (frame: Buffer) => Buffer {
+  return (frame) => {
+    if (frame.length < 4) return frame;
+    const out = Buffer.from(frame);
+    out[0] = (out[0]! % 247) + 1;
+    return withRtuCrc(out);
+  };
+}
+
+/** An RTU answer with one bit of its last data byte flipped and the CRC left as it was: a noisy line. */
+export function modbusRtuFlipBit(): (frame: Buffer) => Buffer {
+  return (frame) => {
+    if (frame.length < 4) return frame;
+    const out = Buffer.from(frame);
+    out[out.length - 3] = out[out.length - 3]! ^ 0x01;
+    return out;
+  };
+}
+
+/** An RTU read answer carrying one more register than asked (byte count and data), with a right CRC. */
+export function modbusRtuExtraRegister(): (frame: Buffer) => Buffer {
+  return (frame) => {
+    if (frame.length < 5 || (frame[1]! !== 3 && frame[1]! !== 4)) return frame;
+    const out = Buffer.concat([frame.subarray(0, frame.length - 2), Buffer.from([0x12, 0x34, 0, 0])]);
+    out[2] = out[2]! + 2;
+    return withRtuCrc(out);
   };
 }
 
