@@ -73,7 +73,7 @@ export function rtuBus(s: ModbusRtuSettings): ModbusBus {
       const t = s.transport;
       const open = t.kind === 'serial' ? serialOpener({ path: t.path, ...line }) : tcpOpener({ host: t.host, port: t.port, connectTimeoutMs });
       const silenceMs = interFrameSilenceMs(line.baudRate, line.parity, line.stopBits);
-      return new ModbusRtuLink({ where, open, silenceMs, ...(t.kind === 'tcp' ? { silentTimeoutsToReopen: SILENT_TIMEOUTS_TO_REOPEN } : {}) }, log);
+      return new ModbusRtuLink({ where, open, silenceMs, ...(t.kind === 'tcp' ? { silentTimeoutsToReopen: SILENT_TIMEOUTS_TO_REOPEN, newConnectionAfterTimeout: true } : {}) }, log);
     },
   };
 }

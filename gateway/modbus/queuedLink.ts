@@ -104,15 +104,42 @@ export abstract class QueuedLink<C extends LinkConnection> implements SharedLink
       connection.destroy();
       return;
     }
+    this.use(connection);
+    this.current = 'open';
+    this.lastError = null;
+    this.log.debug(`${this.where}: ${this.noun.open}`);
+    for (const c of this.clients) c.linkUp();
+  }
+
+  private use(connection: C): void {
     connection.onClosed((reason) => {
       if (this.connection === connection) this.connectionLost(this.lossReason(reason));
     });
     this.connection = connection;
     this.requests = this.requesterFor(connection);
-    this.current = 'open';
-    this.lastError = null;
-    this.log.debug(`${this.where}: ${this.noun.open}`);
-    for (const c of this.clients) c.linkUp();
+  }
+
+  /**
+   * A new connection in place of the current one, the link open throughout and its queue waiting
+   * (the caller is the job at its head): nothing the old connection still carries is ever read.
+   * If the new one cannot be opened, the link goes down as on any loss.
+   */
+  protected async replaceConnection(why: string): Promise<void> {
+    if (this.closed || this.current !== 'open') return;
+    this.dropConnection();
+    let connection: C;
+    try {
+      connection = await this.open();
+    } catch (err) {
+      this.connectionLost(`${why}; opening a new connection failed: ${this.openFailure(err).reason}`);
+      return;
+    }
+    if (this.closed || this.current !== 'open') {
+      connection.destroy();
+      return;
+    }
+    this.log.debug(`${this.where}: a new connection (${why})`);
+    this.use(connection);
   }
 
   /** The connection is unusable: drop it, fail what waits, tell every client, reconnect later. */

@@ -88,6 +88,16 @@ export class RtuClient {
     stream.on('close', () => this.onClose('the line was closed'));
   }
 
+  /**
+   * Takes over the waits of the client this one replaces (the same line on a new connection): a
+   * late answer from the serial side may still come, on this connection now.
+   */
+  takeOver(previous: RtuClient): void {
+    for (const [unit, until] of previous.lateAnswersUntil) this.lateAnswersUntil.set(unit, Math.max(until, this.lateAnswersUntil.get(unit) ?? 0));
+    this.lastActivity = Math.max(this.lastActivity, previous.lastActivity);
+    this.draining ||= previous.draining;
+  }
+
   /** Every byte that came from the line, answers and noise alike. */
   bytesReceived = 0;
 

@@ -28,6 +28,13 @@ export interface RtuLinkOptions {
    * port opened again is the same port).
    */
   silentTimeoutsToReopen?: number;
+  /**
+   * A serial server over TCP: after a timeout, a new connection before the next request (the
+   * queue waits for it, the link stays open). An RTU answer has no transaction id: an answer late
+   * by more than the drain would be taken for the next request's; on a new connection it arrives
+   * on a closed socket instead.
+   */
+  newConnectionAfterTimeout?: boolean;
 }
 
 /**
@@ -75,7 +82,13 @@ export class ModbusRtuLink extends QueuedLink<RtuClient> {
       return result;
     } catch (err) {
       const failure = this.classify(err, unitId, whatText(what), generation);
-      if (failure.code === ErrorCodes.Timeout) this.silentLine(generation, client.bytesReceived === bytesBefore, timeoutMs);
+      if (failure.code === ErrorCodes.Timeout) {
+        this.silentLine(generation, client.bytesReceived === bytesBefore, timeoutMs);
+        if (this.opts.newConnectionAfterTimeout && generation === this.generation) {
+          await this.replaceConnection(`unit ${unitId} did not answer within ${timeoutMs} ms`);
+          this.connection?.takeOver(client);
+        }
+      }
       throw failure;
     } finally {
       if (client.bytesReceived !== bytesBefore) this.silentTimeouts = 0;

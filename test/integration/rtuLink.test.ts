@@ -163,6 +163,21 @@ describe('Modbus RTU link', function () {
       assert.deepEqual(await readHolding(link, 2, 1, 1), [201]);
     });
 
+    it('a new connection after a timeout: an answer later than the drain comes on the closed one, never taken for the next', async () => {
+      link.close();
+      const port = Number(link.where.split(':')[1]);
+      ({ link, client } = await openLink({ where: `127.0.0.1:${port}`, open: tcpOpener({ host: '127.0.0.1', port, connectTimeoutMs: 1000 }), silenceMs: interFrameSilenceMs(115_200), drainMs: 20, newConnectionAfterTimeout: true }));
+      // The first answer comes 450 ms late: after its 150 ms timeout and the 150 ms the unit is then let be.
+      sim.answerDelayMs = 450;
+      await assert.rejects(readHolding(link, 1, 0, 1, 150), (err: unknown) => err instanceof BifrostError && err.code === ErrorCodes.Timeout);
+      // The next is in flight when the late one would arrive.
+      sim.unit(1).holdings[0] = 777;
+      sim.answerDelayMs = 300;
+      assert.deepEqual(await readHolding(link, 1, 0, 1, 600), [777]);
+      assert.deepEqual(client.events, ['up'], 'the link stayed open');
+      sim.answerDelayMs = 0;
+    });
+
     it('a mute unit beside one that answers never takes the line down', async () => {
       sim.mute(2);
       try {
