@@ -52,7 +52,7 @@ const MATRIX: Row[] = [
     name: 'truncated answer',
     means: 'the first 4 bytes of each answer, the rest never comes',
     fault: { kind: 'truncate', bytes: 4 },
-    expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: AT_ONCE },
+    expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
   {
     name: 'CRC error',
@@ -80,15 +80,15 @@ const MATRIX: Row[] = [
   },
   {
     name: 'late answer',
-    means: 'each answer delivered 750 ms late, past the 500 ms timeout and within twice it, if the connection is still there',
-    fault: { kind: 'late', ms: 750 },
-    expect: { read: 'bad · timeout', poll: 'bad · timeout', write: 'error 1007 · timeout', recovery: AT_ONCE },
+    means: 'each answer delivered 1500 ms late, past the timeout, if the connection is still there',
+    fault: { kind: 'late', ms: 1500 },
+    expect: { read: 'bad · timeout', poll: 'bad · line silent, reopened + bad · timeout', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
   {
     name: 'one late answer',
-    means: 'the next answer on each open connection delivered 750 ms late, later ones on time',
-    fault: { kind: 'late', ms: 750, firstOnly: true },
-    expect: { read: 'bad · timeout', poll: 'bad · timeout + good', write: 'error 1007 · timeout', recovery: AT_ONCE },
+    means: 'the next answer on each open connection delivered 1500 ms late, later ones on time',
+    fault: { kind: 'late', ms: 1500, firstOnly: true },
+    expect: { read: 'bad · timeout', poll: 'bad · timeout + good', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
   {
     name: 'slow drip',
@@ -100,7 +100,7 @@ const MATRIX: Row[] = [
     name: 'every other answer',
     means: 'per connection, the 2nd, 4th, … answer dropped',
     fault: { kind: 'every-other' },
-    expect: { read: 'good, then bad · timeout', poll: 'bad · timeout + good', write: 'good, then error 1007 · timeout', recovery: AT_ONCE },
+    expect: { read: 'good, then bad · timeout', poll: 'bad · timeout + good', write: 'good, then error 1007 · timeout', recovery: RECONNECTED },
   },
 ];
 
