@@ -13,8 +13,9 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { spawnGateway, type GatewayProcess } from '../../tools/gatewayClient';
 import { ModbusTcpSimulator } from '../../gateway/sim/modbusServer';
-import type { DeviceListResult, TagsReadResult } from '../../gateway/protocol';
+import { ErrorCodes, type DeviceListResult, type TagsReadResult } from '../../gateway/protocol';
 import { addToken, delay, tcpDevice, waitFor } from '../integration/harness';
+import { CLIENT_LIMITS } from '../../gateway/ws/listener';
 import { heapSnapshotArgs, liveHeapBytes } from './heapSnapshot';
 import { countBy, BASE_SEED, PLANT_TIMEOUT_MS, REPLAY, JsonRpcFuzz, Ledger, rssBytes } from './jsonRpcFuzz';
 
@@ -29,6 +30,8 @@ const MAX_FRAME = 1024 * 1024;
 const WINDOW_MS = 260;
 /** Growth of the gateway's live heap over the storm, after warm-up, that fails the test. */
 const MAX_HEAP_GROWTH = 20 * 1024 * 1024;
+/** Frames a flooding client sends at once, unpaced: five times the burst its rate allows. */
+const FLOOD = 2000;
 const TAGS = ['level', 'flow'];
 const VALUES = [321, 654];
 
@@ -241,6 +244,39 @@ describe('input fuzzing: the WebSocket API', function () {
     assert.deepEqual(strays, []);
     assert.deepEqual(steady.failures, [], 'the steady client was served throughout');
     assert.ok(heapAfter - heapBefore < MAX_HEAP_GROWTH, `${REPLAY}: the live heap grew from ${mb(heapBefore)} to ${mb(heapAfter)}`);
+  });
+
+  it(`a client that floods ${FLOOD} generated frames at once, past its rate: the excess refused one by one, every request answered, the connection kept (seed ${SEED + CLIENTS})`, async () => {
+    const ws = await connect();
+    const ledger = new Ledger();
+    const strays: string[] = [];
+    frames(ws, (m) => ledger.record(m), strays);
+    const fuzz = new JsonRpcFuzz(SEED + CLIENTS, { deviceId: 'plant', tags: TAGS }, 'flood-');
+    const started = Date.now();
+    for (let i = 0; i < FLOOD; i++) {
+      let msg = fuzz.next();
+      // As above: these two end the connection by the WebSocket protocol, tested on their own below.
+      while (msg.category === 'invalid-utf8' || msg.body.length > MAX_FRAME) msg = fuzz.next();
+      ledger.expect(msg);
+      ws.send(msg.body.toString('utf8'));
+    }
+    await waitFor('an answer to every request of the flood', () => ledger.settled() || ws.readyState !== ws.OPEN, 60_000).catch((err: Error) => {
+      throw new Error(`${REPLAY}: seed ${SEED + CLIENTS} (flood): ${ledger.problems().join('; ') || err.message}`);
+    });
+    assert.equal(ws.readyState, ws.OPEN, 'the flooding client keeps its connection');
+    assert.deepEqual(ledger.problems(), [], `${REPLAY}: seed ${SEED + CLIENTS} (flood)`);
+    assert.deepEqual(strays, []);
+    const seconds = (Date.now() - started) / 1000;
+    const refused = ledger.codes.get(String(ErrorCodes.LimitExceeded)) ?? 0;
+    // Past the bucket: every answer to a well-formed request but the refusals (invalid requests and
+    // frames that are not JSON are answered before it, and take no token).
+    let served = 0;
+    for (const [code, n] of ledger.codes) if (!code.startsWith('null') && code !== '-32600' && code !== String(ErrorCodes.LimitExceeded)) served += n;
+    const allowed = CLIENT_LIMITS.requestBurst + CLIENT_LIMITS.requestsPerSecond * seconds;
+    console.log(`      flood: ${FLOOD} frames at once, answered within ${seconds.toFixed(1)} s: ${served} requests served, ${refused} refused for the rate; answers ${JSON.stringify(Object.fromEntries(ledger.codes))}`);
+    assert.ok(refused > 0, 'the rate refused some of the flood');
+    assert.ok(served <= allowed, `${served} requests served in ${seconds.toFixed(1)} s, the rate allows ${Math.floor(allowed)}`);
+    assert.deepEqual(steady.failures, [], 'the steady client was served throughout');
   });
 
   it('answers binary frames with -32600 and keeps the connection', async () => {
