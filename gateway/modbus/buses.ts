@@ -12,11 +12,11 @@ import { serialOpener, tcpOpener } from './rtuStreams';
 import { rtuCost, tcpCost, type TransportCost } from './planner';
 import type { ModbusRtuSettings, ModbusTcpSettings } from './settings';
 import { ModbusTcpLink, type Describe, type LinkClient, type LinkState, type ModbusRequester } from './tcpLink';
+import { MODBUS_TCP } from './driver';
+import { MODBUS_RTU } from './rtuDriver';
 
 /** Over TCP, an RTU line silent for this many timeouts in a row is opened again (ModbusRtuLink). */
 const SILENT_TIMEOUTS_TO_REOPEN = 3;
-import { MODBUS_TCP } from './driver';
-import { MODBUS_RTU } from './rtuDriver';
 
 /** What a device needs of its link; ModbusTcpLink and ModbusRtuLink both are one. */
 export interface ModbusLink extends SharedLink {

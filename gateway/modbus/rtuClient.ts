@@ -64,6 +64,8 @@ export class RtuClient {
   /** When a byte last went over the line either way (performance.now() ms). */
   private lastActivity = 0;
   private draining = false;
+  /** Every byte that came from the line, answers and noise alike. */
+  bytesReceived = 0;
   /** Per unit whose answer may still come: no request to it before this (performance.now() ms). */
   private readonly lateAnswersUntil = new Map<number, number>();
   /** The unit of the request in flight. */
@@ -97,9 +99,6 @@ export class RtuClient {
     this.lastActivity = Math.max(this.lastActivity, previous.lastActivity);
     this.draining ||= previous.draining;
   }
-
-  /** Every byte that came from the line, answers and noise alike. */
-  bytesReceived = 0;
 
   get isOpen(): boolean {
     return this.open;

@@ -17,7 +17,7 @@ import { ErrorCodes, type DeviceListResult, type TagsReadResult } from '../../ga
 import { addToken, delay, tcpDevice, waitFor } from '../integration/harness';
 import { CLIENT_LIMITS } from '../../gateway/ws/listener';
 import { heapSnapshotArgs, liveHeapBytes } from './heapSnapshot';
-import { countBy, BASE_SEED, PLANT_TIMEOUT_MS, REPLAY, JsonRpcFuzz, Ledger, rssBytes } from './jsonRpcFuzz';
+import { countBy, BASE_SEED, PLANT_TIMEOUT_MS, REPLAY, JsonRpcFuzz, Ledger, rssBytes, type FuzzMessage } from './jsonRpcFuzz';
 
 const SEED = BASE_SEED + 1000;
 const CLIENTS = 3;
@@ -48,6 +48,17 @@ function open(url: string, token: string): Promise<WebSocket> {
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   if (ws.readyState === ws.CLOSED) return Promise.resolve({ code: -1, reason: 'closed already' });
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+/**
+ * The generator's next message that a connection survives: text that is not UTF-8 breaks the
+ * WebSocket protocol itself (1007), and a frame above the listener's limit ends the connection
+ * (1009); both are tested on their own.
+ */
+function nextFrame(fuzz: JsonRpcFuzz): FuzzMessage {
+  let msg = fuzz.next();
+  while (msg.category === 'invalid-utf8' || msg.body.length > MAX_FRAME) msg = fuzz.next();
+  return msg;
 }
 
 /** Every frame the gateway sends, parsed; what does not parse is kept as a stray. */
@@ -211,10 +222,7 @@ describe('input fuzzing: the WebSocket API', function () {
           for (const end = c.sent + count; c.sent < end; c.sent += WINDOW) {
             const started = Date.now();
             for (let i = 0; i < WINDOW; i++) {
-              let msg = fuzz.next();
-              // Text that is not UTF-8 breaks the WebSocket protocol itself (1007), and a frame above
-              // the listener's limit ends the connection (1009): both are tested on their own below.
-              while (msg.category === 'invalid-utf8' || msg.body.length > MAX_FRAME) msg = fuzz.next();
+              const msg = nextFrame(fuzz);
               ledger.expect(msg);
               ws.send(msg.body.toString('utf8'));
             }
@@ -254,9 +262,7 @@ describe('input fuzzing: the WebSocket API', function () {
     const fuzz = new JsonRpcFuzz(SEED + CLIENTS, { deviceId: 'plant', tags: TAGS }, 'flood-');
     const started = Date.now();
     for (let i = 0; i < FLOOD; i++) {
-      let msg = fuzz.next();
-      // As above: these two end the connection by the WebSocket protocol, tested on their own below.
-      while (msg.category === 'invalid-utf8' || msg.body.length > MAX_FRAME) msg = fuzz.next();
+      const msg = nextFrame(fuzz);
       ledger.expect(msg);
       ws.send(msg.body.toString('utf8'));
     }

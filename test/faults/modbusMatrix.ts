@@ -57,6 +57,22 @@ export interface Row {
   expect: Expected;
 }
 
+/**
+ * The link faults every framing on TCP meets alike: their names, what they do and the fault; each
+ * matrix gives them its expectations, beside faults of its own.
+ */
+export const LINK_FAULTS = {
+  latency: { name: 'latency + jitter', means: 'every answer held back 150-250 ms, within the 500 ms timeout', fault: { kind: 'latency', ms: 150, jitterMs: 100 } },
+  stall: { name: 'stall', means: 'bytes held both ways, nothing forwarded until the fault clears', fault: { kind: 'stall' } },
+  drop: { name: 'drop connections', means: 'every connection destroyed, new ones as soon as they are accepted', fault: { kind: 'drop' } },
+  halfOpen: { name: 'half-open', means: 'connections accepted and kept, nothing ever forwarded or answered on them', fault: { kind: 'half-open' } },
+  garbage: { name: 'garbage', means: 'each answer replaced by as many pseudo-random bytes', fault: { kind: 'garbage' } },
+  duplicate: { name: 'duplicate answer', means: 'each answer sent twice, back to back in one segment', fault: { kind: 'duplicate' } },
+  late: { name: 'late answer', means: 'each answer delivered 1500 ms late, past the timeout, if the connection is still there', fault: { kind: 'late', ms: 1500 } },
+  oneLate: { name: 'one late answer', means: 'the next answer on each open connection delivered 1500 ms late, later ones on time', fault: { kind: 'late', ms: 1500, firstOnly: true } },
+  everyOther: { name: 'every other answer', means: 'per connection, the 2nd, 4th, … answer dropped', fault: { kind: 'every-other' } },
+} satisfies Record<string, Omit<Row, 'expect'>>;
+
 export const AT_ONCE = '≤ 2 s';
 export const RECONNECTED = '≤ 15 s, reconnected';
 

@@ -8,32 +8,24 @@
 import type { ModbusRtuDeviceConfig } from '../../gateway/protocol';
 import { RtuSimulator } from '../../gateway/sim/rtuSimulator';
 import { modbusRtuAnswerFrames, modbusRtuExtraRegister, modbusRtuFlipBit, modbusRtuRewriteUnit } from './faultProxy';
-import { AT_ONCE, describeModbusMatrix, RECONNECTED, type Row } from './modbusMatrix';
+import { AT_ONCE, describeModbusMatrix, LINK_FAULTS, RECONNECTED, type Row } from './modbusMatrix';
 
 /** The matrix. `A, then B`: a first request, then a second one; `A + B`: readings of both kinds. */
 const MATRIX: Row[] = [
   {
-    name: 'latency + jitter',
-    means: 'every answer held back 150-250 ms, within the 500 ms timeout',
-    fault: { kind: 'latency', ms: 150, jitterMs: 100 },
+    ...LINK_FAULTS.latency,
     expect: { read: 'good', poll: 'good', write: 'good', recovery: AT_ONCE },
   },
   {
-    name: 'stall',
-    means: 'bytes held both ways, nothing forwarded until the fault clears',
-    fault: { kind: 'stall' },
+    ...LINK_FAULTS.stall,
     expect: { read: 'bad · timeout', poll: 'bad · line silent, reopened + bad · timeout', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
   {
-    name: 'drop connections',
-    means: 'every connection destroyed, new ones as soon as they are accepted',
-    fault: { kind: 'drop' },
+    ...LINK_FAULTS.drop,
     expect: { read: 'bad · line lost', poll: 'bad · line lost', write: 'error 1005 · line lost', recovery: RECONNECTED },
   },
   {
-    name: 'half-open',
-    means: 'connections accepted and kept, nothing ever forwarded or answered on them',
-    fault: { kind: 'half-open' },
+    ...LINK_FAULTS.halfOpen,
     expect: { read: 'bad · timeout', poll: 'bad · line silent, reopened + bad · timeout', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
   {
@@ -43,9 +35,7 @@ const MATRIX: Row[] = [
     expect: { read: 'bad · line lost', poll: 'bad · line lost', write: 'error 1005 · line lost', recovery: RECONNECTED },
   },
   {
-    name: 'garbage',
-    means: 'each answer replaced by as many pseudo-random bytes',
-    fault: { kind: 'garbage' },
+    ...LINK_FAULTS.garbage,
     expect: { read: 'bad · bad answer', poll: 'bad · bad answer', write: 'error 1008 · bad answer', recovery: AT_ONCE },
   },
   {
@@ -73,21 +63,15 @@ const MATRIX: Row[] = [
     expect: { read: 'bad · bad answer', poll: 'bad · bad answer', write: 'good', recovery: AT_ONCE },
   },
   {
-    name: 'duplicate answer',
-    means: 'each answer sent twice, back to back in one segment',
-    fault: { kind: 'duplicate' },
+    ...LINK_FAULTS.duplicate,
     expect: { read: 'good', poll: 'good', write: 'good', recovery: AT_ONCE },
   },
   {
-    name: 'late answer',
-    means: 'each answer delivered 1500 ms late, past the timeout, if the connection is still there',
-    fault: { kind: 'late', ms: 1500 },
+    ...LINK_FAULTS.late,
     expect: { read: 'bad · timeout', poll: 'bad · line silent, reopened + bad · timeout', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
   {
-    name: 'one late answer',
-    means: 'the next answer on each open connection delivered 1500 ms late, later ones on time',
-    fault: { kind: 'late', ms: 1500, firstOnly: true },
+    ...LINK_FAULTS.oneLate,
     expect: { read: 'bad · timeout', poll: 'bad · timeout + good', write: 'error 1007 · timeout', recovery: RECONNECTED },
   },
   {
@@ -97,9 +81,7 @@ const MATRIX: Row[] = [
     expect: { read: 'good', poll: 'good', write: 'good', recovery: AT_ONCE },
   },
   {
-    name: 'every other answer',
-    means: 'per connection, the 2nd, 4th, … answer dropped',
-    fault: { kind: 'every-other' },
+    ...LINK_FAULTS.everyOther,
     expect: { read: 'good, then bad · timeout', poll: 'bad · timeout + good', write: 'good, then error 1007 · timeout', recovery: RECONNECTED },
   },
 ];

@@ -37,9 +37,9 @@ export class Mosquitto {
   static async start(opts: { persistent?: boolean; tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean } } = {}): Promise<Mosquitto> {
     const port = await freePort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bifrost-mqtt-'));
-    // Started as root, Mosquitto would switch to its own user, which may not write to this private
-    // folder: neither its log nor its persistence file would be written. As anyone else, it stays who it is.
-    // Its log in a file, for a test to tell what the broker saw when a wait fails.
+    // `user`: started as root, Mosquitto would switch to its own user, which may not write to this
+    // private folder, and would keep neither its persistence file nor its log (read when a test's
+    // wait fails); started by anyone else, it stays who it is.
     const lines = ['allow_anonymous true', `user ${os.userInfo().username}`, `listener ${port} 127.0.0.1`, `log_dest file ${path.join(dir, 'mosquitto.log')}`, 'log_timestamp_format %T'];
     const tlsPort = opts.tls ? await freePort() : undefined;
     if (opts.tls) {
